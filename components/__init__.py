@@ -1,0 +1,1 @@
+"""Standard components (ExampleGen, StatisticsGen, Trainer, ...) land here."""

@@ -1,0 +1,17 @@
+"""Compiling pipelines to the IR, and reading the IR back."""
+
+from headrace.compiler.compiler import Compiler, compile_pipeline
+from headrace.compiler.ir import IR_VERSION, ArtifactTypeIR, InputIR, NodeIR, OutputIR, PipelineIR, dump, load
+
+__all__ = [
+    "IR_VERSION",
+    "ArtifactTypeIR",
+    "Compiler",
+    "InputIR",
+    "NodeIR",
+    "OutputIR",
+    "PipelineIR",
+    "compile_pipeline",
+    "dump",
+    "load",
+]

@@ -1,0 +1,96 @@
+"""The compiler: a `Pipeline` in, one `PipelineIR` out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from headrace.compiler.ir import ArtifactTypeIR, InputIR, NodeIR, OutputIR, PipelineIR
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.pipeline import Pipeline, sort_components
+from headrace.errors import DefinitionError
+from headrace.types.artifact import Artifact, class_path
+
+
+class Compiler:
+    """Compiles pipelines to the IR (TFX's `Compiler().compile(pipeline)` shape)."""
+
+    def compile(self, pipeline: Pipeline) -> PipelineIR:
+        """Compiles `pipeline`; see :func:`compile_pipeline`."""
+        return compile_pipeline(pipeline)
+
+
+def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
+    """Compiles a pipeline to its IR.
+
+    Raises:
+        DefinitionError: if the pipeline cannot be compiled (e.g. an input channel no
+            component produces, a parameter that is not JSON).
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise DefinitionError(f"compile_pipeline expects a Pipeline, got {type(pipeline).__name__}.")
+    components = sort_components(pipeline.components)  # ids may have changed since construction
+    type_cache: dict[type, ArtifactTypeIR] = {}
+    nodes = tuple(_compile_node(c, type_cache) for c in components)
+    return PipelineIR(
+        pipeline_name=pipeline.pipeline_name,
+        pipeline_root=pipeline.pipeline_root,
+        nodes=nodes,
+        metadata_connection=_connection_to_dict(pipeline.metadata_connection_config),
+        enable_cache=pipeline.enable_cache,
+        beam_pipeline_args=tuple(pipeline.beam_pipeline_args),
+    )
+
+
+def _artifact_type(cls: type[Artifact], cache: dict[type, ArtifactTypeIR]) -> ArtifactTypeIR:
+    found = cache.get(cls)
+    if found is None:
+        found = ArtifactTypeIR(
+            name=cls.TYPE_NAME,
+            class_path=class_path(cls),
+            properties={k: p.type.value for k, p in cls.PROPERTIES.items()},
+        )
+        cache[cls] = found
+    return found
+
+
+def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR]) -> NodeIR:
+    executor = c.EXECUTOR_SPEC.to_ir()
+    inputs = {}
+    for key, ch in c.inputs.items():
+        if ch.producer is None and executor["kind"] != "resolver":
+            raise DefinitionError(
+                f"Input '{key}' of component '{c.id}' is a channel that no component produces. Connect it to "
+                "another component's output, or register the data with an Importer."
+            )
+        decl = c.spec.INPUTS.get(key)
+        inputs[key] = InputIR(
+            artifact_type=_artifact_type(ch.type, type_cache),
+            producer=ch.producer_component_id,
+            output_key=ch.output_key,
+            optional=bool(decl and decl.optional),
+        )
+    outputs = {key: OutputIR(artifact_type=_artifact_type(ch.type, type_cache)) for key, ch in c.outputs.items()}
+    params = dict(c.exec_properties)
+    try:
+        json.dumps(params)
+    except (TypeError, ValueError) as e:
+        raise DefinitionError(f"Parameters of component '{c.id}' must be JSON-serializable: {e}") from None
+    return NodeIR(
+        id=c.id,
+        component_type=c.type,
+        executor=executor,
+        inputs=inputs,
+        outputs=outputs,
+        parameters=params,
+        upstream=tuple(u.id for u in c.upstream_nodes),
+        enable_cache=c.enable_cache,
+    )
+
+
+def _connection_to_dict(config: Any) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(config, preserving_proto_field_name=True)

@@ -1,0 +1,24 @@
+"""The authoring API: components, pipelines, system nodes."""
+
+from headrace.dsl.annotations import InputArtifact, OutputArtifact, OutputDict, Parameter
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
+from headrace.dsl.function_component import component
+from headrace.dsl.pipeline import Pipeline
+from headrace.dsl.system_nodes import Importer, LatestArtifactStrategy, LatestBlessedModelStrategy, Resolver
+
+__all__ = [
+    "BaseComponent",
+    "BaseExecutor",
+    "ExecutorClassSpec",
+    "Importer",
+    "InputArtifact",
+    "LatestArtifactStrategy",
+    "LatestBlessedModelStrategy",
+    "OutputArtifact",
+    "OutputDict",
+    "Parameter",
+    "Pipeline",
+    "Resolver",
+    "component",
+]

@@ -1,0 +1,67 @@
+"""Annotations for `@component` functions: InputArtifact, OutputArtifact, Parameter, OutputDict."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from headrace.errors import DefinitionError
+from headrace.types.artifact import Artifact
+
+
+class _ArtifactAnnotation:
+    def __init__(self, kind: str, artifact_type: type[Artifact]):
+        if not (inspect.isclass(artifact_type) and issubclass(artifact_type, Artifact)):
+            raise DefinitionError(
+                f"{kind}[...] needs an artifact class such as standard_artifacts.Examples, got {artifact_type!r}."
+            )
+        self.kind = kind
+        self.type = artifact_type
+
+    def __repr__(self) -> str:
+        return f"{self.kind}[{self.type.__name__}]"
+
+
+class InputArtifact:
+    """`InputArtifact[Examples]`: the argument receives the input artifact."""
+
+    def __class_getitem__(cls, artifact_type: type[Artifact]) -> _ArtifactAnnotation:
+        return _ArtifactAnnotation("InputArtifact", artifact_type)
+
+
+class OutputArtifact:
+    """`OutputArtifact[Model]`: the argument receives the output artifact to fill."""
+
+    def __class_getitem__(cls, artifact_type: type[Artifact]) -> _ArtifactAnnotation:
+        return _ArtifactAnnotation("OutputArtifact", artifact_type)
+
+
+class _ParameterAnnotation:
+    def __init__(self, value_type: Any):
+        self.type = value_type
+
+    def __repr__(self) -> str:
+        return f"Parameter[{getattr(self.type, '__name__', self.type)}]"
+
+
+class Parameter:
+    """`Parameter[int]`: an execution parameter, fixed when the pipeline is defined."""
+
+    def __class_getitem__(cls, value_type: Any) -> _ParameterAnnotation:
+        return _ParameterAnnotation(value_type)
+
+
+class _OutputDictAnnotation:
+    def __init__(self, fields: dict[str, Any]):
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return "OutputDict(" + ", ".join(f"{k}={getattr(v, '__name__', v)}" for k, v in self.fields.items()) + ")"
+
+
+def OutputDict(**fields: Any) -> _OutputDictAnnotation:  # noqa: N802 - TFX's name
+    """The return annotation of a function component returning value artifacts::
+
+        def f(...) -> OutputDict(accuracy=float, label=str): ...
+    """
+    return _OutputDictAnnotation(fields)

@@ -1,0 +1,137 @@
+"""`BaseComponent`: a component instance in a pipeline (a node)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from headrace.dsl.executor import ExecutorSpec
+from headrace.errors import DefinitionError
+from headrace.types.channel import Channel
+from headrace.types.component_spec import ComponentSpec
+
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+
+
+class BaseComponent:
+    """Joins a :class:`ComponentSpec` and an executor spec; one instance is one pipeline node.
+
+    Subclasses set `SPEC_CLASS` and `EXECUTOR_SPEC` and call
+    ``super().__init__(spec=SpecClass(...))``.
+    """
+
+    SPEC_CLASS: ClassVar[type[ComponentSpec]]
+    EXECUTOR_SPEC: ClassVar[ExecutorSpec]
+
+    def __init__(self, spec: ComponentSpec):
+        cls = type(self)
+        if not isinstance(getattr(cls, "SPEC_CLASS", None), type) or not issubclass(cls.SPEC_CLASS, ComponentSpec):
+            raise DefinitionError(f"{cls.__name__}.SPEC_CLASS must be a ComponentSpec subclass.")
+        if not isinstance(getattr(cls, "EXECUTOR_SPEC", None), ExecutorSpec):
+            raise DefinitionError(
+                f"{cls.__name__}.EXECUTOR_SPEC must be an executor spec, e.g. ExecutorClassSpec(MyExecutor)."
+            )
+        if not isinstance(spec, cls.SPEC_CLASS):
+            raise DefinitionError(
+                f"{cls.__name__} expects spec={cls.SPEC_CLASS.__name__}(...), got {type(spec).__name__}."
+            )
+        self.spec = spec
+        self._id = cls.__name__
+        self._explicit_upstream: list[BaseComponent] = []
+        self._enable_cache: bool | None = None
+        for key, channel in spec.outputs.items():
+            channel._bind(self, key)
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The node id, unique within a pipeline (defaults to the class name)."""
+        return self._id
+
+    def with_id(self, id: str) -> BaseComponent:  # noqa: A002 - TFX's spelling
+        """Sets the node id and returns the component."""
+        if not isinstance(id, str) or not _ID_RE.match(id):
+            raise DefinitionError(
+                f"Invalid component id {id!r}: use letters, digits, '_', '.', '-', starting with a letter or '_'."
+            )
+        self._id = id
+        return self
+
+    @property
+    def type(self) -> str:
+        """The component type: its class path."""
+        cls = type(self)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    # -- wiring ---------------------------------------------------------------------------
+    @property
+    def inputs(self) -> dict[str, Channel]:
+        """Input channels by key."""
+        return self.spec.inputs
+
+    @property
+    def outputs(self) -> dict[str, Channel]:
+        """Output channels by key."""
+        return _OutputsDict(self)
+
+    @property
+    def exec_properties(self) -> dict[str, Any]:
+        """Execution parameters by name."""
+        return self.spec.exec_properties
+
+    def add_upstream_node(self, node: BaseComponent) -> BaseComponent:
+        """Makes this component run after `node`, without a data dependency."""
+        if not isinstance(node, BaseComponent):
+            raise DefinitionError(f"add_upstream_node expects a component, got {type(node).__name__}.")
+        if node is self:
+            raise DefinitionError(f"Component '{self.id}' cannot be its own upstream node.")
+        if node not in self._explicit_upstream:
+            self._explicit_upstream.append(node)
+        return self
+
+    def add_downstream_node(self, node: BaseComponent) -> BaseComponent:
+        """Makes `node` run after this component."""
+        node.add_upstream_node(self)
+        return self
+
+    @property
+    def upstream_nodes(self) -> list[BaseComponent]:
+        """Producers of the inputs, then explicit upstream nodes, without repeats."""
+        nodes: list[BaseComponent] = []
+        for channel in self.spec.inputs.values():
+            if channel.producer is not None and channel.producer not in nodes:
+                nodes.append(channel.producer)
+        for node in self._explicit_upstream:
+            if node not in nodes:
+                nodes.append(node)
+        return nodes
+
+    # -- caching ----------------------------------------------------------------------------
+    def with_enable_cache(self, enable: bool) -> BaseComponent:
+        """Turns the result cache on or off for this component, overriding the pipeline's setting."""
+        self._enable_cache = bool(enable)
+        return self
+
+    @property
+    def enable_cache(self) -> bool | None:
+        """This component's cache switch, or None to follow the pipeline."""
+        return self._enable_cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
+
+
+class _OutputsDict(dict):
+    """`component.outputs`, with a did-you-mean on a wrong key."""
+
+    def __init__(self, component: BaseComponent):
+        super().__init__(component.spec.outputs)
+        self._owner = component.id
+
+    def __missing__(self, key: str) -> Channel:
+        from headrace.errors import did_you_mean
+
+        raise DefinitionError(
+            f"Component '{self._owner}' has no output '{key}'." + did_you_mean(key, list(self))
+            + f" Outputs: {', '.join(self) or '(none)'}."
+        )

@@ -1,0 +1,102 @@
+"""Container components: a command line in an image, with placeholders for inputs and outputs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.executor import ExecutorSpec
+from headrace.dsl.placeholders import (
+    InputUriPlaceholder,
+    InputValuePlaceholder,
+    OutputUriPlaceholder,
+    Placeholder,
+)
+from headrace.errors import DefinitionError, did_you_mean
+from headrace.types.artifact import Artifact, ValueArtifact
+from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class TemplatedExecutorContainerSpec(ExecutorSpec):
+    """An image and a command line with placeholders."""
+
+    def __init__(self, image: str, command: list[str | Placeholder]):
+        self.image = image
+        self.command = list(command)
+
+    def to_ir(self) -> dict[str, Any]:
+        return {
+            "kind": "container",
+            "image": self.image,
+            "command": [c if isinstance(c, str) else c.to_ir() for c in self.command],
+        }
+
+
+def create_container_component(
+    name: str,
+    image: str,
+    command: list[str | Placeholder],
+    inputs: dict[str, type[Artifact]] | None = None,
+    outputs: dict[str, type[Artifact]] | None = None,
+    parameters: dict[str, type] | None = None,
+) -> type[BaseComponent]:
+    """Makes a component class that runs `command` in `image`.
+
+    Args:
+        name: The component class name (and default node id).
+        image: A container image reference.
+        command: Strings and placeholders, e.g.
+            ``['python', '-m', 'train', '--data', InputUriPlaceholder('examples')]``.
+        inputs: Input names to artifact classes.
+        outputs: Output names to artifact classes.
+        parameters: Parameter names to Python types (int, float, str, bool, dict, list).
+
+    Returns:
+        A component class; construct it with keyword arguments.
+    """
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise DefinitionError(f"Container component name must be an identifier, got {name!r}.")
+    if not isinstance(image, str) or not image.strip():
+        raise DefinitionError(f"{name}: image must be a non-empty string, got {image!r}.")
+    if not isinstance(command, (list, tuple)) or not command:
+        raise DefinitionError(f"{name}: command must be a non-empty list of strings and placeholders.")
+    inputs, outputs, parameters = inputs or {}, outputs or {}, parameters or {}
+    spec_attrs = {
+        "INPUTS": {k: ChannelParameter(t) for k, t in inputs.items()},
+        "OUTPUTS": {k: ChannelParameter(t) for k, t in outputs.items()},
+        "PARAMETERS": {k: ExecutionParameter(t) for k, t in parameters.items()},
+    }
+    value_inputs = [k for k, t in inputs.items() if issubclass(t, ValueArtifact)]
+    for item in command:
+        if isinstance(item, str):
+            continue
+        if isinstance(item, InputValuePlaceholder):
+            allowed = list(parameters) + value_inputs
+        elif isinstance(item, InputUriPlaceholder):
+            allowed = list(inputs)
+        elif isinstance(item, OutputUriPlaceholder):
+            allowed = list(outputs)
+        else:
+            raise DefinitionError(f"{name}: command items must be strings or placeholders, got {item!r}.")
+        if item.name not in allowed:
+            raise DefinitionError(
+                f"{name}: {item!r} refers to an unknown name." + did_you_mean(item.name, allowed)
+                + f" Allowed here: {', '.join(allowed) or '(none)'}."
+            )
+    spec_class = type(f"{name}Spec", (ComponentSpec,), spec_attrs)
+
+    def __init__(self: BaseComponent, **kwargs: Any) -> None:
+        BaseComponent.__init__(self, spec=spec_class(**kwargs))
+
+    return type(
+        name,
+        (BaseComponent,),
+        {
+            "SPEC_CLASS": spec_class,
+            "EXECUTOR_SPEC": TemplatedExecutorContainerSpec(image, list(command)),
+            "__init__": __init__,
+        },
+    )

@@ -1,0 +1,200 @@
+"""`@component`: a component from a typed Python function."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from typing import Any, Callable
+
+from headrace.dsl.annotations import _ArtifactAnnotation, _OutputDictAnnotation, _ParameterAnnotation
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.executor import FunctionExecutorSpec
+from headrace.errors import DefinitionError
+from headrace.types import standard_artifacts as sa
+from headrace.types.artifact import Artifact, ValueArtifact
+from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+
+# Plain-typed arguments and OutputDict fields map to value artifacts.
+_VALUE_TYPES: dict[Any, type[ValueArtifact]] = {
+    int: sa.Integer,
+    float: sa.Float,
+    str: sa.String,
+    bool: sa.Boolean,
+    dict: sa.JsonValue,
+    list: sa.JsonValue,
+}
+
+
+class ArgKinds(typing.NamedTuple):
+    """How each function argument is fed, derived from its annotations."""
+
+    inputs: dict[str, ChannelParameter]
+    outputs: dict[str, ChannelParameter]
+    parameters: dict[str, ExecutionParameter]
+    artifact_args: frozenset[str]  # args that receive the Artifact object itself
+    value_args: frozenset[str]  # args that receive a value artifact's value
+    returned: frozenset[str]  # output keys filled from the returned dict
+
+
+@functools.lru_cache(maxsize=None)
+def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
+    """Reads a component function's signature into inputs, outputs and parameters."""
+    name = func.__name__
+    try:
+        hints = inspect.get_annotations(func, eval_str=True)
+    except Exception as e:  # noqa: BLE001 - any failure here is a definition error
+        raise DefinitionError(f"@component {name}: cannot evaluate annotations: {e}") from e
+    inputs: dict[str, ChannelParameter] = {}
+    outputs: dict[str, ChannelParameter] = {}
+    params: dict[str, ExecutionParameter] = {}
+    artifact_args, value_args, returned = set(), set(), set()
+    for arg, p in inspect.signature(func).parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise DefinitionError(f"@component {name}: *args/**kwargs are not supported ('{arg}').")
+        ann = _strip_optional(hints.get(arg, inspect.Parameter.empty))
+        has_default = p.default is not inspect.Parameter.empty
+        if isinstance(ann, _ArtifactAnnotation):
+            if ann.kind == "InputArtifact":
+                if has_default and p.default is not None:
+                    raise DefinitionError(f"@component {name}: input artifact '{arg}' may only default to None.")
+                inputs[arg] = ChannelParameter(ann.type, optional=has_default)
+            else:
+                outputs[arg] = ChannelParameter(ann.type)
+            artifact_args.add(arg)
+        elif isinstance(ann, _ParameterAnnotation):
+            params[arg] = ExecutionParameter(ann.type, optional=has_default)
+        elif (typing.get_origin(ann) or ann) in _VALUE_TYPES:
+            inputs[arg] = ChannelParameter(_VALUE_TYPES[typing.get_origin(ann) or ann], optional=has_default)
+            value_args.add(arg)
+        elif ann is inspect.Parameter.empty:
+            raise DefinitionError(
+                f"@component {name}: argument '{arg}' has no annotation; use InputArtifact[...], "
+                "OutputArtifact[...], Parameter[...] or a plain int/float/str/bool/dict/list."
+            )
+        else:
+            raise DefinitionError(
+                f"@component {name}: argument '{arg}' has unsupported annotation {ann!r}; use InputArtifact[...], "
+                "OutputArtifact[...], Parameter[...] or a plain int/float/str/bool/dict/list."
+            )
+    ret = hints.get("return", None)
+    for key, vtype in _return_fields(name, ret).items():
+        if key in inputs or key in outputs or key in params:
+            raise DefinitionError(f"@component {name}: returned output '{key}' clashes with an argument name.")
+        outputs[key] = ChannelParameter(_VALUE_TYPES[vtype])
+        returned.add(key)
+    return ArgKinds(inputs, outputs, params, frozenset(artifact_args), frozenset(value_args), frozenset(returned))
+
+
+def _strip_optional(ann: Any) -> Any:
+    if typing.get_origin(ann) is typing.Union:
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
+
+
+def _return_fields(name: str, ret: Any) -> dict[str, Any]:
+    if ret is None or ret is type(None):
+        return {}
+    if isinstance(ret, _OutputDictAnnotation):
+        fields = ret.fields
+    elif typing.is_typeddict(ret):
+        fields = typing.get_type_hints(ret)
+    else:
+        raise DefinitionError(
+            f"@component {name}: return annotation must be OutputDict(name=type, ...) or a TypedDict, got {ret!r}."
+        )
+    out = {}
+    for key, vtype in fields.items():
+        base = typing.get_origin(vtype) or vtype
+        if base not in _VALUE_TYPES:
+            raise DefinitionError(
+                f"@component {name}: returned output '{key}' has type {vtype!r}; use int, float, str, bool, dict or list."
+            )
+        out[key] = base
+    return out
+
+
+def component(func: Callable[..., Any] | None = None) -> Any:
+    """Turns a typed function into a component class.
+
+    The function's arguments say what the component consumes and produces::
+
+        @component
+        def Validate(model: InputArtifact[Model], blessing: OutputArtifact[ModelBlessing],
+                     accuracy_threshold: Parameter[int] = 10) -> OutputDict(accuracy=float):
+            ...
+
+    Calling the result with keyword arguments (channels and parameter values) makes a node.
+    """
+    if func is None:
+        return component
+    if not callable(func) or not hasattr(func, "__code__"):
+        raise DefinitionError(f"@component decorates a function, got {func!r}.")
+    kinds = arg_kinds(func)
+    spec_class = type(
+        f"{func.__name__}Spec",
+        (ComponentSpec,),
+        {"INPUTS": kinds.inputs, "OUTPUTS": kinds.outputs, "PARAMETERS": kinds.parameters, "__module__": func.__module__},
+    )
+
+    def __init__(self: BaseComponent, **kwargs: Any) -> None:
+        BaseComponent.__init__(self, spec=spec_class(**kwargs))
+
+    return type(
+        func.__name__,
+        (BaseComponent,),
+        {
+            "SPEC_CLASS": spec_class,
+            "EXECUTOR_SPEC": FunctionExecutorSpec(func),
+            "FUNCTION": staticmethod(func),
+            "__init__": __init__,
+            "__module__": func.__module__,
+            "__qualname__": func.__qualname__,
+            "__doc__": func.__doc__,
+        },
+    )
+
+
+def call_function(
+    func: Callable[..., Any],
+    input_dict: dict[str, list[Artifact]],
+    output_dict: dict[str, list[Artifact]],
+    exec_properties: dict[str, Any],
+) -> None:
+    """Runs a component function: feeds its arguments and stores what it returns."""
+    kinds = arg_kinds(func)
+    kwargs: dict[str, Any] = {}
+    for key in kinds.inputs:
+        arts = input_dict.get(key) or []
+        if not arts:
+            continue  # optional input left out: the function default applies
+        if key in kinds.value_args:
+            kwargs[key] = typing.cast(ValueArtifact, arts[0]).value
+        else:
+            kwargs[key] = arts[0]
+    for key in kinds.outputs:
+        if key in kinds.artifact_args:
+            kwargs[key] = output_dict[key][0]
+    for key in kinds.parameters:
+        if key in exec_properties:
+            kwargs[key] = exec_properties[key]
+    result = func(**kwargs)
+    if kinds.returned:
+        if not isinstance(result, dict):
+            raise TypeError(
+                f"{func.__name__} declares outputs {sorted(kinds.returned)} and must return a dict, "
+                f"got {type(result).__name__}."
+            )
+        missing = kinds.returned - result.keys()
+        if missing:
+            raise TypeError(f"{func.__name__} did not return output(s) {sorted(missing)}.")
+        for key in kinds.returned:
+            art = typing.cast(ValueArtifact, output_dict[key][0])
+            art.value = result[key]
+    elif result is not None:
+        raise TypeError(
+            f"{func.__name__} returned {type(result).__name__} but declares no return annotation; "
+            "annotate it with -> OutputDict(...) or return None."
+        )

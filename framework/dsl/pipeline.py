@@ -1,0 +1,146 @@
+"""`Pipeline`: a named set of components, validated when it is constructed."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from headrace.dsl.base_component import BaseComponent
+from headrace.errors import DefinitionError
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+class Pipeline:
+    """A pipeline definition.
+
+    Components reachable upstream of the listed ones (through input channels or
+    `add_upstream_node`) are added automatically, so listing the last component is enough.
+
+    Args:
+        pipeline_name: Letters, digits, '_', '.', '-'.
+        pipeline_root: Directory under which outputs (and, by default, the SQLite
+            metadata store) live.
+        components: The components (order does not matter).
+        metadata_connection_config: An ML Metadata ConnectionConfig (see
+            `headrace.metadata`); default: SQLite at `{pipeline_root}/metadata.sqlite`.
+        enable_cache: Reuse results of identical earlier executions.
+        beam_pipeline_args: Arguments for Beam-based executors.
+
+    Raises:
+        DefinitionError: on a bad name, a duplicate component id or a cycle.
+    """
+
+    def __init__(
+        self,
+        pipeline_name: str,
+        pipeline_root: str | os.PathLike[str],
+        components: Sequence[BaseComponent] = (),
+        metadata_connection_config: Any = None,
+        enable_cache: bool = False,
+        beam_pipeline_args: Sequence[str] | None = None,
+    ):
+        if not isinstance(pipeline_name, str) or not _NAME_RE.match(pipeline_name):
+            raise DefinitionError(
+                f"Invalid pipeline_name {pipeline_name!r}: use letters, digits, '_', '.', '-' (at most 100)."
+            )
+        if not isinstance(pipeline_root, (str, os.PathLike)) or not str(pipeline_root):
+            raise DefinitionError(f"pipeline_root must be a directory path, got {pipeline_root!r}.")
+        if metadata_connection_config is not None and not hasattr(metadata_connection_config, "WhichOneof"):
+            raise DefinitionError(
+                "metadata_connection_config must be an ML Metadata ConnectionConfig, e.g. "
+                "headrace.metadata.sqlite_metadata_connection_config(path); "
+                f"got {type(metadata_connection_config).__name__}."
+            )
+        self.pipeline_name = pipeline_name
+        self.pipeline_root = os.fspath(pipeline_root)
+        self.metadata_connection_config = metadata_connection_config
+        self.enable_cache = bool(enable_cache)
+        self.beam_pipeline_args = list(beam_pipeline_args or [])
+        self.components = sort_components(components)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.pipeline_name!r}, {len(self.components)} components)"
+
+
+def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
+    """All components reachable upstream, topologically sorted (stable), checked for
+    duplicate ids and cycles."""
+    listed = list(components)
+    for c in listed:
+        if not isinstance(c, BaseComponent):
+            raise DefinitionError(f"Pipeline components must be components, got {c!r} ({type(c).__name__}).")
+    # Collect the closure, keeping first-seen order.
+    order: list[BaseComponent] = []
+    seen: set[int] = set()
+    stack = list(reversed(listed))
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        order.append(c)
+        stack.extend(reversed(c.upstream_nodes))
+    by_id: dict[str, BaseComponent] = {}
+    for c in order:
+        other = by_id.setdefault(c.id, c)
+        if other is not c:
+            raise DefinitionError(
+                f"Two components have the id '{c.id}' ({type(other).__name__} and {type(c).__name__}). "
+                f"Give one a unique id with .with_id('...')."
+            )
+    _check_acyclic(order)
+    # Kahn's algorithm; ties broken by first-seen position so the order is stable.
+    position = {id(c): i for i, c in enumerate(order)}
+    indegree = {id(c): len(c.upstream_nodes) for c in order}
+    downstream: dict[int, list[BaseComponent]] = {id(c): [] for c in order}
+    for c in order:
+        for up in c.upstream_nodes:
+            downstream[id(up)].append(c)
+    import heapq
+
+    ready = [(position[id(c)], c.id) for c in order if indegree[id(c)] == 0]
+    heapq.heapify(ready)
+    lookup = {c.id: c for c in order}
+    result: list[BaseComponent] = []
+    while ready:
+        _, cid = heapq.heappop(ready)
+        c = lookup[cid]
+        result.append(c)
+        for d in downstream[id(c)]:
+            indegree[id(d)] -= 1
+            if indegree[id(d)] == 0:
+                heapq.heappush(ready, (position[id(d)], d.id))
+    return result
+
+
+def _check_acyclic(nodes: list[BaseComponent]) -> None:
+    WHITE, GREY, BLACK = 0, 1, 2
+    color = {id(n): WHITE for n in nodes}
+    for root in nodes:
+        if color[id(root)] != WHITE:
+            continue
+        path: list[BaseComponent] = []
+        stack: list[tuple[BaseComponent, int]] = [(root, 0)]
+        while stack:
+            node, i = stack.pop()
+            ups = node.upstream_nodes
+            if i == 0:
+                color[id(node)] = GREY
+                path.append(node)
+            if i < len(ups):
+                stack.append((node, i + 1))
+                up = ups[i]
+                if color[id(up)] == GREY:
+                    cycle = path[path.index(up):] + [up]
+                    raise DefinitionError(
+                        "The pipeline has a cycle: " + " <- ".join(n.id for n in cycle)
+                        + ". Remove one of these dependencies."
+                    )
+                if color[id(up)] == WHITE:
+                    stack.append((up, 0))
+            else:
+                color[id(node)] = BLACK
+                path.pop()

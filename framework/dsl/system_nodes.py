@@ -1,0 +1,131 @@
+"""System nodes: `Importer` and `Resolver`. The launcher runs them itself; they have no executor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.executor import ExecutorSpec
+from headrace.errors import DefinitionError
+from headrace.types.artifact import Artifact
+from headrace.types.channel import Channel
+from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+
+
+class SystemExecutorSpec(ExecutorSpec):
+    """Marks a node the launcher handles itself ('importer' or 'resolver')."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def to_ir(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+class _ImporterSpec(ComponentSpec):
+    PARAMETERS = {
+        "source_uri": ExecutionParameter(str),
+        "artifact_type": ExecutionParameter(str),
+        "reimport": ExecutionParameter(bool, optional=True),
+        "properties": ExecutionParameter(dict, optional=True),
+        "custom_properties": ExecutionParameter(dict, optional=True),
+    }
+
+
+class Importer(BaseComponent):
+    """Registers an external URI as an artifact; its output key is 'result'.
+
+    Args:
+        source_uri: The URI to register.
+        artifact_type: The artifact class.
+        reimport: Register a new artifact even if one with this URI and type exists.
+        properties: Declared property values for the artifact.
+        custom_properties: Custom property values for the artifact.
+    """
+
+    SPEC_CLASS = _ImporterSpec
+    EXECUTOR_SPEC = SystemExecutorSpec("importer")
+
+    def __init__(
+        self,
+        source_uri: str,
+        artifact_type: type[Artifact],
+        reimport: bool = False,
+        properties: dict[str, Any] | None = None,
+        custom_properties: dict[str, Any] | None = None,
+    ):
+        if not (isinstance(artifact_type, type) and issubclass(artifact_type, Artifact)):
+            raise DefinitionError(f"Importer artifact_type must be an Artifact subclass, got {artifact_type!r}.")
+        probe = artifact_type()
+        for key, value in (properties or {}).items():
+            setattr(probe, key, value)  # raises a clear error on an unknown or mistyped property
+        super().__init__(
+            spec=_ImporterSpec(
+                source_uri=source_uri,
+                artifact_type=artifact_type.TYPE_NAME,
+                reimport=reimport,
+                properties=properties or {},
+                custom_properties=custom_properties or {},
+            )
+        )
+        channel = Channel(type=artifact_type)
+        self.spec.outputs["result"] = channel
+        channel._bind(self, "result")
+
+
+class LatestArtifactStrategy:
+    """Resolves each input to its most recent LIVE artifact."""
+
+    NAME = "latest_artifact"
+
+
+class LatestBlessedModelStrategy:
+    """Resolves the most recent Model with a ModelBlessing that says blessed (TFX's convention:
+    custom properties `blessed` = 1 and `current_model_id` = the model's id)."""
+
+    NAME = "latest_blessed_model"
+
+
+_STRATEGIES = {s.NAME: s for s in (LatestArtifactStrategy, LatestBlessedModelStrategy)}
+
+
+class Resolver(BaseComponent):
+    """Picks artifacts from the store by a strategy; outputs have the same keys as the inputs.
+
+    Example::
+
+        Resolver(strategy_class=LatestBlessedModelStrategy,
+                 model=Channel(type=Model), model_blessing=Channel(type=ModelBlessing))
+    """
+
+    SPEC_CLASS = ComponentSpec
+    EXECUTOR_SPEC = SystemExecutorSpec("resolver")
+
+    def __init__(self, strategy_class: type, **channels: Channel):
+        if getattr(strategy_class, "NAME", None) not in _STRATEGIES:
+            raise DefinitionError(
+                f"Resolver strategy_class must be one of {', '.join(s.__name__ for s in _STRATEGIES.values())}, "
+                f"got {strategy_class!r}."
+            )
+        if not channels:
+            raise DefinitionError("Resolver needs at least one input channel, e.g. model=Channel(type=Model).")
+        for key, ch in channels.items():
+            if not isinstance(ch, Channel):
+                raise DefinitionError(f"Resolver input '{key}' must be a Channel, got {type(ch).__name__}.")
+        if strategy_class is LatestBlessedModelStrategy:
+            names = sorted(ch.type_name for ch in channels.values())
+            if names != ["Model", "ModelBlessing"]:
+                raise DefinitionError(
+                    "LatestBlessedModelStrategy needs exactly one Model channel and one ModelBlessing channel, "
+                    f"got {names}."
+                )
+        spec_class = type(
+            "ResolverSpec",
+            (ComponentSpec,),
+            {
+                "INPUTS": {k: ChannelParameter(c.type) for k, c in channels.items()},
+                "OUTPUTS": {k: ChannelParameter(c.type) for k, c in channels.items()},
+                "PARAMETERS": {"strategy": ExecutionParameter(str)},
+            },
+        )
+        super().__init__(spec=spec_class(strategy=strategy_class.NAME, **channels))

@@ -1,0 +1,304 @@
+"""The `Artifact` base class: a typed pointer to data at a URI, mirrored in ML Metadata.
+
+Users define new artifact types by subclassing::
+
+    class Embeddings(Artifact):
+        TYPE_NAME = 'Embeddings'
+        PROPERTIES = {'dim': Property(PropertyType.INT)}
+
+Declared properties are read and written as attributes (``artifact.dim = 64``);
+anything else goes into custom properties.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, ClassVar
+
+from headrace.errors import DefinitionError, did_you_mean
+
+
+class PropertyType(enum.Enum):
+    """The value types an artifact property can hold (those ML Metadata stores natively)."""
+
+    INT = "INT"
+    FLOAT = "FLOAT"
+    STRING = "STRING"
+
+
+_PY_TYPES = {PropertyType.INT: (int,), PropertyType.FLOAT: (float, int), PropertyType.STRING: (str,)}
+
+
+class Property:
+    """A declared, typed property of an artifact type."""
+
+    def __init__(self, type: PropertyType):  # noqa: A002 - TFX's spelling
+        if not isinstance(type, PropertyType):
+            raise DefinitionError(f"Property type must be a PropertyType, got {type!r}.")
+        self.type = type
+
+    def check(self, owner: str, name: str, value: Any) -> Any:
+        """Returns `value` coerced to this property's type, or raises a clear error."""
+        if isinstance(value, bool) or not isinstance(value, _PY_TYPES[self.type]):
+            raise DefinitionError(
+                f"Property '{name}' of artifact type '{owner}' is {self.type.value}; "
+                f"got {value!r} ({type(value).__name__})."
+            )
+        return float(value) if self.type is PropertyType.FLOAT else value
+
+
+class ArtifactState(str, enum.Enum):
+    """Artifact states, as ML Metadata names them."""
+
+    PENDING = "PENDING"
+    LIVE = "LIVE"
+    ABANDONED = "ABANDONED"
+    MARKED_FOR_DELETION = "MARKED_FOR_DELETION"
+    DELETED = "DELETED"
+    REFERENCE = "REFERENCE"
+    UNKNOWN = "UNKNOWN"
+
+
+_REGISTRY: dict[str, type[Artifact]] = {}
+
+_INSTANCE_FIELDS = frozenset(
+    {"id", "uri", "state", "name", "type_id", "_properties", "_custom_properties", "_value", "_has_value"}
+)
+
+
+class Artifact:
+    """Base class of all artifact types.
+
+    Attributes:
+        id: The ML Metadata id, or None before the artifact is registered.
+        uri: Where the artifact's payload lives (a directory).
+        state: An :class:`ArtifactState`.
+        name: Optional human-readable name.
+    """
+
+    TYPE_NAME: ClassVar[str] = "Artifact"
+    PROPERTIES: ClassVar[dict[str, Property]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "TYPE_NAME" not in cls.__dict__:
+            cls.TYPE_NAME = cls.__name__
+        for key, prop in cls.PROPERTIES.items():
+            if not isinstance(prop, Property):
+                raise DefinitionError(
+                    f"{cls.__name__}.PROPERTIES['{key}'] must be a Property(PropertyType.X), got {prop!r}."
+                )
+        _REGISTRY[cls.TYPE_NAME] = cls
+
+    def __init__(self) -> None:
+        self.id: int | None = None
+        self.uri: str = ""
+        self.state: ArtifactState = ArtifactState.PENDING
+        self.name: str = ""
+        self.type_id: int | None = None
+        self._properties: dict[str, Any] = {}
+        self._custom_properties: dict[str, Any] = {}
+
+    # -- typed properties as attributes ------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        props = type(self).PROPERTIES
+        if name in props:
+            return self._properties.get(name, _default(props[name].type))
+        raise AttributeError(
+            f"'{type(self).__name__}' artifact has no attribute '{name}'."
+            + did_you_mean(name, list(props))
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        props = type(self).PROPERTIES
+        if name in props:
+            self._properties[name] = props[name].check(self.TYPE_NAME, name, value)
+        elif name in _INSTANCE_FIELDS or name.startswith("_") or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+        else:
+            raise AttributeError(
+                f"'{type(self).__name__}' artifact has no property '{name}'; declare it in "
+                f"PROPERTIES or use set_custom_property('{name}', value)." + did_you_mean(name, list(props))
+            )
+
+    @property
+    def type_name(self) -> str:
+        """The artifact type's name in ML Metadata."""
+        return self.TYPE_NAME
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """A copy of the declared property values that have been set."""
+        return dict(self._properties)
+
+    # -- custom properties (TFX names) ------------------------------------------------
+    def set_custom_property(self, key: str, value: int | float | str | bool) -> None:
+        """Sets a custom property (int, float, str or bool)."""
+        if not isinstance(value, (int, float, str)):
+            raise DefinitionError(
+                f"Custom property '{key}' must be int, float, str or bool, got {type(value).__name__}."
+            )
+        self._custom_properties[key] = value
+
+    def get_custom_property(self, key: str, default: Any = None) -> Any:
+        """Returns a custom property, or `default`."""
+        return self._custom_properties.get(key, default)
+
+    def has_custom_property(self, key: str) -> bool:
+        """Whether the custom property `key` is set."""
+        return key in self._custom_properties
+
+    set_string_custom_property = set_custom_property
+    set_int_custom_property = set_custom_property
+    set_float_custom_property = set_custom_property
+    get_string_custom_property = get_custom_property
+    get_int_custom_property = get_custom_property
+    get_float_custom_property = get_custom_property
+
+    @property
+    def custom_properties(self) -> dict[str, Any]:
+        """A copy of the custom properties."""
+        return dict(self._custom_properties)
+
+    # -- serialization across processes and into the IR --------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable form, used between the launcher and executor processes."""
+        return {
+            "type_name": self.TYPE_NAME,
+            "id": self.id,
+            "uri": self.uri,
+            "state": self.state.value,
+            "name": self.name,
+            "properties": dict(self._properties),
+            "custom_properties": dict(self._custom_properties),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Artifact:
+        """Rebuilds an artifact from :meth:`to_dict` output, as its registered class if known."""
+        klass = artifact_class(data["type_name"]) if cls is Artifact else cls
+        art = klass()
+        if klass is Artifact and data["type_name"] != "Artifact":
+            object.__setattr__(art, "TYPE_NAME", data["type_name"])
+        art.id = data.get("id")
+        art.uri = data.get("uri", "")
+        art.state = ArtifactState(data.get("state", "PENDING"))
+        art.name = data.get("name", "")
+        art._properties = dict(data.get("properties", {}))
+        art._custom_properties = dict(data.get("custom_properties", {}))
+        return art
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id}, uri={self.uri!r}, state={self.state.value})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Artifact) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _default(ptype: PropertyType) -> Any:
+    return {PropertyType.INT: 0, PropertyType.FLOAT: 0.0, PropertyType.STRING: ""}[ptype]
+
+
+def artifact_class(type_name: str) -> type[Artifact]:
+    """Returns the registered class for `type_name`, or the generic :class:`Artifact`."""
+    return _REGISTRY.get(type_name, Artifact)
+
+
+def class_path(cls: type) -> str:
+    """'module:qualname' of a class, the form the IR records."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+class ValueArtifact(Artifact):
+    """An artifact holding one small value.
+
+    The value is written to ``{uri}/value`` AND recorded in ML Metadata as the custom
+    property ``value``, so CLIs and lineage queries can read it without opening files.
+    """
+
+    TYPE_NAME = "ValueArtifact"
+    VALUE_FILE: ClassVar[str] = "value"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._has_value = False
+        self._value: Any = None
+
+    @property
+    def value(self) -> Any:
+        """The value: set by the producer, read lazily by consumers."""
+        if not self._has_value:
+            if "value" in self._custom_properties:
+                self._value = self.decode_mlmd(self._custom_properties["value"])
+            elif self.uri:
+                import os
+
+                path = os.path.join(self.uri, self.VALUE_FILE)
+                with open(path, "rb") as f:
+                    self._value = self.decode(f.read())
+            else:
+                raise ValueError(f"{type(self).__name__} artifact has no value yet.")
+            self._has_value = True
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value = self.check_value(value)
+        self._has_value = True
+
+    @property
+    def has_value(self) -> bool:
+        """Whether a value was set on this object (by a producer)."""
+        return self._has_value
+
+    def persist_value(self) -> None:
+        """Writes the value file under `uri` and records the `value` custom property."""
+        import os
+
+        os.makedirs(self.uri, exist_ok=True)
+        with open(os.path.join(self.uri, self.VALUE_FILE), "wb") as f:
+            f.write(self.encode(self._value))
+        self._custom_properties["value"] = self.encode_mlmd(self._value)
+
+    # Subclasses override these four.
+    def check_value(self, value: Any) -> Any:
+        return value
+
+    def encode(self, value: Any) -> bytes:
+        return str(value).encode()
+
+    def decode(self, data: bytes) -> Any:
+        return data.decode()
+
+    def encode_mlmd(self, value: Any) -> Any:
+        return value
+
+    def decode_mlmd(self, stored: Any) -> Any:
+        return stored
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self._has_value:
+            data["value"] = self._value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Artifact:
+        art = super().from_dict(data)
+        if "value" in data and isinstance(art, ValueArtifact):
+            art._value = data["value"]
+            art._has_value = True
+        return art
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps` default that rejects anything non-JSON with a clear message."""
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not JSON-serializable")
+
+
+def dumps_canonical(value: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces) for hashing and comparisons."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=json_default)

@@ -1,0 +1,151 @@
+"""`ComponentSpec`: the typed contract of a component (inputs, outputs, parameters)."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, ClassVar
+
+from headrace.errors import DefinitionError, did_you_mean
+from headrace.types.artifact import Artifact
+from headrace.types.channel import Channel
+
+_JSON_TYPES = (int, float, str, bool, dict, list)
+
+
+class ChannelParameter:
+    """Declares an input or output of a component.
+
+    Args:
+        type: The artifact class.
+        optional: An input that may be left out.
+    """
+
+    def __init__(self, type: type[Artifact], optional: bool = False):  # noqa: A002
+        if not (isinstance(type, builtins_type) and issubclass(type, Artifact)):
+            raise DefinitionError(f"ChannelParameter type must be an Artifact subclass, got {type!r}.")
+        self.type = type
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        return f"ChannelParameter(type={self.type.__name__}, optional={self.optional})"
+
+
+class ExecutionParameter:
+    """Declares an execution parameter (an `exec_properties` entry).
+
+    Args:
+        type: int, float, str, bool, dict or list (or typing forms such as Dict[str, int]).
+        optional: A parameter that may be left out or None.
+    """
+
+    def __init__(self, type: Any, optional: bool = False):  # noqa: A002
+        base = typing.get_origin(type) or type
+        if base not in _JSON_TYPES:
+            raise DefinitionError(
+                f"ExecutionParameter type must be one of int, float, str, bool, dict, list; got {type!r}."
+            )
+        self.type = type
+        self.base_type = base
+        self.optional = optional
+
+    def check(self, owner: str, name: str, value: Any) -> Any:
+        """Returns the value (ints accepted for floats) or raises a clear error."""
+        ok = isinstance(value, self.base_type) and not (isinstance(value, bool) and self.base_type is not bool)
+        if self.base_type is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            raise DefinitionError(
+                f"{owner}: parameter '{name}' expects {_type_name(self.type)}, got {value!r} "
+                f"({type(value).__name__})."
+            )
+        return value
+
+    def __repr__(self) -> str:
+        return f"ExecutionParameter(type={_type_name(self.type)}, optional={self.optional})"
+
+
+class ComponentSpec:
+    """The typed contract of a component, checked when the component is constructed.
+
+    Subclasses declare `PARAMETERS`, `INPUTS` and `OUTPUTS`; constructing a spec
+    validates the given values eagerly.
+    """
+
+    PARAMETERS: ClassVar[dict[str, ExecutionParameter]] = {}
+    INPUTS: ClassVar[dict[str, ChannelParameter]] = {}
+    OUTPUTS: ClassVar[dict[str, ChannelParameter]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        seen: dict[str, str] = {}
+        for group in ("PARAMETERS", "INPUTS", "OUTPUTS"):
+            expected = ExecutionParameter if group == "PARAMETERS" else ChannelParameter
+            for key, decl in getattr(cls, group).items():
+                if not isinstance(decl, expected):
+                    raise DefinitionError(
+                        f"{cls.__name__}.{group}['{key}'] must be {expected.__name__}(...), got {decl!r}."
+                    )
+                if key in seen:
+                    raise DefinitionError(f"{cls.__name__}: '{key}' is declared in both {seen[key]} and {group}.")
+                seen[key] = group
+
+    def __init__(self, **kwargs: Any):
+        name = type(self).__name__
+        known = {**self.PARAMETERS, **self.INPUTS, **self.OUTPUTS}
+        for key in kwargs:
+            if key not in known:
+                raise DefinitionError(
+                    f"{name}: unknown argument '{key}'." + did_you_mean(key, known)
+                    + f" Known: {', '.join(sorted(known)) or '(none)'}."
+                )
+        self.exec_properties: dict[str, Any] = {}
+        for key, param in self.PARAMETERS.items():
+            value = kwargs.get(key)
+            if value is None:
+                if not param.optional:
+                    raise DefinitionError(
+                        f"{name}: parameter '{key}' ({_type_name(param.type)}) is required; pass {key}=..."
+                    )
+                continue
+            self.exec_properties[key] = param.check(name, key, value)
+        self.inputs: dict[str, Channel] = {}
+        for key, decl in self.INPUTS.items():
+            value = kwargs.get(key)
+            if value is None:
+                if not decl.optional:
+                    raise DefinitionError(
+                        f"{name}: input '{key}' (a channel of {decl.type.TYPE_NAME}) is required; "
+                        f"pass {key}=<component>.outputs['...']."
+                    )
+                continue
+            self.inputs[key] = _check_channel(name, "input", key, decl, value)
+        self.outputs: dict[str, Channel] = {}
+        for key, decl in self.OUTPUTS.items():
+            value = kwargs.get(key)
+            self.outputs[key] = (
+                Channel(type=decl.type) if value is None else _check_channel(name, "output", key, decl, value)
+            )
+
+
+def _check_channel(owner: str, kind: str, key: str, decl: ChannelParameter, value: Any) -> Channel:
+    if not isinstance(value, Channel):
+        hint = ""
+        if hasattr(value, "outputs") and isinstance(getattr(value, "outputs", None), dict):
+            keys = list(value.outputs)
+            hint = f" Pass one of its outputs, e.g. {key}=<component>.outputs['{keys[0]}']." if keys else ""
+        raise DefinitionError(
+            f"{owner}: {kind} '{key}' must be a Channel of {decl.type.TYPE_NAME}, got {type(value).__name__}.{hint}"
+        )
+    if not issubclass(value.type, decl.type):
+        raise DefinitionError(
+            f"{owner}: {kind} '{key}' expects a channel of {decl.type.TYPE_NAME}, but got a channel of "
+            f"{value.type_name} ({value!r}). Connect an output of type {decl.type.TYPE_NAME}."
+        )
+    return value
+
+
+def _type_name(t: Any) -> str:
+    return t.__name__ if isinstance(t, builtins_type) else str(t).replace("typing.", "")
+
+
+builtins_type = type

@@ -1,0 +1,33 @@
+"""headrace packaging: framework/ is `headrace`; components/ and orchestrators/ are its subpackages."""
+
+from setuptools import setup
+
+PACKAGE_DIR = {
+    "headrace": "framework",
+    "headrace.components": "components",
+    "headrace.orchestrators": "orchestrators",
+}
+SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli"]
+
+EXTRAS = {
+    "data": ["tensorflow-data-validation==1.16.1", "tfx-bsl==1.16.1", "pyarrow==10.0.1", "apache-beam[gcp]>=2.59", "dill"],
+    "tf": ["tensorflow==2.16.2"],
+    "beam": ["apache-beam[gcp]>=2.59", "dill"],
+    "kfp": ["kfp==2.13.0"],
+    "airflow": ["apache-airflow==2.10.3"],
+    "docker": ["docker==7.2.0"],
+    "dev": ["pytest", "ruff", "mypy", "import-linter"],
+}
+EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "dev" for req in reqs})
+
+setup(
+    name="headrace",
+    version="0.1.0",
+    description="ML pipelines with TFX's mental model, a fraction of the weight.",
+    python_requires=">=3.11,<3.12",
+    package_dir=PACKAGE_DIR,
+    packages=list(PACKAGE_DIR) + [f"headrace.{p}" for p in SUBPACKAGES],
+    install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1"],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["headrace=headrace.cli.main:main"]},
+)
