@@ -136,7 +136,7 @@ class Float(ValueArtifact):
 
 
 class Boolean(ValueArtifact):
-    """A bool value; ML Metadata records it as int 0/1."""
+    """A bool value."""
 
     TYPE_NAME = "Boolean"
 
@@ -150,9 +150,6 @@ class Boolean(ValueArtifact):
 
     def decode(self, data: bytes) -> bool:
         return data.strip() == b"1"
-
-    def encode_mlmd(self, value: Any) -> int:
-        return int(bool(value))
 
     def decode_mlmd(self, stored: Any) -> bool:
         return bool(stored)

@@ -1,0 +1,178 @@
+"""The driver: resolves inputs from the store, checks the cache, registers the execution."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from headrace.compiler.ir import NodeIR
+from headrace.errors import HeadraceError
+from headrace.launcher.runs import RunHandle
+from headrace.metadata.store import CACHE, Metadata, get_value, set_value
+from headrace.types.artifact import Artifact, ArtifactState, artifact_class
+
+
+class InputResolutionError(HeadraceError):
+    """A node's inputs could not be resolved from the store."""
+
+
+def event(md: Metadata, kind: int, key: str, index: int) -> Any:
+    """An INPUT/OUTPUT event whose path is (key, index), as TFX records it."""
+    ev = md.pb.Event(type=kind)
+    ev.path.steps.add().key = key
+    ev.path.steps.add().index = index
+    return ev
+
+
+def event_key(ev: Any) -> tuple[str, int]:
+    """The (key, index) of an event's path."""
+    steps = ev.path.steps
+    return steps[0].key, (steps[1].index if len(steps) > 1 else 0)
+
+
+def producer_execution_id(md: Metadata, handle: RunHandle, producer: str) -> int | None:
+    """The execution that published `producer`'s outputs in this run, from the store."""
+    known = handle.published.get(producer)
+    if known is not None:
+        return known
+    best = None
+    for ex in md.call(md.store.get_executions_by_context, handle.node_contexts[producer].id):
+        in_run = get_value(ex.custom_properties["run_id"]) if "run_id" in ex.custom_properties else None
+        if in_run == handle.run_id and ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED):
+            if best is None or ex.id > best:
+                best = ex.id
+    if best is not None:
+        handle.published[producer] = best
+    return best
+
+
+def outputs_of(md: Metadata, execution_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
+    """OUTPUT artifacts (protos) of executions, by execution id and output key, in path order."""
+    if not execution_ids:
+        return {}
+    events = [e for e in md.call(md.store.get_events_by_execution_ids, execution_ids) if e.type == md.pb.Event.OUTPUT]
+    artifacts = {a.id: a for a in md.call(md.store.get_artifacts_by_id, [e.artifact_id for e in events])}
+    grouped: dict[int, dict[str, list[tuple[int, Any]]]] = {}
+    for e in events:
+        key, index = event_key(e)
+        grouped.setdefault(e.execution_id, {}).setdefault(key, []).append((index, artifacts[e.artifact_id]))
+    return {ex: {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in keys.items()} for ex, keys in grouped.items()}
+
+
+def resolve_inputs(md: Metadata, handle: RunHandle, node: NodeIR) -> dict[str, list[Any]]:
+    """Each input's artifacts: the producer's LIVE OUTPUT artifacts in this run."""
+    producers = {i.producer for i in node.inputs.values() if i.producer}
+    exec_ids = {p: producer_execution_id(md, handle, p) for p in producers}
+    published = outputs_of(md, [e for e in exec_ids.values() if e is not None])
+    resolved: dict[str, list[Any]] = {}
+    for key, spec in node.inputs.items():
+        if spec.producer is None:
+            continue  # a store query, answered by a Resolver
+        ex = exec_ids[spec.producer]
+        if ex is None:
+            if spec.optional:
+                resolved[key] = []
+                continue
+            raise InputResolutionError(
+                f"Input '{key}' of node '{node.id}': upstream node '{spec.producer}' has no successful execution "
+                f"in run {handle.run_id}."
+            )
+        arts = published.get(ex, {}).get(spec.output_key or "", [])
+        dead = [a.id for a in arts if a.state != md.pb.Artifact.LIVE]
+        if dead:
+            raise InputResolutionError(f"Input '{key}' of node '{node.id}': artifacts {dead} are not LIVE.")
+        resolved[key] = arts
+    return resolved
+
+
+def cache_enabled(node: NodeIR, pipeline_default: bool, run_override: bool | None) -> bool:
+    """Per run (--no-cache wins), then per component, then per pipeline."""
+    if run_override is False:
+        return False
+    if node.enable_cache is not None:
+        return node.enable_cache
+    return True if run_override else pipeline_default
+
+
+def lookup_cache(md: Metadata, node: NodeIR, key: str) -> dict[str, list[Any]] | None:
+    """Outputs of an earlier COMPLETE execution with this key, if all are LIVE and on disk."""
+    ctx = md.get_context(CACHE, key)
+    if ctx is None:
+        return None
+    candidates = sorted(
+        (e.id for e in md.call(md.store.get_executions_by_context, ctx.id) if e.last_known_state == md.pb.Execution.COMPLETE),
+        reverse=True,
+    )
+    for ex_id, outs in sorted(outputs_of(md, candidates[:3]).items(), reverse=True):
+        if set(outs) != set(node.outputs):
+            continue
+        arts = [a for v in outs.values() for a in v]
+        if all(a.state == md.pb.Artifact.LIVE and os.path.exists(a.uri) for a in arts):
+            return outs
+    return None
+
+
+def new_execution(md: Metadata, handle: RunHandle, node: NodeIR, state: int, **props: Any) -> Any:
+    """An execution proto of the node's type, carrying node and run ids."""
+    ex = md.pb.Execution(type_id=md.execution_type_id(node.component_type), last_known_state=state)
+    for k, v in {"node_id": node.id, "run_id": handle.run_id, "pipeline_name": handle.ir.pipeline_name, **props}.items():
+        if v is not None:
+            set_value(ex.custom_properties[k], v)
+    return ex
+
+
+def input_events(md: Metadata, inputs: dict[str, list[Any]]) -> list[tuple[Any, Any]]:
+    """(artifact, INPUT event) pairs for put_execution."""
+    return [(a, event(md, md.pb.Event.INPUT, k, i)) for k, arts in inputs.items() for i, a in enumerate(arts)]
+
+
+def record_cached(
+    md: Metadata, handle: RunHandle, node: NodeIR, inputs: dict[str, list[Any]], outputs: dict[str, list[Any]], key: str
+) -> int:
+    """Records a CACHED execution pointing at the reused outputs; one write."""
+    ex = new_execution(md, handle, node, md.pb.Execution.CACHED, cache_key=key)
+    pairs = input_events(md, inputs) + [
+        (a, event(md, md.pb.Event.OUTPUT, k, i)) for k, arts in outputs.items() for i, a in enumerate(arts)
+    ]
+    ex_id, _, _ = md.call(md.store.put_execution, ex, pairs, handle.contexts_for(node.id))
+    return ex_id
+
+
+def new_output_artifact(node: NodeIR, key: str, uri: str) -> Artifact:
+    """A PENDING output artifact of the declared type."""
+    type_ir = node.outputs[key].artifact_type
+    art = artifact_class(type_ir.name)()
+    if art.TYPE_NAME != type_ir.name:
+        object.__setattr__(art, "TYPE_NAME", type_ir.name)
+    art.uri = uri
+    art.state = ArtifactState.PENDING
+    return art
+
+
+def register_execution(
+    md: Metadata, handle: RunHandle, node: NodeIR, inputs: dict[str, list[Any]], key: str | None
+) -> tuple[Any, dict[str, list[Artifact]]]:
+    """Registers a RUNNING execution with its INPUT events and PENDING outputs; one write.
+
+    Output URIs are `{pipeline_root}/{node_id}/{output_key}/{attempt}` with a fresh attempt
+    id, so a retry never writes into a directory an earlier attempt wrote.
+    """
+    attempt = secrets.token_hex(6)
+    ex = new_execution(md, handle, node, md.pb.Execution.RUNNING, cache_key=key, attempt=attempt)
+    root = handle.ir.pipeline_root
+    outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
+    protos = {
+        k: [md.artifact_to_proto(a, node.outputs[k].artifact_type.properties) for a in arts] for k, arts in outputs.items()
+    }
+    pairs = input_events(md, inputs) + [
+        (p, event(md, md.pb.Event.OUTPUT, k, i)) for k, ps in protos.items() for i, p in enumerate(ps)
+    ]
+    ex_id, art_ids, _ = md.call(md.store.put_execution, ex, pairs, handle.contexts_for(node.id))
+    ex.id = ex_id
+    out_ids = iter(art_ids[len(pairs) - sum(len(v) for v in protos.values()) :])
+    for arts in outputs.values():
+        for a in arts:
+            a.id = next(out_ids)
+            os.makedirs(a.uri, exist_ok=True)
+    return ex, outputs

@@ -1,0 +1,106 @@
+"""Runs one executor on one task, in whatever process calls it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from types import ModuleType
+from typing import Any
+
+from headrace.dsl.executor import USER_MODULE_PREFIX, BaseExecutor
+from headrace.dsl.function_component import call_function
+from headrace.launcher.task import ExecutionTask, ExecutorResult
+from headrace.types.artifact import Artifact, ValueArtifact
+
+
+def load_module(module: str, file: str = "") -> ModuleType:
+    """Imports `module`; a module recorded with its file (a script, a pipeline file) is loaded
+    from that file under a private name, with its directory on sys.path."""
+    if file:
+        name = module if module.startswith(USER_MODULE_PREFIX) else user_module_name(file)
+        loaded = sys.modules.get(name)
+        if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") == os.path.abspath(file):
+            return loaded
+        return load_file_as_module(file, name)
+    return importlib.import_module(module)
+
+
+def user_module_name(path: str) -> str:
+    """The private module name a user file is loaded under."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return USER_MODULE_PREFIX + "".join(ch if ch.isalnum() else "_" for ch in stem)
+
+
+def load_file_as_module(path: str, name: str | None = None) -> ModuleType:
+    """Executes a Python file as a module registered in sys.modules."""
+    path = os.path.abspath(path)
+    name = name or user_module_name(path)
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"Cannot load {path} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def resolve(executor: dict[str, Any]) -> Any:
+    """The object an executor spec points at (a BaseExecutor class or a component function)."""
+    obj: Any = load_module(executor["module"], executor.get("file", ""))
+    for part in executor["qualname"].split("."):
+        obj = getattr(obj, part)
+    return getattr(obj, "FUNCTION", obj)  # a @component class wraps its function
+
+
+def _artifacts(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[Artifact]]:
+    return {k: [Artifact.from_dict(a) for a in v] for k, v in data.items()}
+
+
+def run_task(task: ExecutionTask) -> ExecutorResult:
+    """Runs the task's executor; never raises for a failure of user code."""
+    try:
+        kind = task.executor["kind"]
+        if kind == "container":
+            raise NotImplementedError(
+                "Running container components is not available in this version of headrace: the container "
+                "runtime lands with the Docker integration."
+            )
+        inputs = _artifacts(task.input_dict)
+        outputs = _artifacts(task.output_dict)
+        target = resolve(task.executor)
+        if kind == "python_function":
+            call_function(target, inputs, outputs, dict(task.exec_properties))
+        elif kind == "python_class":
+            context = BaseExecutor.Context(
+                pipeline_name=task.pipeline_name,
+                pipeline_root=task.pipeline_root,
+                pipeline_run_id=task.run_id,
+                node_id=task.node_id,
+                execution_id=task.execution_id,
+                tmp_dir=task.tmp_dir,
+                beam_pipeline_args=list(task.beam_pipeline_args),
+            )
+            target(context).Do(inputs, outputs, dict(task.exec_properties))
+        else:
+            raise ValueError(f"Unknown executor kind {kind!r}.")
+        for arts in outputs.values():
+            for art in arts:
+                if isinstance(art, ValueArtifact) and art.has_value:
+                    art.persist_value()
+        return ExecutorResult(ok=True, output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()})
+    except BaseException as e:  # noqa: BLE001 - user code may raise anything, SystemExit included
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return ExecutorResult(
+            ok=False, error_type=type(e).__name__, message=str(e), traceback=traceback.format_exc()
+        )

@@ -1,0 +1,184 @@
+"""The node launcher: driver -> executor -> publisher, the same under every orchestrator.
+
+A runner that owns the scheduling (LocalDagRunner) calls `prepare` and `publish` itself
+and runs the task wherever it likes in between; a one-process-per-node orchestrator
+(Airflow, Kubeflow) calls `launch`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from headrace.compiler.ir import NodeIR
+from headrace.errors import ExecutorError
+from headrace.launcher import driver, publisher, system_nodes
+from headrace.launcher.executor_runner import run_task
+from headrace.launcher.runs import RunHandle
+from headrace.launcher.task import ExecutionTask, ExecutorResult
+from headrace.metadata.store import Metadata
+from headrace.types.artifact import Artifact
+
+COMPLETE, CACHED, FAILED, CANCELED = "COMPLETE", "CACHED", "FAILED", "CANCELED"
+
+
+@dataclasses.dataclass
+class NodeOutcome:
+    """How one node ended in this run."""
+
+    node_id: str
+    state: str
+    execution_id: int | None = None
+    outputs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # key -> URIs
+    error: ExecutorError | None = None
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class PreparedExecution:
+    """A registered execution waiting for its executor to run."""
+
+    node: NodeIR
+    execution: Any
+    outputs: dict[str, list[Artifact]]
+    cache_key: str | None
+    task: ExecutionTask
+    started: float
+
+
+class NodeLauncher:
+    """Runs nodes of one pipeline run against ML Metadata.
+
+    Args:
+        md: The metadata store handle.
+        handle: The run (from `runs.start_run` or `runs.resume_run`).
+        enable_cache: Run-level cache switch: False turns caching off for every node;
+            None follows the pipeline and component settings.
+    """
+
+    def __init__(self, md: Metadata, handle: RunHandle, enable_cache: bool | None = None):
+        self.md = md
+        self.handle = handle
+        self.enable_cache = enable_cache
+
+    # -- phase 1: driver ------------------------------------------------------------------
+    def prepare(self, node: NodeIR) -> PreparedExecution | NodeOutcome:
+        """Resolves inputs, then either finishes the node (system node, cache hit) or registers
+        a RUNNING execution and returns the task for an executor."""
+        started = time.perf_counter()
+        md, handle = self.md, self.handle
+        try:
+            if node.kind == "importer":
+                ex_id, outs = system_nodes.run_importer(md, handle, node)
+                return self._done(node, COMPLETE, ex_id, outs, started)
+            if node.kind == "resolver":
+                ex_id, outs = system_nodes.run_resolver(md, handle, node)
+                return self._done(node, COMPLETE, ex_id, outs, started)
+            inputs = driver.resolve_inputs(md, handle, node)
+            key = None
+            if driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache):
+                from headrace.launcher.cache import cache_key
+
+                key = cache_key(node, {k: [a.id for a in v] for k, v in inputs.items()})
+                hit = driver.lookup_cache(md, node, key)
+                if hit is not None:
+                    ex_id = driver.record_cached(md, handle, node, inputs, hit, key)
+                    handle.published[node.id] = ex_id
+                    return self._done(node, CACHED, ex_id, hit, started)
+            execution, outputs = driver.register_execution(md, handle, node, inputs, key)
+        except Exception as e:  # noqa: BLE001 - reported as this node's failure
+            return NodeOutcome(
+                node.id, FAILED, None, error=_framework_error(node.id, e), seconds=time.perf_counter() - started
+            )
+        ir = handle.ir
+        task = ExecutionTask(
+            node_id=node.id,
+            executor=node.executor,
+            input_dict={k: [md.artifact_from_proto(a).to_dict() for a in v] for k, v in inputs.items()},
+            output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()},
+            exec_properties=dict(node.parameters),
+            pipeline_name=ir.pipeline_name,
+            pipeline_root=ir.pipeline_root,
+            run_id=handle.run_id,
+            execution_id=execution.id,
+            tmp_dir=os.path.join(ir.pipeline_root, node.id, ".tmp", str(execution.id)),
+            beam_pipeline_args=list(ir.beam_pipeline_args),
+        )
+        return PreparedExecution(node, execution, outputs, key, task, started)
+
+    # -- phase 3: publisher -----------------------------------------------------------------
+    def publish(self, prepared: PreparedExecution, result: ExecutorResult) -> NodeOutcome:
+        """Publishes the executor's result: COMPLETE with LIVE outputs, or FAILED with none."""
+        node, md = prepared.node, self.md
+        error: ExecutorError | None = None
+        if result.ok:
+            try:
+                outputs = _checked_outputs(prepared, result)
+                publisher.publish_success(md, self.handle, node, prepared.execution, outputs, prepared.cache_key)
+                return self._finish(prepared, COMPLETE, outputs)
+            except Exception as e:  # noqa: BLE001 - a bad result fails the node, not the runner
+                error = _framework_error(node.id, e)
+        else:
+            error = ExecutorError(node.id, result.error_type, result.message, result.traceback)
+        publisher.publish_failure(md, self.handle, node, prepared.execution, prepared.outputs, _error_text(error))
+        return self._finish(prepared, FAILED, {}, error)
+
+    def cancel(self, prepared: PreparedExecution, reason: str) -> NodeOutcome:
+        """Marks a registered execution CANCELED and abandons its outputs."""
+        publisher.publish_failure(
+            self.md, self.handle, prepared.node, prepared.execution, prepared.outputs, reason, state=CANCELED
+        )
+        return self._finish(prepared, CANCELED, {}, ExecutorError(prepared.node.id, "Canceled", reason))
+
+    # -- all three phases ------------------------------------------------------------------------
+    def launch(self, node_id: str, execute: Callable[[ExecutionTask], ExecutorResult] = run_task) -> NodeOutcome:
+        """Runs one node: driver, `execute` (in-process by default), publisher."""
+        prepared = self.prepare(self.handle.ir.node(node_id))
+        if isinstance(prepared, NodeOutcome):
+            return prepared
+        return self.publish(prepared, execute(prepared.task))
+
+    def _done(self, node: NodeIR, state: str, ex_id: int, outs: dict[str, list[Any]], started: float) -> NodeOutcome:
+        return NodeOutcome(
+            node.id, state, ex_id, {k: [a.uri for a in v] for k, v in outs.items()}, None, time.perf_counter() - started
+        )
+
+    def _finish(
+        self, prepared: PreparedExecution, state: str, outputs: dict[str, list[Artifact]], error: ExecutorError | None = None
+    ) -> NodeOutcome:
+        return NodeOutcome(
+            prepared.node.id,
+            state,
+            prepared.execution.id,
+            {k: [a.uri for a in v] for k, v in outputs.items()},
+            error,
+            time.perf_counter() - prepared.started,
+        )
+
+
+def _checked_outputs(prepared: PreparedExecution, result: ExecutorResult) -> dict[str, list[Artifact]]:
+    """The executor's output artifacts, checked against what was registered."""
+    if set(result.output_dict) != set(prepared.outputs):
+        raise ValueError(
+            f"The executor returned outputs {sorted(result.output_dict)}, expected {sorted(prepared.outputs)}."
+        )
+    outputs: dict[str, list[Artifact]] = {}
+    for key, dicts in result.output_dict.items():
+        registered = prepared.outputs[key]
+        arts = [Artifact.from_dict(d) for d in dicts]
+        if [(a.id, a.uri) for a in arts] != [(a.id, a.uri) for a in registered]:
+            raise ValueError(f"The executor replaced or moved output '{key}'; set properties on it instead.")
+        outputs[key] = arts
+    return outputs
+
+
+def _framework_error(node_id: str, e: Exception) -> ExecutorError:
+    return ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc())
+
+
+def _error_text(error: ExecutorError) -> str:
+    return f"{error.error_type}: {error.message}\n{error.traceback_text}".strip()

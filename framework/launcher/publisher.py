@@ -1,0 +1,61 @@
+"""The publisher: records the outcome of an execution in one store transaction."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from headrace.compiler.ir import NodeIR
+from headrace.launcher.runs import RunHandle
+from headrace.metadata.store import CACHE, Metadata, set_value
+from headrace.types.artifact import Artifact, ArtifactState
+
+_MAX_ERROR_CHARS = 8000
+
+
+def publish_success(
+    md: Metadata,
+    handle: RunHandle,
+    node: NodeIR,
+    execution: Any,
+    outputs: dict[str, list[Artifact]],
+    cache_key: str | None,
+) -> None:
+    """Outputs LIVE and the execution COMPLETE (and findable by its cache key), in one write."""
+    protos = []
+    for key, arts in outputs.items():
+        decl = node.outputs[key].artifact_type.properties
+        for art in arts:
+            art.state = ArtifactState.LIVE
+            protos.append((md.artifact_to_proto(art, decl), None))  # OUTPUT events exist since registration
+    execution.last_known_state = md.pb.Execution.COMPLETE
+    contexts = list(handle.contexts_for(node.id))
+    if cache_key:
+        contexts.append(md.get_context(CACHE, cache_key) or md.pb.Context(type_id=md.context_type_id(CACHE), name=cache_key))
+    md.call(md.store.put_execution, execution, protos, contexts, reuse_context_if_already_exist=True)
+    handle.published[node.id] = execution.id
+
+
+def publish_failure(
+    md: Metadata,
+    handle: RunHandle,
+    node: NodeIR,
+    execution: Any,
+    outputs: dict[str, list[Artifact]],
+    error: str,
+    state: str = "FAILED",
+) -> None:
+    """The execution FAILED (or CANCELED) with its error, outputs ABANDONED and their directories
+    removed, in one write. No output of a failed step is ever LIVE."""
+    protos = []
+    for key, arts in outputs.items():
+        decl = node.outputs[key].artifact_type.properties
+        for art in arts:
+            art.state = ArtifactState.ABANDONED
+            protos.append((md.artifact_to_proto(art, decl), None))
+    execution.last_known_state = getattr(md.pb.Execution, state)
+    set_value(execution.custom_properties["error"], error[-_MAX_ERROR_CHARS:])
+    md.call(md.store.put_execution, execution, protos, handle.contexts_for(node.id))
+    for arts in outputs.values():
+        for art in arts:
+            shutil.rmtree(art.uri, ignore_errors=True)

@@ -1,0 +1,142 @@
+"""Pipeline runs in ML Metadata: the pipeline, run and node contexts, start, resume, finish."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import secrets
+import shutil
+import time
+from typing import Any
+
+from headrace.compiler.ir import PipelineIR, load
+from headrace.errors import MetadataError
+from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata, get_value, set_value
+
+# Run states recorded on the run context.
+RUNNING, COMPLETE, FAILED, CANCELED = "RUNNING", "COMPLETE", "FAILED", "CANCELED"
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id such as 20261123-101112-3fa2."""
+    return datetime.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def node_context_name(pipeline_name: str, node_id: str) -> str:
+    """The node context's name: nodes are scoped by pipeline."""
+    return f"{pipeline_name}.{node_id}"
+
+
+@dataclasses.dataclass
+class RunHandle:
+    """A run being executed: its contexts and which execution published each node."""
+
+    run_id: str
+    ir: PipelineIR
+    pipeline_context: Any
+    run_context: Any
+    node_contexts: dict[str, Any]
+    published: dict[str, int] = dataclasses.field(default_factory=dict)  # node id -> execution id
+
+    def contexts_for(self, node_id: str) -> list[Any]:
+        """The contexts every execution of the node is associated with."""
+        return [self.pipeline_context, self.run_context, self.node_contexts[node_id]]
+
+
+def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHandle:
+    """Registers a new run (and, first time, the pipeline and node contexts)."""
+    run_id = run_id or new_run_id()
+    if md.get_context(PIPELINE_RUN, run_id) is not None:
+        raise MetadataError(f"A run with id '{run_id}' already exists in {md.describe()}.")
+    wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
+    # The run context carries its IR, so a run can be resumed (or inspected) from the store alone.
+    run_ctx = md.pb.Context(type_id=md.context_type_id(PIPELINE_RUN), name=run_id)
+    for key, value in {
+        "pipeline_name": ir.pipeline_name,
+        "state": RUNNING,
+        "started_ms": int(time.time() * 1000),
+        "ir": ir.dump(indent=None),
+    }.items():
+        set_value(run_ctx.custom_properties[key], value)
+    [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])
+    contexts = md.ensure_contexts(wanted)
+    handle = RunHandle(
+        run_id=run_id,
+        ir=ir,
+        pipeline_context=contexts[0],
+        run_context=run_ctx,
+        node_contexts={n.id: c for n, c in zip(ir.nodes, contexts[1:])},
+    )
+    _link_run_to_pipeline(md, handle)
+    return handle
+
+
+def _link_run_to_pipeline(md: Metadata, handle: RunHandle) -> None:
+    parent = md.pb.ParentContext(child_id=handle.run_context.id, parent_id=handle.pipeline_context.id)
+    try:
+        md.call(md.store.put_parent_contexts, [parent])
+    except MetadataError:
+        pass  # already linked (resume)
+
+
+def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
+    """The IR a run was started with."""
+    ctx = md.get_context(PIPELINE_RUN, run_id)
+    if ctx is None:
+        raise MetadataError(f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list")
+    return load(get_value(ctx.custom_properties["ir"]))
+
+
+def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple[RunHandle, set[str]]:
+    """Re-opens a finished run. Returns the handle and the node ids that already completed
+    in it (to be reused). Executions left RUNNING by a runner that died are marked FAILED,
+    their outputs ABANDONED and their output directories removed."""
+    stored_ir = load_run_ir(md, run_id)
+    ir = ir or stored_ir
+    if ir.pipeline_name != stored_ir.pipeline_name:
+        raise MetadataError(
+            f"Run '{run_id}' belongs to pipeline '{stored_ir.pipeline_name}', not '{ir.pipeline_name}'."
+        )
+    run_ctx = md.get_context(PIPELINE_RUN, run_id)
+    wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
+    contexts = md.ensure_contexts(wanted)
+    handle = RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:])})
+    done: set[str] = set()
+    latest: dict[str, Any] = {}
+    for ex in md.call(md.store.get_executions_by_context, run_ctx.id):
+        node_id = get_value(ex.custom_properties["node_id"]) if "node_id" in ex.custom_properties else None
+        if node_id is None:
+            continue
+        if ex.last_known_state == md.pb.Execution.RUNNING:
+            abandon_execution(md, ex, "The runner stopped while this step was running.")
+        if node_id not in latest or ex.id > latest[node_id].id:
+            latest[node_id] = ex
+    for node_id, ex in latest.items():
+        if ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED) and node_id in handle.node_contexts:
+            done.add(node_id)
+            handle.published[node_id] = ex.id
+    set_run_state(md, handle, RUNNING)
+    return handle, done
+
+
+def abandon_execution(md: Metadata, execution: Any, message: str) -> None:
+    """Marks a RUNNING execution FAILED, its PENDING outputs ABANDONED, and removes their data."""
+    events = md.call(md.store.get_events_by_execution_ids, [execution.id])
+    out_ids = [e.artifact_id for e in events if e.type == md.pb.Event.OUTPUT]
+    artifacts = md.call(md.store.get_artifacts_by_id, out_ids) if out_ids else []
+    pending = [a for a in artifacts if a.state == md.pb.Artifact.PENDING]
+    for a in pending:
+        a.state = md.pb.Artifact.ABANDONED
+        shutil.rmtree(a.uri, ignore_errors=True)
+    execution.last_known_state = md.pb.Execution.FAILED
+    set_value(execution.custom_properties["error"], message)
+    md.call(md.store.put_execution, execution, [(a, None) for a in pending], [])
+
+
+def set_run_state(md: Metadata, handle: RunHandle, state: str) -> None:
+    """Records the run's state (and its end time when it is final)."""
+    ctx = handle.run_context
+    set_value(ctx.custom_properties["state"], state)
+    if state != RUNNING:
+        set_value(ctx.custom_properties["finished_ms"], int(time.time() * 1000))
+    md.call(md.store.put_contexts, [ctx])

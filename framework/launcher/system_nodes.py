@@ -1,0 +1,82 @@
+"""How the launcher runs the system nodes `Importer` and `Resolver` (no executor process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headrace.compiler.ir import NodeIR
+from headrace.errors import HeadraceError
+from headrace.launcher.driver import event, new_execution, outputs_of, producer_execution_id
+from headrace.launcher.runs import RunHandle
+from headrace.metadata.store import Metadata, get_value, set_value
+
+
+def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
+    """Registers the source URI as a LIVE artifact (reusing an identical one unless `reimport`)."""
+    p = node.parameters
+    type_ir = node.outputs["result"].artifact_type
+    type_id = md.artifact_type_id(type_ir.name, type_ir.properties)
+    props, custom = p.get("properties") or {}, p.get("custom_properties") or {}
+    artifact = None
+    if not p.get("reimport"):
+        for a in md.call(md.store.get_artifacts_by_uri, p["source_uri"]):
+            if (
+                a.type_id == type_id
+                and a.state == md.pb.Artifact.LIVE
+                and {k: get_value(v) for k, v in a.properties.items()} == props
+                and {k: get_value(v) for k, v in a.custom_properties.items()} == custom
+            ):
+                artifact = a if artifact is None or a.id > artifact.id else artifact
+    if artifact is None:
+        artifact = md.pb.Artifact(type_id=type_id, uri=p["source_uri"], state=md.pb.Artifact.LIVE)
+        for k, v in props.items():
+            set_value(artifact.properties[k], v)
+        for k, v in custom.items():
+            set_value(artifact.custom_properties[k], v)
+    ex = new_execution(md, handle, node, md.pb.Execution.COMPLETE)
+    ex_id, [art_id], _ = md.call(
+        md.store.put_execution, ex, [(artifact, event(md, md.pb.Event.OUTPUT, "result", 0))], handle.contexts_for(node.id)
+    )
+    artifact.id = art_id
+    handle.published[node.id] = ex_id
+    return ex_id, {"result": [artifact]}
+
+
+def _candidates(md: Metadata, handle: RunHandle, node: NodeIR, key: str) -> list[Any]:
+    spec = node.inputs[key]
+    if spec.producer:
+        ex = producer_execution_id(md, handle, spec.producer)
+        arts = outputs_of(md, [ex]).get(ex, {}).get(spec.output_key or "", []) if ex else []
+    else:
+        type_id = md.artifact_type_id(spec.artifact_type.name, spec.artifact_type.properties)
+        arts = [a for a in md.call(md.store.get_artifacts_by_context, handle.pipeline_context.id) if a.type_id == type_id]
+    return [a for a in arts if a.state == md.pb.Artifact.LIVE]
+
+
+def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
+    """Picks artifacts by the node's strategy and records them as the node's outputs."""
+    strategy = node.parameters["strategy"]
+    found = {key: _candidates(md, handle, node, key) for key in node.inputs}
+    resolved: dict[str, list[Any]]
+    if strategy == "latest_artifact":
+        resolved = {k: [max(arts, key=lambda a: a.id)] if arts else [] for k, arts in found.items()}
+    elif strategy == "latest_blessed_model":
+        model_key = next(k for k, s in node.inputs.items() if s.artifact_type.name == "Model")
+        blessing_key = next(k for k, s in node.inputs.items() if s.artifact_type.name == "ModelBlessing")
+        blessings: dict[int, Any] = {}
+        for b in found[blessing_key]:
+            c = b.custom_properties
+            if "blessed" in c and get_value(c["blessed"]) in (1, True) and "current_model_id" in c:
+                model_id = get_value(c["current_model_id"])
+                if model_id not in blessings or b.id > blessings[model_id].id:
+                    blessings[model_id] = b
+        models = [m for m in found[model_key] if m.id in blessings]
+        best = max(models, key=lambda m: m.id) if models else None
+        resolved = {model_key: [best] if best else [], blessing_key: [blessings[best.id]] if best else []}
+    else:
+        raise HeadraceError(f"Unknown resolver strategy {strategy!r} in node '{node.id}'.")
+    ex = new_execution(md, handle, node, md.pb.Execution.COMPLETE)
+    pairs = [(a, event(md, md.pb.Event.OUTPUT, k, i)) for k, arts in resolved.items() for i, a in enumerate(arts)]
+    ex_id, _, _ = md.call(md.store.put_execution, ex, pairs, handle.contexts_for(node.id))
+    handle.published[node.id] = ex_id
+    return ex_id, resolved

@@ -1,0 +1,171 @@
+"""Executor worker processes: user code runs outside the runner, and a worker is reused.
+
+A worker is a child Python process that runs tasks one at a time. Heavy imports
+(TensorFlow, TFDV) are paid once per worker, not once per step; a crash (segfault,
+os._exit, kill -9) takes down only the worker, which is then replaced.
+
+Protocol: length-prefixed pickles over two pipes (not stdout, which user code prints to).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from headrace.launcher.task import ExecutionTask, ExecutorResult
+
+_HEADER = struct.Struct("!Q")
+
+
+def _write(fd: int, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read(fd: int) -> Any:
+    header = _read_exact(fd, _HEADER.size)
+    if header is None:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = _read_exact(fd, size)
+    if data is None:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class WorkerDied(Exception):
+    """The worker process ended while running a task."""
+
+
+class Worker:
+    """One executor process, seen from the runner."""
+
+    def __init__(self) -> None:
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "headrace.launcher.worker", str(task_r), str(result_w)],
+            pass_fds=(task_r, result_w),
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(task_r)
+        os.close(result_w)
+        self._task_w, self._result_r = task_w, result_r
+        _write(self._task_w, list(sys.path))  # the worker imports what the runner can
+
+    def run(self, task: ExecutionTask) -> ExecutorResult:
+        """Runs a task; raises WorkerDied if the process ends first."""
+        try:
+            _write(self._task_w, task)
+            return _read(self._result_r)  # type: ignore[no-any-return]
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.proc.wait()
+            how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+            raise WorkerDied(f"The executor process (pid {self.proc.pid}) {how} while running the step.") from None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process is still running."""
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Asks the worker to exit and waits for it."""
+        try:
+            _write(self._task_w, None)
+        except OSError:
+            pass
+        for fd in (self._task_w, self._result_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class WorkerPool:
+    """Up to `size` reusable workers, started on demand."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._idle: list[Worker] = []
+        self._all: list[Worker] = []
+        self._lock = threading.Lock()
+
+    def run(self, task: ExecutionTask) -> ExecutorResult:
+        """Runs a task on an idle worker (starting one if needed); a dead worker is replaced."""
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+            if worker is None:
+                worker = Worker()
+                self._all.append(worker)
+        try:
+            result = worker.run(task)
+        except WorkerDied as e:
+            with self._lock:
+                self._all.remove(worker)
+            return ExecutorResult(ok=False, error_type="ExecutorProcessDied", message=str(e))
+        with self._lock:
+            self._idle.append(worker)
+        return result
+
+    def kill(self) -> None:
+        """Kills every worker at once (the run was interrupted)."""
+        with self._lock:
+            workers = list(self._all)
+        for w in workers:
+            w.proc.kill()
+
+    def close(self) -> None:
+        """Stops every worker."""
+        with self._lock:
+            workers, self._all, self._idle = self._all, [], []
+        for w in workers:
+            w.close()
+
+
+def main(argv: list[str]) -> None:
+    """The worker's loop: read a task, run it, write the result, until told to stop."""
+    from headrace.launcher.executor_runner import run_task
+
+    task_fd, result_fd = int(argv[0]), int(argv[1])
+    sys.path[:] = _read(task_fd)
+    while True:
+        try:
+            task = _read(task_fd)
+        except EOFError:
+            return
+        if task is None:
+            return
+        result = run_task(task)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _write(result_fd, result)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides what an interrupt means
+    main(sys.argv[1:])

@@ -1,0 +1,75 @@
+"""ML Metadata connection configs: SQLite (the embedded default) and MySQL/MariaDB."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from headrace.errors import DefinitionError
+
+DEFAULT_SQLITE_NAME = "metadata.sqlite"
+
+
+def sqlite_metadata_connection_config(path: str | os.PathLike[str]) -> Any:
+    """A ConnectionConfig for a SQLite file (created on first use, with its directory)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = os.path.abspath(os.fspath(path))
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    return config
+
+
+def mysql_metadata_connection_config(host: str, port: int, database: str, username: str, password: str = "") -> Any:
+    """A ConnectionConfig for MySQL or MariaDB (the database is created if missing)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise DefinitionError(f"MySQL port must be an int in 1..65535, got {port!r}.")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.mysql.host = host
+    config.mysql.port = port
+    config.mysql.database = database
+    config.mysql.user = username
+    config.mysql.password = password
+    return config
+
+
+def default_connection_config(pipeline_root: str) -> Any:
+    """SQLite under the pipeline root: the embedded default."""
+    return sqlite_metadata_connection_config(os.path.join(pipeline_root, DEFAULT_SQLITE_NAME))
+
+
+def connection_config_from_dict(data: dict[str, Any] | None, pipeline_root: str) -> Any:
+    """The IR's connection dict back as a ConnectionConfig (the default when None)."""
+    if not data:
+        return default_connection_config(pipeline_root)
+    from google.protobuf import json_format
+    from ml_metadata.proto import metadata_store_pb2
+
+    return json_format.ParseDict(data, metadata_store_pb2.ConnectionConfig())
+
+
+def connection_config_from_uri(uri: str) -> Any:
+    """A config from a CLI-style string: a SQLite file path, or mysql://user:password@host:port/database."""
+    if uri.startswith("mysql://"):
+        from urllib.parse import unquote, urlparse
+
+        u = urlparse(uri)
+        if not u.hostname or not u.path.strip("/"):
+            raise DefinitionError(f"MySQL metadata URI must look like mysql://user:password@host:port/db, got {uri!r}.")
+        return mysql_metadata_connection_config(
+            u.hostname, u.port or 3306, u.path.strip("/"), unquote(u.username or ""), unquote(u.password or "")
+        )
+    return sqlite_metadata_connection_config(uri)
+
+
+def describe(config: Any) -> str:
+    """A short human-readable description of where the store is (no password)."""
+    kind = config.WhichOneof("config")
+    if kind == "sqlite":
+        return config.sqlite.filename_uri
+    if kind == "mysql":
+        m = config.mysql
+        return f"mysql://{m.user}@{m.host}:{m.port}/{m.database}"
+    return kind or "unknown"

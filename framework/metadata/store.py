@@ -1,0 +1,242 @@
+"""Opening ML Metadata and talking to it: type registration, conversions, retries.
+
+ML Metadata is the `ml-metadata` library's MetadataStore; nothing here re-implements a store.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from headrace.errors import MetadataError
+from headrace.metadata.config import describe
+from headrace.types.artifact import Artifact, ArtifactState, artifact_class
+
+T = TypeVar("T")
+
+# Context types headrace records.
+PIPELINE = "pipeline"
+PIPELINE_RUN = "pipeline_run"
+NODE = "node"
+CACHE = "cache"
+
+# Errors worth retrying: SQLite busy/locked, and ML Metadata's SQLite open losing the
+# schema-check race to another process (it then reports "missing tables" or a failed
+# precondition about the schema, which is misleading: a retry sees the finished schema).
+_TRANSIENT_MARKERS = ("locked", "busy", "missing", "schema", "tables", "aborted", "deadlock", "try restarting")
+_OPEN_ATTEMPTS = 60
+_CALL_ATTEMPTS = 40
+
+
+def _is_transient(err: Exception) -> bool:
+    text = str(err).lower()
+    return any(m in text for m in _TRANSIENT_MARKERS)
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.5, 0.005 * (2 ** min(attempt, 7))) * (0.5 + random.random()))
+
+
+def open_store(config: Any) -> Any:
+    """Opens (creating if needed) an ML Metadata store, surviving concurrent first opens.
+
+    Raises:
+        MetadataError: if the store cannot be opened, with where and why.
+    """
+    from ml_metadata import errors as mlmd_errors
+    from ml_metadata.metadata_store import metadata_store
+
+    if config.WhichOneof("config") == "sqlite":
+        os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
+    last: Exception | None = None
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return metadata_store.MetadataStore(config)
+        except mlmd_errors.StatusError as e:
+            last = e
+            if not _is_transient(e) and not isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError)):
+                break
+            _backoff(attempt)
+    hint = ""
+    if config.WhichOneof("config") == "mysql":
+        hint = " Is the MySQL/MariaDB server running and reachable, and are the credentials right?"
+    raise MetadataError(f"Cannot open the ML Metadata store at {describe(config)}: {last}.{hint}")
+
+
+class Metadata:
+    """A store handle with cached type ids and retrying calls.
+
+    Not thread-safe: use one per thread or process.
+    """
+
+    def __init__(self, config: Any):
+        from ml_metadata.proto import metadata_store_pb2
+
+        self.pb = metadata_store_pb2
+        self.config = config
+        self.store = open_store(config)
+        self._artifact_type_ids: dict[str, int] = {}
+        self._artifact_type_names: dict[int, str] = {}
+        self._execution_type_ids: dict[str, int] = {}
+        self._context_type_ids: dict[str, int] = {}
+        self._contexts: dict[tuple[str, str], Any] = {}
+
+    def describe(self) -> str:
+        """Where the store is."""
+        return describe(self.config)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Calls a store method, retrying transient failures (SQLite locked/busy)."""
+        from ml_metadata import errors as mlmd_errors
+
+        for attempt in range(_CALL_ATTEMPTS):
+            try:
+                return fn(*args, **kwargs)
+            except mlmd_errors.StatusError as e:
+                if attempt == _CALL_ATTEMPTS - 1 or not (
+                    _is_transient(e) or isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError))
+                ):
+                    raise MetadataError(f"ML Metadata call {getattr(fn, '__name__', fn)} failed: {e}") from e
+                _backoff(attempt)
+        raise AssertionError("unreachable")
+
+    # -- types --------------------------------------------------------------------------
+    def artifact_type_id(self, name: str, properties: dict[str, str]) -> int:
+        """Registers (or finds) an artifact type; new properties are added to an existing type."""
+        found = self._artifact_type_ids.get(name)
+        if found is None:
+            t = self.pb.ArtifactType(name=name)
+            for key, ptype in properties.items():
+                t.properties[key] = getattr(self.pb, ptype if ptype != "FLOAT" else "DOUBLE")
+            try:
+                found = self.call(self.store.put_artifact_type, t, can_add_fields=True, can_omit_fields=True)
+            except MetadataError as e:
+                raise MetadataError(
+                    f"Artifact type '{name}' conflicts with the type already registered in {self.describe()} "
+                    f"(a property changed type?): {e.__cause__}"
+                ) from e
+            self._artifact_type_ids[name] = found
+            self._artifact_type_names[found] = name
+        return found
+
+    def artifact_type_name(self, type_id: int) -> str:
+        """The name of an artifact type id."""
+        name = self._artifact_type_names.get(type_id)
+        if name is None:
+            [t] = self.call(self.store.get_artifact_types_by_id, [type_id])
+            name = self._artifact_type_names[type_id] = t.name
+            self._artifact_type_ids[t.name] = type_id
+        return name
+
+    def execution_type_id(self, name: str) -> int:
+        """Registers (or finds) an execution type."""
+        found = self._execution_type_ids.get(name)
+        if found is None:
+            found = self.call(self.store.put_execution_type, self.pb.ExecutionType(name=name), can_add_fields=True)
+            self._execution_type_ids[name] = found
+        return found
+
+    def context_type_id(self, name: str) -> int:
+        """Registers (or finds) a context type."""
+        found = self._context_type_ids.get(name)
+        if found is None:
+            found = self.call(self.store.put_context_type, self.pb.ContextType(name=name), can_add_fields=True)
+            self._context_type_ids[name] = found
+        return found
+
+    # -- contexts -----------------------------------------------------------------------
+    def get_context(self, type_name: str, name: str) -> Any | None:
+        """A context by type and name, or None."""
+        key = (type_name, name)
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = self.call(self.store.get_context_by_type_and_name, type_name, name)
+            if ctx is not None and type_name != CACHE:
+                self._contexts[key] = ctx
+        return ctx
+
+    def ensure_contexts(self, wanted: list[tuple[str, str]]) -> list[Any]:
+        """Gets or creates contexts (type name, name), in one write for the missing ones."""
+        out: list[Any] = [self.get_context(t, n) for t, n in wanted]
+        missing = [i for i, c in enumerate(out) if c is None]
+        if missing:
+            new = [self.pb.Context(type_id=self.context_type_id(wanted[i][0]), name=wanted[i][1]) for i in missing]
+            try:
+                ids = self.call(self.store.put_contexts, new)
+            except MetadataError:
+                # Another process created one of them first: read them all back.
+                self._contexts.clear()
+                return [self._must_get(t, n) for t, n in wanted]
+            for i, ctx, cid in zip(missing, new, ids):
+                ctx.id = cid
+                out[i] = ctx
+                self._contexts[wanted[i]] = ctx
+        return out
+
+    def _must_get(self, type_name: str, name: str) -> Any:
+        ctx = self.get_context(type_name, name)
+        if ctx is None:
+            raise MetadataError(f"Context {type_name}/{name} vanished from {self.describe()}.")
+        return ctx
+
+    # -- conversions ----------------------------------------------------------------------
+    def artifact_to_proto(self, art: Artifact, properties_decl: dict[str, str] | None = None) -> Any:
+        """An Artifact as an ML Metadata proto (registering its type if needed)."""
+        decl = properties_decl if properties_decl is not None else {k: p.type.value for k, p in art.PROPERTIES.items()}
+        proto = self.pb.Artifact(type_id=self.artifact_type_id(art.type_name, decl), uri=art.uri)
+        if art.id is not None:
+            proto.id = art.id
+        proto.state = self.pb.Artifact.State.Value(art.state.value)
+        for key, value in art._properties.items():
+            set_value(proto.properties[key], value)
+        for key, value in art._custom_properties.items():
+            set_value(proto.custom_properties[key], value)
+        return proto
+
+    def artifact_from_proto(self, proto: Any) -> Artifact:
+        """An ML Metadata artifact proto as an Artifact of its registered class."""
+        type_name = proto.type or self.artifact_type_name(proto.type_id)
+        cls = artifact_class(type_name)
+        art = cls()
+        if cls is Artifact:
+            object.__setattr__(art, "TYPE_NAME", type_name)
+        art.id = proto.id
+        art.uri = proto.uri
+        art.type_id = proto.type_id
+        art.state = ArtifactState(self.pb.Artifact.State.Name(proto.state))
+        art._properties = {k: get_value(v) for k, v in proto.properties.items()}
+        art._custom_properties = {k: get_value(v) for k, v in proto.custom_properties.items()}
+        return art
+
+
+def set_value(target: Any, value: Any) -> None:
+    """Writes a Python scalar into an ML Metadata Value."""
+    if isinstance(value, bool):
+        target.bool_value = value
+    elif isinstance(value, int):
+        target.int_value = value
+    elif isinstance(value, float):
+        target.double_value = value
+    else:
+        target.string_value = str(value)
+
+
+def get_value(v: Any) -> Any:
+    """Reads a Python scalar from an ML Metadata Value."""
+    kind = v.WhichOneof("value")
+    if kind == "int_value":
+        return v.int_value
+    if kind == "double_value":
+        return v.double_value
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "string_value":
+        return v.string_value
+    if kind == "struct_value":
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(v.struct_value)
+    return None

@@ -1,0 +1,84 @@
+"""What every runner shares: turning a pipeline into IR, opening the store, the run result."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from headrace.compiler import PipelineIR, compile_pipeline
+from headrace.dsl import Pipeline
+from headrace.errors import DefinitionError, ExecutorError
+from headrace.launcher import NodeOutcome
+from headrace.metadata.config import connection_config_from_dict
+from headrace.metadata.store import Metadata
+
+SKIPPED, REUSED = "SKIPPED", "REUSED"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """The outcome of a run.
+
+    Attributes:
+        run_id: The run's id (its pipeline_run context name in ML Metadata).
+        pipeline_name: The pipeline.
+        state: COMPLETE, FAILED or CANCELED.
+        nodes: Per-node outcome; states are COMPLETE, CACHED, FAILED, CANCELED,
+            SKIPPED (not started because an upstream node failed) or REUSED (completed
+            earlier in a resumed run).
+        pipeline_root: Where outputs live.
+        metadata: Where the ML Metadata store is.
+        seconds: Wall time.
+    """
+
+    run_id: str
+    pipeline_name: str
+    state: str
+    nodes: dict[str, NodeOutcome]
+    pipeline_root: str
+    metadata: str
+    seconds: float
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether every node completed (or was cached or reused)."""
+        return self.state == "COMPLETE"
+
+    @property
+    def node_states(self) -> dict[str, str]:
+        """Node id -> state."""
+        return {k: v.state for k, v in self.nodes.items()}
+
+    @property
+    def errors(self) -> list[ExecutorError]:
+        """The errors of the nodes that failed."""
+        return [n.error for n in self.nodes.values() if n.error is not None and n.state == "FAILED"]
+
+    def raise_for_failure(self) -> None:
+        """Raises the first node error if the run did not complete."""
+        if not self.succeeded:
+            errors = self.errors
+            if errors:
+                raise errors[0]
+            raise RuntimeError(f"Run {self.run_id} ended {self.state}.")
+
+
+class BaseRunner:
+    """Base class of runners: each reads only the IR."""
+
+    def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
+        """Compiles a Pipeline; passes an IR through; absolutizes the pipeline root."""
+        if isinstance(pipeline, Pipeline):
+            ir = compile_pipeline(pipeline)
+        elif isinstance(pipeline, PipelineIR):
+            ir = pipeline
+        else:
+            raise DefinitionError(f"A runner runs a Pipeline or a PipelineIR, got {type(pipeline).__name__}.")
+        root = os.path.abspath(ir.pipeline_root)
+        return ir if root == ir.pipeline_root else dataclasses.replace(ir, pipeline_root=root)
+
+    def open_metadata(self, ir: PipelineIR, override: Any = None) -> Metadata:
+        """The store of this pipeline (the SQLite default under the pipeline root if none given)."""
+        config = override if override is not None else connection_config_from_dict(ir.metadata_connection, ir.pipeline_root)
+        return Metadata(config)

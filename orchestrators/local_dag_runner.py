@@ -1,0 +1,181 @@
+"""LocalDagRunner: runs a pipeline on this machine, independent nodes concurrently."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import time
+from typing import Any
+
+from headrace.compiler import PipelineIR
+from headrace.dsl import Pipeline
+from headrace.errors import DefinitionError
+from headrace.launcher import NodeLauncher, NodeOutcome, PreparedExecution, resume_run, start_run
+from headrace.launcher.executor_runner import run_task
+from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, set_run_state
+from headrace.launcher.worker import WorkerPool
+from headrace.metadata.config import describe
+from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult
+from headrace.orchestrators.progress import Progress
+
+_MODES = ("process", "inprocess")
+
+
+class LocalDagRunner(BaseRunner):
+    """Runs the IR locally.
+
+    Drivers and publishers run in this process (one writer to the store); executors run
+    in reusable worker processes, so a crash in user code cannot take the runner down and
+    heavy imports are paid once per worker rather than once per step.
+
+    Args:
+        max_workers: How many nodes may execute at once (default: CPU count).
+        executor_mode: 'process' (default) or 'inprocess' (executors run in threads of this
+            process: handy under a debugger, no crash isolation).
+        quiet: No progress output.
+        enable_cache: False turns the cache off for this runner's runs; None follows the
+            pipeline and component settings.
+        metadata_connection_config: Overrides the pipeline's store.
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        executor_mode: str = "process",
+        quiet: bool = False,
+        enable_cache: bool | None = None,
+        metadata_connection_config: Any = None,
+    ):
+        if executor_mode not in _MODES:
+            raise DefinitionError(f"executor_mode must be one of {_MODES}, got {executor_mode!r}.")
+        if max_workers is not None and max_workers < 1:
+            raise DefinitionError(f"max_workers must be at least 1, got {max_workers}.")
+        self.max_workers = max_workers or os.cpu_count() or 1
+        self.executor_mode = executor_mode
+        self.quiet = quiet
+        self.enable_cache = enable_cache
+        self.metadata_connection_config = metadata_connection_config
+
+    def run(
+        self,
+        pipeline: Pipeline | PipelineIR | None = None,
+        run_id: str | None = None,
+        resume: str | None = None,
+        enable_cache: bool | None = None,
+    ) -> RunResult:
+        """Runs a pipeline, or resumes the failed run `resume`.
+
+        Args:
+            pipeline: A Pipeline or its IR. With `resume`, optional: the run's stored IR is used.
+            run_id: Id for a new run (default: generated).
+            resume: Id of an earlier run of this pipeline: nodes that completed in it are
+                reused; the others (the failed node and its descendants) run again.
+            enable_cache: Per-run cache switch (False: --no-cache).
+
+        Returns:
+            A RunResult; check `.succeeded` or call `.raise_for_failure()`.
+        """
+        started = time.perf_counter()
+        cache = self.enable_cache if enable_cache is None else enable_cache
+        if pipeline is None and resume is None:
+            raise DefinitionError("LocalDagRunner.run needs a pipeline, or resume=RUN_ID.")
+        ir = self.to_ir(pipeline) if pipeline is not None else None
+        if ir is None:
+            raise DefinitionError("Resuming without the pipeline needs its store: use headrace.cli or pass the pipeline.")
+        md = self.open_metadata(ir, self.metadata_connection_config)
+        if resume:
+            handle, done = resume_run(md, resume, ir)
+        else:
+            handle, done = start_run(md, ir, run_id), set()
+        ir = handle.ir
+        launcher = NodeLauncher(md, handle, enable_cache=cache)
+        progress = Progress(self.quiet)
+        progress.start(handle.run_id, ir.pipeline_name, [n.id for n in ir.nodes], describe(md.config), bool(resume))
+        try:
+            outcomes = self._schedule(ir, launcher, progress, done)
+        except KeyboardInterrupt:
+            set_run_state(md, handle, CANCELED)
+            raise
+        state = COMPLETE if all(o.state in ("COMPLETE", "CACHED", REUSED) for o in outcomes.values()) else FAILED
+        if any(o.state == CANCELED for o in outcomes.values()):
+            state = CANCELED
+        set_run_state(md, handle, state)
+        result = RunResult(
+            run_id=handle.run_id,
+            pipeline_name=ir.pipeline_name,
+            state=state,
+            nodes={n.id: outcomes[n.id] for n in ir.nodes},
+            pipeline_root=ir.pipeline_root,
+            metadata=describe(md.config),
+            seconds=time.perf_counter() - started,
+        )
+        progress.summary(result)
+        return result
+
+    def _schedule(
+        self, ir: PipelineIR, launcher: NodeLauncher, progress: Progress, done: set[str]
+    ) -> dict[str, NodeOutcome]:
+        outcomes: dict[str, NodeOutcome] = {n: NodeOutcome(n, REUSED) for n in done}
+        for n in done:
+            progress.node_finished(outcomes[n])
+        waiting = {n.id: set(n.upstream) - done for n in ir.nodes if n.id not in done}
+        downstream: dict[str, list[str]] = {n.id: [] for n in ir.nodes}
+        for n in ir.nodes:
+            for up in n.upstream:
+                downstream[up].append(n.id)
+        order = {n.id: i for i, n in enumerate(ir.nodes)}
+        ready = sorted((n for n, deps in waiting.items() if not deps), key=order.__getitem__)
+        for n in ready:
+            del waiting[n]
+        pool = WorkerPool(self.max_workers) if self.executor_mode == "process" else None
+        execute = pool.run if pool is not None else run_task
+        running: dict[cf.Future[Any], PreparedExecution] = {}
+
+        def finish(outcome: NodeOutcome) -> None:
+            outcomes[outcome.node_id] = outcome
+            progress.node_finished(outcome)
+            if outcome.state in ("COMPLETE", "CACHED"):
+                for d in downstream[outcome.node_id]:
+                    deps = waiting.get(d)
+                    if deps is not None:
+                        deps.discard(outcome.node_id)
+                        if not deps:
+                            del waiting[d]
+                            ready.append(d)
+                ready.sort(key=order.__getitem__)
+            else:  # nothing downstream of a failure starts
+                for d in sorted(ir.downstream_closure({outcome.node_id}) - {outcome.node_id}, key=order.__getitem__):
+                    if d in waiting:
+                        del waiting[d]
+                        outcomes[d] = NodeOutcome(d, SKIPPED)
+                        progress.node_finished(outcomes[d])
+
+        threads = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="headrace-exec")
+        try:
+            while ready or running:
+                while ready and len(running) < self.max_workers:
+                    node = ir.node(ready.pop(0))
+                    prepared = launcher.prepare(node)
+                    if isinstance(prepared, NodeOutcome):
+                        finish(prepared)
+                        continue
+                    progress.node_started(node.id)
+                    running[threads.submit(execute, prepared.task)] = prepared
+                if not running:
+                    continue
+                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    finish(launcher.publish(running.pop(future), future.result()))
+        except KeyboardInterrupt:
+            if pool is not None:
+                pool.kill()
+            for prepared in running.values():
+                finish(launcher.cancel(prepared, "The run was interrupted."))
+            for d in list(waiting):
+                outcomes[d] = NodeOutcome(d, SKIPPED)
+            raise
+        finally:
+            threads.shutdown(wait=pool is None, cancel_futures=True)
+            if pool is not None:
+                pool.close()
+        return outcomes

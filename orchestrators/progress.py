@@ -1,0 +1,77 @@
+"""Live progress a person can follow, and the end-of-run summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from headrace.launcher import NodeOutcome
+
+_MARK = {"COMPLETE": "done", "CACHED": "cached", "FAILED": "FAILED", "CANCELED": "canceled", "SKIPPED": "skipped",
+         "REUSED": "reused"}
+
+
+class Progress:
+    """Prints one line per node event to a stream (stderr by default); silent when quiet."""
+
+    def __init__(self, quiet: bool = False, stream: TextIO | None = None):
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.total = 0
+        self.finished = 0
+        self.width = 12
+
+    def _print(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def start(self, run_id: str, pipeline: str, node_ids: list[str], metadata: str, resumed: bool) -> None:
+        self.total = len(node_ids)
+        self.width = max([12] + [len(n) for n in node_ids])
+        verb = "resuming" if resumed else "run"
+        self._print(f"headrace {verb} {run_id} · pipeline '{pipeline}' · {self.total} nodes · metadata {metadata}")
+
+    def node_started(self, node_id: str) -> None:
+        self._print(f"  [{self.finished}/{self.total}] {node_id:<{self.width}}  running")
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.finished += 1
+        line = f"  [{self.finished}/{self.total}] {outcome.node_id:<{self.width}}  {_MARK.get(outcome.state, outcome.state)}"
+        if outcome.state in ("COMPLETE", "CACHED", "FAILED"):
+            line += f"  {outcome.seconds:.2f}s"
+        if outcome.error is not None and outcome.state == "FAILED":
+            line += f"  {outcome.error.error_type}: {_first_line(outcome.error.message)}"
+        self._print(line)
+
+    def summary(self, result: object) -> None:
+        from headrace.orchestrators.base_runner import RunResult
+
+        assert isinstance(result, RunResult)
+        if self.quiet:
+            return
+        counts: dict[str, int] = {}
+        for n in result.nodes.values():
+            counts[n.state] = counts.get(n.state, 0) + 1
+        parts = ", ".join(f"{v} {_MARK.get(k, k).lower()}" for k, v in sorted(counts.items()))
+        lines = [f"run {result.run_id} {result.state} in {result.seconds:.2f}s ({parts})"]
+        for n in result.nodes.values():
+            outs = "; ".join(f"{k}: {', '.join(v)}" for k, v in n.outputs.items())
+            lines.append(f"  {n.node_id:<{self.width}}  {n.state:<9} {n.seconds:6.2f}s  {outs}")
+        for n in result.nodes.values():
+            if n.error is not None and n.state == "FAILED":
+                lines.append("")
+                lines.append(str(n.error))
+        lines.append(f"outputs under {result.pipeline_root}")
+        lines.append(f"inspect with: headrace runs show {result.run_id} --metadata {result.metadata}")
+        self._print("\n".join(lines))
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:160]
+
+
+def now() -> float:
+    """Monotonic seconds."""
+    return time.perf_counter()
