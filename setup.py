@@ -16,7 +16,7 @@ EXTRAS = {
     "kfp": ["kfp==2.13.0"],
     "airflow": ["apache-airflow==2.10.3"],
     "docker": ["docker==7.2.0"],
-    "dev": ["pytest", "ruff", "mypy", "import-linter"],
+    "dev": ["pytest", "ruff", "mypy"],
 }
 EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "dev" for req in reqs})
 

@@ -40,8 +40,7 @@ class MissingDependencyError(HeadraceError, ImportError):
 
     def __init__(self, package: str, extra: str, feature: str):
         super().__init__(
-            f"Package '{package}' must be installed to use {feature}. "
-            f"Install it with: pip install 'headrace[{extra}]'"
+            f"Package '{package}' must be installed to use {feature}. Install it with: pip install 'headrace[{extra}]'"
         )
 
 

@@ -80,5 +80,7 @@ class BaseRunner:
 
     def open_metadata(self, ir: PipelineIR, override: Any = None) -> Metadata:
         """The store of this pipeline (the SQLite default under the pipeline root if none given)."""
-        config = override if override is not None else connection_config_from_dict(ir.metadata_connection, ir.pipeline_root)
+        config = (
+            override if override is not None else connection_config_from_dict(ir.metadata_connection, ir.pipeline_root)
+        )
         return Metadata(config)

@@ -81,7 +81,28 @@ class LocalDagRunner(BaseRunner):
             raise DefinitionError("LocalDagRunner.run needs a pipeline, or resume=RUN_ID.")
         ir = self.to_ir(pipeline) if pipeline is not None else None
         if ir is None:
-            raise DefinitionError("Resuming without the pipeline needs its store: use headrace.cli or pass the pipeline.")
+            raise DefinitionError(
+                "Resuming without the pipeline needs its store: use headrace.cli or pass the pipeline."
+            )
+        # Boot one executor worker now: it starts up on the other core while the store is opened.
+        pool = WorkerPool(self.max_workers) if self.executor_mode == "process" else None
+        if pool is not None:
+            pool.prestart(1)
+        try:
+            return self._run(ir, pool, run_id, resume, cache, started)
+        finally:
+            if pool is not None:
+                pool.close()
+
+    def _run(
+        self,
+        ir: PipelineIR,
+        pool: WorkerPool | None,
+        run_id: str | None,
+        resume: str | None,
+        cache: bool | None,
+        started: float,
+    ) -> RunResult:
         md = self.open_metadata(ir, self.metadata_connection_config)
         if resume:
             handle, done = resume_run(md, resume, ir)
@@ -92,7 +113,7 @@ class LocalDagRunner(BaseRunner):
         progress = Progress(self.quiet)
         progress.start(handle.run_id, ir.pipeline_name, [n.id for n in ir.nodes], describe(md.config), bool(resume))
         try:
-            outcomes = self._schedule(ir, launcher, progress, done)
+            outcomes = self._schedule(ir, launcher, progress, done, pool)
         except KeyboardInterrupt:
             set_run_state(md, handle, CANCELED)
             raise
@@ -113,7 +134,7 @@ class LocalDagRunner(BaseRunner):
         return result
 
     def _schedule(
-        self, ir: PipelineIR, launcher: NodeLauncher, progress: Progress, done: set[str]
+        self, ir: PipelineIR, launcher: NodeLauncher, progress: Progress, done: set[str], pool: WorkerPool | None
     ) -> dict[str, NodeOutcome]:
         outcomes: dict[str, NodeOutcome] = {n: NodeOutcome(n, REUSED) for n in done}
         for n in done:
@@ -127,7 +148,6 @@ class LocalDagRunner(BaseRunner):
         ready = sorted((n for n, deps in waiting.items() if not deps), key=order.__getitem__)
         for n in ready:
             del waiting[n]
-        pool = WorkerPool(self.max_workers) if self.executor_mode == "process" else None
         execute = pool.run if pool is not None else run_task
         running: dict[cf.Future[Any], PreparedExecution] = {}
 
@@ -176,6 +196,4 @@ class LocalDagRunner(BaseRunner):
             raise
         finally:
             threads.shutdown(wait=pool is None, cancel_futures=True)
-            if pool is not None:
-                pool.close()
         return outcomes

@@ -8,8 +8,14 @@ from typing import TextIO
 
 from headrace.launcher import NodeOutcome
 
-_MARK = {"COMPLETE": "done", "CACHED": "cached", "FAILED": "FAILED", "CANCELED": "canceled", "SKIPPED": "skipped",
-         "REUSED": "reused"}
+_MARK = {
+    "COMPLETE": "done",
+    "CACHED": "cached",
+    "FAILED": "FAILED",
+    "CANCELED": "canceled",
+    "SKIPPED": "skipped",
+    "REUSED": "reused",
+}
 
 
 class Progress:
@@ -37,7 +43,8 @@ class Progress:
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         self.finished += 1
-        line = f"  [{self.finished}/{self.total}] {outcome.node_id:<{self.width}}  {_MARK.get(outcome.state, outcome.state)}"
+        mark = _MARK.get(outcome.state, outcome.state)
+        line = f"  [{self.finished}/{self.total}] {outcome.node_id:<{self.width}}  {mark}"
         if outcome.state in ("COMPLETE", "CACHED", "FAILED"):
             line += f"  {outcome.seconds:.2f}s"
         if outcome.error is not None and outcome.state == "FAILED":

@@ -88,7 +88,15 @@ class PipelineIR:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return dataclasses.asdict(self)
+        return {
+            "ir_version": self.ir_version,
+            "pipeline_name": self.pipeline_name,
+            "pipeline_root": self.pipeline_root,
+            "metadata_connection": self.metadata_connection,
+            "enable_cache": self.enable_cache,
+            "beam_pipeline_args": list(self.beam_pipeline_args),
+            "nodes": [_node_to_dict(n) for n in self.nodes],
+        }
 
     def dump(self, indent: int | None = 2) -> str:
         """The IR as JSON text."""
@@ -118,6 +126,31 @@ class PipelineIR:
             raise IRError(f"Malformed IR: missing or wrong field {e}.") from None
 
 
+def _type_to_dict(t: ArtifactTypeIR) -> dict[str, Any]:
+    return {"name": t.name, "class_path": t.class_path, "properties": dict(t.properties)}
+
+
+def _node_to_dict(n: NodeIR) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "component_type": n.component_type,
+        "executor": n.executor,
+        "inputs": {
+            k: {
+                "artifact_type": _type_to_dict(i.artifact_type),
+                "producer": i.producer,
+                "output_key": i.output_key,
+                "optional": i.optional,
+            }
+            for k, i in n.inputs.items()
+        },
+        "outputs": {k: {"artifact_type": _type_to_dict(o.artifact_type)} for k, o in n.outputs.items()},
+        "parameters": n.parameters,
+        "upstream": list(n.upstream),
+        "enable_cache": n.enable_cache,
+    }
+
+
 def _type_from_dict(d: dict[str, Any]) -> ArtifactTypeIR:
     return ArtifactTypeIR(name=d["name"], class_path=d["class_path"], properties=dict(d.get("properties", {})))
 
@@ -136,7 +169,9 @@ def _node_from_dict(d: dict[str, Any]) -> NodeIR:
             )
             for k, v in d.get("inputs", {}).items()
         },
-        outputs={k: OutputIR(artifact_type=_type_from_dict(v["artifact_type"])) for k, v in d.get("outputs", {}).items()},
+        outputs={
+            k: OutputIR(artifact_type=_type_from_dict(v["artifact_type"])) for k, v in d.get("outputs", {}).items()
+        },
         parameters=d.get("parameters", {}),
         upstream=tuple(d.get("upstream", ())),
         enable_cache=d.get("enable_cache"),

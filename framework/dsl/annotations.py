@@ -59,9 +59,9 @@ class _OutputDictAnnotation:
         return "OutputDict(" + ", ".join(f"{k}={getattr(v, '__name__', v)}" for k, v in self.fields.items()) + ")"
 
 
-def OutputDict(**fields: Any) -> _OutputDictAnnotation:  # noqa: N802 - TFX's name
+def OutputDict(**fields: Any) -> _OutputDictAnnotation:
     """The return annotation of a function component returning value artifacts::
 
-        def f(...) -> OutputDict(accuracy=float, label=str): ...
+    def f(...) -> OutputDict(accuracy=float, label=str): ...
     """
     return _OutputDictAnnotation(fields)

@@ -48,7 +48,7 @@ class BaseComponent:
         """The node id, unique within a pipeline (defaults to the class name)."""
         return self._id
 
-    def with_id(self, id: str) -> BaseComponent:  # noqa: A002 - TFX's spelling
+    def with_id(self, id: str) -> BaseComponent:
         """Sets the node id and returns the component."""
         if not isinstance(id, str) or not _ID_RE.match(id):
             raise DefinitionError(
@@ -132,6 +132,7 @@ class _OutputsDict(dict):
         from headrace.errors import did_you_mean
 
         raise DefinitionError(
-            f"Component '{self._owner}' has no output '{key}'." + did_you_mean(key, list(self))
+            f"Component '{self._owner}' has no output '{key}'."
+            + did_you_mean(key, list(self))
             + f" Outputs: {', '.join(self) or '(none)'}."
         )

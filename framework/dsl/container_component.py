@@ -83,12 +83,13 @@ def create_container_component(
             raise DefinitionError(f"{name}: command items must be strings or placeholders, got {item!r}.")
         if item.name not in allowed:
             raise DefinitionError(
-                f"{name}: {item!r} refers to an unknown name." + did_you_mean(item.name, allowed)
+                f"{name}: {item!r} refers to an unknown name."
+                + did_you_mean(item.name, allowed)
                 + f" Allowed here: {', '.join(allowed) or '(none)'}."
             )
     spec_class = type(f"{name}Spec", (ComponentSpec,), spec_attrs)
 
-    def __init__(self: BaseComponent, **kwargs: Any) -> None:
+    def init(self: BaseComponent, **kwargs: Any) -> None:
         BaseComponent.__init__(self, spec=spec_class(**kwargs))
 
     return type(
@@ -97,6 +98,6 @@ def create_container_component(
         {
             "SPEC_CLASS": spec_class,
             "EXECUTOR_SPEC": TemplatedExecutorContainerSpec(image, list(command)),
-            "__init__": __init__,
+            "__init__": init,
         },
     )

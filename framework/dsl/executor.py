@@ -39,7 +39,7 @@ class BaseExecutor:
         """The execution context."""
         return self._context
 
-    def Do(  # noqa: N802 - TFX's name
+    def Do(
         self,
         input_dict: dict[str, list[Artifact]],
         output_dict: dict[str, list[Artifact]],
@@ -85,9 +85,7 @@ class ExecutorClassSpec(ExecutorSpec):
 
     def __init__(self, executor_class: type[BaseExecutor]):
         if not (inspect.isclass(executor_class) and issubclass(executor_class, BaseExecutor)):
-            raise DefinitionError(
-                f"ExecutorClassSpec needs a BaseExecutor subclass, got {executor_class!r}."
-            )
+            raise DefinitionError(f"ExecutorClassSpec needs a BaseExecutor subclass, got {executor_class!r}.")
         self.executor_class = executor_class
 
     def to_ir(self) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from headrace.dsl.annotations import _ArtifactAnnotation, _OutputDictAnnotation, _ParameterAnnotation
 from headrace.dsl.base_component import BaseComponent
@@ -37,13 +38,13 @@ class ArgKinds(typing.NamedTuple):
     returned: frozenset[str]  # output keys filled from the returned dict
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
     """Reads a component function's signature into inputs, outputs and parameters."""
     name = func.__name__
     try:
         hints = inspect.get_annotations(func, eval_str=True)
-    except Exception as e:  # noqa: BLE001 - any failure here is a definition error
+    except Exception as e:
         raise DefinitionError(f"@component {name}: cannot evaluate annotations: {e}") from e
     inputs: dict[str, ChannelParameter] = {}
     outputs: dict[str, ChannelParameter] = {}
@@ -110,7 +111,8 @@ def _return_fields(name: str, ret: Any) -> dict[str, Any]:
         base = typing.get_origin(vtype) or vtype
         if base not in _VALUE_TYPES:
             raise DefinitionError(
-                f"@component {name}: returned output '{key}' has type {vtype!r}; use int, float, str, bool, dict or list."
+                f"@component {name}: returned output '{key}' has type {vtype!r}; "
+                "use int, float, str, bool, dict or list."
             )
         out[key] = base
     return out
@@ -136,10 +138,15 @@ def component(func: Callable[..., Any] | None = None) -> Any:
     spec_class = type(
         f"{func.__name__}Spec",
         (ComponentSpec,),
-        {"INPUTS": kinds.inputs, "OUTPUTS": kinds.outputs, "PARAMETERS": kinds.parameters, "__module__": func.__module__},
+        {
+            "INPUTS": kinds.inputs,
+            "OUTPUTS": kinds.outputs,
+            "PARAMETERS": kinds.parameters,
+            "__module__": func.__module__,
+        },
     )
 
-    def __init__(self: BaseComponent, **kwargs: Any) -> None:
+    def init(self: BaseComponent, **kwargs: Any) -> None:
         BaseComponent.__init__(self, spec=spec_class(**kwargs))
 
     return type(
@@ -149,7 +156,7 @@ def component(func: Callable[..., Any] | None = None) -> Any:
             "SPEC_CLASS": spec_class,
             "EXECUTOR_SPEC": FunctionExecutorSpec(func),
             "FUNCTION": staticmethod(func),
-            "__init__": __init__,
+            "__init__": init,
             "__module__": func.__module__,
             "__qualname__": func.__qualname__,
             "__doc__": func.__doc__,

@@ -117,10 +117,10 @@ def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
 
 
 def _check_acyclic(nodes: list[BaseComponent]) -> None:
-    WHITE, GREY, BLACK = 0, 1, 2
-    color = {id(n): WHITE for n in nodes}
+    white, grey, black = 0, 1, 2
+    color = {id(n): white for n in nodes}
     for root in nodes:
-        if color[id(root)] != WHITE:
+        if color[id(root)] != white:
             continue
         path: list[BaseComponent] = []
         stack: list[tuple[BaseComponent, int]] = [(root, 0)]
@@ -128,19 +128,20 @@ def _check_acyclic(nodes: list[BaseComponent]) -> None:
             node, i = stack.pop()
             ups = node.upstream_nodes
             if i == 0:
-                color[id(node)] = GREY
+                color[id(node)] = grey
                 path.append(node)
             if i < len(ups):
                 stack.append((node, i + 1))
                 up = ups[i]
-                if color[id(up)] == GREY:
-                    cycle = path[path.index(up):] + [up]
+                if color[id(up)] == grey:
+                    cycle = [*path[path.index(up) :], up]
                     raise DefinitionError(
-                        "The pipeline has a cycle: " + " <- ".join(n.id for n in cycle)
+                        "The pipeline has a cycle: "
+                        + " <- ".join(n.id for n in cycle)
                         + ". Remove one of these dependencies."
                     )
-                if color[id(up)] == WHITE:
+                if color[id(up)] == white:
                     stack.append((up, 0))
             else:
-                color[id(node)] = BLACK
+                color[id(node)] = black
                 path.pop()

@@ -20,7 +20,7 @@ class Placeholder:
         return {"placeholder": self.KIND, "name": self.name}
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.name == self.name  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.name == self.name
 
     def __hash__(self) -> int:
         return hash((self.KIND, self.name))

@@ -66,12 +66,16 @@ def _find_def(source: str, parts: list[str]) -> str | None:
     node: ast.AST | None = None
     for part in parts:
         node = next(
-            (n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part),
+            (
+                n
+                for n in body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+            ),
             None,
         )
         if node is None:
             return None
-        body = node.body  # type: ignore[attr-defined]
+        body = node.body
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     lines = source.splitlines()
     start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1

@@ -9,26 +9,12 @@ from typing import Any
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import CACHE, Metadata, get_value, set_value
+from headrace.metadata.store import CACHE, Metadata, event, event_key, get_value, set_value
 from headrace.types.artifact import Artifact, ArtifactState, artifact_class
 
 
 class InputResolutionError(HeadraceError):
     """A node's inputs could not be resolved from the store."""
-
-
-def event(md: Metadata, kind: int, key: str, index: int) -> Any:
-    """An INPUT/OUTPUT event whose path is (key, index), as TFX records it."""
-    ev = md.pb.Event(type=kind)
-    ev.path.steps.add().key = key
-    ev.path.steps.add().index = index
-    return ev
-
-
-def event_key(ev: Any) -> tuple[str, int]:
-    """The (key, index) of an event's path."""
-    steps = ev.path.steps
-    return steps[0].key, (steps[1].index if len(steps) > 1 else 0)
 
 
 def producer_execution_id(md: Metadata, handle: RunHandle, producer: str) -> int | None:
@@ -57,7 +43,9 @@ def outputs_of(md: Metadata, execution_ids: list[int]) -> dict[int, dict[str, li
     for e in events:
         key, index = event_key(e)
         grouped.setdefault(e.execution_id, {}).setdefault(key, []).append((index, artifacts[e.artifact_id]))
-    return {ex: {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in keys.items()} for ex, keys in grouped.items()}
+    return {
+        ex: {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in keys.items()} for ex, keys in grouped.items()
+    }
 
 
 def resolve_inputs(md: Metadata, handle: RunHandle, node: NodeIR) -> dict[str, list[Any]]:
@@ -101,10 +89,14 @@ def lookup_cache(md: Metadata, node: NodeIR, key: str) -> dict[str, list[Any]] |
     if ctx is None:
         return None
     candidates = sorted(
-        (e.id for e in md.call(md.store.get_executions_by_context, ctx.id) if e.last_known_state == md.pb.Execution.COMPLETE),
+        (
+            e.id
+            for e in md.call(md.store.get_executions_by_context, ctx.id)
+            if e.last_known_state == md.pb.Execution.COMPLETE
+        ),
         reverse=True,
     )
-    for ex_id, outs in sorted(outputs_of(md, candidates[:3]).items(), reverse=True):
+    for _ex_id, outs in sorted(outputs_of(md, candidates[:3]).items(), reverse=True):
         if set(outs) != set(node.outputs):
             continue
         arts = [a for v in outs.values() for a in v]
@@ -116,7 +108,12 @@ def lookup_cache(md: Metadata, node: NodeIR, key: str) -> dict[str, list[Any]] |
 def new_execution(md: Metadata, handle: RunHandle, node: NodeIR, state: int, **props: Any) -> Any:
     """An execution proto of the node's type, carrying node and run ids."""
     ex = md.pb.Execution(type_id=md.execution_type_id(node.component_type), last_known_state=state)
-    for k, v in {"node_id": node.id, "run_id": handle.run_id, "pipeline_name": handle.ir.pipeline_name, **props}.items():
+    for k, v in {
+        "node_id": node.id,
+        "run_id": handle.run_id,
+        "pipeline_name": handle.ir.pipeline_name,
+        **props,
+    }.items():
         if v is not None:
             set_value(ex.custom_properties[k], v)
     return ex
@@ -163,7 +160,8 @@ def register_execution(
     root = handle.ir.pipeline_root
     outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
     protos = {
-        k: [md.artifact_to_proto(a, node.outputs[k].artifact_type.properties) for a in arts] for k, arts in outputs.items()
+        k: [md.artifact_to_proto(a, node.outputs[k].artifact_type.properties) for a in arts]
+        for k, arts in outputs.items()
     }
     pairs = input_events(md, inputs) + [
         (p, event(md, md.pb.Event.OUTPUT, k, i)) for k, ps in protos.items() for i, p in enumerate(ps)

@@ -98,9 +98,7 @@ def run_task(task: ExecutionTask) -> ExecutorResult:
                 if isinstance(art, ValueArtifact) and art.has_value:
                     art.persist_value()
         return ExecutorResult(ok=True, output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()})
-    except BaseException as e:  # noqa: BLE001 - user code may raise anything, SystemExit included
+    except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             raise
-        return ExecutorResult(
-            ok=False, error_type=type(e).__name__, message=str(e), traceback=traceback.format_exc()
-        )
+        return ExecutorResult(ok=False, error_type=type(e).__name__, message=str(e), traceback=traceback.format_exc())

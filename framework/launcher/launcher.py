@@ -148,7 +148,11 @@ class NodeLauncher:
         )
 
     def _finish(
-        self, prepared: PreparedExecution, state: str, outputs: dict[str, list[Artifact]], error: ExecutorError | None = None
+        self,
+        prepared: PreparedExecution,
+        state: str,
+        outputs: dict[str, list[Artifact]],
+        error: ExecutorError | None = None,
     ) -> NodeOutcome:
         return NodeOutcome(
             prepared.node.id,

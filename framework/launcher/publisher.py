@@ -31,7 +31,9 @@ def publish_success(
     execution.last_known_state = md.pb.Execution.COMPLETE
     contexts = list(handle.contexts_for(node.id))
     if cache_key:
-        contexts.append(md.get_context(CACHE, cache_key) or md.pb.Context(type_id=md.context_type_id(CACHE), name=cache_key))
+        contexts.append(
+            md.get_context(CACHE, cache_key) or md.pb.Context(type_id=md.context_type_id(CACHE), name=cache_key)
+        )
     md.call(md.store.put_execution, execution, protos, contexts, reuse_context_if_already_exist=True)
     handle.published[node.id] = execution.id
 

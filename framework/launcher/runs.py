@@ -65,7 +65,7 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
         ir=ir,
         pipeline_context=contexts[0],
         run_context=run_ctx,
-        node_contexts={n.id: c for n, c in zip(ir.nodes, contexts[1:])},
+        node_contexts={n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)},
     )
     _link_run_to_pipeline(md, handle)
     return handle
@@ -100,7 +100,7 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
     run_ctx = md.get_context(PIPELINE_RUN, run_id)
     wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
     contexts = md.ensure_contexts(wanted)
-    handle = RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:])})
+    handle = RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)})
     done: set[str] = set()
     latest: dict[str, Any] = {}
     for ex in md.call(md.store.get_executions_by_context, run_ctx.id):
@@ -112,7 +112,10 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
         if node_id not in latest or ex.id > latest[node_id].id:
             latest[node_id] = ex
     for node_id, ex in latest.items():
-        if ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED) and node_id in handle.node_contexts:
+        if (
+            ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED)
+            and node_id in handle.node_contexts
+        ):
             done.add(node_id)
             handle.published[node_id] = ex.id
     set_run_state(md, handle, RUNNING)

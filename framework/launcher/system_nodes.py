@@ -35,7 +35,10 @@ def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
             set_value(artifact.custom_properties[k], v)
     ex = new_execution(md, handle, node, md.pb.Execution.COMPLETE)
     ex_id, [art_id], _ = md.call(
-        md.store.put_execution, ex, [(artifact, event(md, md.pb.Event.OUTPUT, "result", 0))], handle.contexts_for(node.id)
+        md.store.put_execution,
+        ex,
+        [(artifact, event(md, md.pb.Event.OUTPUT, "result", 0))],
+        handle.contexts_for(node.id),
     )
     artifact.id = art_id
     handle.published[node.id] = ex_id
@@ -49,7 +52,9 @@ def _candidates(md: Metadata, handle: RunHandle, node: NodeIR, key: str) -> list
         arts = outputs_of(md, [ex]).get(ex, {}).get(spec.output_key or "", []) if ex else []
     else:
         type_id = md.artifact_type_id(spec.artifact_type.name, spec.artifact_type.properties)
-        arts = [a for a in md.call(md.store.get_artifacts_by_context, handle.pipeline_context.id) if a.type_id == type_id]
+        arts = [
+            a for a in md.call(md.store.get_artifacts_by_context, handle.pipeline_context.id) if a.type_id == type_id
+        ]
     return [a for a in arts if a.state == md.pb.Artifact.LIVE]
 
 

@@ -53,7 +53,7 @@ def _read_exact(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-class WorkerDied(Exception):
+class WorkerDiedError(Exception):
     """The worker process ended while running a task."""
 
 
@@ -71,17 +71,19 @@ class Worker:
         os.close(task_r)
         os.close(result_w)
         self._task_w, self._result_r = task_w, result_r
+        self.used = False
         _write(self._task_w, list(sys.path))  # the worker imports what the runner can
 
     def run(self, task: ExecutionTask) -> ExecutorResult:
-        """Runs a task; raises WorkerDied if the process ends first."""
+        """Runs a task; raises WorkerDiedError if the process ends first."""
+        self.used = True
         try:
             _write(self._task_w, task)
-            return _read(self._result_r)  # type: ignore[no-any-return]
+            return _read(self._result_r)
         except (EOFError, BrokenPipeError, OSError):
             code = self.proc.wait()
             how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            raise WorkerDied(f"The executor process (pid {self.proc.pid}) {how} while running the step.") from None
+            raise WorkerDiedError(f"The executor process (pid {self.proc.pid}) {how} while running the step.") from None
 
     @property
     def alive(self) -> bool:
@@ -99,11 +101,9 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if not self.used:
+            self.proc.kill()  # it may still be booting; nothing of it is worth waiting for
+        self.proc.wait()  # a blocking waitpid: an idle worker exits at once on the message above
 
 
 class WorkerPool:
@@ -115,6 +115,14 @@ class WorkerPool:
         self._all: list[Worker] = []
         self._lock = threading.Lock()
 
+    def prestart(self, count: int) -> None:
+        """Starts up to `count` workers now, so they boot while the first steps are prepared."""
+        with self._lock:
+            while len(self._all) < min(count, self.size):
+                worker = Worker()
+                self._all.append(worker)
+                self._idle.append(worker)
+
     def run(self, task: ExecutionTask) -> ExecutorResult:
         """Runs a task on an idle worker (starting one if needed); a dead worker is replaced."""
         with self._lock:
@@ -124,7 +132,7 @@ class WorkerPool:
                 self._all.append(worker)
         try:
             result = worker.run(task)
-        except WorkerDied as e:
+        except WorkerDiedError as e:
             with self._lock:
                 self._all.remove(worker)
             return ExecutorResult(ok=False, error_type="ExecutorProcessDied", message=str(e))

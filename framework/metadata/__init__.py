@@ -1,0 +1,25 @@
+"""ML Metadata: connection configs, the store handle and the read API.
+
+Importing this package is light; `ml_metadata` itself is imported when a store is opened.
+"""
+
+from headrace.metadata.config import (
+    connection_config_from_uri,
+    mysql_metadata_connection_config,
+    sqlite_metadata_connection_config,
+)
+from headrace.metadata.reader import ArtifactInfo, ExecutionInfo, LineageNode, MetadataReader, RunInfo
+from headrace.metadata.store import Metadata, open_store
+
+__all__ = [
+    "ArtifactInfo",
+    "ExecutionInfo",
+    "LineageNode",
+    "Metadata",
+    "MetadataReader",
+    "RunInfo",
+    "connection_config_from_uri",
+    "mysql_metadata_connection_config",
+    "open_store",
+    "sqlite_metadata_connection_config",
+]

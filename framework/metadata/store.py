@@ -51,6 +51,7 @@ def open_store(config: Any) -> Any:
 
     if config.WhichOneof("config") == "sqlite":
         os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
+        _use_wal(config.sqlite.filename_uri)
     last: Exception | None = None
     for attempt in range(_OPEN_ATTEMPTS):
         try:
@@ -64,6 +65,30 @@ def open_store(config: Any) -> Any:
     if config.WhichOneof("config") == "mysql":
         hint = " Is the MySQL/MariaDB server running and reachable, and are the credentials right?"
     raise MetadataError(f"Cannot open the ML Metadata store at {describe(config)}: {last}.{hint}")
+
+
+def _use_wal(path: str) -> None:
+    """Puts a SQLite store in write-ahead-log mode (persistent in the file; ML Metadata keeps it).
+
+    One fsync per commit instead of three (put_execution: 0.5 ms instead of 1.5 ms here),
+    and readers no longer block the writer when several processes share the store. WAL
+    needs a local filesystem; set HEADRACE_SQLITE_WAL=0 to leave the journal mode alone.
+    """
+    if os.environ.get("HEADRACE_SQLITE_WAL", "1") == "0":
+        return
+    import sqlite3
+
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            con = sqlite3.connect(path, timeout=5)
+            try:
+                if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+                return
+            finally:
+                con.close()
+        except sqlite3.OperationalError:
+            _backoff(attempt)  # another process holds a lock while it sets the mode or writes
 
 
 class Metadata:
@@ -170,7 +195,7 @@ class Metadata:
                 # Another process created one of them first: read them all back.
                 self._contexts.clear()
                 return [self._must_get(t, n) for t, n in wanted]
-            for i, ctx, cid in zip(missing, new, ids):
+            for i, ctx, cid in zip(missing, new, ids, strict=True):
                 ctx.id = cid
                 out[i] = ctx
                 self._contexts[wanted[i]] = ctx
@@ -210,6 +235,20 @@ class Metadata:
         art._properties = {k: get_value(v) for k, v in proto.properties.items()}
         art._custom_properties = {k: get_value(v) for k, v in proto.custom_properties.items()}
         return art
+
+
+def event(md: Metadata, kind: int, key: str, index: int) -> Any:
+    """An INPUT/OUTPUT event whose path is (key, index), as TFX records it."""
+    ev = md.pb.Event(type=kind)
+    ev.path.steps.add().key = key
+    ev.path.steps.add().index = index
+    return ev
+
+
+def event_key(ev: Any) -> tuple[str, int]:
+    """The (key, index) of an event's path."""
+    steps = ev.path.steps
+    return steps[0].key, (steps[1].index if len(steps) > 1 else 0)
 
 
 def set_value(target: Any, value: Any) -> None:

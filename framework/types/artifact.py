@@ -33,7 +33,7 @@ _PY_TYPES = {PropertyType.INT: (int,), PropertyType.FLOAT: (float, int), Propert
 class Property:
     """A declared, typed property of an artifact type."""
 
-    def __init__(self, type: PropertyType):  # noqa: A002 - TFX's spelling
+    def __init__(self, type: PropertyType):
         if not isinstance(type, PropertyType):
             raise DefinitionError(f"Property type must be a PropertyType, got {type!r}.")
         self.type = type
@@ -48,7 +48,7 @@ class Property:
         return float(value) if self.type is PropertyType.FLOAT else value
 
 
-class ArtifactState(str, enum.Enum):
+class ArtifactState(enum.StrEnum):
     """Artifact states, as ML Metadata names them."""
 
     PENDING = "PENDING"
@@ -106,8 +106,7 @@ class Artifact:
         if name in props:
             return self._properties.get(name, _default(props[name].type))
         raise AttributeError(
-            f"'{type(self).__name__}' artifact has no attribute '{name}'."
-            + did_you_mean(name, list(props))
+            f"'{type(self).__name__}' artifact has no attribute '{name}'." + did_you_mean(name, list(props))
         )
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -18,7 +18,7 @@ class Channel:
         type: The artifact class the channel carries.
     """
 
-    def __init__(self, type: type[Artifact]):  # noqa: A002 - TFX's spelling
+    def __init__(self, type: type[Artifact]):
         if not (isinstance(type, builtins_type) and issubclass(type, Artifact)):
             raise DefinitionError(
                 f"Channel type must be an Artifact subclass (e.g. standard_artifacts.Examples), got {type!r}."

@@ -20,7 +20,7 @@ class ChannelParameter:
         optional: An input that may be left out.
     """
 
-    def __init__(self, type: type[Artifact], optional: bool = False):  # noqa: A002
+    def __init__(self, type: type[Artifact], optional: bool = False):
         if not (isinstance(type, builtins_type) and issubclass(type, Artifact)):
             raise DefinitionError(f"ChannelParameter type must be an Artifact subclass, got {type!r}.")
         self.type = type
@@ -38,7 +38,7 @@ class ExecutionParameter:
         optional: A parameter that may be left out or None.
     """
 
-    def __init__(self, type: Any, optional: bool = False):  # noqa: A002
+    def __init__(self, type: Any, optional: bool = False):
         base = typing.get_origin(type) or type
         if base not in _JSON_TYPES:
             raise DefinitionError(
@@ -55,8 +55,7 @@ class ExecutionParameter:
             return float(value)
         if not ok:
             raise DefinitionError(
-                f"{owner}: parameter '{name}' expects {_type_name(self.type)}, got {value!r} "
-                f"({type(value).__name__})."
+                f"{owner}: parameter '{name}' expects {_type_name(self.type)}, got {value!r} ({type(value).__name__})."
             )
         return value
 
@@ -95,7 +94,8 @@ class ComponentSpec:
         for key in kwargs:
             if key not in known:
                 raise DefinitionError(
-                    f"{name}: unknown argument '{key}'." + did_you_mean(key, known)
+                    f"{name}: unknown argument '{key}'."
+                    + did_you_mean(key, known)
                     + f" Known: {', '.join(sorted(known)) or '(none)'}."
                 )
         self.exec_properties: dict[str, Any] = {}

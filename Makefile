@@ -1,0 +1,30 @@
+# The two commands: `make demo` (set up + run the example pipeline) and `make test`.
+PY := .venv/bin/python
+HEADRACE := .venv/bin/headrace
+
+.PHONY: setup demo test lint unit services bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(HEADRACE) run pipelines/hello_pipeline.py
+
+services:
+	@bash scripts/services.sh mariadb
+
+lint: setup
+	$(PY) -m ruff check framework components orchestrators pipelines tests bench
+	$(PY) -m ruff format --check framework components orchestrators pipelines tests bench
+	$(PY) -m mypy
+
+unit: setup
+	$(PY) -m pytest -q tests
+
+test: setup services lint unit
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf headrace_runs .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,216 @@
+"""The `headrace` command line."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from headrace.cli.loader import UserError, load_pipeline
+from headrace.errors import HeadraceError
+
+_METADATA_HELP = "ML Metadata store: a SQLite path or mysql://user:password@host:port/db (env HEADRACE_METADATA)."
+
+
+class _Group(click.Group):
+    """Turns headrace's own errors into a message and a non-zero exit, never a stack trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HeadraceError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="headrace")
+def main() -> None:
+    """headrace: author, compile, run and inspect ML pipelines."""
+
+
+def _metadata(metadata: str | None, pipeline_file: str | None) -> Any:
+    from headrace.metadata import Metadata, connection_config_from_uri
+    from headrace.metadata.config import connection_config_from_dict
+
+    uri = metadata or os.environ.get("HEADRACE_METADATA")
+    if uri:
+        return Metadata(connection_config_from_uri(uri))
+    if pipeline_file:
+        from headrace.compiler import compile_pipeline
+
+        ir = compile_pipeline(load_pipeline(pipeline_file))
+        return Metadata(connection_config_from_dict(ir.metadata_connection, os.path.abspath(ir.pipeline_root)))
+    raise UserError(
+        "Which metadata store? Pass --metadata PATH (printed at the end of every run), --pipeline FILE, "
+        "or set HEADRACE_METADATA."
+    )
+
+
+@main.command()
+@click.argument("pipeline_file", required=False)
+@click.option("--resume", "resume", metavar="RUN_ID", help="Resume a failed run: reuse what completed, rerun the rest.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached results in this run.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--run-id", help="Id for the new run (default: generated).")
+@click.option("--max-workers", type=click.IntRange(min=1), help="Nodes that may execute at once.")
+@click.option("--in-process", is_flag=True, help="Run executors in this process (for debugging).")
+def run(
+    pipeline_file: str | None,
+    resume: str | None,
+    no_cache: bool,
+    quiet: bool,
+    metadata: str | None,
+    run_id: str | None,
+    max_workers: int | None,
+    in_process: bool,
+) -> None:
+    """Run PIPELINE_FILE on this machine (LocalDagRunner), or resume a run."""
+    from headrace.orchestrators import LocalDagRunner
+
+    if pipeline_file is None and resume is None:
+        raise UserError("Give a PIPELINE_FILE to run, or --resume RUN_ID.")
+    if resume and run_id:
+        raise UserError("--run-id and --resume cannot be combined: a resumed run keeps its id.")
+    md_config = None
+    if metadata or os.environ.get("HEADRACE_METADATA"):
+        md_config = _metadata(metadata, None).config
+    if pipeline_file:
+        target: Any = load_pipeline(pipeline_file)
+    else:
+        from headrace.launcher import load_run_ir
+
+        if md_config is None:
+            raise UserError("To resume without the pipeline file, say where its store is: --metadata PATH.")
+        from headrace.metadata import Metadata
+
+        target = load_run_ir(Metadata(md_config), resume or "")
+    runner = LocalDagRunner(
+        max_workers=max_workers,
+        executor_mode="inprocess" if in_process else "process",
+        quiet=quiet,
+        metadata_connection_config=md_config,
+    )
+    result = runner.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
+    if quiet:
+        click.echo(result.run_id)
+    if not result.succeeded:
+        sys.exit(1)
+
+
+@main.command(name="compile")
+@click.argument("pipeline_file")
+@click.option("-o", "--output", default="-", show_default=True, help="Where to write the IR JSON ('-' for stdout).")
+def compile_command(pipeline_file: str, output: str) -> None:
+    """Compile PIPELINE_FILE to the IR (JSON)."""
+    from headrace.compiler import compile_pipeline
+
+    text = compile_pipeline(load_pipeline(pipeline_file)).dump() + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w") as f:
+            f.write(text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.group()
+def runs() -> None:
+    """List and inspect runs."""
+
+
+@runs.command(name="list")
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--name", help="Only runs of this pipeline name.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None, as_json: bool) -> None:
+    """List runs, newest first."""
+    from headrace.metadata import MetadataReader
+
+    found = MetadataReader(_metadata(metadata, pipeline_file)).runs(name)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in found], indent=2))
+        return
+    if not found:
+        click.echo("no runs")
+        return
+    click.echo(f"{'RUN ID':<22} {'PIPELINE':<20} {'STATE':<9} {'STARTED':<19} DURATION")
+    for r in found:
+        click.echo(
+            f"{r.run_id:<22} {r.pipeline_name:<20} {r.state:<9} {_time(r.started_ms):<19} "
+            + _duration(r.started_ms, r.finished_ms)
+        )
+
+
+@runs.command(name="show")
+@click.argument("run_id")
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_json: bool) -> None:
+    """Show a run: its executions with states, times, inputs and outputs."""
+    import dataclasses
+
+    from headrace.metadata import MetadataReader
+
+    reader = MetadataReader(_metadata(metadata, pipeline_file))
+    info = reader.run(run_id)
+    execs = reader.executions(run_id)
+    if as_json:
+        click.echo(json.dumps({"run": info.__dict__, "executions": [dataclasses.asdict(e) for e in execs]}, indent=2))
+        return
+    click.echo(
+        f"run {info.run_id} of '{info.pipeline_name}': {info.state}, started {_time(info.started_ms)}, "
+        f"took {_duration(info.started_ms, info.finished_ms)}"
+    )
+    for e in execs:
+        click.echo(f"  #{e.id:<5} {e.node_id:<24} {e.state:<9} {_duration(e.create_time_ms, e.update_time_ms):>8}")
+        for side, arts in (("in ", e.inputs), ("out", e.outputs)):
+            for key, items in arts.items():
+                for a in items:
+                    value = a.custom_properties.get("value")
+                    shown = f" value={value!r}" if value is not None else ""
+                    click.echo(f"         {side} {key}: {a.type_name} #{a.id} {a.state} {a.uri}{shown}")
+        if e.error:
+            click.echo("         error: " + e.error.strip().splitlines()[0])
+
+
+@main.command()
+@click.argument("artifact_id", type=int)
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+def lineage(artifact_id: int, metadata: str | None, pipeline_file: str | None) -> None:
+    """Show the upstream lineage of an artifact."""
+    from headrace.metadata import LineageNode, MetadataReader
+
+    tree = MetadataReader(_metadata(metadata, pipeline_file)).lineage(artifact_id)
+
+    def show(node: LineageNode, indent: int) -> None:
+        a = node.artifact
+        pad = "  " * indent
+        click.echo(f"{pad}{a.type_name} #{a.id} [{a.state}] {a.uri}")
+        if node.producer is not None:
+            p = node.producer
+            click.echo(f"{pad}  <- {p.node_id} (execution #{p.id}, {p.state}, run {p.properties.get('run_id', '?')})")
+            for child in node.inputs:
+                show(child, indent + 2)
+
+    show(tree, 0)
+
+
+def _time(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
+
+
+def _duration(start_ms: int, end_ms: int) -> str:
+    return f"{(end_ms - start_ms) / 1000:.2f}s" if start_ms and end_ms and end_ms >= start_ms else "-"
+
+
+if __name__ == "__main__":
+    main()

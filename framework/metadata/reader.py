@@ -1,0 +1,175 @@
+"""A small read API over the store: pipelines, runs, executions, artifacts, lineage.
+
+The CLI is built on it; it is public so notebooks and tests can use it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from headrace.errors import MetadataError
+from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata, event_key, get_value
+
+
+@dataclasses.dataclass
+class ArtifactInfo:
+    """An artifact as recorded."""
+
+    id: int
+    type_name: str
+    uri: str
+    state: str
+    properties: dict[str, Any]
+    custom_properties: dict[str, Any]
+
+
+@dataclasses.dataclass
+class ExecutionInfo:
+    """One execution of a node, with its inputs and outputs."""
+
+    id: int
+    node_id: str
+    type_name: str
+    state: str
+    create_time_ms: int
+    update_time_ms: int
+    error: str
+    inputs: dict[str, list[ArtifactInfo]]
+    outputs: dict[str, list[ArtifactInfo]]
+    properties: dict[str, Any]
+
+
+@dataclasses.dataclass
+class RunInfo:
+    """A pipeline run."""
+
+    run_id: str
+    pipeline_name: str
+    state: str
+    started_ms: int
+    finished_ms: int
+
+
+@dataclasses.dataclass
+class LineageNode:
+    """An artifact and, upstream, the execution that produced it and that execution's inputs."""
+
+    artifact: ArtifactInfo
+    producer: ExecutionInfo | None
+    inputs: list[LineageNode]
+
+
+class MetadataReader:
+    """Reads what headrace recorded."""
+
+    def __init__(self, md: Metadata):
+        self.md = md
+        self._exec_type_names: dict[int, str] = {}
+
+    def pipelines(self) -> list[str]:
+        """Names of the pipelines in the store."""
+        return sorted(c.name for c in self.md.call(self.md.store.get_contexts_by_type, PIPELINE))
+
+    def runs(self, pipeline_name: str | None = None) -> list[RunInfo]:
+        """Runs, newest first, optionally of one pipeline."""
+        runs = [self._run_info(c) for c in self.md.call(self.md.store.get_contexts_by_type, PIPELINE_RUN)]
+        if pipeline_name:
+            runs = [r for r in runs if r.pipeline_name == pipeline_name]
+        return sorted(runs, key=lambda r: (r.started_ms, r.run_id), reverse=True)
+
+    def run(self, run_id: str) -> RunInfo:
+        """One run; raises MetadataError naming the store if there is none."""
+        ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
+        if ctx is None:
+            raise MetadataError(f"No run '{run_id}' in {self.md.describe()}. See: headrace runs list")
+        return self._run_info(ctx)
+
+    def executions(self, run_id: str) -> list[ExecutionInfo]:
+        """Executions of a run in order, with states, times, inputs and outputs."""
+        self.run(run_id)
+        ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
+        execs = sorted(self.md.call(self.md.store.get_executions_by_context, ctx.id), key=lambda e: e.id)
+        return self._execution_infos(execs)
+
+    def artifact(self, artifact_id: int) -> ArtifactInfo:
+        """One artifact; raises MetadataError if there is none."""
+        found = self.md.call(self.md.store.get_artifacts_by_id, [artifact_id])
+        if not found:
+            raise MetadataError(f"No artifact with id {artifact_id} in {self.md.describe()}.")
+        return self._artifact_info(found[0])
+
+    def lineage(self, artifact_id: int, max_depth: int = 20) -> LineageNode:
+        """The upstream lineage of an artifact: who produced it, from what, recursively."""
+        root = self.artifact(artifact_id)
+        return self._lineage(root, max_depth, set())
+
+    # -- internals ----------------------------------------------------------------------
+    def _lineage(self, art: ArtifactInfo, depth: int, seen: set[int]) -> LineageNode:
+        if depth <= 0 or art.id in seen:
+            return LineageNode(art, None, [])
+        seen = seen | {art.id}
+        events = self.md.call(self.md.store.get_events_by_artifact_ids, [art.id])
+        producers = sorted(e.execution_id for e in events if e.type == self.md.pb.Event.OUTPUT)
+        if not producers:
+            return LineageNode(art, None, [])
+        # The first execution that output it produced it (later ones are cache hits or resolvers).
+        [execution] = self._execution_infos(self.md.call(self.md.store.get_executions_by_id, [producers[0]]))
+        inputs = [self._lineage(a, depth - 1, seen) for arts in execution.inputs.values() for a in arts]
+        return LineageNode(art, execution, inputs)
+
+    def _run_info(self, ctx: Any) -> RunInfo:
+        p = {k: get_value(v) for k, v in ctx.custom_properties.items()}
+        return RunInfo(
+            ctx.name, p.get("pipeline_name", ""), p.get("state", ""), p.get("started_ms", 0), p.get("finished_ms", 0)
+        )
+
+    def _artifact_info(self, a: Any) -> ArtifactInfo:
+        return ArtifactInfo(
+            id=a.id,
+            type_name=a.type or self.md.artifact_type_name(a.type_id),
+            uri=a.uri,
+            state=self.md.pb.Artifact.State.Name(a.state),
+            properties={k: get_value(v) for k, v in a.properties.items()},
+            custom_properties={k: get_value(v) for k, v in a.custom_properties.items()},
+        )
+
+    def _execution_infos(self, execs: list[Any]) -> list[ExecutionInfo]:
+        if not execs:
+            return []
+        events = self.md.call(self.md.store.get_events_by_execution_ids, [e.id for e in execs])
+        arts = {
+            a.id: self._artifact_info(a)
+            for a in self.md.call(self.md.store.get_artifacts_by_id, [e.artifact_id for e in events])
+        }
+        io: dict[int, tuple[dict[str, list[ArtifactInfo]], dict[str, list[ArtifactInfo]]]] = {
+            e.id: ({}, {}) for e in execs
+        }
+        for ev in sorted(events, key=lambda e: event_key(e)[1]):
+            side = 0 if ev.type == self.md.pb.Event.INPUT else 1 if ev.type == self.md.pb.Event.OUTPUT else None
+            if side is not None:
+                io[ev.execution_id][side].setdefault(event_key(ev)[0], []).append(arts[ev.artifact_id])
+        out = []
+        for e in execs:
+            props = {k: get_value(v) for k, v in e.custom_properties.items()}
+            out.append(
+                ExecutionInfo(
+                    id=e.id,
+                    node_id=props.get("node_id", ""),
+                    type_name=e.type or self._exec_type_name(e.type_id),
+                    state=self.md.pb.Execution.State.Name(e.last_known_state),
+                    create_time_ms=e.create_time_since_epoch,
+                    update_time_ms=e.last_update_time_since_epoch,
+                    error=props.get("error", ""),
+                    inputs=io[e.id][0],
+                    outputs=io[e.id][1],
+                    properties=props,
+                )
+            )
+        return out
+
+    def _exec_type_name(self, type_id: int) -> str:
+        if type_id not in self._exec_type_names:
+            [t] = self.md.call(self.md.store.get_execution_types_by_id, [type_id])
+            self._exec_type_names[type_id] = t.name
+        return self._exec_type_names[type_id]
