@@ -101,7 +101,7 @@ class Resolver(BaseComponent):
     SPEC_CLASS = ComponentSpec
     EXECUTOR_SPEC = SystemExecutorSpec("resolver")
 
-    def __init__(self, strategy_class: type, **channels: Channel):
+    def __init__(self, strategy_class: Any, **channels: Channel):
         if getattr(strategy_class, "NAME", None) not in _STRATEGIES:
             raise DefinitionError(
                 f"Resolver strategy_class must be one of {', '.join(s.__name__ for s in _STRATEGIES.values())}, "
