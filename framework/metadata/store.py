@@ -129,15 +129,30 @@ class Metadata:
         raise AssertionError("unreachable")
 
     # -- types --------------------------------------------------------------------------
+    def _type_id(self, kind: str, name: str, properties: dict[str, int]) -> int:
+        """Finds a type by name (a cheap read), registering it only if it is missing or lacks a
+        property (a write), so an unchanged pipeline starts without type writes."""
+        from ml_metadata import errors as mlmd_errors
+
+        try:
+            existing = getattr(self.store, f"get_{kind}_type")(name)
+        except mlmd_errors.NotFoundError:
+            existing = None
+        if existing is not None and all(existing.properties.get(k) == v for k, v in properties.items()):
+            return int(existing.id)
+        proto = getattr(self.pb, kind.title().replace("_", "") + "Type")(name=name)
+        for key, value in properties.items():
+            proto.properties[key] = value
+        put = getattr(self.store, f"put_{kind}_type")
+        return int(self.call(put, proto, can_add_fields=True, can_omit_fields=True))
+
     def artifact_type_id(self, name: str, properties: dict[str, str]) -> int:
         """Registers (or finds) an artifact type; new properties are added to an existing type."""
         found = self._artifact_type_ids.get(name)
         if found is None:
-            t = self.pb.ArtifactType(name=name)
-            for key, ptype in properties.items():
-                t.properties[key] = getattr(self.pb, ptype if ptype != "FLOAT" else "DOUBLE")
+            wanted = {k: getattr(self.pb, "DOUBLE" if p == "FLOAT" else p) for k, p in properties.items()}
             try:
-                found = self.call(self.store.put_artifact_type, t, can_add_fields=True, can_omit_fields=True)
+                found = self._type_id("artifact", name, wanted)
             except MetadataError as e:
                 raise MetadataError(
                     f"Artifact type '{name}' conflicts with the type already registered in {self.describe()} "
@@ -160,16 +175,14 @@ class Metadata:
         """Registers (or finds) an execution type."""
         found = self._execution_type_ids.get(name)
         if found is None:
-            found = self.call(self.store.put_execution_type, self.pb.ExecutionType(name=name), can_add_fields=True)
-            self._execution_type_ids[name] = found
+            found = self._execution_type_ids[name] = self._type_id("execution", name, {})
         return found
 
     def context_type_id(self, name: str) -> int:
         """Registers (or finds) a context type."""
         found = self._context_type_ids.get(name)
         if found is None:
-            found = self.call(self.store.put_context_type, self.pb.ContextType(name=name), can_add_fields=True)
-            self._context_type_ids[name] = found
+            found = self._context_type_ids[name] = self._type_id("context", name, {})
         return found
 
     # -- contexts -----------------------------------------------------------------------

@@ -1,0 +1,34 @@
+"""Shared fixtures: pipeline modules written to a temp dir, loaded as a user's file would be."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from headrace.launcher.executor_runner import load_file_as_module
+
+
+@pytest.fixture
+def write_module(tmp_path: Path) -> Callable[[str, str], ModuleType]:
+    """Writes `source` to tmp_path/<name>.py and loads it like the CLI loads a pipeline file."""
+
+    def write(source: str, name: str = "user_pipeline") -> ModuleType:
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return load_file_as_module(str(path))
+
+    return write
+
+
+def sql(db: Path, query: str) -> list[tuple]:
+    """Reads the SQLite store directly (to check what ML Metadata recorded)."""
+    con = sqlite3.connect(str(db))
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
