@@ -124,8 +124,12 @@ class Resolver(BaseComponent):
             (ComponentSpec,),
             {
                 "INPUTS": {k: ChannelParameter(c.type) for k, c in channels.items()},
-                "OUTPUTS": {k: ChannelParameter(c.type) for k, c in channels.items()},
                 "PARAMETERS": {"strategy": ExecutionParameter(str)},
             },
         )
         super().__init__(spec=spec_class(strategy=strategy_class.NAME, **channels))
+        # Outputs mirror the inputs key for key (a spec cannot declare one name twice).
+        for key, ch in channels.items():
+            out = Channel(type=ch.type)
+            self.spec.outputs[key] = out
+            out._bind(self, key)

@@ -1,7 +1,7 @@
 """The node launcher (driver -> executor -> publisher) shared by every orchestrator."""
 
 from headrace.launcher.launcher import NodeLauncher, NodeOutcome, PreparedExecution
-from headrace.launcher.runs import RunHandle, load_run_ir, new_run_id, resume_run, start_run
+from headrace.launcher.runs import RunHandle, attach_run, load_run_ir, new_run_id, resume_run, start_run
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "NodeOutcome",
     "PreparedExecution",
     "RunHandle",
+    "attach_run",
     "load_run_ir",
     "new_run_id",
     "resume_run",

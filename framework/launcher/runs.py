@@ -87,20 +87,27 @@ def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
     return load(get_value(ctx.custom_properties["ir"]))
 
 
-def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple[RunHandle, set[str]]:
-    """Re-opens a finished run. Returns the handle and the node ids that already completed
-    in it (to be reused). Executions left RUNNING by a runner that died are marked FAILED,
-    their outputs ABANDONED and their output directories removed."""
+def attach_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> RunHandle:
+    """A handle on an existing run, for a process that launches one of its nodes (the way a
+    one-task-per-node orchestrator does). Upstream outputs are then resolved from the store."""
     stored_ir = load_run_ir(md, run_id)
     ir = ir or stored_ir
     if ir.pipeline_name != stored_ir.pipeline_name:
         raise MetadataError(
             f"Run '{run_id}' belongs to pipeline '{stored_ir.pipeline_name}', not '{ir.pipeline_name}'."
         )
-    run_ctx = md.get_context(PIPELINE_RUN, run_id)
     wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
     contexts = md.ensure_contexts(wanted)
-    handle = RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)})
+    run_ctx = md.get_context(PIPELINE_RUN, run_id)
+    return RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)})
+
+
+def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple[RunHandle, set[str]]:
+    """Re-opens a finished run. Returns the handle and the node ids that already completed
+    in it (to be reused). Executions left RUNNING by a runner that died are marked FAILED,
+    their outputs ABANDONED and their output directories removed."""
+    handle = attach_run(md, run_id, ir)
+    run_ctx = handle.run_context
     done: set[str] = set()
     latest: dict[str, Any] = {}
     for ex in md.call(md.store.get_executions_by_context, run_ctx.id):
