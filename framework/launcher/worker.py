@@ -174,6 +174,20 @@ def main(argv: list[str]) -> None:
         _write(result_fd, result)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker if the runner dies (even by SIGKILL), so no orphan
+    keeps running user code or holding the runner's output pipes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 if __name__ == "__main__":
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides what an interrupt means
     main(sys.argv[1:])
