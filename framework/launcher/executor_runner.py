@@ -75,9 +75,9 @@ def run_task(task: ExecutionTask) -> ExecutorResult:
                 "Running container components is not available in this version of headrace: the container "
                 "runtime lands with the Docker integration."
             )
+        target = resolve(task.executor)  # first: importing it registers the user's artifact types
         inputs = _artifacts(task.input_dict)
         outputs = _artifacts(task.output_dict)
-        target = resolve(task.executor)
         if kind == "python_function":
             call_function(target, inputs, outputs, dict(task.exec_properties))
         elif kind == "python_class":

@@ -253,3 +253,36 @@ def test_runner_rejects_bad_settings(bad):
 
     with pytest.raises(DefinitionError):
         LocalDagRunner(**bad)
+
+
+def test_user_defined_artifact_type_reaches_the_executor_as_its_class(write_module, tmp_path):
+    mod = write_module(
+        HEADER
+        + """
+from headrace.types.artifact import Artifact, Property, PropertyType
+
+class Embeddings(Artifact):
+    TYPE_NAME = 'Embeddings'
+    PROPERTIES = {'dim': Property(PropertyType.INT)}
+
+@component
+def Embed(out: OutputArtifact[Embeddings]):
+    assert type(out).__name__ == 'Embeddings', type(out)
+    out.dim = 64
+
+@component
+def Use(emb: InputArtifact[Embeddings]) -> OutputDict(dim=int):
+    return {'dim': emb.dim}
+
+def create_pipeline(root):
+    embed = Embed()
+    return Pipeline('custom_types', root, [Use(emb=embed.outputs['out'])])
+"""
+    )
+    result = _run(mod.create_pipeline(str(tmp_path / "root")))
+    assert result.succeeded, result.errors
+    db = tmp_path / "root" / "metadata.sqlite"
+    [(dim,)] = sql(db, "SELECT int_value FROM ArtifactProperty WHERE name = 'dim'")
+    assert dim == 64
+    [(value,)] = sql(db, "SELECT int_value FROM ArtifactProperty WHERE name = 'value'")
+    assert value == 64
