@@ -24,6 +24,7 @@ unit: setup
 test: setup services lint unit
 
 bench: setup
+	@$(PY) -m compileall -q framework components orchestrators  # fresh .pyc: the figures are not about compiling
 	$(PY) bench/run_all.py
 
 clean:

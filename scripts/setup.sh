@@ -21,9 +21,11 @@ echo "setting up .venv (locked dependency set: requirements/lock.txt)"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then .venv/bin/python -m ensurepip -q; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
-# uv installs the ~1000 pinned packages in about 30 s (pip takes minutes).
-.venv/bin/python -m uv pip install -q --python .venv/bin/python -r requirements/lock.txt
+# uv installs the pinned packages in about 30 s (pip takes minutes). Bytecode is compiled now, so
+# no process pays for it later, even where PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m uv pip install -q --python .venv/bin/python --compile-bytecode -r requirements/lock.txt
 .venv/bin/python -m uv pip install -q --python .venv/bin/python --no-deps -e .
+.venv/bin/python -m compileall -q framework components orchestrators
 rm -f .venv/.setup-*
 touch "$stamp"
 echo "setup done"

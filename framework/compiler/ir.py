@@ -122,7 +122,7 @@ class PipelineIR:
                 beam_pipeline_args=tuple(data.get("beam_pipeline_args", ())),
                 ir_version=version,
             )
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, AttributeError) as e:
             raise IRError(f"Malformed IR: missing or wrong field {e}.") from None
 
 

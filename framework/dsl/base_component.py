@@ -97,14 +97,8 @@ class BaseComponent:
     @property
     def upstream_nodes(self) -> list[BaseComponent]:
         """Producers of the inputs, then explicit upstream nodes, without repeats."""
-        nodes: list[BaseComponent] = []
-        for channel in self.spec.inputs.values():
-            if channel.producer is not None and channel.producer not in nodes:
-                nodes.append(channel.producer)
-        for node in self._explicit_upstream:
-            if node not in nodes:
-                nodes.append(node)
-        return nodes
+        producers = (ch.producer for ch in self.spec.inputs.values() if ch.producer is not None)
+        return list(dict.fromkeys([*producers, *self._explicit_upstream]))  # identity-hashed, order kept
 
     # -- caching ----------------------------------------------------------------------------
     def with_enable_cache(self, enable: bool) -> BaseComponent:

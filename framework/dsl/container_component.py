@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from headrace.dsl.base_component import BaseComponent
@@ -99,5 +100,6 @@ def create_container_component(
             "SPEC_CLASS": spec_class,
             "EXECUTOR_SPEC": TemplatedExecutorContainerSpec(image, list(command)),
             "__init__": init,
+            "__module__": sys._getframe(1).f_globals.get("__name__", __name__),  # the defining module
         },
     )

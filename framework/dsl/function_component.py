@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +89,7 @@ def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
 
 
 def _strip_optional(ann: Any) -> Any:
-    if typing.get_origin(ann) is typing.Union:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(ann) if a is not type(None)]
         if len(args) == 1:
             return args[0]

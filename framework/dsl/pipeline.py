@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -72,17 +73,17 @@ def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
     for c in listed:
         if not isinstance(c, BaseComponent):
             raise DefinitionError(f"Pipeline components must be components, got {c!r} ({type(c).__name__}).")
-    # Collect the closure, keeping first-seen order.
+    # Collect the closure, keeping first-seen order; each node's upstream list is computed once.
     order: list[BaseComponent] = []
-    seen: set[int] = set()
+    ups: dict[int, list[BaseComponent]] = {}
     stack = list(reversed(listed))
     while stack:
         c = stack.pop()
-        if id(c) in seen:
+        if id(c) in ups:
             continue
-        seen.add(id(c))
+        ups[id(c)] = c.upstream_nodes
         order.append(c)
-        stack.extend(reversed(c.upstream_nodes))
+        stack.extend(reversed(ups[id(c)]))
     by_id: dict[str, BaseComponent] = {}
     for c in order:
         other = by_id.setdefault(c.id, c)
@@ -91,32 +92,28 @@ def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
                 f"Two components have the id '{c.id}' ({type(other).__name__} and {type(c).__name__}). "
                 f"Give one a unique id with .with_id('...')."
             )
-    _check_acyclic(order)
+    _check_acyclic(order, ups)
     # Kahn's algorithm; ties broken by first-seen position so the order is stable.
     position = {id(c): i for i, c in enumerate(order)}
-    indegree = {id(c): len(c.upstream_nodes) for c in order}
+    indegree = {id(c): len(ups[id(c)]) for c in order}
     downstream: dict[int, list[BaseComponent]] = {id(c): [] for c in order}
     for c in order:
-        for up in c.upstream_nodes:
+        for up in ups[id(c)]:
             downstream[id(up)].append(c)
-    import heapq
-
-    ready = [(position[id(c)], c.id) for c in order if indegree[id(c)] == 0]
+    ready = [(position[id(c)], id(c), c) for c in order if indegree[id(c)] == 0]
     heapq.heapify(ready)
-    lookup = {c.id: c for c in order}
     result: list[BaseComponent] = []
     while ready:
-        _, cid = heapq.heappop(ready)
-        c = lookup[cid]
+        _, _, c = heapq.heappop(ready)
         result.append(c)
         for d in downstream[id(c)]:
             indegree[id(d)] -= 1
             if indegree[id(d)] == 0:
-                heapq.heappush(ready, (position[id(d)], d.id))
+                heapq.heappush(ready, (position[id(d)], id(d), d))
     return result
 
 
-def _check_acyclic(nodes: list[BaseComponent]) -> None:
+def _check_acyclic(nodes: list[BaseComponent], ups: dict[int, list[BaseComponent]]) -> None:
     white, grey, black = 0, 1, 2
     color = {id(n): white for n in nodes}
     for root in nodes:
@@ -126,13 +123,13 @@ def _check_acyclic(nodes: list[BaseComponent]) -> None:
         stack: list[tuple[BaseComponent, int]] = [(root, 0)]
         while stack:
             node, i = stack.pop()
-            ups = node.upstream_nodes
+            node_ups = ups[id(node)]
             if i == 0:
                 color[id(node)] = grey
                 path.append(node)
-            if i < len(ups):
+            if i < len(node_ups):
                 stack.append((node, i + 1))
-                up = ups[i]
+                up = node_ups[i]
                 if color[id(up)] == grey:
                     cycle = [*path[path.index(up) :], up]
                     raise DefinitionError(

@@ -103,7 +103,8 @@ class Worker:
                 pass
         if not self.used:
             self.proc.kill()  # it may still be booting; nothing of it is worth waiting for
-        self.proc.wait()  # a blocking waitpid: an idle worker exits at once on the message above
+        # Reap in the background: the run need not wait for the interpreter's teardown.
+        threading.Thread(target=self.proc.wait, name="headrace-reap", daemon=True).start()
 
 
 class WorkerPool:

@@ -177,6 +177,8 @@ class Artifact:
     def from_dict(cls, data: dict[str, Any]) -> Artifact:
         """Rebuilds an artifact from :meth:`to_dict` output, as its registered class if known."""
         klass = artifact_class(data["type_name"]) if cls is Artifact else cls
+        if klass is not cls:
+            return klass.from_dict(data)  # the registered class reads its own fields (a value, say)
         art = klass()
         if klass is Artifact and data["type_name"] != "Artifact":
             object.__setattr__(art, "TYPE_NAME", data["type_name"])
