@@ -1,0 +1,308 @@
+"""Import rules: `import headrace` stays light, and the package layers only import downwards.
+
+The layer check is a static AST scan: import-linter cannot follow setup.py's package_dir mapping
+(framework/ -> headrace, components/ -> headrace.components, orchestrators/ -> headrace.orchestrators).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE_ROOTS = {"framework": "headrace", "components": "headrace.components", "orchestrators": "headrace.orchestrators"}
+HEAVY = ("tensorflow", "apache_beam", "tensorflow_data_validation", "kfp", "airflow", "docker")
+MAX_LINES = 800
+
+# (modules the rule applies to, modules they must not import)
+LAYER_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (
+        (
+            "headrace.types",
+            "headrace.dsl",
+            "headrace.compiler",
+            "headrace.metadata",
+            "headrace.launcher",
+            "headrace.errors",
+            "headrace.version",
+        ),
+        ("headrace.components", "headrace.orchestrators", "headrace.cli"),
+    ),
+    (("headrace.types",), ("headrace.dsl", "headrace.compiler", "headrace.metadata", "headrace.launcher")),
+    (("headrace.dsl",), ("headrace.compiler", "headrace.metadata", "headrace.launcher")),
+    (("headrace.compiler", "headrace.metadata"), ("headrace.launcher",)),
+    (("headrace.components",), ("headrace.orchestrators",)),
+]
+
+
+# -- (a) a fresh interpreter -------------------------------------------------------------------------
+
+LIGHT_SCRIPT = """
+import json, sys
+
+import headrace
+from headrace import (BaseComponent, BaseExecutor, ChannelParameter, ComponentSpec, ExecutionParameter,
+                      ExecutorClassSpec, InputArtifact, OutputArtifact, OutputDict, Parameter, Pipeline, component)
+from headrace.compiler import compile_pipeline, dump, load
+from headrace.types import standard_artifacts
+import headrace.orchestrators
+import headrace.metadata
+from headrace.orchestrators import LocalDagRunner
+
+
+@component
+def Make(examples: OutputArtifact[standard_artifacts.Examples], rows: Parameter[int] = 3) -> OutputDict(n=int):
+    return {'n': rows}
+
+
+class GreetSpec(ComponentSpec):
+    INPUTS = {'input_data': ChannelParameter(type=standard_artifacts.Examples)}
+    OUTPUTS = {'output_data': ChannelParameter(type=standard_artifacts.Examples)}
+    PARAMETERS = {'name': ExecutionParameter(type=str)}
+
+
+class GreetExecutor(BaseExecutor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        pass
+
+
+class Greet(BaseComponent):
+    SPEC_CLASS = GreetSpec
+    EXECUTOR_SPEC = ExecutorClassSpec(GreetExecutor)
+
+    def __init__(self, input_data, name=None):
+        super().__init__(spec=GreetSpec(input_data=input_data, name=name))
+
+
+make = Make(rows=5)
+greet = Greet(input_data=make.outputs['examples'], name='x')
+config = headrace.metadata.sqlite_metadata_connection_config(sys.argv[1])
+pipeline = Pipeline('light', sys.argv[1], [greet], metadata_connection_config=config)
+ir = load(dump(compile_pipeline(pipeline)))
+print(json.dumps({
+    'nodes': [n.id for n in ir.nodes],
+    'kinds': [n.kind for n in ir.nodes],
+    'modules': sorted(sys.modules),
+}))
+"""
+
+
+def test_import_headrace_and_compile_loads_no_heavy_dependency(tmp_path):
+    script = tmp_path / "light_pipeline.py"
+    script.write_text(textwrap.dedent(LIGHT_SCRIPT))
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "root")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["nodes"] == ["Make", "Greet"]
+    assert report["kinds"] == ["python_function", "python_class"]
+    modules = set(report["modules"])
+    assert {"headrace", "headrace.orchestrators", "headrace.metadata", "headrace.compiler"} <= modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert not heavy, f"importing headrace pulled in heavy modules: {heavy}"
+
+
+# -- (b) static scan -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    target: str  # a module name the statement imports (or may import, for `from X import name`)
+    line: int
+    top_level: bool  # executed when the module is imported
+
+
+def module_name(path: Path) -> str:
+    """framework/dsl/pipeline.py -> headrace.dsl.pipeline; components/__init__.py -> headrace.components."""
+    rel = path.relative_to(REPO)
+    base = SOURCE_ROOTS[rel.parts[0]]
+    parts = list(rel.with_suffix("").parts[1:])
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([base, *parts])
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            package = module.split(".") if is_package else module.split(".")[:-1]
+            if node.level > 1:
+                package = package[: -(node.level - 1)]
+            base = ".".join(package + ([node.module] if node.module else []))
+        else:
+            base = node.module or ""
+        return [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+    if isinstance(node, ast.Call):  # importlib.import_module("x.y") / __import__("x")
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("import_module", "__import__") and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                return [arg.value]
+    return []
+
+
+def scan_imports(source: str, module: str, is_package: bool = False) -> list[ImportRef]:
+    """Every import in `source` except those under `if TYPE_CHECKING:` (which never run).
+
+    `top_level` is True for statements run on import: module level, inside module-level
+    if/try/with/for/while blocks and class bodies; False inside functions.
+    """
+    refs: list[ImportRef] = []
+
+    def visit(node: ast.AST, top: bool) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child, top)
+            return
+        for target in _targets(node, module, is_package):
+            refs.append(ImportRef(target, getattr(node, "lineno", 0), top))
+        inside_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, top and not inside_function)
+
+    visit(ast.parse(source), True)
+    return refs
+
+
+def _matches(target: str, prefix: str) -> bool:
+    return target == prefix or target.startswith(prefix + ".")
+
+
+def layer_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
+    found = []
+    for sources, forbidden in LAYER_RULES:
+        if not any(_matches(module, s) for s in sources):
+            continue
+        for ref in refs:
+            for bad in forbidden:
+                if _matches(ref.target, bad):
+                    found.append(f"{where}:{ref.line}: {module} imports {ref.target} (must not import {bad})")
+    return sorted(set(found))
+
+
+def heavy_violations(refs: list[ImportRef], where: str) -> list[str]:
+    return sorted(
+        {
+            f"{where}:{ref.line}: top-level import of {ref.target} (import it inside the function that needs it)"
+            for ref in refs
+            if ref.top_level and ref.target.split(".")[0] in HEAVY
+        }
+    )
+
+
+def _source_files() -> list[Path]:
+    files = [p for root in SOURCE_ROOTS for p in sorted((REPO / root).rglob("*.py")) if "__pycache__" not in p.parts]
+    assert files, "no source files found: is REPO right?"
+    return files
+
+
+def test_scanner_sees_what_it_must_and_nothing_else():
+    source = textwrap.dedent(
+        """
+        import os
+        import tensorflow as tf
+        from typing import TYPE_CHECKING
+        from . import pipeline
+        from ..compiler import ir
+        from headrace import orchestrators
+        try:
+            import apache_beam
+        except ImportError:
+            from docker import errors
+        if TYPE_CHECKING:
+            from headrace.launcher import runs
+        else:
+            import kfp
+        class Holder:
+            import airflow
+        def lazy():
+            import tensorflow_data_validation
+            import importlib
+            importlib.import_module("headrace.cli.main")
+        """
+    )
+    refs = scan_imports(source, "headrace.dsl.sample")
+    targets = {r.target for r in refs}
+    assert {"headrace.dsl.pipeline", "headrace.compiler.ir", "headrace.orchestrators", "headrace.cli.main"} <= targets
+    assert "headrace.launcher" not in targets and "headrace.launcher.runs" not in targets
+    heavy = heavy_violations(refs, "sample.py")
+    assert sorted(v.split(": ")[1].split(" (")[0] for v in heavy) == [
+        "top-level import of airflow",
+        "top-level import of apache_beam",
+        "top-level import of docker",
+        "top-level import of docker.errors",
+        "top-level import of kfp",
+        "top-level import of tensorflow",
+    ]
+    assert all("tensorflow_data_validation" not in v for v in heavy)
+    layers = layer_violations(refs, "headrace.dsl.sample", "sample.py")
+    assert any("imports headrace.compiler.ir" in v for v in layers)
+    assert any("imports headrace.orchestrators" in v for v in layers)
+    assert any("imports headrace.cli.main" in v for v in layers)
+    assert layer_violations(refs, "headrace.cli.sample", "sample.py") == []
+    # `from headrace.types import x` resolves relative to a package's __init__ too.
+    init_refs = scan_imports("from .artifact import Artifact\n", "headrace.types", is_package=True)
+    assert {r.target for r in init_refs} == {"headrace.types.artifact", "headrace.types.artifact.Artifact"}
+
+
+def test_module_names_follow_the_package_dir_mapping():
+    assert module_name(REPO / "framework" / "__init__.py") == "headrace"
+    assert module_name(REPO / "framework" / "dsl" / "pipeline.py") == "headrace.dsl.pipeline"
+    assert module_name(REPO / "components" / "__init__.py") == "headrace.components"
+    assert module_name(REPO / "orchestrators" / "local_dag_runner.py") == "headrace.orchestrators.local_dag_runner"
+
+
+def test_layers_only_import_downwards():
+    violations = []
+    for path in _source_files():
+        module = module_name(path)
+        refs = scan_imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
+        violations += layer_violations(refs, module, str(path.relative_to(REPO)))
+    assert not violations, "layer violations:\n" + "\n".join(violations)
+
+
+def test_no_heavy_dependency_at_module_top_level():
+    violations = []
+    for path in _source_files():
+        module = module_name(path)
+        refs = scan_imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
+        violations += heavy_violations(refs, str(path.relative_to(REPO)))
+    assert not violations, "heavy imports at module top level:\n" + "\n".join(violations)
+
+
+def test_every_layer_exists():
+    modules = {module_name(p) for p in _source_files()}
+    for sources, forbidden in LAYER_RULES:
+        for name in (*sources, *forbidden):
+            assert any(_matches(m, name) for m in modules), f"rule names {name}, which has no source file"
+
+
+@pytest.mark.parametrize("root", sorted(SOURCE_ROOTS))
+def test_no_source_file_exceeds_the_line_limit(root):
+    too_long = []
+    for path in sorted((REPO / root).rglob("*.py")):
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        if n > MAX_LINES:
+            too_long.append(f"{path.relative_to(REPO)}: {n} lines (limit {MAX_LINES})")
+    assert not too_long, "\n".join(too_long)
