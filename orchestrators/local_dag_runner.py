@@ -196,4 +196,5 @@ class LocalDagRunner(BaseRunner):
             raise
         finally:
             threads.shutdown(wait=pool is None, cancel_futures=True)
+            launcher.flush()
         return outcomes

@@ -48,17 +48,33 @@ def outputs_of(md: Metadata, execution_ids: list[int]) -> dict[int, dict[str, li
     }
 
 
+def producer_outputs(md: Metadata, handle: RunHandle, producers: set[str]) -> dict[str, dict[str, list[Any]] | None]:
+    """Each producer's OUTPUT artifacts (protos) in this run, or None if it has not succeeded.
+
+    A producer that hit the cache in this run is answered with the reused artifacts, read from
+    the store when the hit was found (its CACHED record may still be waiting to be written)."""
+    found: dict[str, dict[str, list[Any]] | None] = {}
+    exec_ids: dict[str, int | None] = {}
+    for p in producers:
+        if p in handle.cached_outputs:
+            found[p] = handle.cached_outputs[p]
+        else:
+            exec_ids[p] = producer_execution_id(md, handle, p)
+    published = outputs_of(md, [e for e in exec_ids.values() if e is not None])
+    for p, ex in exec_ids.items():
+        found[p] = published.get(ex, {}) if ex is not None else None
+    return found
+
+
 def resolve_inputs(md: Metadata, handle: RunHandle, node: NodeIR) -> dict[str, list[Any]]:
     """Each input's artifacts: the producer's LIVE OUTPUT artifacts in this run."""
-    producers = {i.producer for i in node.inputs.values() if i.producer}
-    exec_ids = {p: producer_execution_id(md, handle, p) for p in producers}
-    published = outputs_of(md, [e for e in exec_ids.values() if e is not None])
+    outputs = producer_outputs(md, handle, {i.producer for i in node.inputs.values() if i.producer})
     resolved: dict[str, list[Any]] = {}
     for key, spec in node.inputs.items():
         if spec.producer is None:
             continue  # a store query, answered by a Resolver
-        ex = exec_ids[spec.producer]
-        if ex is None:
+        produced = outputs[spec.producer]
+        if produced is None:
             if spec.optional:
                 resolved[key] = []
                 continue
@@ -66,7 +82,7 @@ def resolve_inputs(md: Metadata, handle: RunHandle, node: NodeIR) -> dict[str, l
                 f"Input '{key}' of node '{node.id}': upstream node '{spec.producer}' has no successful execution "
                 f"in run {handle.run_id}."
             )
-        arts = published.get(ex, {}).get(spec.output_key or "", [])
+        arts = produced.get(spec.output_key or "", [])
         dead = [a.id for a in arts if a.state != md.pb.Artifact.LIVE]
         if dead:
             raise InputResolutionError(f"Input '{key}' of node '{node.id}': artifacts {dead} are not LIVE.")
@@ -125,15 +141,29 @@ def input_events(md: Metadata, inputs: dict[str, list[Any]]) -> list[tuple[Any, 
 
 
 def record_cached(
-    md: Metadata, handle: RunHandle, node: NodeIR, inputs: dict[str, list[Any]], outputs: dict[str, list[Any]], key: str
-) -> int:
-    """Records a CACHED execution pointing at the reused outputs; one write."""
-    ex = new_execution(md, handle, node, md.pb.Execution.CACHED, cache_key=key)
-    pairs = input_events(md, inputs) + [
-        (a, event(md, md.pb.Event.OUTPUT, k, i)) for k, arts in outputs.items() for i, a in enumerate(arts)
+    md: Metadata, handle: RunHandle, records: list[tuple[NodeIR, dict[str, list[Any]], dict[str, list[Any]], str]]
+) -> list[int]:
+    """Records CACHED executions (node, inputs, reused outputs, cache key) pointing at existing
+    artifacts: one transaction for the executions and events, one for their node associations,
+    however many records there are."""
+    executions, edges = [], []
+    for i, (node, inputs, outputs, key) in enumerate(records):
+        executions.append(new_execution(md, handle, node, md.pb.Execution.CACHED, cache_key=key))
+        for kind, arts_by_key in ((md.pb.Event.INPUT, inputs), (md.pb.Event.OUTPUT, outputs)):
+            for k, arts in arts_by_key.items():
+                for j, a in enumerate(arts):
+                    ev = event(md, kind, k, j)
+                    ev.artifact_id = a.id
+                    edges.append((i, None, ev))
+    ex_ids, _, _ = md.call(
+        md.store.put_lineage_subgraph, executions, [], [handle.pipeline_context, handle.run_context], edges
+    )
+    associations = [
+        md.pb.Association(execution_id=ex_id, context_id=handle.node_contexts[node.id].id)
+        for ex_id, (node, *_rest) in zip(ex_ids, records, strict=True)
     ]
-    ex_id, _, _ = md.call(md.store.put_execution, ex, pairs, handle.contexts_for(node.id))
-    return ex_id
+    md.call(md.store.put_attributions_and_associations, [], associations)
+    return list(ex_ids)
 
 
 def new_output_artifact(node: NodeIR, key: str, uri: str) -> Artifact:

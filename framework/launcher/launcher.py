@@ -24,6 +24,7 @@ from headrace.metadata.store import Metadata
 from headrace.types.artifact import Artifact
 
 COMPLETE, CACHED, FAILED, CANCELED = "COMPLETE", "CACHED", "FAILED", "CANCELED"
+_CACHED_BATCH = 64
 
 
 @dataclasses.dataclass
@@ -64,6 +65,17 @@ class NodeLauncher:
         self.md = md
         self.handle = handle
         self.enable_cache = enable_cache
+        self._pending_cached: list[tuple[NodeIR, dict[str, list[Any]], dict[str, list[Any]], str, NodeOutcome]] = []
+
+    def flush(self) -> None:
+        """Writes the CACHED execution records still held back (call before the run ends)."""
+        if not self._pending_cached:
+            return
+        pending, self._pending_cached = self._pending_cached, []
+        ids = driver.record_cached(self.md, self.handle, [(n, i, o, k) for n, i, o, k, _ in pending])
+        for (node, *_rest, outcome), ex_id in zip(pending, ids, strict=True):
+            outcome.execution_id = ex_id
+            self.handle.published[node.id] = ex_id
 
     # -- phase 1: driver ------------------------------------------------------------------
     def prepare(self, node: NodeIR) -> PreparedExecution | NodeOutcome:
@@ -86,9 +98,15 @@ class NodeLauncher:
                 key = cache_key(node, {k: [a.id for a in v] for k, v in inputs.items()})
                 hit = driver.lookup_cache(md, node, key)
                 if hit is not None:
-                    ex_id = driver.record_cached(md, handle, node, inputs, hit, key)
-                    handle.published[node.id] = ex_id
-                    return self._done(node, CACHED, ex_id, hit, started)
+                    # Written behind, in batches: a fully cached run costs a few transactions in all.
+                    # A crash before the write loses only the records; a resume hits the cache again.
+                    handle.cached_outputs[node.id] = hit
+                    outcome = self._done(node, CACHED, None, hit, started)
+                    self._pending_cached.append((node, inputs, hit, key, outcome))
+                    if len(self._pending_cached) >= _CACHED_BATCH:
+                        self.flush()
+                    return outcome
+            self.flush()  # keep the store's order: cached records land before later registrations
             execution, outputs = driver.register_execution(md, handle, node, inputs, key)
         except Exception as e:  # noqa: BLE001 - reported as this node's failure
             return NodeOutcome(
@@ -139,10 +157,13 @@ class NodeLauncher:
         """Runs one node: driver, `execute` (in-process by default), publisher."""
         prepared = self.prepare(self.handle.ir.node(node_id))
         if isinstance(prepared, NodeOutcome):
+            self.flush()
             return prepared
         return self.publish(prepared, execute(prepared.task))
 
-    def _done(self, node: NodeIR, state: str, ex_id: int, outs: dict[str, list[Any]], started: float) -> NodeOutcome:
+    def _done(
+        self, node: NodeIR, state: str, ex_id: int | None, outs: dict[str, list[Any]], started: float
+    ) -> NodeOutcome:
         return NodeOutcome(
             node.id, state, ex_id, {k: [a.uri for a in v] for k, v in outs.items()}, None, time.perf_counter() - started
         )

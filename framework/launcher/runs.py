@@ -37,6 +37,7 @@ class RunHandle:
     run_context: Any
     node_contexts: dict[str, Any]
     published: dict[str, int] = dataclasses.field(default_factory=dict)  # node id -> execution id
+    cached_outputs: dict[str, dict[str, list[Any]]] = dataclasses.field(default_factory=dict)  # cache hits
 
     def contexts_for(self, node_id: str) -> list[Any]:
         """The contexts every execution of the node is associated with."""

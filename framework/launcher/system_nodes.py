@@ -6,7 +6,7 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
-from headrace.launcher.driver import event, new_execution, outputs_of, producer_execution_id
+from headrace.launcher.driver import event, new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import Metadata, get_value, set_value
 
@@ -48,8 +48,8 @@ def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
 def _candidates(md: Metadata, handle: RunHandle, node: NodeIR, key: str) -> list[Any]:
     spec = node.inputs[key]
     if spec.producer:
-        ex = producer_execution_id(md, handle, spec.producer)
-        arts = outputs_of(md, [ex]).get(ex, {}).get(spec.output_key or "", []) if ex else []
+        produced = producer_outputs(md, handle, {spec.producer})[spec.producer]
+        arts = produced.get(spec.output_key or "", []) if produced else []
     else:
         type_id = md.artifact_type_id(spec.artifact_type.name, spec.artifact_type.properties)
         arts = [
