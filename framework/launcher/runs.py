@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import secrets
 import shutil
 import time
+import zlib
 from typing import Any
 
 from headrace.compiler.ir import PipelineIR, load
@@ -56,7 +58,7 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
         "pipeline_name": ir.pipeline_name,
         "state": RUNNING,
         "started_ms": int(time.time() * 1000),
-        "ir": ir.dump(indent=None),
+        "ir_zlib": _pack_ir(ir),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
     [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])
@@ -85,7 +87,19 @@ def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
     ctx = md.get_context(PIPELINE_RUN, run_id)
     if ctx is None:
         raise MetadataError(f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list")
-    return load(get_value(ctx.custom_properties["ir"]))
+    return _unpack_ir(get_value(ctx.custom_properties["ir_zlib"]))
+
+
+def _pack_ir(ir: PipelineIR) -> str:
+    """The IR as stored on the run: compressed, and without a database password."""
+    if ir.metadata_connection and "password" in ir.metadata_connection.get("mysql", {}):
+        mysql = {**ir.metadata_connection["mysql"], "password": ""}
+        ir = dataclasses.replace(ir, metadata_connection={**ir.metadata_connection, "mysql": mysql})
+    return base64.b64encode(zlib.compress(ir.dump(indent=None).encode(), 6)).decode()
+
+
+def _unpack_ir(packed: str) -> PipelineIR:
+    return load(zlib.decompress(base64.b64decode(packed)).decode())
 
 
 def attach_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> RunHandle:

@@ -286,3 +286,37 @@ def create_pipeline(root):
     assert dim == 64
     [(value,)] = sql(db, "SELECT int_value FROM ArtifactProperty WHERE name = 'value'")
     assert value == 64
+
+
+def test_container_components_are_refused_before_the_run_starts(tmp_path):
+    from headrace import DefinitionError, Pipeline
+    from headrace.dsl.container_component import create_container_component
+    from headrace.types import standard_artifacts
+
+    Box = create_container_component(
+        name="Box", image="busybox", command=["true"], outputs={"out": standard_artifacts.ExternalArtifact}
+    )
+    with pytest.raises(DefinitionError, match="Docker runtime"):
+        _run(Pipeline("boxes", str(tmp_path / "root"), [Box()]))
+    assert not (tmp_path / "root").exists()  # nothing was registered or written
+
+
+def test_stored_run_ir_has_no_database_password(tmp_path):
+    from headrace import Pipeline, component
+    from headrace.compiler import compile_pipeline
+    from headrace.launcher.runs import _pack_ir, _unpack_ir
+    from headrace.metadata import mysql_metadata_connection_config
+
+    ir = compile_pipeline(
+        Pipeline(
+            "secret",
+            str(tmp_path),
+            [],
+            metadata_connection_config=mysql_metadata_connection_config("db", 3306, "mlmd", "u", "hunter2"),
+        )
+    )
+    assert ir.metadata_connection["mysql"]["password"] == "hunter2"
+    stored = _unpack_ir(_pack_ir(ir))
+    assert stored.metadata_connection["mysql"]["password"] == ""
+    assert stored.metadata_connection["mysql"]["user"] == "u"
+    assert component  # the public API is importable alongside
