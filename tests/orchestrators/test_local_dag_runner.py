@@ -302,7 +302,7 @@ def test_container_components_are_refused_before_the_run_starts(tmp_path):
 
 
 def test_stored_run_ir_has_no_database_password(tmp_path):
-    from headrace import Pipeline, component
+    from headrace import Pipeline
     from headrace.compiler import compile_pipeline
     from headrace.launcher.runs import _pack_ir, _unpack_ir
     from headrace.metadata import mysql_metadata_connection_config
@@ -319,4 +319,3 @@ def test_stored_run_ir_has_no_database_password(tmp_path):
     stored = _unpack_ir(_pack_ir(ir))
     assert stored.metadata_connection["mysql"]["password"] == ""
     assert stored.metadata_connection["mysql"]["user"] == "u"
-    assert component  # the public API is importable alongside
