@@ -19,7 +19,7 @@ stamp=".venv/.setup-$(cat requirements/lock.txt setup.py | sha256sum | cut -c1-1
 
 echo "setting up .venv (locked dependency set: requirements/lock.txt)"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then .venv/bin/python -m ensurepip -q; fi
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then .venv/bin/python -m ensurepip >/dev/null; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 # uv installs the pinned packages in about 30 s (pip takes minutes). Bytecode is compiled now, so
 # no process pays for it later, even where PYTHONDONTWRITEBYTECODE is set.
