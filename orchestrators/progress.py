@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from headrace.launcher import NodeOutcome
+
+if TYPE_CHECKING:
+    from headrace.orchestrators.base_runner import RunResult
 
 _MARK = {
     "COMPLETE": "done",
@@ -51,10 +53,7 @@ class Progress:
             line += f"  {outcome.error.error_type}: {_first_line(outcome.error.message)}"
         self._print(line)
 
-    def summary(self, result: object) -> None:
-        from headrace.orchestrators.base_runner import RunResult
-
-        assert isinstance(result, RunResult)
+    def summary(self, result: RunResult) -> None:
         if self.quiet:
             return
         counts: dict[str, int] = {}
@@ -77,8 +76,3 @@ class Progress:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:160]
-
-
-def now() -> float:
-    """Monotonic seconds."""
-    return time.perf_counter()

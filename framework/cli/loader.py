@@ -6,7 +6,7 @@ import os
 import traceback
 
 from headrace.dsl import Pipeline
-from headrace.errors import DefinitionError, HeadraceError
+from headrace.errors import HeadraceError
 from headrace.launcher.executor_runner import load_file_as_module
 
 
@@ -52,4 +52,4 @@ def load_pipeline(path: str) -> Pipeline:
     return found
 
 
-__all__ = ["DefinitionError", "UserError", "load_pipeline"]
+__all__ = ["UserError", "load_pipeline"]

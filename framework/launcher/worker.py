@@ -149,11 +149,6 @@ class Worker:
             how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
             raise WorkerDiedError(f"The executor process (pid {self.proc.pid}) {how} while running the step.") from None
 
-    @property
-    def alive(self) -> bool:
-        """Whether the process is still running."""
-        return self.proc.poll() is None
-
     def close(self) -> None:
         """Asks the worker to exit and waits for it."""
         try:

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from headrace.dsl.base_component import BaseComponent
 
 
+_builtin_type = type  # the parameters below are named `type`, as in TFX
+
+
 class Channel:
     """A typed stream of artifacts, usually one component's output.
 
@@ -19,7 +22,7 @@ class Channel:
     """
 
     def __init__(self, type: type[Artifact]):
-        if not (isinstance(type, builtins_type) and issubclass(type, Artifact)):
+        if not (isinstance(type, _builtin_type) and issubclass(type, Artifact)):
             raise DefinitionError(
                 f"Channel type must be an Artifact subclass (e.g. standard_artifacts.Examples), got {type!r}."
             )
@@ -54,6 +57,3 @@ class Channel:
     def __repr__(self) -> str:
         src = f"{self.producer_component_id}.outputs['{self._output_key}']" if self._producer else "unbound"
         return f"Channel(type={self.type_name}, {src})"
-
-
-builtins_type = type

@@ -12,6 +12,9 @@ from headrace.types.channel import Channel
 _JSON_TYPES = (int, float, str, bool, dict, list)
 
 
+_builtin_type = type  # the parameters below are named `type`, as in TFX
+
+
 class ChannelParameter:
     """Declares an input or output of a component.
 
@@ -21,7 +24,7 @@ class ChannelParameter:
     """
 
     def __init__(self, type: type[Artifact], optional: bool = False):
-        if not (isinstance(type, builtins_type) and issubclass(type, Artifact)):
+        if not (isinstance(type, _builtin_type) and issubclass(type, Artifact)):
             raise DefinitionError(f"ChannelParameter type must be an Artifact subclass, got {type!r}.")
         self.type = type
         self.optional = optional
@@ -145,7 +148,4 @@ def _check_channel(owner: str, kind: str, key: str, decl: ChannelParameter, valu
 
 
 def _type_name(t: Any) -> str:
-    return t.__name__ if isinstance(t, builtins_type) else str(t).replace("typing.", "")
-
-
-builtins_type = type
+    return t.__name__ if isinstance(t, _builtin_type) else str(t).replace("typing.", "")
