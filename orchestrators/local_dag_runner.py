@@ -143,8 +143,9 @@ class LocalDagRunner(BaseRunner):
         self, ir: PipelineIR, launcher: NodeLauncher, progress: Progress, done: set[str], pool: WorkerPool | None
     ) -> dict[str, NodeOutcome]:
         outcomes: dict[str, NodeOutcome] = {n: NodeOutcome(n, REUSED) for n in done}
-        for n in done:
-            progress.node_finished(outcomes[n])
+        for node in ir.nodes:
+            if node.id in done:
+                progress.node_finished(outcomes[node.id])
         waiting = {n.id: set(n.upstream) - done for n in ir.nodes if n.id not in done}
         downstream: dict[str, list[str]] = {n.id: [] for n in ir.nodes}
         for n in ir.nodes:

@@ -14,6 +14,14 @@ class UserError(HeadraceError):
     """A mistake the CLI reports as a message, without a stack trace."""
 
 
+def _where(e: BaseException, path: str) -> str:
+    """' (line N)': the last line of the user's file in the error's traceback."""
+    if isinstance(e, SyntaxError) and e.lineno:
+        return f" (line {e.lineno})"
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(path)]
+    return f" (line {frames[-1].lineno})" if frames else ""
+
+
 def load_pipeline(path: str) -> Pipeline:
     """Executes a pipeline file and returns its pipeline.
 
@@ -27,13 +35,9 @@ def load_pipeline(path: str) -> Pipeline:
     try:
         module = load_file_as_module(path)
     except HeadraceError as e:
-        raise UserError(f"{path}: {e}") from None
+        raise UserError(f"{path}{_where(e, path)}: {e}") from None
     except Exception as e:  # noqa: BLE001 - a user's file may raise anything
-        frames = [
-            f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(path)
-        ]
-        where = f" (line {frames[-1].lineno})" if frames else ""
-        raise UserError(f"Loading {path} failed{where}: {type(e).__name__}: {e}") from None
+        raise UserError(f"Loading {path} failed{_where(e, path)}: {type(e).__name__}: {e}") from None
     found = getattr(module, "pipeline", None)
     if found is None and callable(getattr(module, "create_pipeline", None)):
         try:

@@ -32,18 +32,26 @@ def main() -> None:
     """headrace: author, compile, run and inspect ML pipelines."""
 
 
-def _metadata(metadata: str | None, pipeline_file: str | None) -> Any:
+def _metadata(metadata: str | None, pipeline_file: str | None, must_exist: bool = True) -> Any:
+    """The store named by --metadata, HEADRACE_METADATA or a pipeline file. Commands that only
+    read (and resume) need it to exist: a mistyped SQLite path is an error, not a new empty store."""
     from headrace.metadata import Metadata, connection_config_from_uri
     from headrace.metadata.config import connection_config_from_dict
 
     uri = metadata or os.environ.get("HEADRACE_METADATA")
+    config = None
     if uri:
-        return Metadata(connection_config_from_uri(uri))
-    if pipeline_file:
+        config = connection_config_from_uri(uri)
+    elif pipeline_file:
         from headrace.compiler import compile_pipeline
 
         ir = compile_pipeline(load_pipeline(pipeline_file))
-        return Metadata(connection_config_from_dict(ir.metadata_connection, os.path.abspath(ir.pipeline_root)))
+        config = connection_config_from_dict(ir.metadata_connection, os.path.abspath(ir.pipeline_root))
+    if config is not None:
+        path = config.sqlite.filename_uri if config.WhichOneof("config") == "sqlite" else None
+        if must_exist and path and not os.path.exists(path):
+            raise UserError(f"No metadata store at {path}: check the path (or run a pipeline first).")
+        return Metadata(config)
     raise UserError(
         "Which metadata store? Pass --metadata PATH (printed at the end of every run), --pipeline FILE, "
         "or set HEADRACE_METADATA."
@@ -78,7 +86,7 @@ def run(
         raise UserError("--run-id and --resume cannot be combined: a resumed run keeps its id.")
     md_config = None
     if metadata or os.environ.get("HEADRACE_METADATA"):
-        md_config = _metadata(metadata, None).config
+        md_config = _metadata(metadata, None, must_exist=bool(resume)).config
     if pipeline_file:
         target: Any = load_pipeline(pipeline_file)
     else:

@@ -121,7 +121,11 @@ class MetadataReader:
     def _run_info(self, ctx: Any) -> RunInfo:
         p = {k: get_value(v) for k, v in ctx.custom_properties.items()}
         return RunInfo(
-            ctx.name, p.get("pipeline_name", ""), p.get("state", ""), p.get("started_ms", 0), p.get("finished_ms", 0)
+            ctx.name,
+            p.get("pipeline_name", ""),
+            p.get("state", ""),
+            int(p.get("started_ms", 0)),  # stored as a double: ML Metadata's MySQL ints are 32-bit
+            int(p.get("finished_ms", 0)),
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

@@ -50,8 +50,16 @@ def open_store(config: Any) -> Any:
     from ml_metadata.metadata_store import metadata_store
 
     if config.WhichOneof("config") == "sqlite":
-        os.makedirs(os.path.dirname(config.sqlite.filename_uri) or ".", exist_ok=True)
-        _use_wal(config.sqlite.filename_uri)
+        path = config.sqlite.filename_uri
+        try:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            if os.path.isdir(path):
+                raise IsADirectoryError(f"{path} is a directory")
+            _use_wal(path)
+        except OSError as e:
+            raise MetadataError(
+                f"Cannot open the ML Metadata store at {path}: {e}. Give the path of a SQLite file."
+            ) from None
     last: Exception | None = None
     for attempt in range(_OPEN_ATTEMPTS):
         try:
@@ -242,7 +250,7 @@ class Metadata:
             proto.id = art.id
         proto.state = self.pb.Artifact.State.Value(art.state.value)
         for key, value in art._properties.items():
-            set_value(proto.properties[key], value)
+            set_value(proto.properties[key], value, declared=True)
         for key, value in art._custom_properties.items():
             set_value(proto.custom_properties[key], value)
         return proto
@@ -277,12 +285,24 @@ def event_key(ev: Any) -> tuple[str, int]:
     return steps[0].key, (steps[1].index if len(steps) > 1 else 0)
 
 
-def set_value(target: Any, value: Any) -> None:
-    """Writes a Python scalar into an ML Metadata Value."""
+_INT32 = range(-(2**31), 2**31)
+
+
+def set_value(target: Any, value: Any, declared: bool = False) -> None:
+    """Writes a Python scalar into an ML Metadata Value.
+
+    ML Metadata's MySQL schema keeps int values in 32 bits, so a wider int in a custom property
+    (an epoch-milliseconds time, a large count) is stored as a double when that is exact, else as
+    a string; readers turn it back with int(). Declared properties keep their declared type."""
     if isinstance(value, bool):
         target.bool_value = value
     elif isinstance(value, int):
-        target.int_value = value
+        if declared or value in _INT32:
+            target.int_value = value
+        elif abs(value) <= 2**53:
+            target.double_value = float(value)
+        else:
+            target.string_value = str(value)
     elif isinstance(value, float):
         target.double_value = value
     else:

@@ -119,6 +119,9 @@ class Integer(ValueArtifact):
     def decode(self, data: bytes) -> int:
         return int(data.decode())
 
+    def decode_mlmd(self, stored: Any) -> int:
+        return int(stored)  # a wide int is stored as a double or a string (see metadata.store.set_value)
+
 
 class Float(ValueArtifact):
     """A float value."""
