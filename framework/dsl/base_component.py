@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from headrace.dsl.executor import USER_MODULE_PREFIX, ExecutorSpec
+from headrace.dsl.executor import ExecutorSpec, display_module_name
 from headrace.errors import DefinitionError
 from headrace.types.channel import Channel
 from headrace.types.component_spec import ComponentSpec
@@ -61,8 +61,7 @@ class BaseComponent:
     def type(self) -> str:
         """The component type: its class path."""
         cls = type(self)
-        module = cls.__module__.removeprefix(USER_MODULE_PREFIX)  # a pipeline file: its name, not ours
-        return f"{module}.{cls.__qualname__}"
+        return f"{display_module_name(cls.__module__)}.{cls.__qualname__}"
 
     # -- wiring ---------------------------------------------------------------------------
     @property

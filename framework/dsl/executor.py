@@ -70,14 +70,29 @@ def code_location(obj: Any) -> dict[str, str]:
         )
     module = obj.__module__
     loc = {"module": module, "qualname": qualname, "file": ""}
-    mod = sys.modules.get(module)
-    file = getattr(mod, "__file__", None)
+    file = getattr(sys.modules.get(module), "__file__", None)
     if file and (module == "__main__" or module.startswith(USER_MODULE_PREFIX)):
+        # A script run as `python file.py` compiles to the same IR as `headrace run file.py`.
         loc["file"] = os.path.abspath(file)
+        loc["module"] = user_module_name(file)
     return loc
 
 
 USER_MODULE_PREFIX = "_headrace_user_"
+
+
+def user_module_name(path: str) -> str:
+    """The private module name a user's file (a pipeline file, a script) is loaded under."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return USER_MODULE_PREFIX + "".join(ch if ch.isalnum() else "_" for ch in stem)
+
+
+def display_module_name(module: str) -> str:
+    """A module name for people: a user's file by its name, not by headrace's private one."""
+    if module == "__main__":
+        file = getattr(sys.modules.get("__main__"), "__file__", None)
+        module = user_module_name(file) if file else module
+    return module.removeprefix(USER_MODULE_PREFIX)
 
 
 class ExecutorClassSpec(ExecutorSpec):

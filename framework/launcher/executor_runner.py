@@ -10,7 +10,7 @@ import traceback
 from types import ModuleType
 from typing import Any
 
-from headrace.dsl.executor import USER_MODULE_PREFIX, BaseExecutor
+from headrace.dsl.executor import USER_MODULE_PREFIX, BaseExecutor, user_module_name
 from headrace.dsl.function_component import call_function
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
@@ -26,12 +26,6 @@ def load_module(module: str, file: str = "") -> ModuleType:
             return loaded
         return load_file_as_module(file, name)
     return importlib.import_module(module)
-
-
-def user_module_name(path: str) -> str:
-    """The private module name a user file is loaded under."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return USER_MODULE_PREFIX + "".join(ch if ch.isalnum() else "_" for ch in stem)
 
 
 def load_file_as_module(path: str, name: str | None = None) -> ModuleType:
