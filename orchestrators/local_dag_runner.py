@@ -10,11 +10,12 @@ from typing import Any
 from headrace.compiler import PipelineIR
 from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
-from headrace.launcher import NodeLauncher, NodeOutcome, PreparedExecution, resume_run, start_run
+from headrace.launcher import NodeLauncher, NodeOutcome, PreparedExecution, load_run_ir, resume_run, start_run
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, set_run_state
 from headrace.launcher.worker import WorkerPool
 from headrace.metadata.config import describe
+from headrace.metadata.store import Metadata
 from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult
 from headrace.orchestrators.progress import Progress
 
@@ -77,12 +78,14 @@ class LocalDagRunner(BaseRunner):
         """
         started = time.perf_counter()
         cache = self.enable_cache if enable_cache is None else enable_cache
-        if pipeline is None and resume is None:
-            raise DefinitionError("LocalDagRunner.run needs a pipeline, or resume=RUN_ID.")
-        ir = self.to_ir(pipeline) if pipeline is not None else None
-        if ir is None:
+        if pipeline is not None:
+            ir = self.to_ir(pipeline)
+        elif resume and self.metadata_connection_config is not None:
+            ir = self.to_ir(load_run_ir(Metadata(self.metadata_connection_config), resume))  # the run's own IR
+        else:
             raise DefinitionError(
-                "Resuming without the pipeline needs its store: use headrace.cli or pass the pipeline."
+                "LocalDagRunner.run needs a pipeline, or resume=RUN_ID with the store given as "
+                "LocalDagRunner(metadata_connection_config=...)."
             )
         containers = [n.id for n in ir.nodes if n.kind == "container"]
         if containers:

@@ -32,10 +32,17 @@ def main() -> None:
     """headrace: author, compile, run and inspect ML pipelines."""
 
 
-def _metadata(metadata: str | None, pipeline_file: str | None, must_exist: bool = True) -> Any:
+def _metadata(metadata: str | None, pipeline_file: str | None) -> Any:
+    """The store to read, opened."""
+    from headrace.metadata import Metadata
+
+    return Metadata(_metadata_config(metadata, pipeline_file, must_exist=True))
+
+
+def _metadata_config(metadata: str | None, pipeline_file: str | None, must_exist: bool) -> Any:
     """The store named by --metadata, HEADRACE_METADATA or a pipeline file. Commands that only
     read (and resume) need it to exist: a mistyped SQLite path is an error, not a new empty store."""
-    from headrace.metadata import Metadata, connection_config_from_uri
+    from headrace.metadata import connection_config_from_uri
     from headrace.metadata.config import connection_config_from_dict
 
     uri = metadata or os.environ.get("HEADRACE_METADATA")
@@ -51,7 +58,7 @@ def _metadata(metadata: str | None, pipeline_file: str | None, must_exist: bool 
         path = config.sqlite.filename_uri if config.WhichOneof("config") == "sqlite" else None
         if must_exist and path and not os.path.exists(path):
             raise UserError(f"No metadata store at {path}: check the path (or run a pipeline first).")
-        return Metadata(config)
+        return config
     raise UserError(
         "Which metadata store? Pass --metadata PATH (printed at the end of every run), --pipeline FILE, "
         "or set HEADRACE_METADATA."
@@ -86,17 +93,10 @@ def run(
         raise UserError("--run-id and --resume cannot be combined: a resumed run keeps its id.")
     md_config = None
     if metadata or os.environ.get("HEADRACE_METADATA"):
-        md_config = _metadata(metadata, None, must_exist=bool(resume)).config
-    if pipeline_file:
-        target: Any = load_pipeline(pipeline_file)
-    else:
-        from headrace.launcher import load_run_ir
-
-        if md_config is None:
-            raise UserError("To resume without the pipeline file, say where its store is: --metadata PATH.")
-        from headrace.metadata import Metadata
-
-        target = load_run_ir(Metadata(md_config), resume or "")
+        md_config = _metadata_config(metadata, None, must_exist=bool(resume))
+    if pipeline_file is None and md_config is None:
+        raise UserError("To resume without the pipeline file, say where its store is: --metadata PATH.")
+    target = load_pipeline(pipeline_file) if pipeline_file else None
     runner = LocalDagRunner(
         max_workers=max_workers,
         executor_mode="inprocess" if in_process else "process",
