@@ -68,6 +68,8 @@ class Progress:
             if n.error is not None and n.state == "FAILED":
                 lines.append("")
                 lines.append(str(n.error))
+                if n.log:
+                    lines.append(f"what '{n.node_id}' printed: {n.log}")
         lines.append(f"outputs under {result.pipeline_root}")
         lines.append(f"inspect with: headrace runs show {result.run_id} --metadata {result.metadata}")
         self._print("\n".join(lines))

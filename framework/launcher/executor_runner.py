@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import os
 import sys
 import traceback
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from headrace.dsl.executor import USER_MODULE_PREFIX, BaseExecutor, user_module_name
 from headrace.dsl.function_component import call_function
@@ -60,8 +61,72 @@ def _artifacts(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[Artifact
     return {k: [Artifact.from_dict(a) for a in v] for k, v in data.items()}
 
 
-def run_task(task: ExecutionTask) -> ExecutorResult:
-    """Runs the task's executor; never raises for a failure of user code."""
+class _Tee(io.TextIOBase):
+    """A stream that writes through to the terminal and to the execution's log file, which is
+    created on the first write (a step that prints nothing costs nothing)."""
+
+    def __init__(self, stream: TextIO, log: _LazyLog):
+        self._stream = stream
+        self._log = log
+
+    def write(self, text: str) -> int:
+        self._stream.write(text)
+        self._log.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+        self._log.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+
+class _LazyLog:
+    def __init__(self, path: str):
+        self.path = path
+        self.file: TextIO | None = None
+
+    def write(self, text: str) -> None:
+        if self.file is None:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            self.file = open(self.path, "a", encoding="utf-8")  # closed in close()
+        self.file.write(text)
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> str:
+        """Closes the file; returns its path if anything was written."""
+        if self.file is None:
+            return ""
+        self.file.close()
+        return self.path
+
+
+def run_task(task: ExecutionTask, capture_logs: bool = False) -> ExecutorResult:
+    """Runs the task's executor; never raises for a failure of user code.
+
+    With `capture_logs` (worker processes, which run one task at a time), what the step prints
+    goes to the terminal and to `task.log_path`, with the traceback of a failure appended."""
+    if not (capture_logs and task.log_path):
+        return _run(task)
+    log = _LazyLog(task.log_path)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tee(saved[0], log), _Tee(saved[1], log)
+    try:
+        result = _run(task)
+        if not result.ok:
+            log.write(result.traceback or f"{result.error_type}: {result.message}\n")
+    finally:
+        sys.stdout, sys.stderr = saved
+        result_log = log.close()
+    result.log_path = result_log
+    return result
+
+
+def _run(task: ExecutionTask) -> ExecutorResult:
     try:
         kind = task.executor["kind"]
         if kind == "container":

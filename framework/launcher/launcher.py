@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from headrace.launcher import driver, publisher, system_nodes
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import RunHandle
 from headrace.launcher.task import ExecutionTask, ExecutorResult
-from headrace.metadata.store import Metadata
+from headrace.metadata.store import Metadata, set_value
 from headrace.types.artifact import Artifact
 
 COMPLETE, CACHED, FAILED, CANCELED = "COMPLETE", "CACHED", "FAILED", "CANCELED"
@@ -37,6 +38,7 @@ class NodeOutcome:
     outputs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # key -> URIs
     error: ExecutorError | None = None
     seconds: float = 0.0
+    log: str = ""  # what the step printed, if anything
 
 
 @dataclasses.dataclass
@@ -123,7 +125,8 @@ class NodeLauncher:
             pipeline_root=ir.pipeline_root,
             run_id=handle.run_id,
             execution_id=execution.id,
-            tmp_dir=os.path.join(ir.pipeline_root, node.id, ".tmp", str(execution.id)),
+            tmp_dir=os.path.join(ir.pipeline_root, node.id, ".system", "tmp", str(execution.id)),
+            log_path=os.path.join(ir.pipeline_root, node.id, ".system", "logs", f"{execution.id}.log"),
             beam_pipeline_args=list(ir.beam_pipeline_args),
         )
         return PreparedExecution(node, execution, outputs, key, task, started)
@@ -133,6 +136,10 @@ class NodeLauncher:
         """Publishes the executor's result: COMPLETE with LIVE outputs, or FAILED with none."""
         node, md = prepared.node, self.md
         error: ExecutorError | None = None
+        if result.log_path:
+            set_value(prepared.execution.custom_properties["log"], result.log_path)
+        if os.path.isdir(prepared.task.tmp_dir):
+            shutil.rmtree(prepared.task.tmp_dir, ignore_errors=True)
         if result.ok:
             try:
                 outputs = _checked_outputs(prepared, result)
@@ -175,6 +182,7 @@ class NodeLauncher:
         outputs: dict[str, list[Artifact]],
         error: ExecutorError | None = None,
     ) -> NodeOutcome:
+        log = prepared.execution.custom_properties.get("log")
         return NodeOutcome(
             prepared.node.id,
             state,
@@ -182,6 +190,7 @@ class NodeLauncher:
             {k: [a.uri for a in v] for k, v in outputs.items()},
             error,
             time.perf_counter() - prepared.started,
+            log.string_value if log is not None else "",
         )
 
 

@@ -20,6 +20,7 @@ class ExecutionTask:
     run_id: str
     execution_id: int
     tmp_dir: str
+    log_path: str = ""
     beam_pipeline_args: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -32,3 +33,4 @@ class ExecutorResult:
     error_type: str = ""
     message: str = ""
     traceback: str = ""
+    log_path: str = ""  # set when the executor printed anything

@@ -118,6 +118,8 @@ class Worker:
                 try:
                     os.close(task_w)
                     os.close(result_r)
+                    # Print to the real descriptors, not to a stream object the runner swapped in.
+                    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
                     _prepare_child()
                     serve(task_r, result_w)
                 except BaseException:  # noqa: BLE001 - report nothing; the runner sees EOF
@@ -226,7 +228,7 @@ def serve(task_fd: int, result_fd: int) -> None:
             return
         if task is None:
             return
-        result = run_task(task)
+        result = run_task(task, capture_logs=True)
         sys.stdout.flush()
         sys.stderr.flush()
         _write(result_fd, result)

@@ -319,3 +319,31 @@ def test_stored_run_ir_has_no_database_password(tmp_path):
     stored = _unpack_ir(_pack_ir(ir))
     assert stored.metadata_connection["mysql"]["password"] == ""
     assert stored.metadata_connection["mysql"]["user"] == "u"
+
+
+def test_what_a_step_prints_is_kept_in_a_log_linked_from_its_execution(write_module, tmp_path, capfd):
+    mod = write_module(
+        HEADER
+        + """
+@component
+def Chatty() -> OutputDict(x=int):
+    print('chatty says hello')
+    raise RuntimeError('chatty gave up')
+
+@component
+def Quiet() -> OutputDict(y=int):
+    return {'y': 1}
+
+def create_pipeline(root):
+    return Pipeline('logs', root, [Chatty(), Quiet()])
+"""
+    )
+    result = _run(mod.create_pipeline(str(tmp_path / "root")))
+    assert result.node_states == {"Chatty": "FAILED", "Quiet": "COMPLETE"}
+    log = Path(result.nodes["Chatty"].log)
+    text = log.read_text()
+    assert "chatty says hello" in text and "RuntimeError: chatty gave up" in text
+    assert result.nodes["Quiet"].log == ""  # nothing printed, no file
+    assert "chatty says hello" in capfd.readouterr().out  # and it still reached the terminal
+    db = tmp_path / "root" / "metadata.sqlite"
+    assert sql(db, "SELECT string_value FROM ExecutionProperty WHERE name = 'log'") == [(str(log),)]
