@@ -347,3 +347,14 @@ def create_pipeline(root):
     assert "chatty says hello" in capfd.readouterr().out  # and it still reached the terminal
     db = tmp_path / "root" / "metadata.sqlite"
     assert sql(db, "SELECT string_value FROM ExecutionProperty WHERE name = 'log'") == [(str(log),)]
+
+
+def test_spawned_workers_run_the_same_pipeline(write_module, tmp_path, monkeypatch):
+    import headrace.launcher.worker as worker
+
+    monkeypatch.setenv("HEADRACE_WORKER_START", "spawn")
+    assert not worker._can_fork()
+    mod = write_module(HELLO)
+    result = _run(mod.create_pipeline(str(tmp_path / "root")))
+    assert result.succeeded, result.errors
+    assert Path(result.nodes["Train"].outputs["model"][0], "model.txt").read_text() == "6"
