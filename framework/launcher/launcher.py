@@ -18,6 +18,7 @@ from typing import Any
 from headrace.compiler.ir import NodeIR
 from headrace.errors import ExecutorError
 from headrace.launcher import driver, publisher, system_nodes
+from headrace.launcher.cache import cache_key
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import RunHandle
 from headrace.launcher.task import ExecutionTask, ExecutorResult
@@ -95,8 +96,6 @@ class NodeLauncher:
             inputs = driver.resolve_inputs(md, handle, node)
             key = None
             if driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache):
-                from headrace.launcher.cache import cache_key
-
                 key = cache_key(node, {k: [a.id for a in v] for k, v in inputs.items()})
                 hit = driver.lookup_cache(md, node, key)
                 if hit is not None:

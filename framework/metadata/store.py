@@ -26,14 +26,15 @@ CACHE = "cache"
 # Errors worth retrying: SQLite busy/locked, and ML Metadata's SQLite open losing the
 # schema-check race to another process (it then reports "missing tables" or a failed
 # precondition about the schema, which is misleading: a retry sees the finished schema).
-_TRANSIENT_MARKERS = ("locked", "busy", "missing", "schema", "tables", "aborted", "deadlock", "try restarting")
+_LOCK_MARKERS = ("locked", "busy", "aborted", "deadlock", "try restarting")
+_OPEN_MARKERS = (*_LOCK_MARKERS, "missing", "schema", "tables", "retry")
 _OPEN_ATTEMPTS = 60
 _CALL_ATTEMPTS = 40
 
 
-def _is_transient(err: Exception) -> bool:
+def _is_transient(err: Exception, markers: tuple[str, ...] = _LOCK_MARKERS) -> bool:
     text = str(err).lower()
-    return any(m in text for m in _TRANSIENT_MARKERS)
+    return any(m in text for m in markers)
 
 
 def _backoff(attempt: int) -> None:
@@ -67,7 +68,8 @@ def open_store(config: Any) -> Any:
         except (mlmd_errors.StatusError, RuntimeError) as e:
             # RuntimeError: ML Metadata found "a subset of tables" -- it lost the schema race.
             last = e
-            if not _is_transient(e) and not isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError)):
+            transient = _is_transient(e, _OPEN_MARKERS)
+            if not transient and not isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError)):
                 break
             _backoff(attempt)
     hint = ""
