@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import os
 import secrets
 import shutil
+import socket
 import time
 import zlib
 from typing import Any
@@ -58,6 +60,7 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
         "pipeline_name": ir.pipeline_name,
         "state": RUNNING,
         "started_ms": int(time.time() * 1000),
+        "runner": _runner_id(),
         "ir_zlib": _pack_ir(ir),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
@@ -123,6 +126,7 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
     their outputs ABANDONED and their output directories removed."""
     handle = attach_run(md, run_id, ir)
     run_ctx = handle.run_context
+    _refuse_if_still_running(md, run_ctx)
     done: set[str] = set()
     latest: dict[str, Any] = {}
     for ex in md.call(md.store.get_executions_by_context, run_ctx.id):
@@ -158,10 +162,35 @@ def abandon_execution(md: Metadata, execution: Any, message: str) -> None:
     md.call(md.store.put_execution, execution, [(a, None) for a in pending], [])
 
 
+def _runner_id() -> str:
+    """host:pid of this runner, recorded on the runs it drives."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _refuse_if_still_running(md: Metadata, run_ctx: Any) -> None:
+    """A run whose runner is alive on this host is not resumed under it."""
+    props = run_ctx.custom_properties
+    if "state" not in props or get_value(props["state"]) != RUNNING or "runner" not in props:
+        return
+    host, _, pid = str(get_value(props["runner"])).rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return  # that runner is gone: resuming is what the user wants
+        except PermissionError:
+            pass
+        raise MetadataError(
+            f"Run '{run_ctx.name}' is still running (runner pid {pid} on this host); wait for it or stop it first."
+        )
+
+
 def set_run_state(md: Metadata, handle: RunHandle, state: str) -> None:
     """Records the run's state (and its end time when it is final)."""
     ctx = handle.run_context
     set_value(ctx.custom_properties["state"], state)
+    if state == RUNNING:
+        set_value(ctx.custom_properties["runner"], _runner_id())
     if state != RUNNING:
         set_value(ctx.custom_properties["finished_ms"], int(time.time() * 1000))
     md.call(md.store.put_contexts, [ctx])

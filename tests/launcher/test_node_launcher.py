@@ -131,3 +131,30 @@ def test_latest_blessed_model_resolver_skips_unblessed_models(write_module, tmp_
     [e] = MetadataReader(_md(tmp_path)).executions(result.run_id)
     assert [a.id for a in e.outputs["model"]] == [models[True]]  # the newer model was not blessed
     assert e.outputs["model_blessing"][0].custom_properties["current_model_id"] == models[True]
+
+
+def test_a_run_whose_runner_is_alive_is_not_resumed(write_module, tmp_path):
+    import socket
+    import subprocess
+
+    import pytest
+
+    from headrace.errors import MetadataError
+    from headrace.launcher import resume_run
+    from headrace.metadata.store import set_value
+
+    mod = write_module(CHAIN)
+    ir = compile_pipeline(Pipeline("busy", str(tmp_path / "root"), [mod.Produce()]))
+    md = _md(tmp_path)
+    handle = start_run(md, ir)
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        set_value(handle.run_context.custom_properties["runner"], f"{socket.gethostname()}:{other.pid}")
+        md.store.put_contexts([handle.run_context])
+        with pytest.raises(MetadataError, match="still running"):
+            resume_run(_md(tmp_path), handle.run_id)
+    finally:
+        other.kill()
+        other.wait()
+    resumed, done = resume_run(_md(tmp_path), handle.run_id)  # that runner is gone now
+    assert resumed.run_id == handle.run_id and done == set()
