@@ -137,6 +137,7 @@ class Worker:
         os.close(result_w)
         self._task_w, self._result_r = task_w, result_r
         self.used = False
+        self.modules: set[str] = set()  # executor modules this worker has imported
         if not self.forked:
             _write(self._task_w, list(sys.path))  # the worker imports what the runner can
 
@@ -185,13 +186,23 @@ class WorkerPool:
                 self._all.append(worker)
                 self._idle.append(worker)
 
+    def _take_idle(self, module: str) -> Worker | None:
+        """An idle worker, preferring one that already ran this executor's module: its heavy
+        imports (TensorFlow, TFDV) are then paid once per run, not once per worker."""
+        for i, worker in enumerate(self._idle):
+            if module in worker.modules:
+                return self._idle.pop(i)
+        return self._idle.pop() if self._idle else None
+
     def run(self, task: ExecutionTask) -> ExecutorResult:
         """Runs a task on an idle worker (starting one if needed); a dead worker is replaced."""
+        module = str(task.executor.get("module", ""))
         with self._lock:
-            worker = self._idle.pop() if self._idle else None
+            worker = self._take_idle(module)
             if worker is None:
                 worker = Worker()
                 self._all.append(worker)
+        worker.modules.add(module)
         try:
             result = worker.run(task)
         except WorkerDiedError as e:
