@@ -8,11 +8,12 @@ from headrace.launcher.task import ExecutionTask
 from headrace.launcher.worker import WorkerPool
 
 PIDS = """
-import os
+import os, time
 from headrace import component, OutputDict
 
 @component
 def Pid() -> OutputDict(pid=int):
+    time.sleep(0.1)  # long enough that two tasks submitted together are in flight together
     return {'pid': os.getpid()}
 
 @component
@@ -26,7 +27,7 @@ from headrace import component, OutputDict
 
 @component
 def SlowPid() -> OutputDict(pid=int):
-    time.sleep(0.3)
+    time.sleep(0.4)
     return {'pid': os.getpid()}
 """
 
