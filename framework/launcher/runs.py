@@ -137,13 +137,12 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
             abandon_execution(md, ex, "The runner stopped while this step was running.")
         if node_id not in latest or ex.id > latest[node_id].id:
             latest[node_id] = ex
-    for node_id, ex in latest.items():
-        if (
-            ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED)
-            and node_id in handle.node_contexts
-        ):
-            done.add(node_id)
-            handle.published[node_id] = ex.id
+    succeeded = (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED)
+    for node in handle.ir.nodes:  # topological: a node is reused only if everything upstream is too
+        ex = latest.get(node.id)
+        if ex is not None and ex.last_known_state in succeeded and done.issuperset(node.upstream):
+            done.add(node.id)
+            handle.published[node.id] = ex.id
     set_run_state(md, handle, RUNNING)
     return handle, done
 
