@@ -165,6 +165,7 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
     """Show a run: its executions with states, times, inputs and outputs."""
     import dataclasses
 
+    from headrace.launcher import load_run_ir
     from headrace.metadata import MetadataReader
 
     reader = MetadataReader(_metadata(metadata, pipeline_file))
@@ -189,6 +190,10 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
             click.echo("         error: " + e.error.strip().splitlines()[0])
         if e.properties.get("log"):
             click.echo(f"         log: {e.properties['log']}")
+    ran = {e.node_id for e in execs}
+    not_run = [n.id for n in load_run_ir(reader.md, run_id).nodes if n.id not in ran]
+    if not_run:
+        click.echo(f"  not run (an upstream node failed, or the run stopped): {', '.join(not_run)}")
 
 
 @main.command()

@@ -110,8 +110,9 @@ class NodeLauncher:
             self.flush()  # keep the store's order: cached records land before later registrations
             execution, outputs = driver.register_execution(md, handle, node, inputs, key)
         except Exception as e:  # noqa: BLE001 - reported as this node's failure
+            error = _framework_error(node.id, e)
             return NodeOutcome(
-                node.id, FAILED, None, error=_framework_error(node.id, e), seconds=time.perf_counter() - started
+                node.id, FAILED, self._record_failure(node, error), error=error, seconds=time.perf_counter() - started
             )
         ir = handle.ir
         task = ExecutionTask(
@@ -129,6 +130,16 @@ class NodeLauncher:
             beam_pipeline_args=list(ir.beam_pipeline_args),
         )
         return PreparedExecution(node, execution, outputs, key, task, started)
+
+    def _record_failure(self, node: NodeIR, error: ExecutorError) -> int | None:
+        """Records a FAILED execution for a node that failed before it could run (its inputs could
+        not be resolved, say), so the store tells why; best effort if the store itself failed."""
+        try:
+            ex = driver.new_execution(self.md, self.handle, node, self.md.pb.Execution.FAILED, error=_error_text(error))
+            ex_id, _, _ = self.md.call(self.md.store.put_execution, ex, [], self.handle.contexts_for(node.id))
+            return int(ex_id)
+        except Exception:  # noqa: BLE001 - the outcome already carries the error
+            return None
 
     # -- phase 3: publisher -----------------------------------------------------------------
     def publish(self, prepared: PreparedExecution, result: ExecutorResult) -> NodeOutcome:

@@ -158,3 +158,19 @@ def test_a_run_whose_runner_is_alive_is_not_resumed(write_module, tmp_path):
         other.wait()
     resumed, done = resume_run(_md(tmp_path), handle.run_id)  # that runner is gone now
     assert resumed.run_id == handle.run_id and done == set()
+
+
+def test_a_node_that_fails_before_running_still_leaves_a_failed_execution(write_module, tmp_path):
+    mod = write_module(CHAIN)
+    produce = mod.Produce()
+    consume = mod.Consume(examples=produce.outputs["examples"], count=produce.outputs["count"])
+    ir = compile_pipeline(Pipeline("early", str(tmp_path / "root"), [consume]))
+    md = _md(tmp_path)
+    handle = start_run(md, ir)
+    # Consume launched before its producer ran: its inputs cannot be resolved.
+    outcome = NodeLauncher(md, handle).launch("Consume")
+    assert outcome.state == "FAILED" and outcome.error is not None
+    assert "has no successful execution" in outcome.error.message
+    [e] = MetadataReader(_md(tmp_path)).executions(handle.run_id)
+    assert e.id == outcome.execution_id and e.node_id == "Consume" and e.state == "FAILED"
+    assert "has no successful execution" in e.error
