@@ -567,3 +567,18 @@ def test_resume_reports_reused_nodes_in_pipeline_order(tmp_path):
     assert resumed.returncode == 0, output(resumed)
     progress = re.findall(r"^  \[\d/3\] (\w+)\s+(\w+)", resumed.stderr, re.M)
     assert progress == [("A", "reused"), ("B", "reused"), ("C", "running"), ("C", "done")]
+
+
+def test_runs_show_names_the_failed_step_its_log_and_the_steps_that_did_not_run(tmp_path):
+    path = tmp_path / "abc.py"
+    path.write_text(ABC)
+    (tmp_path / "FAIL_B").touch()
+    failed = headrace("run", path)
+    run_id = summary_run_id(failed, "FAILED")
+    shown = headrace("runs", "show", run_id, "--metadata", tmp_path / "root" / "metadata.sqlite")
+    assert shown.returncode == 0, output(shown)
+    assert re.search(r"#\d+\s+B\s+FAILED", shown.stdout), shown.stdout
+    assert "error: RuntimeError: marker file present, B refuses" in shown.stdout
+    log = re.search(r"log: (\S+)", shown.stdout)
+    assert log and "marker file present" in Path(log.group(1)).read_text()
+    assert "not run (an upstream node failed, or the run stopped): C" in shown.stdout
