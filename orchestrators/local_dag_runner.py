@@ -10,7 +10,16 @@ from typing import Any
 from headrace.compiler import PipelineIR
 from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
-from headrace.launcher import NodeLauncher, NodeOutcome, PreparedExecution, load_run_ir, resume_run, start_run
+from headrace.launcher import (
+    ExecutionTask,
+    ExecutorResult,
+    NodeLauncher,
+    NodeOutcome,
+    PreparedExecution,
+    load_run_ir,
+    resume_run,
+    start_run,
+)
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, set_run_state
 from headrace.launcher.worker import WorkerPool
@@ -158,8 +167,9 @@ class LocalDagRunner(BaseRunner):
         ready = sorted((n for n, deps in waiting.items() if not deps), key=order.__getitem__)
         for n in ready:
             del waiting[n]
-        execute = pool.run if pool is not None else run_task
-        running: dict[cf.Future[Any], PreparedExecution] = {}
+        nodes = {n.id: n for n in ir.nodes}
+        backend: WorkerPool | _ThreadBackend = pool if pool is not None else _ThreadBackend(self.max_workers)
+        running: dict[str, PreparedExecution] = {}
 
         def finish(outcome: NodeOutcome) -> None:
             outcomes[outcome.node_id] = outcome
@@ -180,22 +190,20 @@ class LocalDagRunner(BaseRunner):
                         outcomes[d] = NodeOutcome(d, SKIPPED)
                         progress.node_finished(outcomes[d])
 
-        threads = cf.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="headrace-exec")
         try:
             while ready or running:
                 while ready and len(running) < self.max_workers:
-                    node = ir.node(ready.pop(0))
+                    node = nodes[ready.pop(0)]
                     prepared = launcher.prepare(node)
                     if isinstance(prepared, NodeOutcome):
                         finish(prepared)
                         continue
                     progress.node_started(node.id)
-                    running[threads.submit(execute, prepared.task)] = prepared
-                if not running:
-                    continue
-                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in finished:
-                    finish(launcher.publish(running.pop(future), future.result()))
+                    running[node.id] = prepared
+                    backend.submit(node.id, prepared.task)
+                if running:
+                    for node_id, result in backend.wait():
+                        finish(launcher.publish(running.pop(node_id), result))
         except KeyboardInterrupt:
             if pool is not None:
                 pool.kill()
@@ -205,6 +213,25 @@ class LocalDagRunner(BaseRunner):
                 outcomes[d] = NodeOutcome(d, SKIPPED)
             raise
         finally:
-            threads.shutdown(wait=pool is None, cancel_futures=True)
+            if isinstance(backend, _ThreadBackend):
+                backend.close()
             launcher.flush()
         return outcomes
+
+
+class _ThreadBackend:
+    """In-process executors on threads, behind the worker pool's submit/wait interface."""
+
+    def __init__(self, size: int):
+        self._threads = cf.ThreadPoolExecutor(max_workers=size, thread_name_prefix="headrace-exec")
+        self._keys: dict[cf.Future[ExecutorResult], str] = {}
+
+    def submit(self, key: str, task: ExecutionTask) -> None:
+        self._keys[self._threads.submit(run_task, task)] = key
+
+    def wait(self) -> list[tuple[str, ExecutorResult]]:
+        finished, _ = cf.wait(self._keys, return_when=cf.FIRST_COMPLETED)
+        return [(self._keys.pop(f), f.result()) for f in finished]
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
@@ -143,14 +144,35 @@ class Worker:
 
     def run(self, task: ExecutionTask) -> ExecutorResult:
         """Runs a task; raises WorkerDiedError if the process ends first."""
-        self.used = True
         try:
-            _write(self._task_w, task)
-            return _read(self._result_r)
-        except (EOFError, BrokenPipeError, OSError):
-            code = self.proc.wait()
-            how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            raise WorkerDiedError(f"The executor process (pid {self.proc.pid}) {how} while running the step.") from None
+            self.send(task)
+            return self.receive()
+        except OSError:
+            raise WorkerDiedError(self.death()) from None
+
+    def send(self, task: ExecutionTask) -> None:
+        """Hands the worker a task (raises OSError if it is gone)."""
+        self.used = True
+        _write(self._task_w, task)
+
+    def receive(self) -> ExecutorResult:
+        """The result of the task sent last; raises WorkerDiedError if the process ended first."""
+        try:
+            result: ExecutorResult = _read(self._result_r)
+            return result
+        except (EOFError, OSError):
+            raise WorkerDiedError(self.death()) from None
+
+    @property
+    def result_fd(self) -> int:
+        """Readable when the result of the current task is ready (or the worker died)."""
+        return self._result_r
+
+    def death(self) -> str:
+        """How the worker ended, waiting for it if needed."""
+        code = self.proc.wait()
+        how = f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        return f"The executor process (pid {self.proc.pid}) {how} while running the step."
 
     def close(self) -> None:
         """Asks the worker to exit and waits for it."""
@@ -165,8 +187,17 @@ class Worker:
                 pass
         if not self.used:
             self.proc.kill()  # it may still be booting; nothing of it is worth waiting for
-        # Reap in the background: the run need not wait for the interpreter's teardown.
-        threading.Thread(target=self.proc.wait, name="headrace-reap", daemon=True).start()
+        # Reaped later, without waiting (nor a thread: a single-threaded runner can keep forking).
+        _EXITING.append(self.proc)
+        _reap()
+
+
+_EXITING: list[Any] = []
+
+
+def _reap() -> None:
+    """Collects the workers that have exited since they were closed."""
+    _EXITING[:] = [p for p in _EXITING if p.poll() is None]
 
 
 class WorkerPool:
@@ -177,6 +208,9 @@ class WorkerPool:
         self._idle: list[Worker] = []
         self._all: list[Worker] = []
         self._lock = threading.Lock()
+        self._busy: dict[int, tuple[Worker, Any]] = {}  # result fd -> (worker, key), for submit/wait
+        self._finished: list[tuple[Any, ExecutorResult]] = []
+        _reap()
 
     def prestart(self, count: int) -> None:
         """Starts up to `count` workers now, so they boot while the first steps are prepared."""
@@ -194,8 +228,7 @@ class WorkerPool:
                 return self._idle.pop(i)
         return self._idle.pop() if self._idle else None
 
-    def run(self, task: ExecutionTask) -> ExecutorResult:
-        """Runs a task on an idle worker (starting one if needed); a dead worker is replaced."""
+    def _acquire(self, task: ExecutionTask) -> Worker:
         module = str(task.executor.get("module", ""))
         with self._lock:
             worker = self._take_idle(module)
@@ -203,15 +236,56 @@ class WorkerPool:
                 worker = Worker()
                 self._all.append(worker)
         worker.modules.add(module)
+        return worker
+
+    def _release(self, worker: Worker, error: WorkerDiedError | None) -> ExecutorResult | None:
+        """Puts a worker back, or drops a dead one and says so as a failed result."""
+        with self._lock:
+            if error is None:
+                self._idle.append(worker)
+                return None
+            self._all.remove(worker)
+        return ExecutorResult(ok=False, error_type="ExecutorProcessDied", message=str(error))
+
+    def run(self, task: ExecutionTask) -> ExecutorResult:
+        """Runs a task on an idle worker (starting one if needed), blocking; a dead worker is
+        replaced. Safe to call from several threads."""
+        worker = self._acquire(task)
         try:
             result = worker.run(task)
         except WorkerDiedError as e:
-            with self._lock:
-                self._all.remove(worker)
-            return ExecutorResult(ok=False, error_type="ExecutorProcessDied", message=str(e))
-        with self._lock:
-            self._idle.append(worker)
+            return self._release(worker, e) or ExecutorResult(ok=False)
+        self._release(worker, None)
         return result
+
+    def submit(self, key: Any, task: ExecutionTask) -> None:
+        """Hands a task to a worker without waiting; `wait` returns its result under `key`.
+        For a single-threaded scheduler: no thread sits between the runner and its workers."""
+        worker = self._acquire(task)
+        try:
+            worker.send(task)
+        except OSError:
+            self._finished.append(
+                (key, self._release(worker, WorkerDiedError(worker.death())) or ExecutorResult(False))
+            )
+            return
+        self._busy[worker.result_fd] = (worker, key)
+
+    def wait(self) -> list[tuple[Any, ExecutorResult]]:
+        """Blocks until a submitted task finishes; returns every finished (key, result)."""
+        if not self._finished and self._busy:
+            ready, _, _ = select.select(list(self._busy), [], [])
+            for fd in ready:
+                worker, key = self._busy.pop(fd)
+                try:
+                    result = worker.receive()
+                except WorkerDiedError as e:
+                    result = self._release(worker, e) or ExecutorResult(ok=False)
+                else:
+                    self._release(worker, None)
+                self._finished.append((key, result))
+        finished, self._finished = self._finished, []
+        return finished
 
     def kill(self) -> None:
         """Kills every worker at once (the run was interrupted)."""
