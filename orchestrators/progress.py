@@ -35,15 +35,18 @@ class Progress:
             print(text, file=self.stream, flush=True)
 
     def start(self, run_id: str, pipeline: str, node_ids: list[str], metadata: str, resumed: bool) -> None:
+        """The run's header line."""
         self.total = len(node_ids)
         self.width = max([12] + [len(n) for n in node_ids])
         verb = "resuming" if resumed else "run"
         self._print(f"headrace {verb} {run_id} · pipeline '{pipeline}' · {self.total} nodes · metadata {metadata}")
 
     def node_started(self, node_id: str) -> None:
+        """A node's executor started."""
         self._print(f"  [{self.finished}/{self.total}] {node_id:<{self.width}}  running")
 
     def node_finished(self, outcome: NodeOutcome) -> None:
+        """A node ended (done, cached, failed, skipped, reused), with its time and error."""
         self.finished += 1
         mark = _MARK.get(outcome.state, outcome.state)
         line = f"  [{self.finished}/{self.total}] {outcome.node_id:<{self.width}}  {mark}"
@@ -54,6 +57,7 @@ class Progress:
         self._print(line)
 
     def summary(self, result: RunResult) -> None:
+        """The end-of-run table, the errors with their original tracebacks, and where to look next."""
         if self.quiet:
             return
         counts: dict[str, int] = {}

@@ -53,6 +53,7 @@ class ExecutorSpec:
     """Base of executor specs; `to_ir()` gives the executor's IR form."""
 
     def to_ir(self) -> dict[str, Any]:
+        """The executor's IR form: a JSON dict whose `kind` says how the launcher runs it."""
         raise NotImplementedError
 
 

@@ -264,23 +264,29 @@ class ValueArtifact(Artifact):
             f.write(self.encode(self._value))
         self._custom_properties["value"] = self.encode_mlmd(self._value)
 
-    # Subclasses override these four.
+    # Subclasses override these five.
     def check_value(self, value: Any) -> Any:
+        """Returns the value to store, or raises DefinitionError for a value of the wrong type."""
         return value
 
     def encode(self, value: Any) -> bytes:
+        """The value as the bytes of `{uri}/value`."""
         return str(value).encode()
 
     def decode(self, data: bytes) -> Any:
+        """The value from the bytes of `{uri}/value`."""
         return data.decode()
 
     def encode_mlmd(self, value: Any) -> Any:
+        """The value as ML Metadata records it (custom property `value`)."""
         return value
 
     def decode_mlmd(self, stored: Any) -> Any:
+        """The value from ML Metadata's custom property `value`."""
         return stored
 
     def to_dict(self) -> dict[str, Any]:
+        """As Artifact.to_dict, with the value when one was set."""
         data = super().to_dict()
         if self._has_value:
             data["value"] = self._value
@@ -288,6 +294,7 @@ class ValueArtifact(Artifact):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Artifact:
+        """As Artifact.from_dict, keeping a value carried in the dict."""
         art = super().from_dict(data)
         if "value" in data and isinstance(art, ValueArtifact):
             art._value = data["value"]
