@@ -106,6 +106,9 @@ def _use_wal(path: str) -> None:
         try:
             con = sqlite3.connect(path, timeout=5)
             try:
+                # No fsync for this one header write: if it were lost, the store would merely
+                # start in the default journal mode.
+                con.execute("PRAGMA synchronous=OFF")
                 con.execute("PRAGMA journal_mode=WAL")
                 return
             finally:
