@@ -53,7 +53,6 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
     run_id = run_id or new_run_id()
     if md.get_context(PIPELINE_RUN, run_id) is not None:
         raise MetadataError(f"A run with id '{run_id}' already exists in {md.describe()}.")
-    wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
     # The run context carries its IR, so a run can be resumed (or inspected) from the store alone.
     run_ctx = md.pb.Context(type_id=md.context_type_id(PIPELINE_RUN), name=run_id)
     for key, value in {
@@ -65,16 +64,16 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
     }.items():
         set_value(run_ctx.custom_properties[key], value)
     [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])
-    contexts = md.ensure_contexts(wanted)
-    handle = RunHandle(
-        run_id=run_id,
-        ir=ir,
-        pipeline_context=contexts[0],
-        run_context=run_ctx,
-        node_contexts={n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)},
-    )
+    handle = _handle(md, ir, run_id, run_ctx)
     _link_run_to_pipeline(md, handle)
     return handle
+
+
+def _handle(md: Metadata, ir: PipelineIR, run_id: str, run_ctx: Any) -> RunHandle:
+    """A run handle, with the pipeline and node contexts found or created."""
+    wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
+    contexts = md.ensure_contexts(wanted)
+    return RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)})
 
 
 def _link_run_to_pipeline(md: Metadata, handle: RunHandle) -> None:
@@ -114,10 +113,7 @@ def attach_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> RunHa
         raise MetadataError(
             f"Run '{run_id}' belongs to pipeline '{stored_ir.pipeline_name}', not '{ir.pipeline_name}'."
         )
-    wanted = [(PIPELINE, ir.pipeline_name)] + [(NODE, node_context_name(ir.pipeline_name, n.id)) for n in ir.nodes]
-    contexts = md.ensure_contexts(wanted)
-    run_ctx = md.get_context(PIPELINE_RUN, run_id)
-    return RunHandle(run_id, ir, contexts[0], run_ctx, {n.id: c for n, c in zip(ir.nodes, contexts[1:], strict=True)})
+    return _handle(md, ir, run_id, md.get_context(PIPELINE_RUN, run_id))
 
 
 def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple[RunHandle, set[str]]:
