@@ -22,18 +22,11 @@ def publish_success(
     cache_key: str | None,
 ) -> None:
     """Outputs LIVE and the execution COMPLETE (and findable by its cache key), in one write."""
-    protos = []
-    for key, arts in outputs.items():
-        decl = node.outputs[key].artifact_type.properties
-        for art in arts:
-            art.state = ArtifactState.LIVE
-            protos.append((md.artifact_to_proto(art, decl), None))  # OUTPUT events exist since registration
+    protos = _output_protos(md, node, outputs, ArtifactState.LIVE)
     execution.last_known_state = md.pb.Execution.COMPLETE
     contexts = list(handle.contexts_for(node.id))
-    if cache_key:
-        contexts.append(
-            md.get_context(CACHE, cache_key) or md.pb.Context(type_id=md.context_type_id(CACHE), name=cache_key)
-        )
+    if cache_key:  # created, or reused if an earlier execution made it (reuse_context_if_already_exist)
+        contexts.append(md.pb.Context(type_id=md.context_type_id(CACHE), name=cache_key))
     md.call(md.store.put_execution, execution, protos, contexts, reuse_context_if_already_exist=True)
     handle.published[node.id] = execution.id
 
@@ -49,15 +42,24 @@ def publish_failure(
 ) -> None:
     """The execution FAILED (or CANCELED) with its error, outputs ABANDONED and their directories
     removed, in one write. No output of a failed step is ever LIVE."""
-    protos = []
-    for key, arts in outputs.items():
-        decl = node.outputs[key].artifact_type.properties
-        for art in arts:
-            art.state = ArtifactState.ABANDONED
-            protos.append((md.artifact_to_proto(art, decl), None))
+    protos = _output_protos(md, node, outputs, ArtifactState.ABANDONED)
     execution.last_known_state = getattr(md.pb.Execution, state)
     set_value(execution.custom_properties["error"], error[-_MAX_ERROR_CHARS:])
     md.call(md.store.put_execution, execution, protos, handle.contexts_for(node.id))
     for arts in outputs.values():
         for art in arts:
             shutil.rmtree(art.uri, ignore_errors=True)
+
+
+def _output_protos(
+    md: Metadata, node: NodeIR, outputs: dict[str, list[Artifact]], state: ArtifactState
+) -> list[tuple[Any, None]]:
+    """The outputs in their final state, as (proto, no event) pairs: their OUTPUT events were
+    recorded when the execution was registered."""
+    protos = []
+    for key, arts in outputs.items():
+        decl = node.outputs[key].artifact_type.properties
+        for art in arts:
+            art.state = state
+            protos.append((md.artifact_to_proto(art, decl), None))
+    return protos

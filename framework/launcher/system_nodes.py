@@ -6,9 +6,9 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
-from headrace.launcher.driver import event, new_execution, producer_outputs
+from headrace.launcher.driver import new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import Metadata, get_value, set_value
+from headrace.metadata.store import Metadata, event, get_value, set_value
 
 
 def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
