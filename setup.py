@@ -16,7 +16,7 @@ EXTRAS = {
     "kfp": ["kfp==2.13.0"],
     "airflow": ["apache-airflow==2.10.3"],
     "docker": ["docker==7.2.0"],
-    "dev": ["pytest", "ruff", "mypy"],
+    "dev": ["pytest", "ruff", "mypy", "nbclient", "nbformat", "ipykernel"],
 }
 EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "dev" for req in reqs})
 
@@ -27,7 +27,7 @@ setup(
     python_requires=">=3.11,<3.12",
     package_dir=PACKAGE_DIR,
     packages=list(PACKAGE_DIR) + [f"headrace.{p}" for p in SUBPACKAGES],
-    install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1"],
+    install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1", "cloudpickle>=3"],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["headrace=headrace.cli.main:main"]},
 )

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from headrace.launcher.executor_runner import load_file_as_module
+from headrace.cli.loader import load_file_as_module
 
 
 @pytest.fixture

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import traceback
+from types import ModuleType
 
 from headrace.dsl import Pipeline
+from headrace.dsl.user_code import user_module_name
 from headrace.errors import HeadraceError
-from headrace.launcher.executor_runner import load_file_as_module
 
 
 class UserError(HeadraceError):
     """A mistake the CLI reports as a message, without a stack trace."""
+
+
+def load_file_as_module(path: str, name: str | None = None) -> ModuleType:
+    """Executes a Python file as a module registered in sys.modules (under a private name, with its
+    directory on sys.path, so it can import its neighbours)."""
+    path = os.path.abspath(path)
+    name = name or user_module_name(path)
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"Cannot load {path} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
 
 
 def _where(e: BaseException, path: str) -> str:
@@ -56,4 +80,4 @@ def load_pipeline(path: str) -> Pipeline:
     return found
 
 
-__all__ = ["UserError", "load_pipeline"]
+__all__ = ["UserError", "load_file_as_module", "load_pipeline"]

@@ -31,7 +31,8 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
         raise DefinitionError(f"compile_pipeline expects a Pipeline, got {type(pipeline).__name__}.")
     components = sort_components(pipeline.components)  # ids may have changed since construction
     type_cache: dict[type, ArtifactTypeIR] = {}
-    nodes = tuple(_compile_node(c, type_cache) for c in components)
+    code_cache: dict[int, Any] = {}  # a function shared by many nodes is fingerprinted and shipped once
+    nodes = tuple(_compile_node(c, type_cache, code_cache) for c in components)
     return PipelineIR(
         pipeline_name=pipeline.pipeline_name,
         pipeline_root=pipeline.pipeline_root,
@@ -54,8 +55,8 @@ def _artifact_type(cls: type[Artifact], cache: dict[type, ArtifactTypeIR]) -> Ar
     return found
 
 
-def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR]) -> NodeIR:
-    executor = c.EXECUTOR_SPEC.to_ir()
+def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR], code_cache: dict[int, Any]) -> NodeIR:
+    executor = c.EXECUTOR_SPEC.to_ir(code_cache)
     inputs = {}
     for key, ch in c.inputs.items():
         if ch.producer is None and executor["kind"] != "resolver":

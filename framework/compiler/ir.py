@@ -11,7 +11,7 @@ from typing import Any
 
 from headrace.errors import IRError
 
-IR_VERSION = 1
+IR_VERSION = 2  # 2: user code travels by name or by value (payload), with its fingerprint
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,7 @@ class TemplatedExecutorContainerSpec(ExecutorSpec):
         self.image = image
         self.command = list(command)
 
-    def to_ir(self) -> dict[str, Any]:
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
         return {
             "kind": "container",
             "image": self.image,

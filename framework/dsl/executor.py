@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
-import sys
 from typing import Any
 
+from headrace.dsl.user_code import USER_MODULE_PREFIX, display_module_name, ship, user_module_name
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
 
@@ -52,48 +51,13 @@ class BaseExecutor:
 class ExecutorSpec:
     """Base of executor specs; `to_ir()` gives the executor's IR form."""
 
-    def to_ir(self) -> dict[str, Any]:
-        """The executor's IR form: a JSON dict whose `kind` says how the launcher runs it."""
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
+        """The executor's IR form: a JSON dict whose `kind` says how the launcher runs it.
+
+        Args:
+            cache: A memo the compiler shares between the nodes of one compile.
+        """
         raise NotImplementedError
-
-
-def code_location(obj: Any) -> dict[str, str]:
-    """Module, qualname and (for modules loaded from a file path) the file, as the IR records them.
-
-    Raises:
-        DefinitionError: if the object is not reachable from its module's top level.
-    """
-    qualname = obj.__qualname__
-    if "<locals>" in qualname:
-        raise DefinitionError(
-            f"'{obj.__name__}' is defined inside a function ({qualname}); define it at module level so the "
-            "executor process can import it."
-        )
-    module = obj.__module__
-    loc = {"module": module, "qualname": qualname, "file": ""}
-    file = getattr(sys.modules.get(module), "__file__", None)
-    if file and (module == "__main__" or module.startswith(USER_MODULE_PREFIX)):
-        # A script run as `python file.py` compiles to the same IR as `headrace run file.py`.
-        loc["file"] = os.path.abspath(file)
-        loc["module"] = user_module_name(file)
-    return loc
-
-
-USER_MODULE_PREFIX = "_headrace_user_"
-
-
-def user_module_name(path: str) -> str:
-    """The private module name a user's file (a pipeline file, a script) is loaded under."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return USER_MODULE_PREFIX + "".join(ch if ch.isalnum() else "_" for ch in stem)
-
-
-def display_module_name(module: str) -> str:
-    """A module name for people: a user's file by its name, not by headrace's private one."""
-    if module == "__main__":
-        file = getattr(sys.modules.get("__main__"), "__file__", None)
-        module = user_module_name(file) if file else module
-    return module.removeprefix(USER_MODULE_PREFIX)
 
 
 class ExecutorClassSpec(ExecutorSpec):
@@ -104,8 +68,8 @@ class ExecutorClassSpec(ExecutorSpec):
             raise DefinitionError(f"ExecutorClassSpec needs a BaseExecutor subclass, got {executor_class!r}.")
         self.executor_class = executor_class
 
-    def to_ir(self) -> dict[str, Any]:
-        return {"kind": "python_class", **code_location(self.executor_class)}
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
+        return {"kind": "python_class", **ship(self.executor_class, self.executor_class.__name__, cache)}
 
 
 class FunctionExecutorSpec(ExecutorSpec):
@@ -114,5 +78,16 @@ class FunctionExecutorSpec(ExecutorSpec):
     def __init__(self, func: Any):
         self.func = func
 
-    def to_ir(self) -> dict[str, Any]:
-        return {"kind": "python_function", **code_location(self.func)}
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
+        return {"kind": "python_function", **ship(self.func, f"@component {self.func.__name__}", cache)}
+
+
+__all__ = [
+    "USER_MODULE_PREFIX",
+    "BaseExecutor",
+    "ExecutorClassSpec",
+    "ExecutorSpec",
+    "FunctionExecutorSpec",
+    "display_module_name",
+    "user_module_name",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import types
 import typing
@@ -39,9 +38,21 @@ class ArgKinds(typing.NamedTuple):
     returned: frozenset[str]  # output keys filled from the returned dict
 
 
-@functools.cache
 def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
-    """Reads a component function's signature into inputs, outputs and parameters."""
+    """A component function's inputs, outputs and parameters, read from its signature once (at
+    decoration) and kept on the function, so they travel with it to executor processes (where
+    string annotations could not be evaluated again)."""
+    kinds = getattr(func, "_headrace_kinds", None)
+    if not isinstance(kinds, ArgKinds):
+        kinds = _read_signature(func)
+        try:
+            func._headrace_kinds = kinds  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            pass
+    return kinds
+
+
+def _read_signature(func: Callable[..., Any]) -> ArgKinds:
     name = func.__name__
     try:
         hints = inspect.get_annotations(func, eval_str=True)
@@ -147,7 +158,19 @@ def component(func: Callable[..., Any] | None = None) -> Any:
         },
     )
 
-    def init(self: BaseComponent, **kwargs: Any) -> None:
+    def init(self: BaseComponent, *args: Any, **kwargs: Any) -> None:
+        if args:
+            accepted = [*kinds.inputs, *kinds.parameters]
+            raise DefinitionError(
+                f"{func.__name__}(...) takes keyword arguments only, as TFX components do; got {len(args)} "
+                f"positional. Name them: {func.__name__}(" + ", ".join(f"{a}=..." for a in accepted) + ")."
+            )
+        outputs_given = sorted(kwargs.keys() & kinds.outputs.keys())
+        if outputs_given:
+            raise DefinitionError(
+                f"{func.__name__}: '{outputs_given[0]}' is an output; it is created by the component, not passed in. "
+                f"Read it as {func.__name__}(...).outputs['{outputs_given[0]}']."
+            )
         BaseComponent.__init__(self, spec=spec_class(**kwargs))
 
     return type(

@@ -18,7 +18,7 @@ class SystemExecutorSpec(ExecutorSpec):
     def __init__(self, kind: str):
         self.kind = kind
 
-    def to_ir(self) -> dict[str, Any]:
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
         return {"kind": self.kind}
 
 

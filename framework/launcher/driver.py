@@ -9,7 +9,7 @@ from typing import Any
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import CACHE, Metadata, event, event_key, get_value, set_value
+from headrace.metadata.store import CACHE, Metadata, event, event_keys, events_by_artifact, get_value, set_value
 from headrace.types.artifact import Artifact, ArtifactState, artifact_class
 
 
@@ -41,8 +41,8 @@ def outputs_of(md: Metadata, execution_ids: list[int]) -> dict[int, dict[str, li
     artifacts = {a.id: a for a in md.call(md.store.get_artifacts_by_id, [e.artifact_id for e in events])}
     grouped: dict[int, dict[str, list[tuple[int, Any]]]] = {}
     for e in events:
-        key, index = event_key(e)
-        grouped.setdefault(e.execution_id, {}).setdefault(key, []).append((index, artifacts[e.artifact_id]))
+        for key, index in event_keys(e):
+            grouped.setdefault(e.execution_id, {}).setdefault(key, []).append((index, artifacts[e.artifact_id]))
     return {
         ex: {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in keys.items()} for ex, keys in grouped.items()
     }
@@ -136,8 +136,8 @@ def new_execution(md: Metadata, handle: RunHandle, node: NodeIR, state: int, **p
 
 
 def input_events(md: Metadata, inputs: dict[str, list[Any]]) -> list[tuple[Any, Any]]:
-    """(artifact, INPUT event) pairs for put_execution."""
-    return [(a, event(md, md.pb.Event.INPUT, k, i)) for k, arts in inputs.items() for i, a in enumerate(arts)]
+    """(artifact, INPUT event) pairs for put_execution, one per artifact."""
+    return events_by_artifact(md, md.pb.Event.INPUT, inputs)
 
 
 def record_cached(
@@ -150,11 +150,9 @@ def record_cached(
     for i, (node, inputs, outputs, key) in enumerate(records):
         executions.append(new_execution(md, handle, node, md.pb.Execution.CACHED, cache_key=key))
         for kind, arts_by_key in ((md.pb.Event.INPUT, inputs), (md.pb.Event.OUTPUT, outputs)):
-            for k, arts in arts_by_key.items():
-                for j, a in enumerate(arts):
-                    ev = event(md, kind, k, j)
-                    ev.artifact_id = a.id
-                    edges.append((i, None, ev))
+            for a, ev in events_by_artifact(md, kind, arts_by_key):
+                ev.artifact_id = a.id
+                edges.append((i, None, ev))
     ex_ids, _, _ = md.call(
         md.store.put_lineage_subgraph, executions, [], [handle.pipeline_context, handle.run_context], edges
     )

@@ -2,59 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import os
 import sys
 import traceback
-from types import ModuleType
 from typing import Any, TextIO
 
-from headrace.dsl.executor import USER_MODULE_PREFIX, BaseExecutor, user_module_name
+from headrace.dsl.executor import BaseExecutor
 from headrace.dsl.function_component import call_function
+from headrace.dsl.user_code import load
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
 
 
-def load_module(module: str, file: str = "") -> ModuleType:
-    """Imports `module`; a module recorded with its file (a script, a pipeline file) is loaded
-    from that file under a private name, with its directory on sys.path."""
-    if file:
-        name = module if module.startswith(USER_MODULE_PREFIX) else user_module_name(file)
-        loaded = sys.modules.get(name)
-        if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") == os.path.abspath(file):
-            return loaded
-        return load_file_as_module(file, name)
-    return importlib.import_module(module)
-
-
-def load_file_as_module(path: str, name: str | None = None) -> ModuleType:
-    """Executes a Python file as a module registered in sys.modules."""
-    path = os.path.abspath(path)
-    name = name or user_module_name(path)
-    directory = os.path.dirname(path)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"Cannot load {path} as a Python module.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
-
-
 def resolve(executor: dict[str, Any]) -> Any:
-    """The object an executor spec points at (a BaseExecutor class or a component function)."""
-    obj: Any = load_module(executor["module"], executor.get("file", ""))
-    for part in executor["qualname"].split("."):
-        obj = getattr(obj, part)
-    return getattr(obj, "FUNCTION", obj)  # a @component class wraps its function
+    """The object an executor spec points at (a BaseExecutor class or a component function):
+    imported by name, or loaded from the payload the compiler embedded. A user's script or
+    pipeline file is never executed again to find it."""
+    return load(executor)
 
 
 def _artifacts(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[Artifact]]:

@@ -88,8 +88,9 @@ class NodeLauncher:
         md, handle = self.md, self.handle
         try:
             if node.kind == "importer":
-                ex_id, outs = system_nodes.run_importer(md, handle, node)
-                return self._done(node, COMPLETE, ex_id, outs, started)
+                cached = driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache)
+                ex_id, outs, reused = system_nodes.run_importer(md, handle, node, record_cached=cached)
+                return self._done(node, CACHED if reused and cached else COMPLETE, ex_id, outs, started)
             if node.kind == "resolver":
                 ex_id, outs = system_nodes.run_resolver(md, handle, node)
                 return self._done(node, COMPLETE, ex_id, outs, started)

@@ -11,8 +11,12 @@ from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import Metadata, event, get_value, set_value
 
 
-def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
-    """Registers the source URI as a LIVE artifact (reusing an identical one unless `reimport`)."""
+def run_importer(
+    md: Metadata, handle: RunHandle, node: NodeIR, record_cached: bool = True
+) -> tuple[int, dict[str, list[Any]], bool]:
+    """Registers the source URI as a LIVE artifact (reusing an identical one unless `reimport`).
+    Returns the execution id, the outputs, and whether an existing artifact was reused (the
+    execution is then recorded CACHED when caching is on for the node)."""
     p = node.parameters
     type_ir = node.outputs["result"].artifact_type
     type_id = md.artifact_type_id(type_ir.name, type_ir.properties)
@@ -27,13 +31,15 @@ def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
                 and {k: get_value(v) for k, v in a.custom_properties.items()} == custom
             ):
                 artifact = a if artifact is None or a.id > artifact.id else artifact
+    reused = artifact is not None
     if artifact is None:
         artifact = md.pb.Artifact(type_id=type_id, uri=p["source_uri"], state=md.pb.Artifact.LIVE)
         for k, v in props.items():
             set_value(artifact.properties[k], v)
         for k, v in custom.items():
             set_value(artifact.custom_properties[k], v)
-    ex = new_execution(md, handle, node, md.pb.Execution.COMPLETE)
+    state = md.pb.Execution.CACHED if reused and record_cached else md.pb.Execution.COMPLETE
+    ex = new_execution(md, handle, node, state)
     ex_id, [art_id], _ = md.call(
         md.store.put_execution,
         ex,
@@ -42,7 +48,7 @@ def run_importer(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
     )
     artifact.id = art_id
     handle.published[node.id] = ex_id
-    return ex_id, {"result": [artifact]}
+    return ex_id, {"result": [artifact]}, reused
 
 
 def _candidates(md: Metadata, handle: RunHandle, node: NodeIR, key: str) -> list[Any]:

@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from headrace.errors import MetadataError
-from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata, event_key, get_value
+from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata, event_keys, get_value
 
 
 @dataclasses.dataclass
@@ -149,10 +149,11 @@ class MetadataReader:
         io: dict[int, tuple[dict[str, list[ArtifactInfo]], dict[str, list[ArtifactInfo]]]] = {
             e.id: ({}, {}) for e in execs
         }
-        for ev in sorted(events, key=lambda e: event_key(e)[1]):
+        placed = sorted(((index, key, ev) for ev in events for key, index in event_keys(ev)), key=lambda t: t[0])
+        for _index, key, ev in placed:
             side = 0 if ev.type == self.md.pb.Event.INPUT else 1 if ev.type == self.md.pb.Event.OUTPUT else None
             if side is not None:
-                io[ev.execution_id][side].setdefault(event_key(ev)[0], []).append(arts[ev.artifact_id])
+                io[ev.execution_id][side].setdefault(key, []).append(arts[ev.artifact_id])
         out = []
         for e in execs:
             props = {k: get_value(v) for k, v in e.custom_properties.items()}

@@ -284,10 +284,41 @@ def event(md: Metadata, kind: int, key: str, index: int) -> Any:
     return ev
 
 
-def event_key(ev: Any) -> tuple[str, int]:
-    """The (key, index) of an event's path."""
+def events_by_artifact(md: Metadata, kind: int, arts_by_key: dict[str, list[Any]]) -> list[tuple[Any, Any]]:
+    """(artifact, event) pairs, one event per artifact: ML Metadata allows one event of a kind per
+    artifact and execution, so an artifact fed to several keys (one channel wired to two inputs)
+    gets one event whose path lists every (key, index), as TFX records it."""
+    pairs: list[tuple[Any, Any]] = []
+    by_id: dict[int, Any] = {}
+    for key, arts in arts_by_key.items():
+        for index, art in enumerate(arts):
+            known = by_id.get(art.id) if art.id is not None else None
+            if known is not None:
+                known.path.steps.add().key = key
+                known.path.steps.add().index = index
+                continue
+            ev = event(md, kind, key, index)
+            if art.id is not None:
+                by_id[art.id] = ev
+            pairs.append((art, ev))
+    return pairs
+
+
+def event_keys(ev: Any) -> list[tuple[str, int]]:
+    """Every (key, index) of an event's path (more than one when an artifact fed several keys)."""
     steps = ev.path.steps
-    return steps[0].key, (steps[1].index if len(steps) > 1 else 0)
+    found: list[tuple[str, int]] = []
+    for i, step in enumerate(steps):
+        if step.WhichOneof("value") == "key":
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            found.append((step.key, nxt.index if nxt is not None and nxt.WhichOneof("value") == "index" else 0))
+    return found
+
+
+def event_key(ev: Any) -> tuple[str, int]:
+    """The first (key, index) of an event's path."""
+    keys = event_keys(ev)
+    return keys[0] if keys else ("", 0)
 
 
 _INT32 = range(-(2**31), 2**31)

@@ -94,12 +94,13 @@ class ComponentSpec:
     def __init__(self, **kwargs: Any):
         name = type(self).__name__
         known = {**self.PARAMETERS, **self.INPUTS, **self.OUTPUTS}
+        arguments = [*self.INPUTS, *self.PARAMETERS]  # what a user passes; outputs are made for them
         for key in kwargs:
             if key not in known:
                 raise DefinitionError(
                     f"{name}: unknown argument '{key}'."
-                    + did_you_mean(key, known)
-                    + f" Known: {', '.join(sorted(known)) or '(none)'}."
+                    + (did_you_mean(key, arguments) or did_you_mean(key, self.OUTPUTS))
+                    + f" Arguments: {', '.join(sorted(arguments)) or '(none)'}."
                 )
         self.exec_properties: dict[str, Any] = {}
         for key, param in self.PARAMETERS.items():

@@ -1,5 +1,7 @@
 """Eager validation: each mistake is a DefinitionError at construction (or compile) naming the thing and the fix."""
 
+import threading
+
 import pytest
 
 from headrace import (
@@ -120,7 +122,7 @@ def test_unknown_parameter_name_suggests_the_nearest():
     msg = _message(err)
     assert "unknown argument 'learning_rte'" in msg
     assert "Did you mean 'learning_rate'?" in msg
-    assert "Known: examples, learning_rate, model, steps." in msg
+    assert "Arguments: examples, learning_rate, steps." in msg  # outputs are not arguments
 
 
 def test_unknown_name_far_from_everything_has_no_suggestion_but_lists_known():
@@ -129,7 +131,7 @@ def test_unknown_name_far_from_everything_has_no_suggestion_but_lists_known():
     msg = _message(err)
     assert "unknown argument 'zzzzzz'" in msg
     assert "Did you mean" not in msg
-    assert "Known: examples, rows." in msg
+    assert "Arguments: rows." in msg
 
 
 @pytest.mark.parametrize(
@@ -281,21 +283,33 @@ def test_unbound_channel_as_input_fails_at_compile_time():
     assert "Importer" in msg
 
 
-def test_function_component_defined_inside_a_function_fails_at_compile_time():
+_LOCK = threading.Lock()  # cannot be pickled
+
+
+def test_function_component_defined_inside_a_function_compiles_by_value():
     @component
     def Inner(examples: OutputArtifact[standard_artifacts.Examples]):
         pass
 
-    pipeline = Pipeline("p", "/root", [Inner()])
+    executor = compile_pipeline(Pipeline("p", "/root", [Inner()])).node("Inner").executor
+    assert "<locals>" in executor["qualname"] and executor["payload"]["data"]
+
+
+def test_code_that_cannot_travel_fails_at_compile_time_naming_the_global():
+    @component
+    def Locked(examples: OutputArtifact[standard_artifacts.Examples]):
+        with _LOCK:
+            pass
+
     with pytest.raises(DefinitionError) as err:
-        compile_pipeline(pipeline)
+        compile_pipeline(Pipeline("p", "/root", [Locked()]))
     msg = _message(err)
-    assert "'Inner' is defined inside a function" in msg
-    assert "<locals>" in msg
-    assert "define it at module level" in msg
+    assert "@component Locked" in msg
+    assert "global '_LOCK'" in msg and "_thread.lock" in msg
+    assert "inside the function" in msg  # the fix
 
 
-def test_executor_class_defined_inside_a_function_fails_at_compile_time():
+def test_executor_class_defined_inside_a_function_compiles_by_value():
     class LocalExecutor(BaseExecutor):
         def Do(self, input_dict, output_dict, exec_properties):
             pass
@@ -305,8 +319,8 @@ def test_executor_class_defined_inside_a_function_fails_at_compile_time():
         EXECUTOR_SPEC = ExecutorClassSpec(LocalExecutor)
 
     node = LocalGreet(spec=GreetSpec(input_data=Make().outputs["examples"], name="x"))
-    with pytest.raises(DefinitionError, match="'LocalExecutor' is defined inside a function"):
-        compile_pipeline(Pipeline("p", "/root", [node]))
+    executor = compile_pipeline(Pipeline("p", "/root", [node])).node("LocalGreet").executor
+    assert executor["kind"] == "python_class" and executor["payload"]["format"] == "cloudpickle"
 
 
 def test_non_json_parameter_fails_at_compile_time():

@@ -33,12 +33,12 @@ def SlowPid() -> OutputDict(pid=int):
 
 
 def _task(mod, name: str, tmp_path) -> ExecutionTask:
-    from headrace.dsl.executor import code_location
+    from headrace.dsl.user_code import ship
 
     out = tmp_path / name
     return ExecutionTask(
         node_id=name,
-        executor={"kind": "python_function", **code_location(getattr(mod, name).FUNCTION)},
+        executor={"kind": "python_function", **ship(getattr(mod, name).FUNCTION, name)},
         input_dict={},
         output_dict={"pid": [{"type_name": "Integer", "id": 1, "uri": str(out), "state": "PENDING"}]},
         exec_properties={},

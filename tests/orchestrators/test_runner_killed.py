@@ -9,7 +9,7 @@ import textwrap
 
 from conftest import sql
 
-from headrace.launcher.executor_runner import load_file_as_module
+from headrace.cli.loader import load_file_as_module
 from headrace.orchestrators import LocalDagRunner
 
 PIPELINE = """
