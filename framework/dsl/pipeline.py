@@ -27,7 +27,9 @@ class Pipeline:
         components: The components (order does not matter).
         metadata_connection_config: An ML Metadata ConnectionConfig (see
             `headrace.metadata`); default: SQLite at `{pipeline_root}/metadata.sqlite`.
-        enable_cache: Reuse results of identical earlier executions.
+        enable_cache: Reuse results of identical earlier executions (default True: the cache key
+            covers the code, parameters and input artifacts; TFX's default is False). Turn it off
+            per component with `.with_enable_cache(False)`, or for a run with `--no-cache`.
         beam_pipeline_args: Arguments for Beam-based executors.
 
     Raises:
@@ -40,7 +42,7 @@ class Pipeline:
         pipeline_root: str | os.PathLike[str],
         components: Sequence[BaseComponent] = (),
         metadata_connection_config: Any = None,
-        enable_cache: bool = False,
+        enable_cache: bool = True,
         beam_pipeline_args: Sequence[str] | None = None,
     ):
         if not isinstance(pipeline_name, str) or not _NAME_RE.match(pipeline_name):

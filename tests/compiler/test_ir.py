@@ -285,7 +285,8 @@ def test_per_component_enable_cache_appears_in_the_ir():
     assert [n["enable_cache"] for n in data["nodes"]] == [None, False, True]
     again = load(dump(ir))
     assert [n.enable_cache for n in again.nodes] == [None, False, True]
-    assert compile_pipeline(Pipeline("p", "/root", [check])).enable_cache is False
+    assert compile_pipeline(Pipeline("p", "/root", [check])).enable_cache is True  # the default
+    assert compile_pipeline(Pipeline("p", "/root", [check], enable_cache=False)).enable_cache is False
 
 
 def test_metadata_connection_is_serialized(tmp_path):

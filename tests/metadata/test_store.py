@@ -162,7 +162,8 @@ RACE_WORKER = textwrap.dedent(
         produce = Produce()
         consume = Consume(inp=produce.outputs["out"], n=produce.outputs["n"])
         pipeline = Pipeline(
-            name, root, [produce, consume], metadata_connection_config=sqlite_metadata_connection_config(store)
+            name, root, [produce, consume], metadata_connection_config=sqlite_metadata_connection_config(store),
+            enable_cache=False,  # every run writes its own executions: this is about write contention
         )
         open(os.path.join(barrier, "ready-" + index), "w").close()
         wait_for(os.path.join(barrier, "go"))
