@@ -68,6 +68,27 @@ class ExecutorError(HeadraceError):
         return text
 
 
+class PipelineRunError(HeadraceError):
+    """A run did not complete. Raised by runners (unless told to return the result instead).
+
+    Attributes:
+        result: The run's result (`RunResult`): every node's state, error and outputs.
+        node_id: The first node that failed, if any.
+        error: That node's error (an :class:`ExecutorError`), if any.
+    """
+
+    def __init__(self, result: object, node_id: str | None, error: ExecutorError | None):
+        self.result = result
+        self.node_id = node_id
+        self.error = error
+        run_id, state = getattr(result, "run_id", "?"), getattr(result, "state", "FAILED")
+        if error is not None:
+            head = f"Run {run_id} {state}: {error}"
+        else:
+            head = f"Run {run_id} ended {state}."
+        super().__init__(head)
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Returns ' Did you mean 'x'?' for the nearest candidate, or ''."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

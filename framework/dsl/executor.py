@@ -38,6 +38,17 @@ class BaseExecutor:
         """The execution context."""
         return self._context
 
+    def _log_startup(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        """Logs the start of an execution (at debug level), as TFX executors do."""
+        import logging
+
+        logging.getLogger(type(self).__module__).debug("Starting %s execution.", type(self).__name__)
+
     def Do(
         self,
         input_dict: dict[str, list[Artifact]],

@@ -108,6 +108,33 @@ class String(ValueArtifact):
         return _checked(self, value, str)
 
 
+class Bytes(ValueArtifact):
+    """A bytes value (recorded in ML Metadata as base64 text)."""
+
+    TYPE_NAME = "Bytes"
+
+    def check_value(self, value: Any) -> bytes:
+        if not isinstance(value, bytes):
+            raise DefinitionError(f"Bytes artifact value must be bytes, got {value!r} ({type(value).__name__}).")
+        return value
+
+    def encode(self, value: Any) -> bytes:
+        return bytes(value)
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+    def encode_mlmd(self, value: Any) -> str:
+        import base64
+
+        return base64.b64encode(value).decode()
+
+    def decode_mlmd(self, stored: Any) -> bytes:
+        import base64
+
+        return base64.b64decode(stored)
+
+
 class Integer(ValueArtifact):
     """An int value."""
 
@@ -191,6 +218,7 @@ def _checked(art: ValueArtifact, value: Any, types: type | tuple[type, ...]) -> 
 
 __all__ = [
     "Boolean",
+    "Bytes",
     "ExampleAnomalies",
     "ExampleStatistics",
     "Examples",
