@@ -7,7 +7,7 @@ PACKAGE_DIR = {
     "headrace.components": "components",
     "headrace.orchestrators": "orchestrators",
 }
-SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli"]
+SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx"]
 
 EXTRAS = {
     "data": ["tensorflow-data-validation==1.16.1", "tfx-bsl==1.16.1", "pyarrow==10.0.1", "apache-beam[gcp]>=2.59", "dill"],

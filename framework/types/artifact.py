@@ -151,14 +151,128 @@ class Artifact:
     set_string_custom_property = set_custom_property
     set_int_custom_property = set_custom_property
     set_float_custom_property = set_custom_property
-    get_string_custom_property = get_custom_property
-    get_int_custom_property = get_custom_property
-    get_float_custom_property = get_custom_property
+    set_bool_custom_property = set_custom_property
+
+    def get_string_custom_property(self, key: str) -> str:
+        """A str custom property, or '' when it is missing or not a str (as TFX reads it)."""
+        value = self._custom_properties.get(key)
+        return value if isinstance(value, str) else ""
+
+    def get_int_custom_property(self, key: str) -> int:
+        """An int custom property, or 0 when it is missing (as TFX reads it)."""
+        value = self._custom_properties.get(key)
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # a wide int stored as a double (see headrace.metadata.store.set_value)
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)  # a wider int stored as a string
+        return value if isinstance(value, int) else 0
+
+    def get_float_custom_property(self, key: str) -> float:
+        """A float custom property, or 0.0 when it is missing (as TFX reads it)."""
+        value = self._custom_properties.get(key)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    def get_bool_custom_property(self, key: str) -> bool:
+        """A bool custom property, or False when it is missing (as TFX reads it)."""
+        return bool(self._custom_properties.get(key, False))
+
+    def set_json_value_custom_property(self, key: str, value: Any) -> None:
+        """Sets a custom property to any JSON value (kept as JSON text in ML Metadata)."""
+        self._custom_properties[key] = dumps_canonical(value)
+
+    def get_json_value_custom_property(self, key: str) -> Any:
+        """A custom property set with `set_json_value_custom_property` (None when missing).
+
+        A plain str custom property that is not JSON text comes back as that str."""
+        value = self._custom_properties.get(key)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def has_property(self, key: str) -> bool:
+        """Whether the declared property `key` has been set."""
+        return key in self._properties
 
     @property
     def custom_properties(self) -> dict[str, Any]:
         """A copy of the custom properties."""
         return dict(self._custom_properties)
+
+    # -- TFX's read-only views ------------------------------------------------------------
+    @property
+    def type(self) -> type[Artifact]:
+        """The artifact's Python class (TFX's `artifact.type`)."""
+        return type(self)
+
+    @property
+    def producer_component(self) -> str:
+        """The id of the node that produced the artifact ('' when not recorded)."""
+        return self.get_string_custom_property("producer_component")
+
+    @property
+    def pipeline_name(self) -> str:
+        """The pipeline that produced the artifact ('' when not recorded)."""
+        return self.get_string_custom_property("pipeline_name")
+
+    @property
+    def artifact_type(self) -> Any:
+        """The ML Metadata `ArtifactType` proto of this type (name and declared properties)."""
+        from ml_metadata.proto import metadata_store_pb2 as pb
+
+        proto = pb.ArtifactType(name=self.type_name)
+        if self.type_id is not None:
+            proto.id = self.type_id
+        for key, prop in type(self).PROPERTIES.items():
+            proto.properties[key] = {"INT": pb.INT, "FLOAT": pb.DOUBLE, "STRING": pb.STRING}[prop.type.value]
+        return proto
+
+    @property
+    def mlmd_artifact(self) -> Any:
+        """The artifact as an ML Metadata `Artifact` proto (a snapshot: editing it changes nothing)."""
+        from ml_metadata.proto import metadata_store_pb2 as pb
+
+        proto = pb.Artifact(uri=self.uri, type=self.type_name, name=self.name)
+        if self.id is not None:
+            proto.id = self.id
+        if self.type_id is not None:
+            proto.type_id = self.type_id
+        proto.state = pb.Artifact.State.Value(self.state.value)
+        for key, value in self._properties.items():
+            _set_proto_value(proto.properties[key], value)
+        for key, value in self._custom_properties.items():
+            _set_proto_value(proto.custom_properties[key], value)
+        return proto
+
+    def copy_from(self, other: Artifact) -> None:
+        """Copies uri, properties and custom properties from an artifact of the same type (TFX's name)."""
+        if other.type_name != self.type_name:
+            raise DefinitionError(f"copy_from needs a {self.type_name} artifact, got {other.type_name}.")
+        self.uri = other.uri
+        self._properties = dict(other._properties)
+        self._custom_properties = dict(other._custom_properties)
+
+    def _repr_html_(self) -> str:
+        """The notebook view: type, id, state, URI, properties and custom properties."""
+        from html import escape
+
+        rows = [("type", self.type_name), ("id", self.id), ("state", self.state.value), ("uri", self.uri)]
+        rows += [(f"property: {k}", v) for k, v in sorted(self._properties.items())]
+        rows += [(f"custom property: {k}", v) for k, v in sorted(self._custom_properties.items())]
+        rows += self._html_extra_rows()
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(str(k))}</th><td>{escape(repr(v) if k != 'uri' else str(v))}</td>"
+            "</tr>"
+            for k, v in rows
+        )
+        return f"<table class='headrace-artifact'><caption>{escape(type(self).__name__)}</caption>{body}</table>"
+
+    def _html_extra_rows(self) -> list[tuple[str, Any]]:
+        return []
 
     # -- serialization across processes and into the IR --------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -197,6 +311,17 @@ class Artifact:
         return isinstance(other, Artifact) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _set_proto_value(target: Any, value: Any) -> None:
+    if isinstance(value, bool):
+        target.bool_value = value
+    elif isinstance(value, int):
+        target.int_value = value
+    elif isinstance(value, float):
+        target.double_value = value
+    else:
+        target.string_value = str(value)
 
 
 def _default(ptype: PropertyType) -> Any:
@@ -249,6 +374,16 @@ class ValueArtifact(Artifact):
     def value(self, value: Any) -> None:
         self._value = self.check_value(value)
         self._has_value = True
+
+    def read(self) -> Any:
+        """Reads the value from the store or `{uri}/value` and returns it (TFX's `ValueArtifact.read`)."""
+        return self.value
+
+    def _html_extra_rows(self) -> list[tuple[str, Any]]:
+        try:
+            return [("value", self.value)]
+        except (OSError, ValueError):
+            return [("value", "(not readable)")]
 
     @property
     def has_value(self) -> bool:

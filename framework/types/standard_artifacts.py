@@ -99,6 +99,49 @@ class ExternalArtifact(Artifact):
     TYPE_NAME = "ExternalArtifact"
 
 
+class ExampleValidationMetrics(Artifact):
+    """Metrics of example validation, by split."""
+
+    TYPE_NAME = "ExampleValidationMetrics"
+    PROPERTIES = {"span": _SPAN, "split_names": _SPLIT_NAMES}
+
+
+class ExamplesDiff(Artifact):
+    """Differences between two sets of examples."""
+
+    TYPE_NAME = "ExamplesDiff"
+
+
+class TransformGraph(Artifact):
+    """A preprocessing graph to apply to examples."""
+
+    TYPE_NAME = "TransformGraph"
+
+
+class TransformCache(Artifact):
+    """Cached analyzer state of a preprocessing step, reused across spans."""
+
+    TYPE_NAME = "TransformCache"
+
+
+class TunerResults(Artifact):
+    """The results of a hyperparameter search."""
+
+    TYPE_NAME = "TunerResults"
+
+
+class Config(Artifact):
+    """A configuration file."""
+
+    TYPE_NAME = "Config"
+
+
+class DataView(Artifact):
+    """A view over data (how to decode or read it)."""
+
+    TYPE_NAME = "DataView"
+
+
 class String(ValueArtifact):
     """A str value."""
 
@@ -219,9 +262,13 @@ def _checked(art: ValueArtifact, value: Any, types: type | tuple[type, ...]) -> 
 __all__ = [
     "Boolean",
     "Bytes",
+    "Config",
+    "DataView",
     "ExampleAnomalies",
     "ExampleStatistics",
+    "ExampleValidationMetrics",
     "Examples",
+    "ExamplesDiff",
     "ExternalArtifact",
     "Float",
     "HyperParameters",
@@ -236,4 +283,7 @@ __all__ = [
     "PushedModel",
     "Schema",
     "String",
+    "TransformCache",
+    "TransformGraph",
+    "TunerResults",
 ]

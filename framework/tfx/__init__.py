@@ -1,0 +1,38 @@
+"""TFX's import paths, served by headrace: port a TFX pipeline by rewriting its imports.
+
+``from tfx import v1 as tfx`` becomes ``from headrace.tfx import v1 as tfx``;
+``from tfx.dsl.components.base import executor_spec`` becomes
+``from headrace.tfx.dsl.components.base import executor_spec``, and so on (a sed one-liner is
+in docs/MIGRATING_FROM_TFX.md). Each TFX module path is built on import from one table
+(`headrace/tfx/_table.py`) that says which headrace name serves which TFX name; there is no
+copy of TFX's folder tree and no second API. Names TFX has and headrace does not have yet
+(the standard components, Beam/Kubeflow/Airflow runners, ...) raise an ImportError that names
+the headrace capability that will bring them.
+
+Importing this package is light: names resolve on first use. headrace's own code never imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headrace.tfx._finder import NotYetAvailableError, install, lookup, names_of
+from headrace.version import __version__
+
+install()
+
+
+def __getattr__(name: str) -> Any:
+    """`headrace.tfx.v1`, `.types`, `.dsl`, ... (TFX's top-level modules), imported on first use."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    value = lookup("", name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *names_of("")})
+
+
+__all__ = ["NotYetAvailableError", "__version__"]

@@ -1,0 +1,293 @@
+"""Which TFX module path holds which names, and where each name comes from in headrace.
+
+`MODULES` maps a TFX module path (relative to `tfx`, e.g. 'dsl.components.base.executor_spec')
+to its names. A provider is a string: 'module:attr' (an attribute of a headrace module, imported
+on first use), 'module' (a whole headrace module), or a :class:`Const`. `STAR` names a headrace
+module whose `__all__` a TFX module serves whole. Submodules listed in `MODULES` are attributes of
+their parent automatically. `MISSING` maps TFX paths headrace does not have yet (a name, or a module
+prefix) to the capability that will bring them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Const(NamedTuple):
+    """A plain value served under a TFX name (a constant, a typing alias)."""
+
+    value: Any
+
+
+_SA = "headrace.types.standard_artifacts"
+_DSL = "headrace.dsl"
+_C = "headrace.tfx._compat"
+
+DATA = "headrace's data components"
+MODEL = "headrace's model components"
+ORCH = "headrace's orchestrator adapters (Beam, Kubeflow, Airflow)"
+BEAM = "headrace's Beam support"
+CONTAINERS = "headrace's container runtime"
+CONDITIONS = "headrace's conditional nodes"
+CLOUD = "headrace's Google Cloud extensions"
+STRATEGIES = "headrace's pluggable resolver strategies"
+EXAMPLES = "no headrace release: TFX's example code is not part of headrace; copy the module into your project"
+
+_ANNOTATIONS = {
+    "InputArtifact": f"{_DSL}:InputArtifact",
+    "OutputArtifact": f"{_DSL}:OutputArtifact",
+    "OutputDict": f"{_DSL}:OutputDict",
+    "Parameter": f"{_DSL}:Parameter",
+}
+_METADATA: dict[str, str | Const] = {
+    "sqlite_metadata_connection_config": "headrace.metadata:sqlite_metadata_connection_config",
+    "mysql_metadata_connection_config": "headrace.metadata:mysql_metadata_connection_config",
+    "ConnectionConfigType": Const(Any),
+}
+_INTERACTIVE_CONTEXT = "headrace.orchestrators:InteractiveContext"
+_PIPELINE = f"{_C}:Pipeline"
+
+MODULES: dict[str, dict[str, str | Const]] = {
+    # -- tfx.v1: the public API -----------------------------------------------------------------
+    "v1": {"__version__": "headrace.version:__version__"},
+    "v1.dsl": {
+        "Artifact": "headrace.types:Artifact",
+        "Channel": "headrace.types:Channel",
+        "ExecutionMode": f"{_C}:ExecutionMode",
+        "Importer": f"{_DSL}:Importer",
+        "Pipeline": _PIPELINE,
+        "Resolver": f"{_DSL}:Resolver",
+    },
+    "v1.dsl.components": {**_ANNOTATIONS, "component": "headrace.tfx._decorators:component"},
+    "v1.dsl.experimental": {
+        "LatestArtifactStrategy": f"{_DSL}:LatestArtifactStrategy",
+        "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
+        "create_container_component": "headrace.dsl.container_component:create_container_component",
+    },
+    "v1.dsl.io": {},
+    "v1.dsl.io.fileio": {},
+    "v1.dsl.placeholders": {},
+    "v1.types": {
+        "BaseChannel": "headrace.types:Channel",
+        "BaseComponent": f"{_DSL}:BaseComponent",
+        "BaseNode": f"{_DSL}:BaseComponent",
+        "BaseFunctionalComponent": "headrace.tfx._decorators:BaseFunctionalComponent",
+        "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
+    },
+    "v1.types.standard_artifacts": {},
+    "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "v1.orchestration.metadata": dict(_METADATA),
+    "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT},
+    "v1.components": {},
+    "v1.proto": {},
+    "v1.extensions": {},
+    "v1.utils": {"parse_pbtxt_file": "headrace.tfx._io_utils:parse_pbtxt_file", "JsonableType": Const(Any)},
+    "v1.testing": {"Channel": "headrace.tfx._channel_utils:ChannelForTesting"},
+    # -- tfx.types ----------------------------------------------------------------------------
+    "types": {
+        "Artifact": "headrace.types:Artifact",
+        "BaseChannel": "headrace.types:Channel",
+        "Channel": "headrace.types:Channel",
+        "ComponentSpec": "headrace.types:ComponentSpec",
+        "ExecPropertyTypes": Const(Any),
+        "OutputChannel": "headrace.types:Channel",
+        "Property": "headrace.types:Property",
+        "ValueArtifact": "headrace.types:ValueArtifact",
+    },
+    "types.standard_artifacts": {},
+    "types.artifact": {
+        "Artifact": "headrace.types:Artifact",
+        "ArtifactState": "headrace.types:ArtifactState",
+        "DEFAULT_EXAMPLE_SPLITS": Const(("train", "eval")),
+        "JsonValueType": Const(Any),
+        "Property": "headrace.types:Property",
+        "PropertyType": "headrace.types:PropertyType",
+    },
+    "types.value_artifact": {"ValueArtifact": "headrace.types:ValueArtifact"},
+    "types.channel": {
+        "BaseChannel": "headrace.types:Channel",
+        "Channel": "headrace.types:Channel",
+        "ExecPropertyTypes": Const(Any),
+        "OutputChannel": "headrace.types:Channel",
+        "Property": Const(Any),
+    },
+    "types.channel_utils": {},
+    "types.artifact_utils": {},
+    "types.component_spec": {
+        "ChannelParameter": "headrace.types:ChannelParameter",
+        "ComponentSpec": "headrace.types:ComponentSpec",
+        "ExecutionParameter": "headrace.types:ExecutionParameter",
+    },
+    "types.standard_component_specs": {
+        "ANOMALIES_KEY": Const("anomalies"),
+        "BLESSING_KEY": Const("blessing"),
+        "EXAMPLES_KEY": Const("examples"),
+        "MODEL_BLESSING_KEY": Const("model_blessing"),
+        "MODEL_KEY": Const("model"),
+        "SCHEMA_KEY": Const("schema"),
+        "STATISTICS_KEY": Const("statistics"),
+        "TRANSFORM_GRAPH_KEY": Const("transform_graph"),
+    },
+    "types.experimental": {},
+    "types.experimental.simple_artifacts": {},
+    # -- tfx.dsl ------------------------------------------------------------------------------
+    "dsl": {},
+    "dsl.components": {},
+    "dsl.components.base": {},
+    "dsl.components.base.executor_spec": {
+        "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
+        "ExecutorSpec": "headrace.dsl.executor:ExecutorSpec",
+    },
+    "dsl.components.base.base_component": {"BaseComponent": f"{_DSL}:BaseComponent"},
+    "dsl.components.base.base_executor": {"BaseExecutor": f"{_DSL}:BaseExecutor"},
+    "dsl.components.base.base_node": {"BaseNode": f"{_DSL}:BaseComponent"},
+    "dsl.components.common": {},
+    "dsl.components.common.resolver": {"Resolver": f"{_DSL}:Resolver"},
+    "dsl.components.common.importer": {"IMPORT_RESULT_KEY": Const("result"), "Importer": f"{_DSL}:Importer"},
+    "dsl.component": {},
+    "dsl.component.experimental": {},
+    "dsl.component.experimental.decorators": {
+        "BaseFunctionalComponent": "headrace.tfx._decorators:BaseFunctionalComponent",
+        "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
+        "component": "headrace.tfx._decorators:component",
+    },
+    "dsl.component.experimental.annotations": dict(_ANNOTATIONS),
+    "dsl.component.experimental.container_component": {
+        "create_container_component": "headrace.dsl.container_component:create_container_component",
+    },
+    "dsl.component.experimental.placeholders": {
+        "CommandlineArgumentType": Const(Any),
+        "InputUriPlaceholder": "headrace.dsl.placeholders:InputUriPlaceholder",
+        "InputValuePlaceholder": "headrace.dsl.placeholders:InputValuePlaceholder",
+        "OutputUriPlaceholder": "headrace.dsl.placeholders:OutputUriPlaceholder",
+    },
+    "dsl.experimental": {},
+    "dsl.experimental.latest_artifacts_resolver": {"LatestArtifactsResolver": f"{_DSL}:LatestArtifactStrategy"},
+    "dsl.experimental.latest_blessed_model_resolver": {
+        "LatestBlessedModelResolver": f"{_DSL}:LatestBlessedModelStrategy",
+    },
+    "dsl.input_resolution": {},
+    "dsl.input_resolution.strategies": {},
+    "dsl.input_resolution.strategies.latest_artifact_strategy": {
+        "LatestArtifactStrategy": f"{_DSL}:LatestArtifactStrategy",
+    },
+    "dsl.input_resolution.strategies.latest_blessed_model_strategy": {
+        "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
+    },
+    "dsl.placeholder": {},
+    "dsl.placeholder.placeholder": {},
+    "dsl.io": {},
+    "dsl.io.fileio": {},
+    # -- tfx.orchestration --------------------------------------------------------------------
+    "orchestration": {},
+    "orchestration.pipeline": {"ExecutionMode": f"{_C}:ExecutionMode", "Pipeline": _PIPELINE},
+    "orchestration.metadata": {**_METADATA, "Metadata": "headrace.tfx._metadata:Metadata"},
+    "orchestration.data_types": {},
+    "orchestration.local": {},
+    "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "orchestration.experimental": {},
+    "orchestration.experimental.interactive": {},
+    "orchestration.experimental.interactive.interactive_context": {"InteractiveContext": _INTERACTIVE_CONTEXT},
+    "orchestration.experimental.interactive.visualizations": {},
+    "orchestration.experimental.interactive.standard_visualizations": {
+        "ArtifactHtmlVisualization": "headrace.tfx._visualizations:ArtifactHtmlVisualization",
+        "STANDARD_VISUALIZATIONS": "headrace.tfx._visualizations:STANDARD_VISUALIZATIONS",
+        "register_standard_visualizations": "headrace.tfx._visualizations:register_standard_visualizations",
+    },
+    "orchestration.portable": {},
+    "orchestration.portable.mlmd": {},
+    "orchestration.portable.mlmd.execution_lib": {},
+    # -- the rest -----------------------------------------------------------------------------
+    "components": {},
+    "proto": {},
+    "utils": {},
+    "utils.io_utils": {},
+    "utils.proto_utils": {},
+    "utils.json_utils": {"JsonableType": Const(Any), "dumps": "json:dumps", "loads": "json:loads"},
+    "version": {"__version__": "headrace.version:__version__"},
+}
+
+# TFX modules served whole from a headrace module's `__all__` (besides their MODULES entries).
+STAR: dict[str, str] = {
+    "v1.dsl.io.fileio": "headrace.fileio",
+    "dsl.io.fileio": "headrace.fileio",
+    "v1.types.standard_artifacts": _SA,
+    "types.standard_artifacts": _SA,
+    "types.artifact_utils": "headrace.tfx._artifact_utils",
+    "types.channel_utils": "headrace.tfx._channel_utils",
+    "types.experimental.simple_artifacts": "headrace.tfx._simple_artifacts",
+    "utils.io_utils": "headrace.tfx._io_utils",
+    "utils.proto_utils": "headrace.tfx._proto_utils",
+    "orchestration.experimental.interactive.visualizations": "headrace.tfx._visualizations",
+    "orchestration.portable.mlmd.execution_lib": "headrace.tfx._execution_lib",
+}
+
+_DATA_COMPONENTS = (
+    "CsvExampleGen DistributionValidator ExampleDiff ExampleValidator FileBasedExampleGen ImportExampleGen "
+    "ImportSchemaGen SchemaGen StatisticsGen Transform"
+).split()
+_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Trainer Tuner TunerFnResult".split()
+_DATA_PROTOS = "example_gen_pb2 range_config_pb2 transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
+_MODEL_PROTOS = "trainer_pb2 pusher_pb2 evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
+_DATA_MESSAGES = "CustomConfig Input Output PayloadFormat SplitConfig RangeConfig RollingRange StaticRange".split()
+_DATA_MESSAGES += (
+    "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig PairedExampleSkew".split()
+)
+_MODEL_MESSAGES = "EvalArgs TrainArgs TuneArgs PushDestination Versioning FeatureSlicingSpec SingleSlicingSpec".split()
+_MODEL_MESSAGES += "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput".split()
+_MODEL_MESSAGES += "PredictOutputCol RegressOutput EnvVar EnvVarSource KubernetesConfig LocalDockerConfig".split()
+_MODEL_MESSAGES += "PodOverrides RequestSpec SecretKeySelector ServingSpec TensorFlowServing".split()
+_MODEL_MESSAGES += "TensorFlowServingRequestSpec ValidationSpec".split()
+
+MISSING: dict[str, str] = {
+    **{f"components.{n}": DATA for n in _DATA_COMPONENTS},
+    **{f"components.{n}": MODEL for n in _MODEL_COMPONENTS},
+    **{f"v1.components.{n}": DATA for n in _DATA_COMPONENTS},
+    **{f"v1.components.{n}": MODEL for n in _MODEL_COMPONENTS},
+    "v1.components.DataAccessor": MODEL,
+    "v1.components.FnArgs": MODEL,
+    **{f"components.{m}": DATA for m in "example_gen statistics_gen schema_gen example_validator transform".split()},
+    **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
+    **{f"components.{m}": MODEL for m in "trainer tuner evaluator pusher infra_validator bulk_inferrer".split()},
+    "components.model_validator": MODEL,
+    **{f"proto.{m}": DATA for m in _DATA_PROTOS},
+    **{f"proto.{m}": MODEL for m in _MODEL_PROTOS},
+    "proto.orchestration": ORCH,
+    **{f"v1.proto.{n}": DATA for n in _DATA_MESSAGES},
+    **{f"v1.proto.{n}": MODEL for n in _MODEL_MESSAGES},
+    "v1.proto.orchestration": ORCH,
+    "v1.dsl.Cond": CONDITIONS,
+    "dsl.experimental.conditionals": CONDITIONS,
+    "v1.dsl.components.BeamComponentParameter": BEAM,
+    "v1.dsl.components.AsyncOutputArtifact": ORCH,
+    "dsl.component.experimental.annotations.BeamComponentParameter": BEAM,
+    "dsl.component.experimental.annotations.AsyncOutputArtifact": ORCH,
+    "v1.dsl.experimental.RuntimeParameter": ORCH,
+    "v1.dsl.experimental.SpanRangeStrategy": DATA,
+    "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
+    "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
+    "dsl.input_resolution.strategies.span_range_strategy": DATA,
+    "dsl.experimental.spans_resolver": DATA,
+    **{f"v1.dsl.placeholders.{n}": CONTAINERS for n in "exec_property execution_invocation input output".split()},
+    "dsl.placeholder.placeholder": CONTAINERS,
+    "dsl.component.experimental.placeholders.ConcatPlaceholder": CONTAINERS,
+    "dsl.components.base.executor_spec.BeamExecutorSpec": BEAM,
+    "dsl.components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
+    "dsl.components.base.base_beam_component": BEAM,
+    "dsl.components.base.base_beam_executor": BEAM,
+    "v1.types.BaseBeamComponent": BEAM,
+    "orchestration.data_types.RuntimeParameter": ORCH,
+    "orchestration.beam": ORCH,
+    "orchestration.airflow": ORCH,
+    "orchestration.kubeflow": ORCH,
+    "v1.orchestration.experimental.KubeflowV2DagRunner": ORCH,
+    "v1.orchestration.experimental.KubeflowV2DagRunnerConfig": ORCH,
+    "v1.orchestration.experimental.exit_handler": ORCH,
+    "v1.orchestration.experimental.FinalStatusStr": ORCH,
+    "v1.extensions.google_cloud_ai_platform": CLOUD,
+    "v1.extensions.google_cloud_big_query": CLOUD,
+    "extensions": CLOUD,
+    "examples": EXAMPLES,
+    "types.channel.UnionChannel": ORCH,
+    "types.channel.union": ORCH,
+}
