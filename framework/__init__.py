@@ -20,9 +20,21 @@ from headrace.dsl import (
     Resolver,
     component,
 )
-from headrace.errors import DefinitionError, ExecutorError, HeadraceError
+from headrace.errors import DefinitionError, ExecutorError, HeadraceError, PipelineRunError
 from headrace.types import Artifact, Channel, ChannelParameter, ComponentSpec, ExecutionParameter, standard_artifacts
 from headrace.version import __version__
+
+# Runners live in headrace.orchestrators (which builds on the framework, not the other way round);
+# they are offered here too, loaded on first use, so `from headrace import LocalDagRunner` works.
+_ORCHESTRATORS = ("LocalDagRunner", "InteractiveContext")
+
+
+def __getattr__(name: str) -> object:
+    if name in _ORCHESTRATORS:
+        import importlib
+
+        return getattr(importlib.import_module("headrace.orchestrators"), name)
+    raise AttributeError(f"module 'headrace' has no attribute '{name}'")
 
 __all__ = [
     "Artifact",
@@ -38,12 +50,15 @@ __all__ = [
     "HeadraceError",
     "Importer",
     "InputArtifact",
+    "InteractiveContext",
     "LatestArtifactStrategy",
     "LatestBlessedModelStrategy",
+    "LocalDagRunner",
     "OutputArtifact",
     "OutputDict",
     "Parameter",
     "Pipeline",
+    "PipelineRunError",
     "Resolver",
     "__version__",
     "component",

@@ -8,7 +8,7 @@ from typing import Any
 
 from headrace.compiler import PipelineIR, compile_pipeline
 from headrace.dsl import Pipeline
-from headrace.errors import DefinitionError, ExecutorError
+from headrace.errors import DefinitionError, ExecutorError, PipelineRunError
 from headrace.launcher import NodeOutcome
 from headrace.metadata.config import connection_config_from_dict
 from headrace.metadata.store import Metadata
@@ -56,12 +56,28 @@ class RunResult:
         return [n.error for n in self.nodes.values() if n.error is not None and n.state == "FAILED"]
 
     def raise_for_failure(self) -> None:
-        """Raises the first node error if the run did not complete."""
+        """Raises :class:`PipelineRunError` (naming the first failed node and its error, and
+        carrying this result) if the run did not complete."""
         if not self.succeeded:
-            errors = self.errors
-            if errors:
-                raise errors[0]
-            raise RuntimeError(f"Run {self.run_id} ended {self.state}.")
+            failed = [n for n in self.nodes.values() if n.state == "FAILED" and n.error is not None]
+            first = failed[0] if failed else None
+            raise PipelineRunError(self, first.node_id if first else None, first.error if first else None)
+
+    def _repr_html_(self) -> str:
+        """A notebook view: the run, then one row per node with its state, time and outputs."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(n.node_id)}</td><td>{escape(n.state)}</td><td>{n.seconds:.2f}s</td>"
+            f"<td>{'<br>'.join(escape(f'{k}: {u}') for k, uris in n.outputs.items() for u in uris)}</td></tr>"
+            for n in self.nodes.values()
+        )
+        errors = "".join(f"<pre>{escape(str(e))}</pre>" for e in self.errors)
+        return (
+            f"<div><b>run {escape(self.run_id)}</b> of '{escape(self.pipeline_name)}': <b>{escape(self.state)}</b> "
+            f"in {self.seconds:.2f}s<table><tr><th>node</th><th>state</th><th>time</th><th>outputs</th></tr>"
+            f"{rows}</table>{errors}</div>"
+        )
 
 
 class BaseRunner:

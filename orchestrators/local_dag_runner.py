@@ -20,8 +20,9 @@ from headrace.launcher import (
     resume_run,
     start_run,
 )
+from headrace.launcher.driver import fill_reused_outputs
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, set_run_state
+from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, run_state, set_run_state
 from headrace.launcher.worker import WorkerPool
 from headrace.metadata.config import describe
 from headrace.metadata.store import Metadata
@@ -46,6 +47,8 @@ class LocalDagRunner(BaseRunner):
         enable_cache: False turns the cache off for this runner's runs; None follows the
             pipeline and component settings.
         metadata_connection_config: Overrides the pipeline's store.
+        raise_on_failure: `run()` raises :class:`~headrace.errors.PipelineRunError` when the run
+            does not complete (the default, as TFX and kfp do); False returns the result instead.
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class LocalDagRunner(BaseRunner):
         quiet: bool = False,
         enable_cache: bool | None = None,
         metadata_connection_config: Any = None,
+        raise_on_failure: bool = True,
     ):
         if executor_mode not in _MODES:
             raise DefinitionError(f"executor_mode must be one of {_MODES}, got {executor_mode!r}.")
@@ -65,6 +69,7 @@ class LocalDagRunner(BaseRunner):
         self.quiet = quiet
         self.enable_cache = enable_cache
         self.metadata_connection_config = metadata_connection_config
+        self.raise_on_failure = raise_on_failure
 
     def run(
         self,
@@ -72,6 +77,7 @@ class LocalDagRunner(BaseRunner):
         run_id: str | None = None,
         resume: str | None = None,
         enable_cache: bool | None = None,
+        raise_on_failure: bool | None = None,
     ) -> RunResult:
         """Runs a pipeline, or resumes the failed run `resume`.
 
@@ -81,11 +87,17 @@ class LocalDagRunner(BaseRunner):
             resume: Id of an earlier run of this pipeline: nodes that completed in it are
                 reused; the others (the failed node and its descendants) run again.
             enable_cache: Per-run cache switch (False: --no-cache).
+            raise_on_failure: Overrides the runner's setting for this run.
 
         Returns:
-            A RunResult; check `.succeeded` or call `.raise_for_failure()`.
+            The RunResult (per-node states, outputs, errors).
+
+        Raises:
+            PipelineRunError: the run did not complete (unless raise_on_failure is False); it
+                names the failed node and its error and carries the RunResult as `.result`.
         """
         started = time.perf_counter()
+        started_ms = int(time.time() * 1000)
         cache = self.enable_cache if enable_cache is None else enable_cache
         if pipeline is not None:
             ir = self.to_ir(pipeline)
@@ -107,10 +119,13 @@ class LocalDagRunner(BaseRunner):
         if pool is not None:
             pool.prestart(1)
         try:
-            return self._run(ir, pool, run_id, resume, cache, started)
+            result = self._run(ir, pool, run_id, resume, cache, started, started_ms)
         finally:
             if pool is not None:
                 pool.close()
+        if self.raise_on_failure if raise_on_failure is None else raise_on_failure:
+            result.raise_for_failure()
+        return result
 
     def _run(
         self,
@@ -120,15 +135,21 @@ class LocalDagRunner(BaseRunner):
         resume: str | None,
         cache: bool | None,
         started: float,
+        started_ms: int,
     ) -> RunResult:
         md = self.open_metadata(ir, self.metadata_connection_config)
         if resume:
             handle, done = resume_run(md, resume, ir)
         else:
-            handle, done = start_run(md, ir, run_id), set()
+            handle, done = start_run(md, ir, run_id, started_ms), set()
         ir = handle.ir
         launcher = NodeLauncher(md, handle, enable_cache=cache)
         progress = Progress(self.quiet)
+        if resume and run_state(handle) == COMPLETE:
+            progress.nothing_to_resume(handle.run_id, describe(md.config))
+            outcomes = {n.id: NodeOutcome(n.id, REUSED) for n in ir.nodes}
+            fill_reused_outputs(md, handle, outcomes)
+            return self._result(handle, ir, COMPLETE, outcomes, md, 0.0)
         progress.start(handle.run_id, ir.pipeline_name, [n.id for n in ir.nodes], describe(md.config), bool(resume))
         try:
             outcomes = self._schedule(ir, launcher, progress, done, pool)
@@ -138,18 +159,25 @@ class LocalDagRunner(BaseRunner):
         state = COMPLETE if all(o.state in ("COMPLETE", "CACHED", REUSED) for o in outcomes.values()) else FAILED
         if any(o.state == CANCELED for o in outcomes.values()):
             state = CANCELED
+        fill_reused_outputs(md, handle, outcomes)
         set_run_state(md, handle, state)
-        result = RunResult(
+        result = self._result(handle, ir, state, outcomes, md, time.perf_counter() - started)
+        progress.summary(result)
+        return result
+
+    @staticmethod
+    def _result(
+        handle: Any, ir: PipelineIR, state: str, outcomes: dict[str, NodeOutcome], md: Metadata, seconds: float
+    ) -> RunResult:
+        return RunResult(
             run_id=handle.run_id,
             pipeline_name=ir.pipeline_name,
             state=state,
             nodes={n.id: outcomes[n.id] for n in ir.nodes},
             pipeline_root=ir.pipeline_root,
             metadata=describe(md.config),
-            seconds=time.perf_counter() - started,
+            seconds=seconds,
         )
-        progress.summary(result)
-        return result
 
     def _schedule(
         self, ir: PipelineIR, launcher: NodeLauncher, progress: Progress, done: set[str], pool: WorkerPool | None

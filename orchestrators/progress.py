@@ -41,6 +41,10 @@ class Progress:
         verb = "resuming" if resumed else "run"
         self._print(f"headrace {verb} {run_id} · pipeline '{pipeline}' · {self.total} nodes · metadata {metadata}")
 
+    def nothing_to_resume(self, run_id: str, metadata: str) -> None:
+        """Resuming a run that already completed."""
+        self._print(f"run {run_id} already COMPLETE: nothing to resume (metadata {metadata})")
+
     def node_started(self, node_id: str) -> None:
         """A node's executor started."""
         self._print(f"  [{self.finished}/{self.total}] {node_id:<{self.width}}  running")
@@ -75,8 +79,33 @@ class Progress:
                 if n.log:
                     lines.append(f"what '{n.node_id}' printed: {n.log}")
         lines.append(f"outputs under {result.pipeline_root}")
-        lines.append(f"inspect with: headrace runs show {result.run_id} --metadata {result.metadata}")
+        cli, store = cli_command(), _quoted(result.metadata)
+        password_note = " (export MYSQL_PWD=<password> first)" if result.metadata.startswith("mysql://") else ""
+        lines.append(f"inspect with: {cli} runs show {result.run_id} --metadata {store}{password_note}")
+        if result.state != "COMPLETE":
+            lines.append(f"rerun what did not complete with: {cli} run --resume {result.run_id} --metadata {store}")
         self._print("\n".join(lines))
+
+
+def cli_command() -> str:
+    """How to call the `headrace` command from here, in a form that can be pasted: `headrace` when
+    that is on PATH (and is this environment's), else the full path of this environment's."""
+    import os
+    import shutil
+
+    local = os.path.join(os.path.dirname(sys.executable), "headrace")
+    found = shutil.which("headrace")
+    if found and (not os.path.exists(local) or os.path.realpath(found) == os.path.realpath(local)):
+        return "headrace"
+    if os.path.exists(local):
+        return local
+    return f"{sys.executable} -m headrace"
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _first_line(text: str) -> str:

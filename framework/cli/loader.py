@@ -55,7 +55,7 @@ def load_pipeline(path: str) -> Pipeline:
     if not os.path.isfile(path):
         raise UserError(f"Pipeline file not found: {path}")
     if not path.endswith(".py"):
-        raise UserError(f"A pipeline file is a Python file (.py), got {path}")
+        raise UserError(f"A pipeline file is a Python file (.py) or a compiled IR (.json), got {path}")
     try:
         module = load_file_as_module(path)
     except HeadraceError as e:

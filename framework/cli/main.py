@@ -84,7 +84,8 @@ def run(
     max_workers: int | None,
     in_process: bool,
 ) -> None:
-    """Run PIPELINE_FILE on this machine (LocalDagRunner), or resume a run."""
+    """Run PIPELINE_FILE (a .py pipeline file, or the .json IR `headrace compile` wrote) on this
+    machine (LocalDagRunner), or resume a run."""
     from headrace.orchestrators import LocalDagRunner
 
     if pipeline_file is None and resume is None:
@@ -96,18 +97,31 @@ def run(
         md_config = _metadata_config(metadata, None, must_exist=bool(resume))
     if pipeline_file is None and md_config is None:
         raise UserError("To resume without the pipeline file, say where its store is: --metadata PATH.")
-    target = load_pipeline(pipeline_file) if pipeline_file else None
+    target = _load_target(pipeline_file) if pipeline_file else None
     runner = LocalDagRunner(
         max_workers=max_workers,
         executor_mode="inprocess" if in_process else "process",
         quiet=quiet,
         metadata_connection_config=md_config,
+        raise_on_failure=False,  # the summary already says what failed; exit 1 below
     )
     result = runner.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
     if quiet:
         click.echo(result.run_id)
     if not result.succeeded:
         sys.exit(1)
+
+
+def _load_target(path: str) -> Any:
+    """A pipeline file (.py), or an IR that `headrace compile` wrote (.json)."""
+    if path.endswith(".json"):
+        from headrace.compiler import load
+
+        if not os.path.isfile(path):
+            raise UserError(f"IR file not found: {path}")
+        with open(path, encoding="utf-8") as f:
+            return load(f.read())
+    return load_pipeline(path)
 
 
 @main.command(name="compile")
@@ -152,7 +166,7 @@ def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None,
     for r in found:
         click.echo(
             f"{r.run_id:<22} {r.pipeline_name:<20} {r.state:<9} {_time(r.started_ms):<19} "
-            + _duration(r.started_ms, r.finished_ms)
+            + (f"{r.seconds:.2f}s" if r.seconds is not None else "-")
         )
 
 
@@ -176,7 +190,7 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
         return
     click.echo(
         f"run {info.run_id} of '{info.pipeline_name}': {info.state}, started {_time(info.started_ms)}, "
-        f"took {_duration(info.started_ms, info.finished_ms)}"
+        f"took {f'{info.seconds:.2f}s' if info.seconds is not None else '-'}"
     )
     for e in execs:
         click.echo(f"  #{e.id:<5} {e.node_id:<24} {e.state:<9} {_duration(e.create_time_ms, e.update_time_ms):>8}")
@@ -196,8 +210,20 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
         click.echo(f"  not run (an upstream node failed, or the run stopped): {', '.join(not_run)}")
 
 
+class _ArtifactId(click.ParamType):
+    """An artifact id, as `runs show` prints it (#11) or bare (11)."""
+
+    name = "ARTIFACT_ID"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        text = str(value).strip().lstrip("#")
+        if not text.isdigit():
+            self.fail(f"{value!r} is not an artifact id (a number such as 11 or #11, as `runs show` prints).")
+        return int(text)
+
+
 @main.command()
-@click.argument("artifact_id", type=int)
+@click.argument("artifact_id", type=_ArtifactId())
 @click.option("--metadata", help=_METADATA_HELP)
 @click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
 def lineage(artifact_id: int, metadata: str | None, pipeline_file: str | None) -> None:

@@ -1,6 +1,6 @@
 """Compiling pipelines to the IR, and reading the IR back."""
 
-from headrace.compiler.compiler import Compiler, compile_pipeline
+from headrace.compiler.compiler import Compiler, compile_component, compile_pipeline
 from headrace.compiler.ir import IR_VERSION, ArtifactTypeIR, InputIR, NodeIR, OutputIR, PipelineIR, dump, load
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "NodeIR",
     "OutputIR",
     "PipelineIR",
+    "compile_component",
     "compile_pipeline",
     "dump",
     "load",

@@ -43,6 +43,18 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
     )
 
 
+def compile_component(component: BaseComponent) -> NodeIR:
+    """One component as an IR node (its upstream node ids kept), for running components one at a
+    time (InteractiveContext).
+
+    Raises:
+        DefinitionError: as for a pipeline (an input no component produces, a non-JSON parameter...).
+    """
+    if not isinstance(component, BaseComponent):
+        raise DefinitionError(f"compile_component expects a component, got {type(component).__name__}.")
+    return _compile_node(component, {}, {})
+
+
 def _artifact_type(cls: type[Artifact], cache: dict[type, ArtifactTypeIR]) -> ArtifactTypeIR:
     found = cache.get(cls)
     if found is None:

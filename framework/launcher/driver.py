@@ -202,3 +202,14 @@ def register_execution(
             a.id = next(out_ids)
             os.makedirs(a.uri, exist_ok=True)
     return ex, outputs
+
+
+def fill_reused_outputs(md: Metadata, handle: RunHandle, outcomes: dict[str, Any]) -> None:
+    """Gives the REUSED outcomes of a resumed run the output URIs of the executions they reuse."""
+    reused = {n: o for n, o in outcomes.items() if o.state == "REUSED" and not o.outputs and n in handle.published}
+    if not reused:
+        return
+    found = outputs_of(md, [handle.published[n] for n in reused])
+    for node_id, outcome in reused.items():
+        outcome.execution_id = handle.published[node_id]
+        outcome.outputs = {k: [a.uri for a in arts] for k, arts in found.get(outcome.execution_id, {}).items()}

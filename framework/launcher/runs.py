@@ -48,9 +48,18 @@ class RunHandle:
         return [self.pipeline_context, self.run_context, self.node_contexts[node_id]]
 
 
-def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHandle:
-    """Registers a new run (and, first time, the pipeline and node contexts)."""
+def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None, started_ms: int | None = None) -> RunHandle:
+    """Registers a new run (and, first time, the pipeline and node contexts).
+
+    Args:
+        md: The store.
+        ir: The pipeline.
+        run_id: The run's id (default: generated).
+        started_ms: When the run started (epoch ms; default now), so the recorded duration
+            is the one the runner reports.
+    """
     run_id = run_id or new_run_id()
+    started_ms = started_ms or int(time.time() * 1000)
     if md.get_context(PIPELINE_RUN, run_id) is not None:
         raise MetadataError(f"A run with id '{run_id}' already exists in {md.describe()}.")
     # The run context carries its IR, so a run can be resumed (or inspected) from the store alone.
@@ -58,7 +67,8 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None) -> RunHan
     for key, value in {
         "pipeline_name": ir.pipeline_name,
         "state": RUNNING,
-        "started_ms": int(time.time() * 1000),
+        "started_ms": started_ms,
+        "attempt_started_ms": started_ms,
         "runner": _runner_id(),
         "ir_zlib": _pack_ir(ir),
     }.items():
@@ -88,7 +98,9 @@ def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
     """The IR a run was started with."""
     ctx = md.get_context(PIPELINE_RUN, run_id)
     if ctx is None:
-        raise MetadataError(f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list")
+        raise MetadataError(
+        f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list --metadata {md.describe()}"
+    )
     return _unpack_ir(get_value(ctx.custom_properties["ir_zlib"]))
 
 
@@ -118,8 +130,9 @@ def attach_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> RunHa
 
 def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple[RunHandle, set[str]]:
     """Re-opens a finished run. Returns the handle and the node ids that already completed
-    in it (to be reused). Executions left RUNNING by a runner that died are marked FAILED,
-    their outputs ABANDONED and their output directories removed."""
+    in it (to be reused); a run that completed is returned untouched (every node done).
+    Executions left RUNNING by a runner that died are marked FAILED, their outputs ABANDONED
+    and their output directories removed."""
     handle = attach_run(md, run_id, ir)
     run_ctx = handle.run_context
     _refuse_if_still_running(md, run_ctx)
@@ -139,6 +152,8 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
         if ex is not None and ex.last_known_state in succeeded and done.issuperset(node.upstream):
             done.add(node.id)
             handle.published[node.id] = ex.id
+    if run_state(handle) == COMPLETE and done.issuperset(n.id for n in handle.ir.nodes):
+        return handle, done  # nothing to do: the run is left as it was
     set_run_state(md, handle, RUNNING)
     return handle, done
 
@@ -180,12 +195,25 @@ def _refuse_if_still_running(md: Metadata, run_ctx: Any) -> None:
         )
 
 
-def set_run_state(md: Metadata, handle: RunHandle, state: str) -> None:
-    """Records the run's state (and its end time when it is final)."""
+def run_state(handle: RunHandle) -> str:
+    """The state recorded on the run."""
+    props = handle.run_context.custom_properties
+    return str(get_value(props["state"])) if "state" in props else ""
+
+
+def set_run_state(md: Metadata, handle: RunHandle, state: str, now_ms: int | None = None) -> None:
+    """Records the run's state; a final state also records the end time and adds this attempt's
+    duration to the run's `active_ms` (a resumed run's duration is the time it actually ran)."""
     ctx = handle.run_context
-    set_value(ctx.custom_properties["state"], state)
+    props = ctx.custom_properties
+    now_ms = now_ms or int(time.time() * 1000)
+    set_value(props["state"], state)
     if state == RUNNING:
-        set_value(ctx.custom_properties["runner"], _runner_id())
-    if state != RUNNING:
-        set_value(ctx.custom_properties["finished_ms"], int(time.time() * 1000))
+        set_value(props["runner"], _runner_id())
+        set_value(props["attempt_started_ms"], now_ms)
+    else:
+        attempt = int(get_value(props["attempt_started_ms"])) if "attempt_started_ms" in props else now_ms
+        active = int(get_value(props["active_ms"])) if "active_ms" in props else 0
+        set_value(props["active_ms"], active + max(0, now_ms - attempt))
+        set_value(props["finished_ms"], now_ms)
     md.call(md.store.put_contexts, [ctx])

@@ -51,7 +51,8 @@ def connection_config_from_dict(data: dict[str, Any] | None, pipeline_root: str)
 
 
 def connection_config_from_uri(uri: str) -> Any:
-    """A config from a CLI-style string: a SQLite file path, or mysql://user:password@host:port/database."""
+    """A config from a CLI-style string: a SQLite file path, or mysql://user:password@host:port/database.
+    A MySQL URI without a password takes it from MYSQL_PWD, as MySQL's own clients do."""
     if uri.startswith("mysql://"):
         from urllib.parse import unquote, urlparse
 
@@ -59,7 +60,8 @@ def connection_config_from_uri(uri: str) -> Any:
         if not u.hostname or not u.path.strip("/"):
             raise DefinitionError(f"MySQL metadata URI must look like mysql://user:password@host:port/db, got {uri!r}.")
         return mysql_metadata_connection_config(
-            u.hostname, u.port or 3306, u.path.strip("/"), unquote(u.username or ""), unquote(u.password or "")
+            u.hostname, u.port or 3306, u.path.strip("/"), unquote(u.username or ""),
+            unquote(u.password) if u.password is not None else os.environ.get("MYSQL_PWD", ""),
         )
     return sqlite_metadata_connection_config(uri)
 

@@ -49,6 +49,16 @@ class RunInfo:
     state: str
     started_ms: int
     finished_ms: int
+    active_ms: int = 0  # time spent running, summed over the first attempt and any resumes
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the run ran (its attempts summed), or None while it has not finished."""
+        if self.active_ms:
+            return self.active_ms / 1000
+        if self.started_ms and self.finished_ms >= self.started_ms:
+            return (self.finished_ms - self.started_ms) / 1000
+        return None
 
 
 @dataclasses.dataclass
@@ -126,6 +136,7 @@ class MetadataReader:
             p.get("state", ""),
             int(p.get("started_ms", 0)),  # stored as a double: ML Metadata's MySQL ints are 32-bit
             int(p.get("finished_ms", 0)),
+            int(p.get("active_ms", 0)),
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

@@ -96,7 +96,11 @@ def test_run_prints_progress_and_a_summary_with_the_run_id(hello):
     assert "[5/5]" in err
     assert f"run {run_id} COMPLETE in " in err and "(5 done)" in err
     assert f"outputs under {hello['home'] / 'hello'}" in err
-    assert f"inspect with: headrace runs show {run_id} --metadata {db}" in err
+    hint = re.search(r"^inspect with: (.*)$", err, re.M).group(1)
+    assert hint.endswith(f"runs show {run_id} --metadata {db}")
+    # The hint can be pasted as it is, even where the venv is not on PATH (as here).
+    pasted = subprocess.run(hint, shell=True, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert pasted.returncode == 0 and pasted.stdout.startswith(f"run {run_id} of 'hello'"), output(pasted)
     assert re.search(r"accuracy: \S+/Validate/accuracy/", err), err
     assert result.stdout == ""  # progress and summary go to stderr
 

@@ -14,7 +14,7 @@ from headrace.orchestrators import LocalDagRunner
 
 
 def _run(pipeline, **kw):
-    return LocalDagRunner(quiet=True, **kw).run(pipeline)
+    return LocalDagRunner(quiet=True, raise_on_failure=False, **kw).run(pipeline)
 
 
 def test_hello_and_validate_shapes_record_executions_artifacts_events_contexts(write_module, tmp_path):
@@ -237,14 +237,31 @@ def test_in_process_mode_runs_the_same_pipeline(write_module, tmp_path):
 def test_progress_and_summary_name_nodes_and_failures(write_module, tmp_path, capsys):
     mod = write_module(BRANCHY)
     Path(mod.FAIL_MARKER).touch()
-    result = LocalDagRunner().run(mod.create_pipeline(str(tmp_path / "root")))
+    result = LocalDagRunner(raise_on_failure=False).run(mod.create_pipeline(str(tmp_path / "root")))
     err = capsys.readouterr().err
     assert f"run {result.run_id}" in err
     assert "B" in err and "FAILED" in err and "ValueError: B was told to fail" in err
     assert "skipped" in err
-    assert f"headrace runs show {result.run_id}" in err
-    quiet = LocalDagRunner(quiet=True).run(mod.create_pipeline(str(tmp_path / "root2")))
+    assert f"runs show {result.run_id}" in err
+    assert f"--resume {result.run_id}" in err  # how to rerun what failed
+    quiet = LocalDagRunner(quiet=True, raise_on_failure=False).run(mod.create_pipeline(str(tmp_path / "root2")))
     assert quiet.state == "FAILED" and capsys.readouterr().err == ""
+
+
+def test_a_failed_run_raises_naming_the_node_and_carrying_the_result(write_module, tmp_path):
+    from headrace.errors import ExecutorError, PipelineRunError
+
+    mod = write_module(BRANCHY)
+    Path(mod.FAIL_MARKER).touch()
+    with pytest.raises(PipelineRunError) as err:
+        LocalDagRunner(quiet=True).run(mod.create_pipeline(str(tmp_path / "root")))
+    assert err.value.node_id == "B"
+    assert isinstance(err.value.error, ExecutorError) and err.value.error.error_type == "ValueError"
+    assert "node 'B' failed: ValueError: B was told to fail" in str(err.value)
+    assert err.value.result.state == "FAILED" and err.value.result.node_states["B"] == "FAILED"
+    # per run, the switch can be turned off
+    result = LocalDagRunner(quiet=True).run(mod.create_pipeline(str(tmp_path / "root")), raise_on_failure=False)
+    assert result.state == "FAILED"
 
 
 @pytest.mark.parametrize("bad", [{"max_workers": 0}, {"executor_mode": "threads"}])

@@ -1,0 +1,223 @@
+"""InteractiveContext: run components one at a time in a notebook, as TFX's labs do.
+
+Each `run(component)` is a one-node pipeline run against the context's ML Metadata store,
+through the same node launcher as every runner (driver, cache check, executor, publisher).
+Inputs come from the outputs of components run earlier in this context; after a run, the
+component's output channels hold the artifacts it produced (`channel.get()`), and `show`
+displays them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import html
+import os
+import tempfile
+import time
+from typing import Any
+
+from headrace.compiler import PipelineIR, compile_component
+from headrace.dsl import BaseComponent
+from headrace.errors import DefinitionError
+from headrace.launcher import NodeLauncher, start_run
+from headrace.launcher.driver import outputs_of
+from headrace.launcher.executor_runner import run_task
+from headrace.launcher.runs import COMPLETE, FAILED, set_run_state
+from headrace.metadata.config import describe, sqlite_metadata_connection_config
+from headrace.metadata.store import Metadata
+from headrace.orchestrators.base_runner import RunResult
+from headrace.types import Artifact, Channel
+
+
+@dataclasses.dataclass
+class ExecutionResult:
+    """What `InteractiveContext.run` returns.
+
+    Attributes:
+        component: The component that ran.
+        execution_id: Its execution in ML Metadata.
+        state: COMPLETE or CACHED.
+        run: The one-node run's result.
+    """
+
+    component: BaseComponent
+    execution_id: int | None
+    state: str
+    run: RunResult
+
+    @property
+    def outputs(self) -> dict[str, list[Artifact]]:
+        """The artifacts the component produced (or reused), by output key."""
+        return {k: ch.get() for k, ch in self.component.outputs.items()}
+
+    def __repr__(self) -> str:
+        outs = ", ".join(f"{k}: {[a.uri for a in v]}" for k, v in self.outputs.items())
+        return f"ExecutionResult({self.component.id}, execution {self.execution_id}, {self.state}, {outs})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{_html(a)}</td></tr>" for k, v in self.outputs.items() for a in v
+        )
+        return (
+            f"<div><b>{html.escape(self.component.id)}</b> ({html.escape(self.component.type)}): "
+            f"<b>{html.escape(self.state)}</b>, execution #{self.execution_id}, {self.run.seconds:.2f}s"
+            f"<table>{rows}</table></div>"
+        )
+
+
+class InteractiveContext:
+    """Runs components one at a time (in a notebook), TFX's `InteractiveContext`.
+
+    Args:
+        pipeline_name: Name the runs are recorded under (default: 'interactive-<time>').
+        pipeline_root: Where outputs go (default: a new temporary directory).
+        metadata_connection_config: The ML Metadata store (default: SQLite under the root).
+        beam_pipeline_args: Arguments for Beam-based executors.
+        executor_mode: 'inprocess' (default: the kernel runs the code, so prints show in the
+            cell and a debugger works) or 'process' (a worker process per run).
+    """
+
+    def __init__(
+        self,
+        pipeline_name: str | None = None,
+        pipeline_root: str | os.PathLike[str] | None = None,
+        metadata_connection_config: Any = None,
+        beam_pipeline_args: list[str] | None = None,
+        executor_mode: str = "inprocess",
+    ):
+        if executor_mode not in ("inprocess", "process"):
+            raise DefinitionError(f"executor_mode must be 'inprocess' or 'process', got {executor_mode!r}.")
+        self.pipeline_name = pipeline_name or "interactive-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.pipeline_root = os.path.abspath(
+            os.fspath(pipeline_root) if pipeline_root else tempfile.mkdtemp(prefix=f"headrace-{self.pipeline_name}-")
+        )
+        self.metadata_connection_config = metadata_connection_config or sqlite_metadata_connection_config(
+            os.path.join(self.pipeline_root, "metadata.sqlite")
+        )
+        self.beam_pipeline_args = list(beam_pipeline_args or [])
+        self.executor_mode = executor_mode
+        self._md: Metadata | None = None
+        self._ran: dict[int, tuple[BaseComponent, int]] = {}  # id(component) -> (component, execution id)
+
+    @property
+    def metadata(self) -> Metadata:
+        """The context's store, opened on first use."""
+        if self._md is None:
+            self._md = Metadata(self.metadata_connection_config)
+        return self._md
+
+    def run(
+        self, component: BaseComponent, enable_cache: bool = True, beam_pipeline_args: list[str] | None = None
+    ) -> ExecutionResult:
+        """Runs one component on the outputs of components run earlier in this context.
+
+        Raises:
+            DefinitionError: an input's producer has not been run in this context.
+            PipelineRunError: the component failed (its error and traceback are in the message).
+        """
+        if not isinstance(component, BaseComponent):
+            raise DefinitionError(f"InteractiveContext.run expects a component, got {type(component).__name__}.")
+        started, started_ms = time.perf_counter(), int(time.time() * 1000)
+        upstream = self._upstream_executions(component)
+        node = compile_component(component)
+        ir = PipelineIR(
+            pipeline_name=self.pipeline_name,
+            pipeline_root=self.pipeline_root,
+            nodes=(node,),
+            metadata_connection=None,
+            enable_cache=enable_cache,
+            beam_pipeline_args=tuple(beam_pipeline_args or self.beam_pipeline_args),
+        )
+        md = self.metadata
+        handle = start_run(md, ir, f"{self.pipeline_name}-{started_ms}-{node.id}", started_ms)
+        handle.published.update(upstream)
+        launcher = NodeLauncher(md, handle, enable_cache=None if enable_cache else False)
+        outcome = launcher.launch(node.id, execute=self._execute)
+        state = COMPLETE if outcome.state in ("COMPLETE", "CACHED") else FAILED
+        set_run_state(md, handle, state)
+        result = RunResult(
+            handle.run_id, ir.pipeline_name, state, {node.id: outcome}, ir.pipeline_root, describe(md.config), 0.0
+        )
+        result.seconds = time.perf_counter() - started
+        result.raise_for_failure()
+        assert outcome.execution_id is not None
+        self._ran[id(component)] = (component, outcome.execution_id)
+        produced = outputs_of(md, [outcome.execution_id]).get(outcome.execution_id, {})
+        for key, channel in component.outputs.items():
+            channel.set_artifacts([md.artifact_from_proto(a) for a in produced.get(key, [])])
+        return ExecutionResult(component, outcome.execution_id, outcome.state, result)
+
+    def _execute(self, task: Any) -> Any:
+        if self.executor_mode == "inprocess":
+            return run_task(task)
+        from headrace.launcher.worker import WorkerPool
+
+        pool = WorkerPool(1)
+        try:
+            return pool.run(task)
+        finally:
+            pool.close()
+
+    def _upstream_executions(self, component: BaseComponent) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for key, channel in component.inputs.items():
+            producer = channel.producer
+            if producer is None:
+                continue
+            ran = self._ran.get(id(producer))
+            if ran is None:
+                raise DefinitionError(
+                    f"Input '{key}' of '{component.id}' comes from '{producer.id}', which has not been run in this "
+                    f"context. Run it first: context.run({producer.id.lower()})."
+                )
+            found[producer.id] = ran[1]
+        for up in component.upstream_nodes:
+            if id(up) in self._ran:
+                found.setdefault(up.id, self._ran[id(up)][1])
+        return found
+
+    def show(self, item: Any) -> None:
+        """Displays an artifact, a channel's artifacts, a run's result or a component's outputs:
+        rich HTML in a notebook, text elsewhere."""
+        if isinstance(item, BaseComponent):
+            parts = [ch for ch in item.outputs.values()]
+        elif isinstance(item, Channel):
+            parts = [item]
+        else:
+            parts = [item]
+        for part in parts:
+            if isinstance(part, Channel):
+                artifacts = part.get()
+                if not artifacts:
+                    _display_text(f"{part!r}: no artifacts yet; run its producer with context.run(...) first.")
+                for art in artifacts:
+                    _display(art)
+            else:
+                _display(part)
+
+
+def _html(obj: Any) -> str:
+    render = getattr(obj, "_repr_html_", None)
+    return str(render()) if callable(render) else html.escape(repr(obj))
+
+
+def _display(obj: Any) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        in_notebook = get_ipython() is not None
+    except ImportError:
+        in_notebook = False
+    if in_notebook and hasattr(obj, "_repr_html_"):
+        display(HTML(_html(obj)))
+        return
+    _display_text(repr(obj))
+
+
+def _display_text(text: str) -> None:
+    print(text)
+
+
+__all__ = ["ExecutionResult", "InteractiveContext"]
