@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 from headrace.errors import HeadraceError, did_you_mean
-from headrace.tfx._table import MISSING, MODULES, STAR, Const
+from headrace.tfx._table import EXAMPLES, MISSING, MODULES, STAR, Const
 
 PREFIX = "headrace.tfx"
 
@@ -28,12 +28,17 @@ class NotYetAvailableError(HeadraceError, ImportError):
     def __init__(self, tfx_path: str, capability: str):
         self.tfx_path = tfx_path
         self.capability = capability
-        leaf = tfx_path.rsplit(".", 1)[-1]
-        super().__init__(
-            f"TFX's {leaf} ('tfx.{tfx_path}') comes with {capability} (not in this version yet). "
-            "See docs/MIGRATING_FROM_TFX.md for what headrace.tfx covers today.",
-            name=f"{PREFIX}.{tfx_path}",
-        )
+        if capability == EXAMPLES:
+            text = (
+                f"'tfx.{tfx_path}' is TFX's example code, which headrace does not ship: copy the module into "
+                "your project and import it from there."
+            )
+        else:
+            text = (
+                f"TFX's 'tfx.{tfx_path}' comes with {capability} (not in this version yet). "
+                "See docs/MIGRATING_FROM_TFX.md for what headrace.tfx covers today."
+            )
+        super().__init__(text, name=f"{PREFIX}.{tfx_path}")
 
 
 def missing_capability(rel: str) -> str | None:

@@ -31,7 +31,7 @@ CONTAINERS = "headrace's container runtime"
 CONDITIONS = "headrace's conditional nodes"
 CLOUD = "headrace's Google Cloud extensions"
 STRATEGIES = "headrace's pluggable resolver strategies"
-EXAMPLES = "no headrace release: TFX's example code is not part of headrace; copy the module into your project"
+EXAMPLES = "EXAMPLES"  # TFX's example code: never part of headrace (the error says so)
 
 _ANNOTATIONS = {
     "InputArtifact": f"{_DSL}:InputArtifact",
