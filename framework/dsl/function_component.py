@@ -12,8 +12,9 @@ from headrace.dsl.annotations import _ArtifactAnnotation, _OutputDictAnnotation,
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import FunctionExecutorSpec
 from headrace.errors import DefinitionError
+from headrace.types import json_types
 from headrace.types import standard_artifacts as sa
-from headrace.types.artifact import Artifact, ValueArtifact
+from headrace.types.artifact import NULL_PROPERTY, Artifact, ValueArtifact
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 # Plain-typed arguments and OutputDict fields map to value artifacts.
@@ -22,6 +23,7 @@ _VALUE_TYPES: dict[Any, type[ValueArtifact]] = {
     float: sa.Float,
     str: sa.String,
     bool: sa.Boolean,
+    bytes: sa.Bytes,
     dict: sa.JsonValue,
     list: sa.JsonValue,
 }
@@ -36,6 +38,8 @@ class ArgKinds(typing.NamedTuple):
     artifact_args: frozenset[str]  # args that receive the Artifact object itself
     value_args: frozenset[str]  # args that receive a value artifact's value
     returned: frozenset[str]  # output keys filled from the returned dict
+    optional_returned: frozenset[str] = frozenset()  # returned keys that may be None (Optional[...])
+    json_returned: dict[str, Any] = {}  # returned keys with a typed JSON value: key -> Dict[str, int] etc.
 
 
 def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
@@ -65,7 +69,8 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
     for arg, p in inspect.signature(func).parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise DefinitionError(f"@component {name}: *args/**kwargs are not supported ('{arg}').")
-        ann = _strip_optional(hints.get(arg, inspect.Parameter.empty))
+        raw = hints.get(arg, inspect.Parameter.empty)
+        ann = _strip_optional(raw)
         has_default = p.default is not inspect.Parameter.empty
         if isinstance(ann, _ArtifactAnnotation):
             if ann.kind == "InputArtifact":
@@ -78,7 +83,17 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
         elif isinstance(ann, _ParameterAnnotation):
             params[arg] = ExecutionParameter(ann.type, optional=has_default)
         elif (typing.get_origin(ann) or ann) in _VALUE_TYPES:
-            inputs[arg] = ChannelParameter(_VALUE_TYPES[typing.get_origin(ann) or ann], optional=has_default)
+            base = typing.get_origin(ann) or ann
+            if base in (dict, list) and typing.get_args(ann) and not json_types.is_json_type(ann):
+                raise DefinitionError(
+                    f"@component {name}: argument '{arg}' has type {json_types.type_name(ann)}, which is not a JSON "
+                    "type; use Dict[str, X] or List[X] with X one of int, float, str, bool, Any or a nested Dict/List."
+                )
+            inputs[arg] = ChannelParameter(
+                _VALUE_TYPES[base],
+                optional=has_default or ann is not raw,  # Optional[...] inputs may be left out, as in TFX
+                json_type=raw if json_types.is_json_type(ann) else None,
+            )
             value_args.add(arg)
         elif ann is inspect.Parameter.empty:
             raise DefinitionError(
@@ -91,12 +106,29 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
                 "OutputArtifact[...], Parameter[...] or a plain int/float/str/bool/dict/list."
             )
     ret = hints.get("return", None)
-    for key, vtype in _return_fields(name, ret).items():
+    optional_returned: set[str] = set()
+    json_returned: dict[str, Any] = {}
+    for key, hint in _return_fields(name, ret).items():
         if key in inputs or key in outputs or key in params:
             raise DefinitionError(f"@component {name}: returned output '{key}' clashes with an argument name.")
-        outputs[key] = ChannelParameter(_VALUE_TYPES[vtype])
+        base_hint = _strip_optional(hint)
+        if base_hint is not hint:
+            optional_returned.add(key)
+        json_type = base_hint if json_types.is_json_type(base_hint) else None
+        if json_type is not None:
+            json_returned[key] = json_type
+        outputs[key] = ChannelParameter(_VALUE_TYPES[typing.get_origin(base_hint) or base_hint], json_type=json_type)
         returned.add(key)
-    return ArgKinds(inputs, outputs, params, frozenset(artifact_args), frozenset(value_args), frozenset(returned))
+    return ArgKinds(
+        inputs,
+        outputs,
+        params,
+        frozenset(artifact_args),
+        frozenset(value_args),
+        frozenset(returned),
+        frozenset(optional_returned),
+        json_returned,
+    )
 
 
 def _strip_optional(ann: Any) -> Any:
@@ -120,13 +152,16 @@ def _return_fields(name: str, ret: Any) -> dict[str, Any]:
         )
     out = {}
     for key, vtype in fields.items():
-        base = typing.get_origin(vtype) or vtype
-        if base not in _VALUE_TYPES:
+        inner = _strip_optional(vtype)
+        base = typing.get_origin(inner) or inner
+        if base not in _VALUE_TYPES or (
+            base in (dict, list) and typing.get_args(inner) and not json_types.is_json_type(inner)
+        ):
             raise DefinitionError(
-                f"@component {name}: returned output '{key}' has type {vtype!r}; "
-                "use int, float, str, bool, dict or list."
+                f"@component {name}: returned output '{key}' has type {json_types.type_name(vtype)}; use int, float, "
+                "str, bytes, bool, Dict[str, X] or List[X] (X a JSON type), or Optional[...] of one."
             )
-        out[key] = base
+        out[key] = vtype
     return out
 
 
@@ -202,7 +237,7 @@ def call_function(
         if not arts:
             continue  # optional input left out: the function default applies
         if key in kinds.value_args:
-            kwargs[key] = typing.cast(ValueArtifact, arts[0]).value
+            kwargs[key] = typing.cast(ValueArtifact, arts[0]).value  # None for a null (Optional) value
         else:
             kwargs[key] = arts[0]
     for key in kinds.outputs:
@@ -213,6 +248,8 @@ def call_function(
             kwargs[key] = exec_properties[key]
     result = func(**kwargs)
     if kinds.returned:
+        if result is None and kinds.returned <= kinds.optional_returned:
+            result = dict.fromkeys(kinds.returned)  # every output is Optional: None for each
         if not isinstance(result, dict):
             raise TypeError(
                 f"{func.__name__} declares outputs {sorted(kinds.returned)} and must return a dict, "
@@ -223,7 +260,26 @@ def call_function(
             raise TypeError(f"{func.__name__} did not return output(s) {sorted(missing)}.")
         for key in kinds.returned:
             art = typing.cast(ValueArtifact, output_dict[key][0])
-            art.value = result[key]
+            value = result[key]
+            if value is None:
+                if key not in kinds.optional_returned:
+                    raise TypeError(
+                        f"{func.__name__} returned None for output '{key}'; declare it Optional[...] to allow that."
+                    )
+                art.set_custom_property(NULL_PROPERTY, 1)
+                continue
+            json_type = kinds.json_returned.get(key)
+            if json_type is not None and not json_types.value_matches(value, json_type):
+                raise TypeError(
+                    f"Return value {value!r} for output '{key}' of {func.__name__} is incompatible with output type "
+                    f"{json_types.type_name(json_type)}."
+                )
+            try:
+                art.value = value
+            except DefinitionError as e:
+                raise TypeError(
+                    f"Return value {value!r} for output '{key}' of {func.__name__} is incompatible with its type: {e}"
+                ) from None
     elif result is not None:
         raise TypeError(
             f"{func.__name__} returned {type(result).__name__} but declares no return annotation; "

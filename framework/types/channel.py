@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
@@ -30,6 +30,7 @@ class Channel:
         self._producer: BaseComponent | None = None
         self._output_key: str | None = None
         self._artifacts: list[Artifact] = []
+        self.json_type: Any = None  # the typed JSON value a function component's output carries
 
     @property
     def type_name(self) -> str:

@@ -6,6 +6,7 @@ import typing
 from typing import Any, ClassVar
 
 from headrace.errors import DefinitionError, did_you_mean
+from headrace.types import json_types
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
 
@@ -23,11 +24,12 @@ class ChannelParameter:
         optional: An input that may be left out.
     """
 
-    def __init__(self, type: type[Artifact], optional: bool = False):
+    def __init__(self, type: type[Artifact], optional: bool = False, json_type: Any = None):
         if not (isinstance(type, _builtin_type) and issubclass(type, Artifact)):
             raise DefinitionError(f"ChannelParameter type must be an Artifact subclass, got {type!r}.")
         self.type = type
         self.optional = optional
+        self.json_type = json_type  # Dict[str, int] etc. for a function component's typed JSON value
 
     def __repr__(self) -> str:
         return f"ChannelParameter(type={self.type.__name__}, optional={self.optional})"
@@ -129,6 +131,8 @@ class ComponentSpec:
             self.outputs[key] = (
                 Channel(type=decl.type) if value is None else _check_channel(name, "output", key, decl, value)
             )
+            if decl.json_type is not None:
+                self.outputs[key].json_type = decl.json_type
 
 
 def _check_channel(owner: str, kind: str, key: str, decl: ChannelParameter, value: Any) -> Channel:
@@ -145,7 +149,19 @@ def _check_channel(owner: str, kind: str, key: str, decl: ChannelParameter, valu
             f"{owner}: {kind} '{key}' expects a channel of {decl.type.TYPE_NAME}, but got a channel of "
             f"{value.type_name} ({value!r}). Connect an output of type {decl.type.TYPE_NAME}."
         )
+    produced = getattr(value, "json_type", None)
+    if kind == "input" and decl.json_type is not None and produced is not None:
+        if not json_types.type_compatible(produced, decl.json_type):
+            raise WiringTypeError(
+                f"{owner}: input '{key}' expects {json_types.type_name(decl.json_type)}, but {value!r} carries "
+                f"{json_types.type_name(produced)}. Make the producer's output type match, or widen the input "
+                "(e.g. List[Any])."
+            )
     return value
+
+
+class WiringTypeError(DefinitionError, TypeError):
+    """A channel's value type does not fit the input it is wired to (a TypeError, as in TFX)."""
 
 
 def _type_name(t: Any) -> str:
