@@ -41,6 +41,9 @@ LAYER_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("headrace.components",), ("headrace.orchestrators",)),
 ]
 
+# headrace.tfx is a compatibility layer on top: nothing outside it imports it.
+COMPAT_LAYER = "headrace.tfx"
+
 
 # -- (a) a fresh interpreter -------------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ def test_import_headrace_and_compile_loads_no_heavy_dependency(tmp_path):
     assert {"headrace", "headrace.orchestrators", "headrace.metadata", "headrace.compiler"} <= modules
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert not heavy, f"importing headrace pulled in heavy modules: {heavy}"
+    assert not any(_matches(m, COMPAT_LAYER) for m in modules), "import headrace imported headrace.tfx"
 
 
 # -- (b) static scan -------------------------------------------------------------------------------
@@ -191,6 +195,10 @@ def _matches(target: str, prefix: str) -> bool:
 
 def layer_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
     found = []
+    if not _matches(module, COMPAT_LAYER):
+        for ref in refs:
+            if _matches(ref.target, COMPAT_LAYER):
+                found.append(f"{where}:{ref.line}: {module} imports {ref.target} (only headrace.tfx may import it)")
     for sources, forbidden in LAYER_RULES:
         if not any(_matches(module, s) for s in sources):
             continue
@@ -261,6 +269,9 @@ def test_scanner_sees_what_it_must_and_nothing_else():
     assert any("imports headrace.orchestrators" in v for v in layers)
     assert any("imports headrace.cli.main" in v for v in layers)
     assert layer_violations(refs, "headrace.cli.sample", "sample.py") == []
+    compat = scan_imports("from headrace.tfx import v1\n", "headrace.dsl.sample")
+    assert any("only headrace.tfx may import it" in v for v in layer_violations(compat, "headrace.dsl.sample", "s.py"))
+    assert layer_violations(compat, "headrace.tfx._table", "t.py") == []
     # `from headrace.types import x` resolves relative to a package's __init__ too.
     init_refs = scan_imports("from .artifact import Artifact\n", "headrace.types", is_package=True)
     assert {r.target for r in init_refs} == {"headrace.types.artifact", "headrace.types.artifact.Artifact"}

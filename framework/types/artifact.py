@@ -338,6 +338,9 @@ def class_path(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+NULL_PROPERTY = "__is_null__"  # TFX's marker of a value artifact whose value is None
+
+
 class ValueArtifact(Artifact):
     """An artifact holding one small value.
 
@@ -357,7 +360,9 @@ class ValueArtifact(Artifact):
     def value(self) -> Any:
         """The value: set by the producer, read lazily by consumers."""
         if not self._has_value:
-            if "value" in self._custom_properties:
+            if self._custom_properties.get(NULL_PROPERTY):
+                self._value = None  # an Optional output the producer returned None for
+            elif "value" in self._custom_properties:
                 self._value = self.decode_mlmd(self._custom_properties["value"])
             elif self.uri:
                 import os

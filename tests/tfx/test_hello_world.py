@@ -27,7 +27,8 @@ class _Examples(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if name in ('headrace.tfx.examples', 'headrace.tfx.examples.custom_components'):
             return importlib.machinery.ModuleSpec(name, self, is_package=True)
         if name == _PKG:
-            return importlib.util.spec_from_file_location(name, _DIR + '/__init__.py', submodule_search_locations=[_DIR])
+            init = _DIR + '/__init__.py'
+            return importlib.util.spec_from_file_location(name, init, submodule_search_locations=[_DIR])
         if name.startswith(_PKG + '.'):
             return importlib.machinery.PathFinder.find_spec(name, sys.modules[name.rpartition('.')[0]].__path__)
         return None
