@@ -2,11 +2,11 @@
 (None returned for them), and typed JSON (Dict/List) checked when channels are wired and when
 values are returned. Run end to end on LocalDagRunner, one channel feeding two inputs included."""
 
-# ruff: noqa: UP006, UP007, UP035, UP045 - the typing forms TFX code uses
+# ruff: noqa: UP006, UP035, UP045 - the typing forms TFX code uses
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional - the typing forms TFX code uses
+from typing import Any, Dict, List, Optional
 
 import pytest
 
