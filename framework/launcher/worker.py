@@ -64,13 +64,13 @@ _FORK_UNSAFE = ("tensorflow", "torch", "jax", "apache_beam", "pyarrow", "tensorf
 
 def _can_fork() -> bool:
     """Forking is safe (and ready in ~2 ms instead of a ~40 ms interpreter boot) only from a
-    single-threaded process on Linux that has loaded nothing that runs native threads."""
-    return (
-        sys.platform.startswith("linux")
-        and os.environ.get("HEADRACE_WORKER_START", "auto") != "spawn"
-        and threading.active_count() == 1
-        and not any(m in sys.modules for m in _FORK_UNSAFE)
-    )
+    single-threaded process on Linux that has loaded nothing that runs native threads.
+    HEADRACE_WORKER_START=spawn never forks; =fork forks anyway (a notebook kernel has threads:
+    the child only serves tasks, but a lock another thread held at the fork stays held)."""
+    start = os.environ.get("HEADRACE_WORKER_START", "auto")
+    if not sys.platform.startswith("linux") or start == "spawn":
+        return False
+    return start == "fork" or (threading.active_count() == 1 and not any(m in sys.modules for m in _FORK_UNSAFE))
 
 
 class _ForkedProcess:
