@@ -99,8 +99,8 @@ def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
     ctx = md.get_context(PIPELINE_RUN, run_id)
     if ctx is None:
         raise MetadataError(
-        f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list --metadata {md.describe()}"
-    )
+            f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list --metadata {md.describe()}"
+        )
     return _unpack_ir(get_value(ctx.custom_properties["ir_zlib"]))
 
 

@@ -60,7 +60,10 @@ def connection_config_from_uri(uri: str) -> Any:
         if not u.hostname or not u.path.strip("/"):
             raise DefinitionError(f"MySQL metadata URI must look like mysql://user:password@host:port/db, got {uri!r}.")
         return mysql_metadata_connection_config(
-            u.hostname, u.port or 3306, u.path.strip("/"), unquote(u.username or ""),
+            u.hostname,
+            u.port or 3306,
+            u.path.strip("/"),
+            unquote(u.username or ""),
             unquote(u.password) if u.password is not None else os.environ.get("MYSQL_PWD", ""),
         )
     return sqlite_metadata_connection_config(uri)

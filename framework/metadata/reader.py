@@ -92,7 +92,10 @@ class MetadataReader:
         """One run; raises MetadataError naming the store if there is none."""
         ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
         if ctx is None:
-            raise MetadataError(f"No run '{run_id}' in {self.md.describe()}. See: headrace runs list")
+            raise MetadataError(
+                f"No run '{run_id}' in {self.md.describe()}. List runs with: "
+                f"headrace runs list --metadata {self.md.describe()}"
+            )
         return self._run_info(ctx)
 
     def executions(self, run_id: str) -> list[ExecutionInfo]:

@@ -595,3 +595,62 @@ def test_runs_show_names_the_failed_step_its_log_and_the_steps_that_did_not_run(
     log = re.search(r"log: (\S+)", shown.stdout)
     assert log and "marker file present" in Path(log.group(1)).read_text()
     assert "not run (an upstream node failed, or the run stopped): C" in shown.stdout
+
+
+# -- what a newcomer tripped on ----------------------------------------------------------------------
+
+
+def test_resuming_a_complete_run_does_nothing_and_keeps_its_duration(tmp_path):
+    path = tmp_path / "abc.py"
+    path.write_text(ABC)
+    db = tmp_path / "root" / "metadata.sqlite"
+    run_id = _fail_then_check(path, tmp_path / "FAIL_B", db)
+    resumed = headrace("run", path, "--resume", run_id)
+    assert resumed.returncode == 0, output(resumed)
+    # REUSED rows show the outputs they reuse
+    assert re.search(r"^  A\s+REUSED\s+\S+\s+out: \S+/A/out/", resumed.stderr, re.M), resumed.stderr
+    listed = json.loads(headrace("runs", "list", "--metadata", db, "--json").stdout)
+    before = listed[0]["active_ms"]
+    again = headrace("run", "--resume", run_id, "--metadata", db)
+    assert again.returncode == 0, output(again)
+    assert f"run {run_id} already COMPLETE: nothing to resume" in again.stderr
+    after = json.loads(headrace("runs", "list", "--metadata", db, "--json").stdout)
+    assert after[0]["active_ms"] == before and after[0]["state"] == "COMPLETE"
+    assert _executions(db, run_id) == {"A": ["COMPLETE"], "B": ["FAILED", "COMPLETE"], "C": ["COMPLETE"]}
+
+
+def test_the_summary_and_runs_list_give_the_same_duration(hello):
+    run_id = summary_run_id(hello["first"])
+    summary = float(re.search(rf"^run {run_id} COMPLETE in ([0-9.]+)s", hello["first"].stderr, re.M).group(1))
+    listed = {r["run_id"]: r for r in json.loads(headrace("runs", "list", "--metadata", hello["db"], "--json").stdout)}
+    assert abs(listed[run_id]["active_ms"] / 1000 - summary) < 0.05
+
+
+def test_a_compiled_ir_runs_and_lineage_takes_the_id_as_runs_show_prints_it(tmp_path):
+    env = {"HEADRACE_HOME": str(tmp_path / "home")}
+    ir = tmp_path / "hello.json"
+    assert headrace("compile", HELLO, "-o", ir, env=env).returncode == 0
+    ran = headrace("run", ir, env=env)
+    assert ran.returncode == 0, output(ran)
+    run_id = summary_run_id(ran)
+    db = tmp_path / "home" / "hello" / "metadata.sqlite"
+    shown = headrace("runs", "show", run_id, "--metadata", db)
+    artifact = re.search(r"out accuracy: Float (#\d+)", shown.stdout).group(1)
+    lineage = headrace("lineage", artifact, "--metadata", db)
+    assert lineage.returncode == 0 and "<- MakeExamples" in lineage.stdout, output(lineage)
+    assert_user_error(headrace("lineage", "#abc", "--metadata", db), "is not an artifact id")
+
+
+def test_an_unknown_run_says_how_to_list_runs_with_a_command_that_works(hello):
+    result = headrace("runs", "show", "no-such-run", "--metadata", hello["db"])
+    assert result.returncode == 1
+    hint = re.search(r"List runs with: (headrace runs list --metadata \S+)", output(result)).group(1)
+    listed = headrace(*hint.split()[1:])
+    assert listed.returncode == 0 and summary_run_id(hello["first"]) in listed.stdout
+
+
+def test_the_readme_names_import_from_the_top_level():
+    import headrace
+
+    assert headrace.LocalDagRunner.__name__ == "LocalDagRunner"
+    assert headrace.InteractiveContext.__name__ == "InteractiveContext"
