@@ -36,6 +36,7 @@ def __getattr__(name: str) -> object:
         return getattr(importlib.import_module("headrace.orchestrators"), name)
     raise AttributeError(f"module 'headrace' has no attribute '{name}'")
 
+
 __all__ = [
     "Artifact",
     "BaseComponent",
