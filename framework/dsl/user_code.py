@@ -15,15 +15,9 @@ classes it uses. Comments and moving code around do not change it; any change to
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import importlib
-import importlib.util
-import inspect
 import sys
 import types
-import weakref
-import zlib
 from typing import Any
 
 from headrace.errors import DefinitionError, HeadraceError
@@ -36,7 +30,7 @@ _MAX_CONTAINER = 256
 
 # Objects shipped by value in this process, by payload digest: an in-process executor (or a
 # worker forked after compiling) uses the live object instead of unpickling a copy.
-_LIVE: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_LIVE: dict[str, Any] = {}
 # Payloads unpickled in this process (a worker runs many tasks of the same node).
 _LOADED: dict[str, Any] = {}
 
@@ -74,6 +68,8 @@ def importable_by_name(obj: Any) -> bool:
     module = sys.modules.get(module_name)
     if module is None or getattr(module, "__spec__", None) is None:
         return False
+    import importlib.util
+
     try:
         if importlib.util.find_spec(module_name) is None:
             return False
@@ -117,6 +113,10 @@ def ship(obj: Any, owner: str, cache: dict[int, dict[str, Any]] | None = None) -
 
 
 def _payload(obj: Any, owner: str) -> dict[str, Any]:
+    import base64
+    import hashlib
+    import zlib
+
     import cloudpickle
 
     module = sys.modules.get(obj.__module__)
@@ -145,6 +145,8 @@ def _payload(obj: Any, owner: str) -> dict[str, Any]:
 
 def _source(obj: Any) -> str:
     """The source as the interpreter holds it (a script, a notebook cell), or '' (stdin, -c)."""
+    import inspect
+
     try:
         return inspect.getsource(obj)
     except (OSError, TypeError):
@@ -252,7 +254,9 @@ def _from_payload(payload: dict[str, Any], executor: dict[str, Any]) -> Any:
             f"code, which only Python {payload.get('python')} can load; this is Python {here}. Run the step "
             "with the same Python version, or recompile the pipeline with this one."
         )
+    import base64
     import pickle
+    import zlib
 
     import cloudpickle  # noqa: F401 - the payload refers to cloudpickle's reconstructors
 
@@ -283,6 +287,8 @@ class _Fingerprinter:
             return self._done[key]
         if key in self._active:  # recursion (a function calling itself, mutual helpers)
             return "cycle:" + _qualified(obj)
+        import hashlib
+
         self._active.add(key)
         try:
             h = hashlib.sha256()
@@ -382,6 +388,8 @@ def _code_digest(code: types.CodeType) -> str:
     found = _CODE_DIGESTS.get(code)
     if found is not None:
         return found
+    import hashlib
+
     h = hashlib.sha256()
     for part in (
         code.co_name,
