@@ -136,10 +136,10 @@ class InteractiveContext:
         outcome = launcher.launch(node.id, execute=self._execute)
         state = COMPLETE if outcome.state in ("COMPLETE", "CACHED") else FAILED
         set_run_state(md, handle, state)
+        seconds = time.perf_counter() - started
         result = RunResult(
-            handle.run_id, ir.pipeline_name, state, {node.id: outcome}, ir.pipeline_root, describe(md.config), 0.0
+            handle.run_id, ir.pipeline_name, state, {node.id: outcome}, ir.pipeline_root, describe(md.config), seconds
         )
-        result.seconds = time.perf_counter() - started
         result.raise_for_failure()
         assert outcome.execution_id is not None
         self._ran[id(component)] = (component, outcome.execution_id)

@@ -28,11 +28,10 @@ _MAX_PAYLOAD_BYTES = 16 << 20
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 _MAX_CONTAINER = 256
 
-# Objects shipped by value in this process, by payload digest: an in-process executor (or a
-# worker forked after compiling) uses the live object instead of unpickling a copy.
-_LIVE: dict[str, Any] = {}
-# Payloads unpickled in this process (a worker runs many tasks of the same node).
-_LOADED: dict[str, Any] = {}
+# Code that travels by value, by payload digest: the live object where it was shipped (an
+# in-process executor, or a worker forked after compiling, uses it instead of unpickling a copy),
+# else the object unpickled once (a worker runs many tasks of the same node).
+_BY_DIGEST: dict[str, Any] = {}
 
 
 class CodeLoadError(HeadraceError):
@@ -120,7 +119,7 @@ def _payload(obj: Any, owner: str) -> dict[str, Any]:
     import cloudpickle
 
     module = sys.modules.get(obj.__module__)
-    if module is not None and obj.__module__ != "__main__" and obj.__module__.startswith(USER_MODULE_PREFIX):
+    if module is not None and obj.__module__.startswith(USER_MODULE_PREFIX):
         cloudpickle.register_pickle_by_value(module)  # a pipeline file is not importable by name elsewhere
     try:
         data = cloudpickle.dumps(obj, protocol=5)
@@ -133,7 +132,7 @@ def _payload(obj: Any, owner: str) -> dict[str, Any]:
             "file or an input artifact), or define the component in an importable module."
         )
     digest = hashlib.sha256(data).hexdigest()
-    _LIVE[digest] = obj
+    _BY_DIGEST[digest] = obj
     return {
         "format": PAYLOAD_FORMAT,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -240,11 +239,8 @@ def load(executor: dict[str, Any]) -> Any:
 
 def _from_payload(payload: dict[str, Any], executor: dict[str, Any]) -> Any:
     digest = str(payload.get("digest", ""))
-    live = _LIVE.get(digest) if digest else None
-    if live is not None:
-        return live
-    if digest in _LOADED:
-        return _LOADED[digest]
+    if digest in _BY_DIGEST:
+        return _BY_DIGEST[digest]
     if payload.get("format") != PAYLOAD_FORMAT:
         raise CodeLoadError(f"Unknown code payload format {payload.get('format')!r} for '{executor['qualname']}'.")
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -264,7 +260,7 @@ def _from_payload(payload: dict[str, Any], executor: dict[str, Any]) -> Any:
         obj = pickle.loads(zlib.decompress(base64.b64decode(payload["data"])))
     except Exception as e:
         raise CodeLoadError(f"Cannot load the code of '{executor['qualname']}': {type(e).__name__}: {e}") from e
-    _LOADED[digest] = obj
+    _BY_DIGEST[digest] = obj
     return obj
 
 

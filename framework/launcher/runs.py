@@ -201,12 +201,12 @@ def run_state(handle: RunHandle) -> str:
     return str(get_value(props["state"])) if "state" in props else ""
 
 
-def set_run_state(md: Metadata, handle: RunHandle, state: str, now_ms: int | None = None) -> None:
+def set_run_state(md: Metadata, handle: RunHandle, state: str) -> None:
     """Records the run's state; a final state also records the end time and adds this attempt's
     duration to the run's `active_ms` (a resumed run's duration is the time it actually ran)."""
     ctx = handle.run_context
     props = ctx.custom_properties
-    now_ms = now_ms or int(time.time() * 1000)
+    now_ms = int(time.time() * 1000)
     set_value(props["state"], state)
     if state == RUNNING:
         set_value(props["runner"], _runner_id())
