@@ -10,9 +10,17 @@ PACKAGE_DIR = {
 SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx"]
 
 EXTRAS = {
-    "data": ["tensorflow-data-validation==1.16.1", "tfx-bsl==1.16.1", "pyarrow==10.0.1", "apache-beam[gcp]>=2.59", "dill"],
+    "data": [
+        "tensorflow-data-validation==1.16.1",
+        "tfx-bsl==1.16.1",
+        "pyarrow==10.0.1",
+        "apache-beam[gcp]>=2.59",
+        "dill",
+        "scipy",
+    ],
     "tf": ["tensorflow==2.16.2"],
     "beam": ["apache-beam[gcp]>=2.59", "dill"],
+    "dask": ["apache-beam[dask]>=2.59"],
     "kfp": ["kfp==2.13.0"],
     "airflow": ["apache-airflow==2.10.3"],
     "docker": ["docker==7.2.0"],
