@@ -98,6 +98,7 @@ def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR], code
         parameters=params,
         upstream=tuple(u.id for u in c.upstream_nodes),
         enable_cache=c.enable_cache,
+        file_inputs=tuple(k for k in c.FILE_INPUTS if isinstance(params.get(k), str)),
     )
 
 

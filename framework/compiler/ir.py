@@ -52,6 +52,9 @@ class NodeIR:
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     upstream: tuple[str, ...] = ()
     enable_cache: bool | None = None
+    # Parameters naming files or folders read from outside the store (ExampleGen's input_base):
+    # their fingerprint enters the cache key.
+    file_inputs: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -148,6 +151,7 @@ def _node_to_dict(n: NodeIR) -> dict[str, Any]:
         "parameters": n.parameters,
         "upstream": list(n.upstream),
         "enable_cache": n.enable_cache,
+        **({"file_inputs": list(n.file_inputs)} if n.file_inputs else {}),
     }
 
 
@@ -175,6 +179,7 @@ def _node_from_dict(d: dict[str, Any]) -> NodeIR:
         parameters=d.get("parameters", {}),
         upstream=tuple(d.get("upstream", ())),
         enable_cache=d.get("enable_cache"),
+        file_inputs=tuple(d.get("file_inputs", ())),
     )
 
 
