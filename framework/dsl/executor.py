@@ -72,15 +72,23 @@ class ExecutorSpec:
 
 
 class ExecutorClassSpec(ExecutorSpec):
-    """Runs a :class:`BaseExecutor` subclass."""
+    """Runs a :class:`BaseExecutor` subclass.
 
-    def __init__(self, executor_class: type[BaseExecutor]):
+    Args:
+        executor_class: The executor.
+        worker_group: Executors of one group prefer the worker process that ran one of the group
+            before, so an expensive import (TensorFlow, TFDV) is paid once per run, not per step.
+    """
+
+    def __init__(self, executor_class: type[BaseExecutor], worker_group: str | None = None):
         if not (inspect.isclass(executor_class) and issubclass(executor_class, BaseExecutor)):
             raise DefinitionError(f"ExecutorClassSpec needs a BaseExecutor subclass, got {executor_class!r}.")
         self.executor_class = executor_class
+        self.worker_group = worker_group
 
     def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
-        return {"kind": "python_class", **ship(self.executor_class, self.executor_class.__name__, cache)}
+        group = {"worker_group": self.worker_group} if self.worker_group else {}
+        return {"kind": "python_class", **ship(self.executor_class, self.executor_class.__name__, cache), **group}
 
 
 class FunctionExecutorSpec(ExecutorSpec):

@@ -229,7 +229,7 @@ class WorkerPool:
         return self._idle.pop() if self._idle else None
 
     def _acquire(self, task: ExecutionTask) -> Worker:
-        module = str(task.executor.get("module", ""))
+        module = str(task.executor.get("worker_group") or task.executor.get("module", ""))
         with self._lock:
             worker = self._take_idle(module)
             if worker is None:
