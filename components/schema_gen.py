@@ -44,7 +44,7 @@ class Executor(BaseExecutor):
 
         statistics = input_dict["statistics"][0]
         splits = _common.chosen_splits(statistics, exec_properties.get("exclude_splits") or [], "SchemaGen")
-        schema = None
+        schema: Any = None
         for split in splits:
             stats = artifact_files.read_statistics(statistics.uri, split)
             if schema is None:
