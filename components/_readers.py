@@ -23,11 +23,14 @@ class InputDataError(HeadraceError):
 
 
 class WidenColumnError(Exception):
-    """A column inferred as integers holds a decimal number further down: read it again as float."""
+    """A column's type, inferred from the first rows, does not fit a later value that another type
+    holds without loss (an integer column with a decimal; an empty column with values): read the
+    input again with the column declared as `to_type`."""
 
-    def __init__(self, column: str):
+    def __init__(self, column: str, to_type: str = "float64"):
         super().__init__(column)
         self.column = column
+        self.to_type = to_type
 
 
 class ReadStats:
@@ -108,11 +111,15 @@ def read_csv(
         names = reader.schema.names
         _check_header(path, names)
         _check_text(path, reader.schema, encoding)
+        first = True
         for batch in reader:
             _check_text(path, batch.schema, encoding)
+            if first:
+                _check_mixed(path, batch, column_types or {}, encoding)
+                first = False
             yield batch
     except pa.ArrowInvalid as e:
-        raise _csv_error(path, str(e), names, encoding) from None
+        raise _csv_error(path, str(e), names or _header(path, encoding), encoding) from None
     except FileNotFoundError:
         raise InputDataError(
             f"Input file {path} disappeared while it was being read. Keep input_base unchanged while the "
@@ -132,6 +139,44 @@ def _check_header(path: str, names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputDataError(f"CSV file {path}: the header names column(s) {dupes} more than once. Rename them.")
+
+
+def _header(path: str, encoding: str | None) -> list[str]:
+    try:
+        with open(path, encoding=_py_encoding(encoding), errors="replace", newline="") as f:
+            return next(csv.reader(f), [])
+    except OSError:
+        return []
+
+
+_NUMBER = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|inf|infinity)\s*$"
+
+
+def _check_mixed(path: str, batch: pa.RecordBatch, declared: dict[str, Any], encoding: str | None) -> None:
+    """A text column whose values are nearly all numbers holds numbers and text: a data error
+    (a typo, a 'N/A' marker), reported with its line, unless the user declared the column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(batch.schema):
+        if field.name in declared or not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        col = batch.column(index)
+        present = len(col) - col.null_count
+        if present < 2:
+            continue
+        numeric = pc.match_substring_regex(col, _NUMBER, ignore_case=True)
+        count = pc.sum(numeric).as_py() or 0
+        if count == present or count < 3 or present - count > max(1, 0.1 * present):
+            continue
+        value = col.filter(pc.invert(numeric.fill_null(True)))[0].as_py()
+        line = _find_value_line(path, index, value, _py_encoding(encoding))
+        raise InputDataError(
+            f"CSV file {path}, line {line or '?'}, column '{field.name}': value {value!r} is text in a column of "
+            f"numbers ({count:,} of {present:,} values in the first rows are numbers): mixed types in one column. "
+            f"Fix the value (or mark it missing with an empty field), or declare the column's type: "
+            f"column_types={{'{field.name}': 'string'}}."
+        )
 
 
 def _check_text(path: str, schema: pa.Schema, encoding: str | None) -> None:
@@ -170,6 +215,8 @@ def _csv_error(path: str, message: str, names: list[str], encoding: str | None) 
         column = names[index] if index < len(names) else f"#{index}"
         if to_type == "int64" and _is_float(value):
             return WidenColumnError(column)
+        if to_type == "null":  # the first block had no value in this column
+            return WidenColumnError(column, "float64" if _is_float(value) else "string")
         line = _find_value_line(path, index, value, _py_encoding(encoding))
         return InputDataError(
             f"CSV file {path}, line {line or '?'}, column '{column}': value {value!r} is not {to_type} like the "

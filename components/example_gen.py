@@ -82,7 +82,9 @@ class Executor(BaseExecutor):
                 result = self._generate(files, exec_properties, examples.uri, column_types)
                 break
             except WidenColumnError as w:
-                column_types[w.column] = "float64"
+                if column_types.get(w.column) == w.to_type:
+                    raise InputDataError(f"Column '{w.column}' cannot be read as {w.to_type}.") from None
+                column_types[w.column] = w.to_type
                 for name in os.listdir(examples.uri):
                     shutil.rmtree(os.path.join(examples.uri, name), ignore_errors=True)
         else:  # pragma: no cover - guarded by the column count
@@ -124,7 +126,9 @@ class Executor(BaseExecutor):
             for path in paths:
                 read += 1
                 for batch in self.read_file(path, props, stats):
-                    batch, reference = _conform(batch, reference, path)
+                    if batch.num_rows == 0:
+                        continue
+                    batch, reference = _conform(_declared(batch, column_types, path), reference, path)
                     if not payload:
                         payload = self.default_payload(path)
                     if not writers:
@@ -177,6 +181,26 @@ def _batches_of(result: Any, path: str) -> Iterator[pa.RecordBatch]:
             )
 
 
+def _declared(batch: pa.RecordBatch, column_types: dict[str, str], path: str) -> pa.RecordBatch:
+    """The batch with the columns the user (or a widening) declared cast to their types."""
+    if not column_types:
+        return batch
+    import pyarrow as pa
+
+    arrays = list(batch.columns)
+    changed = False
+    for i, field in enumerate(batch.schema):
+        wanted = column_types.get(field.name)
+        if wanted is None or field.type == pa.type_for_alias(wanted):
+            continue
+        try:
+            arrays[i] = arrays[i].cast(pa.type_for_alias(wanted))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+            raise InputDataError(f"Input file {path}: column '{field.name}' cannot be read as {wanted}: {e}") from None
+        changed = True
+    return pa.RecordBatch.from_arrays(arrays, batch.schema.names) if changed else batch
+
+
 def _conform(batch: pa.RecordBatch, reference: pa.Schema | None, path: str) -> tuple[pa.RecordBatch, pa.Schema]:
     """Checks a batch against the columns of the first one; casts types the files disagree on
     where that loses nothing (an all-null column, int into float)."""
@@ -199,9 +223,11 @@ def _conform(batch: pa.RecordBatch, reference: pa.Schema | None, path: str) -> t
         if field.type == ref.type:
             arrays.append(col)
             fields.append(ref)
-        elif pa.types.is_null(ref.type):
-            arrays.append(col)
-            fields.append(field)  # the reference learns the type
+        elif pa.types.is_null(field.type):
+            arrays.append(pa.nulls(len(col), ref.type))
+            fields.append(ref)
+        elif pa.types.is_null(ref.type) or (pa.types.is_integer(ref.type) and pa.types.is_floating(field.type)):
+            raise WidenColumnError(field.name, str(field.type) if pa.types.is_null(ref.type) else "float64")
         else:
             try:
                 arrays.append(col.cast(ref.type))
