@@ -40,10 +40,11 @@ def write_csv(path: Path, rows: int, seed: int = 0, shift: float = 0.0, cities: 
     return path
 
 
-def run(root: Path, *components: Any, name: str = "data", **kwargs: Any) -> RunResult:
-    """Runs the components as one pipeline under `root`, without raising on failure."""
+def run(root: Path, *components: Any, name: str = "data", mode: str = "process", **kwargs: Any) -> RunResult:
+    """Runs the components as one pipeline under `root`, without raising on failure. TFDV tests
+    run in process (`mode="inprocess"`): the test process imports TensorFlow once, not each run."""
     pipeline = Pipeline(pipeline_name=name, pipeline_root=str(root), components=list(components))
-    return LocalDagRunner(raise_on_failure=False).run(pipeline, **kwargs)
+    return LocalDagRunner(raise_on_failure=False, executor_mode=mode, quiet=True).run(pipeline, **kwargs)
 
 
 def output_uri(result: RunResult, node: str, key: str) -> str:
