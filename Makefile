@@ -11,7 +11,7 @@ demo: setup
 	$(HEADRACE) run pipelines/hello_pipeline.py
 
 services:
-	@bash scripts/services.sh mariadb
+	@bash scripts/services.sh mariadb chromium
 
 lint: setup
 	$(PY) -m ruff check framework components orchestrators pipelines tests bench

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (first time) and starts the services the tests use. Idempotent.
 #   scripts/services.sh mariadb   MariaDB for ML Metadata's MySQL backend, user headrace/headrace on 127.0.0.1:3306
+#   scripts/services.sh chromium  Debian's headless-capable Chromium, which renders the HTML reports in the tests
 set -euo pipefail
 
 apt_install() {
@@ -28,6 +29,13 @@ GRANT ALL PRIVILEGES ON *.* TO 'headrace'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
   echo "MariaDB ready on 127.0.0.1:3306 (user headrace)"
+}
+
+chromium() {
+  # `type -P` looks on PATH only: `command -v chromium`, or calling `chromium`, would find this function.
+  type -P chromium >/dev/null || apt_install chromium fonts-dejavu-core
+  local bin; bin=$(type -P chromium)
+  echo "Chromium ready: $bin ($("$bin" --version 2>/dev/null))"
 }
 
 for svc in "$@"; do "$svc"; done
