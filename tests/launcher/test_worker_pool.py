@@ -72,3 +72,25 @@ def test_workers_are_reused_preferring_one_that_ran_the_module_and_a_dead_one_is
         assert again.ok  # a fresh worker took the dead one's place
     finally:
         pool.close()
+
+
+def test_a_worker_group_goes_to_the_worker_that_ran_the_group(write_module, tmp_path):
+    """TFDV's three steps live in three modules but share a group: one worker (one TensorFlow
+    import) runs them all, even when the worker that ran another module is the last one idle."""
+    mod = write_module(PIDS, name="group_pids")
+    slow_mod = write_module(SLOW, name="group_slow_pids")
+    grouped = _task(mod, "Pid", tmp_path)
+    grouped.executor["worker_group"] = "tensorflow"
+    pool = WorkerPool(2)
+    try:
+        pool.prestart(2)
+        with ThreadPoolExecutor(2) as threads:
+            fast = threads.submit(pool.run, grouped)
+            slow = threads.submit(pool.run, _task(slow_mod, "SlowPid", tmp_path))
+            pid = fast.result().output_dict["pid"][0]["value"]
+            assert slow.result().ok
+        other_module = _task(slow_mod, "SlowPid", tmp_path)  # a different module, same group
+        other_module.executor["worker_group"] = "tensorflow"
+        assert pool.run(other_module).output_dict["pid"][0]["value"] == pid
+    finally:
+        pool.close()
