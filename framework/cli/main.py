@@ -245,6 +245,78 @@ def lineage(artifact_id: int, metadata: str | None, pipeline_file: str | None) -
     show(tree, 0)
 
 
+_REPORT = "report.html"  # where components write an artifact's HTML report (headrace.components.report)
+_LISTED_FILES = 20
+
+
+@main.command(name="show")
+@click.argument("artifact_id", type=_ArtifactId())
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--open", "open_report", is_flag=True, help="Open the artifact's HTML report in a web browser.")
+def show_command(artifact_id: int, metadata: str | None, pipeline_file: str | None, open_report: bool) -> None:
+    """Show an artifact: type, URI, state, properties, and its HTML report if it has one."""
+    from headrace.metadata import MetadataReader
+
+    a = MetadataReader(_metadata(metadata, pipeline_file)).artifact(artifact_id)
+    click.echo(f"{a.type_name} #{a.id} [{a.state}]")
+    click.echo(f"  uri: {a.uri}")
+    for label, props in (("properties", a.properties), ("custom properties", a.custom_properties)):
+        if props:
+            click.echo(f"  {label}:")
+            for key in sorted(props):
+                click.echo(f"    {key}: {_shown(props[key])}")
+    report = os.path.join(a.uri, _REPORT)
+    if os.path.isfile(report):
+        url = _file_url(report)
+        click.echo(f"  report: {url}")
+        if open_report:
+            import webbrowser
+
+            if not webbrowser.open(url):
+                raise UserError(f"No web browser found to open the report: open {url} yourself.")
+        return
+    if not os.path.isdir(a.uri):
+        click.echo(f"  no report: {a.uri} is not a directory on this machine")
+    else:
+        files = _files_under(a.uri)
+        click.echo(f"  no report ({_REPORT}) in its directory; " + ("its files:" if files else "it is empty"))
+        for path in files[:_LISTED_FILES]:
+            click.echo(f"    {path}")
+        if len(files) > _LISTED_FILES:
+            click.echo(f"    ... and {len(files) - _LISTED_FILES} more")
+    if open_report:
+        raise UserError(f"Artifact #{a.id} has no report to open (no {_REPORT} in {a.uri}).")
+
+
+def _shown(value: Any) -> str:
+    """A property as one line: strings as they are, the rest as JSON (as close to what was stored)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _file_url(path: str) -> str:
+    import pathlib
+
+    return pathlib.Path(os.path.abspath(path)).as_uri()
+
+
+def _files_under(top: str) -> list[str]:
+    """Files under `top`, relative to it, sorted (directories as 'name/' when empty)."""
+    found = []
+    for root, dirs, files in os.walk(top):
+        dirs.sort()
+        rel = os.path.relpath(root, top)
+        found += [os.path.normpath(os.path.join(rel, f)) for f in sorted(files)]
+        if not dirs and not files and rel != ".":
+            found.append(rel + "/")
+    return found
+
+
 def _time(ms: int) -> str:
     return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S") if ms else "-"
 
