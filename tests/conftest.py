@@ -13,6 +13,13 @@ import pytest
 from headrace.cli.loader import load_file_as_module
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that load TensorFlow (TFDV), Beam or pyarrow into the test process run last: a process
+    that has loaded a library with native threads never forks workers, so the tests before them
+    keep the runner's fast path."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy_imports") is not None)
+
+
 @pytest.fixture
 def write_module(tmp_path: Path) -> Callable[[str, str], ModuleType]:
     """Writes `source` to tmp_path/<name>.py and loads it like the CLI loads a pipeline file."""

@@ -15,7 +15,7 @@ from headrace.components.artifact_files import read_anomalies, read_schema, read
 from headrace.dsl import InputArtifact, component
 from headrace.types.standard_artifacts import ExampleAnomalies
 
-pytest.importorskip("tensorflow_data_validation")
+pytestmark = pytest.mark.heavy_imports  # TFDV runs in this process (inprocess runs): one TensorFlow import
 
 
 def _run(root: Path, *components: Any) -> Any:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from datagen import custom_property, output_uri, run, split_names, split_rows, write_csv
 
 from headrace.components import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
 from headrace.errors import DefinitionError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+pytestmark = pytest.mark.heavy_imports  # pyarrow reads the splits back in this process
 
 
 def _examples(result, node="CsvExampleGen"):
@@ -164,6 +168,9 @@ def test_int_column_with_decimals_later_is_read_as_float(tmp_path: Path) -> None
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.csv").write_text("x,y\n1,a\n2,b\n")
     (tmp_path / "in" / "b.csv").write_text("x,y\n2.5,c\n,d\n")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     uri = _examples(run(tmp_path / "r", CsvExampleGen(input_base=tmp_path / "in")))
     values = sorted(r["x"] for r in split_rows(uri, "train") + split_rows(uri, "eval") if r["x"] is not None)
     assert values == [1.0, 2.0, 2.5]

@@ -11,6 +11,8 @@ from datagen import custom_property, live_artifacts, output_uri, run, split_rows
 from headrace.components import CsvExampleGen
 from headrace.components._readers import InputDataError, ReadStats, read_csv
 
+pytestmark = pytest.mark.heavy_imports  # pyarrow reads the splits back in this process
+
 GOOD = "id,name,score\n1,ann,0.5\n2,bob,1.5\n3,cid,2.5\n"
 
 CASES = {
