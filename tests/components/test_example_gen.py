@@ -29,6 +29,7 @@ def test_default_split_is_two_to_one_and_the_same_on_every_run(tmp_path: Path) -
     first = _examples(run(tmp_path / "a", CsvExampleGen(input_base=tmp_path / "in")))
     second = _examples(run(tmp_path / "b", CsvExampleGen(input_base=tmp_path / "in")))
     assert split_names(tmp_path / "a", first) == ["train", "eval"]
+    assert "split:single_split,num_files:1,total_bytes:" in custom_property(tmp_path / "a", first, "input_fingerprint")
     train, evals = split_rows(first, "train"), split_rows(first, "eval")
     assert len(train) + len(evals) == 3000
     assert 0.63 < len(train) / 3000 < 0.70
