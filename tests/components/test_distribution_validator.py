@@ -22,6 +22,8 @@ from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
 from headrace.types.standard_artifacts import ExampleAnomalies, Examples
 
+pytestmark = pytest.mark.heavy_imports  # the executor runs in this process too: pyarrow and scipy load here
+
 ROWS = 7500  # CsvExampleGen's 2:1 split gives about 5,000 train and 2,500 eval rows per side
 SHIFTED = {"score", "channel"}
 UNSHIFTED = {"amount", "age", "rooms", "color"}
