@@ -82,9 +82,17 @@ def names_of(rel: str) -> list[str]:
 def lookup(rel: str, name: str) -> Any:
     """The attribute `name` of the TFX module `rel` ('' for the root), or a clear error."""
     entries = MODULES.get(rel, {})
-    if name in entries:
-        return resolve(entries[name])
     child = f"{rel}.{name}" if rel else name
+    if name in entries:
+        try:
+            return resolve(entries[name])
+        except AttributeError:
+            # A table entry whose headrace name has not landed yet: say what brings it, if MISSING knows.
+            module_name, _, attr = str(entries[name]).partition(":")
+            capability = missing_capability(child)
+            if capability is None or hasattr(sys.modules.get(module_name), attr):
+                raise
+            raise NotYetAvailableError(child, capability) from None
     if child in MODULES:
         return importlib.import_module(f"{PREFIX}.{child}")
     star = STAR.get(rel)

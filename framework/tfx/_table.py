@@ -5,7 +5,8 @@ to its names. A provider is a string: 'module:attr' (an attribute of a headrace 
 on first use), 'module' (a whole headrace module), or a :class:`Const`. `STAR` names a headrace
 module whose `__all__` a TFX module serves whole. Submodules listed in `MODULES` are attributes of
 their parent automatically. `MISSING` maps TFX paths headrace does not have yet (a name, or a module
-prefix) to the capability that will bring them.
+prefix) to the capability that will bring them; it also answers for a `MODULES` entry whose headrace
+name is not there yet (BeamExecutorSpec until the Beam path lands).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class Const(NamedTuple):
 _SA = "headrace.types.standard_artifacts"
 _DSL = "headrace.dsl"
 _C = "headrace.tfx._compat"
+_COMP = "headrace.components"
+_PROTO = "headrace.components.proto"
 
 DATA = "headrace's data components"
 MODEL = "headrace's model components"
@@ -46,6 +49,31 @@ _METADATA: dict[str, str | Const] = {
 }
 _INTERACTIVE_CONTEXT = "headrace.orchestrators:InteractiveContext"
 _PIPELINE = f"{_C}:Pipeline"
+
+
+def _from(module: str, names: str) -> dict[str, str | Const]:
+    """Table entries serving each of the space-separated `names` from the headrace `module`."""
+    return {n: f"{module}:{n}" for n in names.split()}
+
+
+# TFX's tfx/proto/example_gen.proto and range_config.proto (as generated `_pb2` modules expose them).
+_EXAMPLE_GEN_ENUM_VALUES = (
+    "FORMAT_UNSPECIFIED FORMAT_TF_EXAMPLE FORMAT_TF_SEQUENCE_EXAMPLE FORMAT_PROTO FORMAT_PARQUET "
+    "FILE_FORMAT_UNSPECIFIED FORMAT_TFRECORDS_GZIP FILE_FORMAT_PARQUET"
+)
+_EXAMPLE_GEN_PB2 = {
+    **_from(_PROTO, f"CustomConfig FileFormat Input Output PayloadFormat SplitConfig {_EXAMPLE_GEN_ENUM_VALUES}"),
+    "DESCRIPTOR": f"{_PROTO}:EXAMPLE_GEN_DESCRIPTOR",
+}
+_RANGE_CONFIG_PB2 = {
+    **_from(_PROTO, "RangeConfig RollingRange StaticRange"),
+    "DESCRIPTOR": f"{_PROTO}:RANGE_CONFIG_DESCRIPTOR",
+}
+_EXECUTOR_SPECS = {
+    "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
+    "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
+    "ExecutorSpec": "headrace.dsl.executor:ExecutorSpec",
+}
 
 MODULES: dict[str, dict[str, str | Const]] = {
     # -- tfx.v1: the public API -----------------------------------------------------------------
@@ -78,8 +106,12 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
     "v1.orchestration.metadata": dict(_METADATA),
     "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT},
-    "v1.components": {},
-    "v1.proto": {},
+    "v1.components": _from(
+        _COMP, "CsvExampleGen ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"
+    ),
+    "v1.proto": _from(
+        _PROTO, "CustomConfig Input Output PayloadFormat RangeConfig RollingRange SplitConfig StaticRange"
+    ),
     "v1.extensions": {},
     "v1.utils": {"parse_pbtxt_file": "headrace.tfx._io_utils:parse_pbtxt_file", "JsonableType": Const(Any)},
     "v1.testing": {"Channel": "headrace.tfx._channel_utils:ChannelForTesting"},
@@ -127,6 +159,15 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "SCHEMA_KEY": Const("schema"),
         "STATISTICS_KEY": Const("statistics"),
         "TRANSFORM_GRAPH_KEY": Const("transform_graph"),
+        # The data components' parameters (TFX's custom ExampleGen executors read exec_properties with these).
+        **{
+            f"{key.upper()}_KEY": Const(key)
+            for key in (
+                "baseline_statistics custom_config custom_validation_config distribution_validator_config "
+                "exclude_splits infer_feature_shape input_base input_config output_config output_data_format "
+                "output_file_format range_config schema_file stats_options_json"
+            ).split()
+        },
     },
     "types.experimental": {},
     "types.experimental.simple_artifacts": {},
@@ -134,10 +175,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "dsl": {},
     "dsl.components": {},
     "dsl.components.base": {},
-    "dsl.components.base.executor_spec": {
-        "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
-        "ExecutorSpec": "headrace.dsl.executor:ExecutorSpec",
-    },
+    "dsl.components.base.executor_spec": dict(_EXECUTOR_SPECS),
     "dsl.components.base.base_component": {"BaseComponent": f"{_DSL}:BaseComponent"},
     "dsl.components.base.base_executor": {"BaseExecutor": f"{_DSL}:BaseExecutor"},
     "dsl.components.base.base_node": {"BaseNode": f"{_DSL}:BaseComponent"},
@@ -197,9 +235,40 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.portable": {},
     "orchestration.portable.mlmd": {},
     "orchestration.portable.mlmd.execution_lib": {},
-    # -- the rest -----------------------------------------------------------------------------
-    "components": {},
+    # -- tfx.components and tfx.proto: the data components and their configs -------------------
+    "components": _from(
+        _COMP,
+        "CsvExampleGen DistributionValidator ExampleValidator FileBasedExampleGen ImportExampleGen ImportSchemaGen "
+        "SchemaGen StatisticsGen",
+    ),
+    "components.example_gen": {},
+    "components.example_gen.component": _from(_COMP, "FileBasedExampleGen"),
+    "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
+    "components.example_gen.csv_example_gen": {},
+    "components.example_gen.csv_example_gen.component": _from(_COMP, "CsvExampleGen"),
+    "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen:CsvExecutor"},
+    "components.example_gen.import_example_gen": {},
+    "components.example_gen.import_example_gen.component": _from(_COMP, "ImportExampleGen"),
+    "components.statistics_gen": {},
+    "components.statistics_gen.component": _from(_COMP, "StatisticsGen"),
+    "components.schema_gen": {},
+    "components.schema_gen.component": _from(_COMP, "SchemaGen"),
+    "components.schema_gen.import_schema_gen": {},
+    "components.schema_gen.import_schema_gen.component": _from(_COMP, "ImportSchemaGen"),
+    "components.example_validator": {},
+    "components.example_validator.component": _from(_COMP, "ExampleValidator"),
+    "components.distribution_validator": {},
+    "components.distribution_validator.component": _from(_COMP, "DistributionValidator"),
+    # TFX's pre-rename stubs of tfx.dsl.components.base (the ExampleGen guide still imports executor_spec here).
+    "components.base": {},
+    "components.base.executor_spec": dict(_EXECUTOR_SPECS),
+    "components.base.base_component": {"BaseComponent": f"{_DSL}:BaseComponent"},
+    "components.base.base_executor": {"BaseExecutor": f"{_DSL}:BaseExecutor"},
+    "components.base.base_node": {"BaseNode": f"{_DSL}:BaseComponent"},
     "proto": {},
+    "proto.example_gen_pb2": _EXAMPLE_GEN_PB2,
+    "proto.range_config_pb2": _RANGE_CONFIG_PB2,
+    # -- the rest -----------------------------------------------------------------------------
     "utils": {},
     "utils.io_utils": {},
     "utils.proto_utils": {},
@@ -222,17 +291,14 @@ STAR: dict[str, str] = {
     "orchestration.portable.mlmd.execution_lib": "headrace.tfx._execution_lib",
 }
 
-_DATA_COMPONENTS = (
-    "CsvExampleGen DistributionValidator ExampleDiff ExampleValidator FileBasedExampleGen ImportExampleGen "
-    "ImportSchemaGen SchemaGen StatisticsGen Transform"
-).split()
-_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Trainer Tuner TunerFnResult".split()
-_DATA_PROTOS = "example_gen_pb2 range_config_pb2 transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
+# TFX's names served above are not listed here: MODULES wins, MISSING answers for the rest.
+_DATA_COMPONENTS = "ExampleDiff Transform".split()
+_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Trainer Tuner".split()
+_V1_MODEL_COMPONENTS = "BulkInferrer DataAccessor Evaluator FnArgs InfraValidator Pusher Trainer Tuner TunerFnResult"
+_DATA_PROTOS = "transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
 _MODEL_PROTOS = "trainer_pb2 pusher_pb2 evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
-_DATA_MESSAGES = "CustomConfig Input Output PayloadFormat SplitConfig RangeConfig RollingRange StaticRange".split()
-_DATA_MESSAGES += (
-    "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig PairedExampleSkew".split()
-)
+_DATA_MESSAGES = "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig".split()
+_DATA_MESSAGES += ["PairedExampleSkew"]
 _MODEL_MESSAGES = "EvalArgs TrainArgs TuneArgs PushDestination Versioning FeatureSlicingSpec SingleSlicingSpec".split()
 _MODEL_MESSAGES += "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput".split()
 _MODEL_MESSAGES += "PredictOutputCol RegressOutput EnvVar EnvVarSource KubernetesConfig LocalDockerConfig".split()
@@ -243,11 +309,16 @@ MISSING: dict[str, str] = {
     **{f"components.{n}": DATA for n in _DATA_COMPONENTS},
     **{f"components.{n}": MODEL for n in _MODEL_COMPONENTS},
     **{f"v1.components.{n}": DATA for n in _DATA_COMPONENTS},
-    **{f"v1.components.{n}": MODEL for n in _MODEL_COMPONENTS},
-    "v1.components.DataAccessor": MODEL,
-    "v1.components.FnArgs": MODEL,
+    **{f"v1.components.{n}": MODEL for n in _V1_MODEL_COMPONENTS.split()},
+    # Module prefixes: their served submodules are in MODULES; the rest (example_gen.utils, driver, the
+    # executors of StatisticsGen & co.) come with the data components.
     **{f"components.{m}": DATA for m in "example_gen statistics_gen schema_gen example_validator transform".split()},
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
+    "components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
+    # Served from MODULES once headrace has them; until then these say what brings them.
+    "components.DistributionValidator": DATA,
+    "components.base.executor_spec.BeamExecutorSpec": BEAM,
+    "dsl.components.base.executor_spec.BeamExecutorSpec": BEAM,
     **{f"components.{m}": MODEL for m in "trainer tuner evaluator pusher infra_validator bulk_inferrer".split()},
     "components.model_validator": MODEL,
     **{f"proto.{m}": DATA for m in _DATA_PROTOS},
@@ -271,7 +342,6 @@ MISSING: dict[str, str] = {
     **{f"v1.dsl.placeholders.{n}": CONTAINERS for n in "exec_property execution_invocation input output".split()},
     "dsl.placeholder.placeholder": CONTAINERS,
     "dsl.component.experimental.placeholders.ConcatPlaceholder": CONTAINERS,
-    "dsl.components.base.executor_spec.BeamExecutorSpec": BEAM,
     "dsl.components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     "dsl.components.base.base_beam_component": BEAM,
     "dsl.components.base.base_beam_executor": BEAM,
