@@ -1,6 +1,7 @@
 """Standard components. Importing this package imports no TensorFlow, TFDV, Beam or pyarrow:
 each executor imports what it needs when it runs."""
 
+from headrace.components.distribution_validator import DataDriftError, DistributionValidator
 from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
 from headrace.components.example_validator import DataValidationError, ExampleValidator
 from headrace.components.schema_gen import ImportSchemaGen, SchemaGen
@@ -8,7 +9,9 @@ from headrace.components.statistics_gen import StatisticsGen
 
 __all__ = [
     "CsvExampleGen",
+    "DataDriftError",
     "DataValidationError",
+    "DistributionValidator",
     "ExampleValidator",
     "FileBasedExampleGen",
     "ImportExampleGen",
