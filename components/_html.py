@@ -119,7 +119,7 @@ tr.err td.feature,tr.warn td.feature{background:#fdecea}
 .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px}
 .cards{display:flex;flex-wrap:wrap;gap:8px;margin-bottom:12px}
 .card{border:1px solid #e5e7eb;border-radius:6px;padding:6px 10px;background:#fafafa}
-.badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:11px;font-weight:600;margin:3px 0}
+.badge{display:inline-block;border-radius:6px;padding:1px 8px;font-size:11px;font-weight:600;margin:3px 0}
 .badge.err{background:#d93025;color:#fff}.badge.warn{background:#f9ab00;color:#222}
 .badge.ok{background:#1e8e3e;color:#fff}
 .desc{font-size:11px;color:#5f2120;margin-bottom:4px}

@@ -179,7 +179,12 @@ class InteractiveContext:
 
     def show(self, item: Any) -> None:
         """Displays an artifact, a channel's artifacts, a run's result or a component's outputs:
-        rich HTML in a notebook, text elsewhere."""
+        rich HTML in a notebook, text elsewhere.
+
+        An artifact whose directory holds an HTML report (`report.html`, written by the data
+        components) shows that report inline, in a sandboxed frame, below its summary; outside a
+        notebook its `file://` URL is printed.
+        """
         if isinstance(item, BaseComponent):
             parts = [ch for ch in item.outputs.values()]
         elif isinstance(item, Channel):
@@ -193,8 +198,15 @@ class InteractiveContext:
                     _display_text(f"{part!r}: no artifacts yet; run its producer with context.run(...) first.")
                 for art in artifacts:
                     _display(art)
+                    _display_report(art)
             else:
                 _display(part)
+                if isinstance(part, ExecutionResult):  # and the reports of what it produced
+                    for artifacts in part.outputs.values():
+                        for art in artifacts:
+                            _display_report(art)
+                else:
+                    _display_report(part)
 
 
 def _html(obj: Any) -> str:
@@ -218,6 +230,43 @@ def _display(obj: Any) -> None:
 
 def _display_text(text: str) -> None:
     print(text)
+
+
+_REPORT_NAME = "report.html"  # written at the top of an artifact's URI by headrace.components.report.write_report
+_REPORT_HEIGHT = 600  # pixels: a screenful of the report, which scrolls inside its frame
+
+
+def _display_report(obj: Any) -> None:
+    """The artifact's HTML report, if it has one: inline in a notebook, its URL elsewhere."""
+    uri = getattr(obj, "uri", None) if isinstance(obj, Artifact) else None
+    path = os.path.join(uri, _REPORT_NAME) if uri else None
+    if path is None or not os.path.isfile(path):
+        return
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        in_notebook = get_ipython() is not None
+    except ImportError:
+        in_notebook = False
+    if not in_notebook:
+        import pathlib
+
+        _display_text(f"report: {pathlib.Path(path).resolve().as_uri()}")
+        return
+    with open(path, encoding="utf-8") as f:
+        display(HTML(_report_frame(f.read())))
+
+
+def _report_frame(report_html: str, height: int = _REPORT_HEIGHT) -> str:
+    """An iframe holding a whole HTML document: it keeps the report's CSS out of the notebook's,
+    and the empty sandbox lets it run nothing (the reports need no scripts). The div around it
+    keeps IPython from warning that a bare iframe could be an IPython.display.IFrame (a URL,
+    which a notebook served from elsewhere could not load)."""
+    return (
+        f'<div class="headrace-report"><iframe srcdoc="{html.escape(report_html, quote=True)}" sandbox="" '
+        f'style="width:100%;height:{height}px;border:1px solid #ddd"></iframe></div>'
+    )
 
 
 __all__ = ["ExecutionResult", "InteractiveContext"]

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from headrace import OutputArtifact, Parameter, component
 from headrace.components import report
+from headrace.types import standard_artifacts
 
 SCRIPT = "<script>alert(1)</script>"
 N_TRAIN, N_EVAL = 400, 200
@@ -270,10 +272,11 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def _screenshot(html_path: Path, png: Path) -> None:
+def _screenshot(html_path: Path, png: Path, *flags: str) -> None:
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={png}",
-         "--window-size=1280,2000", f"--user-data-dir={png.parent / 'chromium-profile'}", html_path.as_uri()],
+         "--window-size=1280,2000", f"--user-data-dir={png.parent / 'chromium-profile'}", *flags,
+         html_path.as_uri()],
         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(png.parent)},
     )  # fmt: skip
     assert png.is_file(), f"no screenshot (exit {result.returncode}):\n{result.stderr[-3000:]}"
@@ -316,3 +319,84 @@ def test_chromium_renders_the_report(page, pages, tmp_path):
         assert _has(colors, "#fdecea", 5_000) and _has(colors, "#d93025", 200)
     if page == "anomalies":
         assert _has(colors, "#e6f4ea", 5_000), "no green 'no anomalies' box for train"
+
+
+# -- InteractiveContext.show -----------------------------------------------------------------------
+
+
+@component
+def WriteReport(statistics: OutputArtifact[standard_artifacts.ExampleStatistics], html: Parameter[str]):
+    report.write_report(statistics.uri, html)
+
+
+@component
+def NoReport(examples: OutputArtifact[standard_artifacts.Examples]):
+    Path(examples.uri, "data.csv").write_text("a\n1\n")
+
+
+@pytest.fixture
+def context_run(tmp_path, pages):
+    from headrace import InteractiveContext
+
+    context = InteractiveContext(pipeline_root=tmp_path / "root")
+    with_report, without = WriteReport(html=pages["statistics"]), NoReport()
+    result = context.run(with_report)
+    context.run(without)
+    return context, result, with_report.outputs["statistics"], without.outputs["examples"]
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """IPython as a notebook kernel has it: a shell, and display() collecting what the cell shows."""
+    import IPython
+    import IPython.display
+
+    shown: list[str] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    return shown
+
+
+def test_context_show_puts_the_report_inline_in_a_notebook(context_run, notebook, pages, tmp_path):
+    from html import unescape
+
+    context, result, statistics, examples = context_run
+    context.show(statistics)
+    assert len(notebook) == 2 and "ExampleStatistics" in notebook[0]  # the artifact, then its report
+    frame = notebook[1]
+    frame_re = r'<div[^>]*><iframe srcdoc="([^"]*)" sandbox="" style="[^"]*height:(\d+)px.*</iframe></div>'
+    match = re.fullmatch(frame_re, frame)
+    assert match, frame[:300]
+    assert unescape(match.group(1)) == pages["statistics"] and int(match.group(2)) >= 400
+    assert "<script" not in frame.lower()
+
+    notebook.clear()
+    context.show(examples)  # no report: as before, the artifact alone
+    assert len(notebook) == 1 and "Examples" in notebook[0] and "iframe" not in notebook[0]
+
+    notebook.clear()
+    context.show(result)  # a run's result: its summary, then the reports of its outputs
+    assert len(notebook) == 2 and "WriteReport" in notebook[0] and notebook[1] == frame
+
+    notebook.clear()
+    context.show(statistics.get()[0])
+    assert notebook[1] == frame
+    if CHROMIUM:  # the frame shows the report, as a person sees it in the notebook
+        page = tmp_path / "notebook.html"
+        page.write_text(f"<!DOCTYPE html><html><body><h1>cell output</h1>{frame}</body></html>")
+        png = tmp_path / "notebook.png"
+        # Chromium renders a sandboxed frame in its own process, and a headless screenshot is taken
+        # before that process paints about half the time; in one process it is painted every time.
+        _screenshot(page, png, "--disable-features=IsolateSandboxedIframes")
+        assert _has(_colors(png), "#4e79a7", 1000), "no histogram inside the frame"
+
+
+def test_context_show_prints_the_report_url_outside_a_notebook(context_run, capsys):
+    context, _, statistics, examples = context_run
+    context.show(statistics)
+    [artifact] = statistics.get()
+    out = capsys.readouterr().out
+    assert f"report: {Path(artifact.uri, 'report.html').resolve().as_uri()}" in out
+    assert "ExampleStatistics" in out
+    context.show(examples)
+    assert "report:" not in capsys.readouterr().out
