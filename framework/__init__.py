@@ -18,6 +18,7 @@ from headrace.dsl import (
     Parameter,
     Pipeline,
     Resolver,
+    SpanRangeStrategy,
     component,
 )
 from headrace.errors import DefinitionError, ExecutorError, HeadraceError, PipelineRunError
@@ -61,6 +62,7 @@ __all__ = [
     "Pipeline",
     "PipelineRunError",
     "Resolver",
+    "SpanRangeStrategy",
     "__version__",
     "component",
     "standard_artifacts",

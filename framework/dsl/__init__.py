@@ -5,7 +5,13 @@ from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.dsl.function_component import component
 from headrace.dsl.pipeline import Pipeline
-from headrace.dsl.system_nodes import Importer, LatestArtifactStrategy, LatestBlessedModelStrategy, Resolver
+from headrace.dsl.system_nodes import (
+    Importer,
+    LatestArtifactStrategy,
+    LatestBlessedModelStrategy,
+    Resolver,
+    SpanRangeStrategy,
+)
 
 __all__ = [
     "BaseComponent",
@@ -20,5 +26,6 @@ __all__ = [
     "Parameter",
     "Pipeline",
     "Resolver",
+    "SpanRangeStrategy",
     "component",
 ]

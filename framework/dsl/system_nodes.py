@@ -86,7 +86,40 @@ class LatestBlessedModelStrategy:
     NAME = "latest_blessed_model"
 
 
-_STRATEGIES = {s.NAME: s for s in (LatestArtifactStrategy, LatestBlessedModelStrategy)}
+class SpanRangeStrategy:
+    """Resolves each input to the artifacts of a range of spans (the `span` property), the
+    latest version of each span; TFX's strategy of that name. Configure it with `config`:
+    `{'rolling_range': {'num_spans': 1, 'skip_num_recent_spans': 1}}` gives the span before the
+    latest one (a drift baseline: run the Resolver after the ExampleGen of the new span, with
+    `resolver.add_upstream_node(example_gen)`), `{'static_range': {'start_span_number': 3,
+    'end_span_number': 5}}` spans 3 to 5. Default: the latest span."""
+
+    NAME = "span_range"
+
+
+_STRATEGIES = {s.NAME: s for s in (LatestArtifactStrategy, LatestBlessedModelStrategy, SpanRangeStrategy)}
+
+
+def _range_config(config: Any) -> dict[str, Any]:
+    """A RangeConfig (a proto or its dict) as a checked dict."""
+    if config is None:
+        return {"rolling_range": {"num_spans": 1}}
+    if hasattr(config, "DESCRIPTOR"):
+        from google.protobuf import json_format
+
+        config = json_format.MessageToDict(config, preserving_proto_field_name=True)
+    if not isinstance(config, dict) or not ({"rolling_range", "static_range"} & set(config)):
+        raise DefinitionError(
+            "SpanRangeStrategy config must be a RangeConfig with rolling_range or static_range, e.g. "
+            "{'rolling_range': {'num_spans': 1, 'skip_num_recent_spans': 1}}."
+        )
+    for section in config.values():
+        for key, value in section.items():
+            if int(value) < 0:
+                raise DefinitionError(f"SpanRangeStrategy config: {key} must be >= 0, got {value!r}.")
+    if "rolling_range" in config and int(config["rolling_range"].get("num_spans", 1)) < 1:
+        raise DefinitionError("SpanRangeStrategy config: rolling_range num_spans must be at least 1.")
+    return {k: {f: int(v) for f, v in section.items()} for k, section in config.items()}
 
 
 class Resolver(BaseComponent):
@@ -101,7 +134,7 @@ class Resolver(BaseComponent):
     SPEC_CLASS = ComponentSpec
     EXECUTOR_SPEC = SystemExecutorSpec("resolver")
 
-    def __init__(self, strategy_class: Any, **channels: Channel):
+    def __init__(self, strategy_class: Any, config: Any = None, **channels: Channel):
         if getattr(strategy_class, "NAME", None) not in _STRATEGIES:
             raise DefinitionError(
                 f"Resolver strategy_class must be one of {', '.join(s.__name__ for s in _STRATEGIES.values())}, "
@@ -119,15 +152,20 @@ class Resolver(BaseComponent):
                     "LatestBlessedModelStrategy needs exactly one Model channel and one ModelBlessing channel, "
                     f"got {names}."
                 )
+        params: dict[str, Any] = {"strategy": strategy_class.NAME}
+        if strategy_class is SpanRangeStrategy:
+            params["config"] = _range_config(config)
+        elif config is not None:
+            raise DefinitionError(f"Resolver: {strategy_class.__name__} takes no config.")
         spec_class = type(
             "ResolverSpec",
             (ComponentSpec,),
             {
                 "INPUTS": {k: ChannelParameter(c.type) for k, c in channels.items()},
-                "PARAMETERS": {"strategy": ExecutionParameter(str)},
+                "PARAMETERS": {"strategy": ExecutionParameter(str), "config": ExecutionParameter(dict, optional=True)},
             },
         )
-        super().__init__(spec=spec_class(strategy=strategy_class.NAME, **channels))
+        super().__init__(spec=spec_class(**params, **channels))
         # Outputs mirror the inputs key for key (a spec cannot declare one name twice).
         for key, ch in channels.items():
             out = Channel(type=ch.type)

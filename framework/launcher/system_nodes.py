@@ -64,6 +64,29 @@ def _candidates(md: Metadata, handle: RunHandle, node: NodeIR, key: str) -> list
     return [a for a in arts if a.state == md.pb.Artifact.LIVE]
 
 
+def _span_range(arts: list[Any], config: dict[str, Any]) -> list[Any]:
+    """The artifacts of the configured spans, the latest version (then newest) of each, by span."""
+    by_span: dict[int, Any] = {}
+    for a in arts:
+        if "span" not in a.properties:
+            continue
+        span = int(get_value(a.properties["span"]))
+        version = int(get_value(a.properties["version"])) if "version" in a.properties else 0
+        best = by_span.get(span)
+        if best is None or (version, a.id) > best[0]:
+            by_span[span] = ((version, a.id), a)
+    spans = sorted(by_span)
+    if "static_range" in config:
+        r = config["static_range"]
+        chosen = [s for s in spans if r.get("start_span_number", 0) <= s <= r.get("end_span_number", 0)]
+    else:
+        r = config.get("rolling_range", {})
+        eligible = [s for s in spans if s >= r.get("start_span_number", 0)]
+        kept = eligible[: max(0, len(eligible) - r.get("skip_num_recent_spans", 0))]
+        chosen = kept[-r.get("num_spans", 1) :] if kept else []
+    return [by_span[s][1] for s in chosen]
+
+
 def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
     """Picks artifacts by the node's strategy and records them as the node's outputs."""
     strategy = node.parameters["strategy"]
@@ -84,6 +107,8 @@ def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
         models = [m for m in found[model_key] if m.id in blessings]
         best = max(models, key=lambda m: m.id) if models else None
         resolved = {model_key: [best] if best else [], blessing_key: [blessings[best.id]] if best else []}
+    elif strategy == "span_range":
+        resolved = {k: _span_range(arts, node.parameters.get("config") or {}) for k, arts in found.items()}
     else:
         raise HeadraceError(f"Unknown resolver strategy {strategy!r} in node '{node.id}'.")
     ex = new_execution(md, handle, node, md.pb.Execution.COMPLETE)
