@@ -177,17 +177,20 @@ def _buckets(num_stats: Any, kind: str) -> list[tuple[float, float, float]]:
 
 
 def _median(num_stats: Any) -> float:
-    """The median from the quantiles histogram, where TFDV puts it (its `median` field stays 0)."""
+    """The median from the quantiles histogram, where TFDV puts it (its `median` field stays 0).
+
+    The buckets' edges are the quantiles at equal steps, so with an even number of buckets the median
+    is the edge in the middle. (Their counts are estimates: interpolating by them would put the median
+    of a 0/1 feature somewhere between 0 and 1.)
+    """
     quantiles = _buckets(num_stats, "QUANTILES")
-    total = sum(c for _, _, c in quantiles)
-    if not quantiles or total <= 0:
+    if not quantiles:
         return float(num_stats.median)
-    seen = 0.0
-    for low, high, count in quantiles:
-        if count and seen + count >= total / 2:
-            return high if seen + count == total / 2 else low + (high - low) * (total / 2 - seen) / count
-        seen += count
-    return quantiles[-1][1]
+    n = len(quantiles)
+    if n % 2 == 0:
+        return quantiles[n // 2 - 1][1]
+    low, high, _ = quantiles[n // 2]
+    return (low + high) / 2
 
 
 def _shared_scale(per_split: dict[str, Any]) -> tuple[tuple[float, float] | None, float | None]:

@@ -57,6 +57,7 @@ def data():
         SCRIPT: column(N_TRAIN, lambda: str(rng.choice(["a", "b"]))),
         "city": column(N_TRAIN, lambda: str(rng.choice(["Paris", "Lyon", "Nice", "Lille"]))),
         "tags": [[str(t) for t in rng.choice(["x", "y", "z"], size=rng.integers(1, 4))] for _ in range(N_TRAIN)],
+        "label": column(N_TRAIN, lambda: int(rng.random() < 0.6)),
     }
     bad_eval = {
         "age": column(N_EVAL, lambda: int(rng.normal(48, 12)), missing=0.05),
@@ -64,6 +65,7 @@ def data():
         "color": column(N_EVAL, lambda: str(rng.choice(["red", "green", "purple"]))),
         SCRIPT: column(N_EVAL, lambda: str(rng.choice(["a", "b"]))),
         "tags": [[str(t) for t in rng.choice(["x", "y", "z"], size=rng.integers(1, 4))] for _ in range(N_EVAL)],
+        "label": column(N_EVAL, lambda: int(rng.random() < 0.4)),
     }
     options = stats_options.StatsOptions()
     stats = {
@@ -114,7 +116,7 @@ def test_statistics_page_compares_the_splits_feature_by_feature(pages, data):
     html = pages["statistics"]
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert f"{N_TRAIN} examples" in html and f"{N_EVAL} examples" in html
-    for name in ("age", "income", "color", "city", "tags"):
+    for name in ("age", "income", "color", "city", "tags", "label"):
         assert f'<div class="fname">{name}</div>' in html
     age = _feature_block(html, "age")
     assert age.count('class="split"') == 2 and "train" in age and "eval" in age
@@ -122,8 +124,11 @@ def test_statistics_page_compares_the_splits_feature_by_feature(pages, data):
     train_age = next(f for f in data["stats"]["train"].datasets[0].features if f.path.step == ["age"]).num_stats
     assert report.num(train_age.mean) in age and report.num(train_age.max) in age
     # The median comes from the quantiles (TFDV leaves the median field at 0) and lies between min and max.
-    medians = re.findall(r'<td class="n">([\d.,]+)</td><td class="n">[\d.,]+</td><td><svg', age)
+    median = r'<td class="n">([\d.,]+)</td><td class="n">[\d.,]+</td><td><svg'  # the cell before max
+    medians = re.findall(median, age)
     assert len(medians) == 2 and all(train_age.min < float(m.replace(",", "")) < 80 for m in medians), medians
+    # A 0/1 feature: the median is 1 with 60% ones and 0 with 40%, never a value between.
+    assert re.findall(median, _feature_block(html, "label")) == ["1", "0"]
     income = _feature_block(html, "income")
     assert re.search(r"\d+ \(\d+\.\d%\)", income)  # missing: count and share
     color = _feature_block(html, "color")
