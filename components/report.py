@@ -30,6 +30,7 @@ _SECTIONS = (
     ("string_stats", "Categorical features", ("count", "missing", "unique", "avg length")),
     ("other", "Other features", ("count", "missing", "details")),
 )
+_SECTIONS_BY_KIND = {kind: columns for kind, _, columns in _SECTIONS}
 _CHART_HEADING = {"num_stats": "histogram (share of values)", "string_stats": f"top {_TOP_VALUES} values (share)"}
 
 
@@ -126,9 +127,6 @@ def _feature_rows(
             cells += _stat_cells(f, kind, colors[split], x_range, y_max)
         out.append(f"<tr{row_class}>{first}{cells}</tr>")
     return "".join(out)
-
-
-_SECTIONS_BY_KIND = {kind: columns for kind, _, columns in _SECTIONS}
 
 
 def _stat_cells(f: Any, kind: str, color: str, x_range: tuple[float, float] | None, y_max: float | None) -> str:
