@@ -4,6 +4,7 @@ checked when the component is built, and the resolution of input files, spans an
 from __future__ import annotations
 
 import copy
+import datetime
 import glob
 import os
 import re
@@ -133,14 +134,27 @@ def check_range_config(owner: str, config: dict[str, Any] | None) -> dict[str, A
     return config
 
 
-_PLACEHOLDER = re.compile(r"\{(SPAN|VERSION)(?::(\d+))?\}")
+_PLACEHOLDER = re.compile(r"\{(SPAN|VERSION|YYYY|MM|DD)(?::(\d+))?\}")
+_DATE_WIDTH = {"YYYY": 4, "MM": 2, "DD": 2}
+_EPOCH = datetime.date(1970, 1, 1)
+
+
+def date_to_span_number(year: int, month: int, day: int) -> int:
+    """The span of a date in {YYYY}-{MM}-{DD} patterns: days since 1970-01-01 (TFX's rule)."""
+    return (datetime.date(year, month, day) - _EPOCH).days
+
+
+def span_number_to_date(span: int) -> tuple[int, int, int]:
+    """(year, month, day) of a date span."""
+    d = _EPOCH + datetime.timedelta(days=span)
+    return d.year, d.month, d.day
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     out, pos = [], 0
     for m in _PLACEHOLDER.finditer(pattern):
         out.append(_glob_regex(pattern[pos : m.start()]))
-        width = m.group(2)
+        width = m.group(2) or _DATE_WIDTH.get(m.group(1))
         out.append(f"(?P<{m.group(1)}>\\d{{{width}}})" if width else f"(?P<{m.group(1)}>\\d+)")
         pos = m.end()
     out.append(_glob_regex(pattern[pos:]))
@@ -162,8 +176,6 @@ def resolve_files(
             "holds the data files."
         )
     splits = input_config["splits"]
-    if "{YYYY}" in str(splits) or "{MM}" in str(splits) or "{DD}" in str(splits):
-        raise InputDataError("Date placeholders ({YYYY}/{MM}/{DD}) in input patterns are not supported; use {SPAN}.")
     span, version = _choose_span(input_base, splits, range_config)
     files: dict[str, list[str]] = {}
     for split in splits:
@@ -180,8 +192,13 @@ def resolve_files(
 
 
 def _fill(pattern: str, span: int, version: int | None) -> str:
+    date = dict(zip(("YYYY", "MM", "DD"), span_number_to_date(span), strict=True))
+
     def sub(m: re.Match[str]) -> str:
-        value = span if m.group(1) == "SPAN" else version
+        name = m.group(1)
+        if name in date:
+            return str(date[name]).zfill(_DATE_WIDTH[name])
+        value = span if name == "SPAN" else version
         return str(value).zfill(int(m.group(2))) if m.group(2) else str(value)
 
     return _PLACEHOLDER.sub(sub, pattern)
@@ -189,7 +206,14 @@ def _fill(pattern: str, span: int, version: int | None) -> str:
 
 def _choose_span(input_base: str, splits: list[dict[str, Any]], range_config: dict[str, Any] | None) -> tuple[int, Any]:
     patterns = [s["pattern"] for s in splits]
-    if not any("{SPAN" in p for p in patterns):
+    dated = [p for p in patterns if "{YYYY}" in p or "{MM}" in p or "{DD}" in p]
+    if dated and (
+        any("{SPAN" in p for p in patterns) or any(not all(f"{{{x}}}" in p for x in _DATE_WIDTH) for p in dated)
+    ):
+        raise InputDataError(
+            "Input patterns with a date need all of {YYYY}, {MM} and {DD}, and no {SPAN} (the date is the span)."
+        )
+    if not any("{SPAN" in p for p in patterns) and not dated:
         if any("{VERSION" in p for p in patterns):
             raise InputDataError("An input pattern has {VERSION} without {SPAN}; a version is a version of a span.")
         return 0, None
@@ -203,8 +227,16 @@ def _choose_span(input_base: str, splits: list[dict[str, Any]], range_config: di
         for path in glob.glob(os.path.join(input_base, _PLACEHOLDER.sub("*", p))):
             m = regex.match(os.path.relpath(path, input_base))
             if m:
-                v = m.groupdict().get("VERSION")
-                found.setdefault(int(m.group("SPAN")), set()).add(int(v) if v is not None else None)
+                groups = m.groupdict()
+                v = groups.get("VERSION")
+                if dated:
+                    try:
+                        span = date_to_span_number(int(groups["YYYY"]), int(groups["MM"]), int(groups["DD"]))
+                    except ValueError:
+                        continue  # not a date (e.g. 2024-13-40)
+                else:
+                    span = int(groups["SPAN"])
+                found.setdefault(span, set()).add(int(v) if v is not None else None)
     spans = sorted(s for s in found if s >= minimum and (wanted is None or s == wanted))
     if not spans:
         which = f"span {wanted}" if wanted is not None else "any span"

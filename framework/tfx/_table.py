@@ -247,6 +247,16 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.example_gen.csv_example_gen": {},
     "components.example_gen.csv_example_gen.component": _from(_COMP, "CsvExampleGen"),
     "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen:CsvExecutor"},
+    "components.example_gen.utils": {
+        n: f"{_COMP}.example_gen_utils:{n}"
+        for n in (
+            "date_to_span_number",
+            "span_number_to_date",
+            "dict_to_example",
+            "make_default_input_config",
+            "make_default_output_config",
+        )
+    },
     "components.example_gen.import_example_gen": {},
     "components.example_gen.import_example_gen.component": _from(_COMP, "ImportExampleGen"),
     "components.statistics_gen": {},

@@ -196,10 +196,6 @@ SERVED: dict[str, list[str]] = {
 
 # (TFX import path, name or None for a module import, words the error must contain)
 NOT_YET = [
-    ("components", "CsvExampleGen", "data components"),
-    ("components", "StatisticsGen", "data components"),
-    ("components", "SchemaGen", "data components"),
-    ("components", "ExampleValidator", "data components"),
     ("components", "Transform", "data components"),
     ("components", "Trainer", "model components"),
     ("components", "Evaluator", "model components"),
@@ -207,14 +203,11 @@ NOT_YET = [
     ("components", "InfraValidator", "model components"),
     ("components", "BulkInferrer", "model components"),
     ("components", "Tuner", "model components"),
-    ("v1.components", "CsvExampleGen", "data components"),
     ("v1.components", "FnArgs", "model components"),
     ("components.trainer.fn_args_utils", "DataAccessor", "model components"),
     ("components.trainer.fn_args_utils", "FnArgs", "model components"),
     ("components.trainer.executor", "GenericExecutor", "model components"),
-    ("components.example_gen.component", "FileBasedExampleGen", "data components"),
     ("components.example_gen.base_example_gen_executor", "BaseExampleGenExecutor", "data components"),
-    ("proto", "example_gen_pb2", "data components"),
     ("proto", "trainer_pb2", "model components"),
     ("proto", "pusher_pb2", "model components"),
     ("proto", "evaluator_pb2", "model components"),

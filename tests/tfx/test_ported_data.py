@@ -24,7 +24,6 @@ from headrace.tfx import NotYetAvailableError
 from headrace.tfx import v1 as tfx
 
 PORTED = Path(__file__).resolve().parent / "ported" / "guide_data_components"
-LANDING = pytest.mark.xfail(reason="data components land in issue 7", strict=False)
 COLUMNS = ["species", "culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g", "user_id", "row_id"]
 
 
@@ -149,7 +148,6 @@ def stat_names(stats: Any) -> set[str]:
 
 
 # -- docs/guide/examplegen.md ---------------------------------------------------------------------------
-@LANDING
 def test_examplegen_1_relative_input_base_default_split(tmp_path, monkeypatch):
     rows = penguins(90)
     write_csv(tmp_path / "data_root" / "data.csv", rows)
@@ -163,7 +161,6 @@ def test_examplegen_1_relative_input_base_default_split(tmp_path, monkeypatch):
     assert len(train) > len(eval_) > 0  # TFX's default: train:eval 2:1 by hash
 
 
-@LANDING
 def test_examplegen_2_import_tfrecords(tmp_path):
     import pyarrow as pa
 
@@ -179,7 +176,6 @@ def test_examplegen_2_import_tfrecords(tmp_path):
     assert row_ids(uri, "train") | row_ids(uri, "eval") == set(range(30))
 
 
-@LANDING
 def test_examplegen_3_output_split_three_to_one(tmp_path):
     write_csv(tmp_path / "input" / "data.csv", penguins(400))
     cells = Cells("examplegen", input_dir=str(tmp_path / "input")).run("imports", "3")
@@ -193,7 +189,6 @@ def test_examplegen_3_output_split_three_to_one(tmp_path):
     assert 0.65 < len(train) / 400 < 0.85  # 3 buckets of 4
 
 
-@LANDING
 def test_examplegen_4_input_splits_map_one_to_one(tmp_path):
     rows = penguins(40)
     write_csv(tmp_path / "input" / "train" / "a.csv", rows[:25])
@@ -206,7 +201,6 @@ def test_examplegen_4_input_splits_map_one_to_one(tmp_path):
     assert row_ids(uri, "eval") == set(range(25, 40))
 
 
-@LANDING
 def test_examplegen_5_partition_feature_keeps_a_user_in_one_split(tmp_path):
     write_csv(tmp_path / "input" / "data.csv", penguins(220))
     cells = Cells("examplegen", input_dir=str(tmp_path / "input")).run("imports", "5")
@@ -234,7 +228,6 @@ def test_examplegen_span_date_version_blocks_construct(block, patterns):
     assert [s["pattern"] for s in props["input_config"]["splits"]] == patterns
 
 
-@LANDING
 def test_examplegen_12_range_config_reads_the_static_span(tmp_path):
     rows = penguins(60)
     for span, chunk in (("01", rows[:30]), ("02", rows[30:])):
@@ -247,7 +240,6 @@ def test_examplegen_12_range_config_reads_the_static_span(tmp_path):
     assert row_ids(uri, "eval") == set(range(20, 30))
 
 
-@pytest.mark.xfail(reason="tfx.components.example_gen.utils (date_to_span_number) is not served yet", strict=False)
 def test_examplegen_13_date_range_config(tmp_path):
     rows = penguins(40)
     for day, chunk in (("1970-01-02", rows[:20]), ("1970-01-03", rows[20:])):
@@ -261,7 +253,6 @@ def test_examplegen_13_date_range_config(tmp_path):
     assert row_ids(uri, "eval") == set(range(15, 20))
 
 
-@LANDING
 def test_examplegen_14_file_based_with_the_csv_executor(tmp_path):
     write_csv(tmp_path / "base" / "data" / "simple" / "data.csv", penguins(45))
     cells = Cells("examplegen", base_dir=str(tmp_path / "base")).run("imports", "14")
@@ -270,7 +261,6 @@ def test_examplegen_14_file_based_with_the_csv_executor(tmp_path):
     assert row_ids(uri, "train") | row_ids(uri, "eval") == set(range(45))
 
 
-@LANDING
 def test_examplegen_17_to_19_downstream_components_exclude_eval(tmp_path):
     write_csv(tmp_path / "input" / "data.csv", penguins(120))
     cells = Cells("examplegen", input_dir=str(tmp_path / "input")).run("imports", "3", "17", "18", "19")
@@ -308,7 +298,6 @@ def _example_gen(tmp_path: Path, n: int = 90) -> Any:
     return tfx.components.CsvExampleGen(input_base=str(tmp_path / "input"))
 
 
-@LANDING
 def test_statsgen_blocks_with_and_without_a_curated_schema(tmp_path):
     (tmp_path / "user_schema").mkdir()
     (tmp_path / "user_schema" / "schema.pbtxt").write_text(USER_SCHEMA)
@@ -327,7 +316,6 @@ def test_statsgen_blocks_with_and_without_a_curated_schema(tmp_path):
     assert stat_names(feature_stats(uri, "train")) == set(COLUMNS)
 
 
-@LANDING
 def test_schemagen_blocks_infer_then_import(tmp_path):
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -348,7 +336,6 @@ def test_schemagen_blocks_infer_then_import(tmp_path):
     assert schema_of(output_uri(result, importer, "schema") / "schema.pbtxt") == schema
 
 
-@LANDING
 def test_exampleval_block_reports_what_the_data_breaks(tmp_path):
     (tmp_path / "schema.pbtxt").write_text(USER_SCHEMA)  # no 'Chinstrap' in the species domain
     example_gen = _example_gen(tmp_path)
@@ -366,7 +353,6 @@ def test_exampleval_block_reports_what_the_data_breaks(tmp_path):
 
 
 # -- docs/tutorials/tfx/penguin_tfdv.ipynb --------------------------------------------------------------
-@LANDING
 def test_penguin_tfdv_schema_pipeline_and_its_review_cells(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the notebook's paths are relative: pipelines/, metadata/, schema/
     write_csv(tmp_path / "data" / "data.csv", penguins(100, species_names=False))
@@ -396,7 +382,6 @@ def test_penguin_tfdv_training_pipeline_stops_at_the_trainer(tmp_path, monkeypat
 
 
 # -- docs/tutorials/tfx/components.ipynb ----------------------------------------------------------------
-@LANDING
 def test_components_notebook_runs_interactively(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # InteractiveContext() makes its root in a temp dir
     write_csv(tmp_path / "data" / "data.csv", penguins(80))
@@ -432,7 +417,7 @@ _DSL_EXECUTOR = "headrace.dsl.executor"
         ],
         ("components", "ExampleValidator", f"{_C}:ExampleValidator"),
         ("components", "ImportSchemaGen", f"{_C}:ImportSchemaGen"),  # not in TFX's tfx.components; served anyway
-        pytest.param("components", "DistributionValidator", f"{_C}:DistributionValidator", marks=LANDING),
+        pytest.param("components", "DistributionValidator", f"{_C}:DistributionValidator"),
         *[
             ("v1.components", n, f"{_C}:{n}")
             for n in ("CsvExampleGen", "ImportExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen")
@@ -446,12 +431,7 @@ _DSL_EXECUTOR = "headrace.dsl.executor"
         ("components.schema_gen.component", "SchemaGen", f"{_C}:SchemaGen"),
         ("components.schema_gen.import_schema_gen.component", "ImportSchemaGen", f"{_C}:ImportSchemaGen"),
         ("components.example_validator.component", "ExampleValidator", f"{_C}:ExampleValidator"),
-        pytest.param(
-            "components.distribution_validator.component",
-            "DistributionValidator",
-            f"{_C}:DistributionValidator",
-            marks=LANDING,
-        ),
+        ("components.distribution_validator.component", "DistributionValidator", f"{_C}:DistributionValidator"),
         pytest.param(
             "components.example_gen.base_example_gen_executor",
             "BaseExampleGenExecutor",
@@ -485,7 +465,6 @@ def test_tfx_import_paths_of_the_data_components(module, name, target):
 @pytest.mark.parametrize(
     ("module", "name", "words"),
     [
-        ("components.example_gen", "utils", "data components"),  # examplegen.md block 13, the custom executors
         ("components.example_gen.component", "QueryBasedExampleGen", "data components"),
         ("v1.components", "Transform", "data components"),
         ("v1.components", "ExampleDiff", "data components"),
