@@ -104,6 +104,8 @@ def _range_config(config: Any) -> dict[str, Any]:
     """A RangeConfig (a proto or its dict) as a checked dict."""
     if config is None:
         return {"rolling_range": {"num_spans": 1}}
+    if isinstance(config, dict) and set(config) == {"range_config"}:  # TFX: config={'range_config': RangeConfig}
+        config = config["range_config"]
     if hasattr(config, "DESCRIPTOR"):
         from google.protobuf import json_format
 

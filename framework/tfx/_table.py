@@ -90,6 +90,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.dsl.experimental": {
         "LatestArtifactStrategy": f"{_DSL}:LatestArtifactStrategy",
         "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
+        "SpanRangeStrategy": f"{_DSL}:SpanRangeStrategy",
         "create_container_component": "headrace.dsl.container_component:create_container_component",
     },
     "v1.dsl.io": {},
@@ -212,6 +213,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "dsl.input_resolution.strategies.latest_blessed_model_strategy": {
         "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
     },
+    "dsl.input_resolution.strategies.span_range_strategy": {"SpanRangeStrategy": f"{_DSL}:SpanRangeStrategy"},
     "dsl.placeholder": {},
     "dsl.placeholder.placeholder": {},
     "dsl.io": {},
@@ -326,7 +328,6 @@ MISSING: dict[str, str] = {
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
     "components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     # Served from MODULES once headrace has them; until then these say what brings them.
-    "components.DistributionValidator": DATA,
     "components.base.executor_spec.BeamExecutorSpec": BEAM,
     "dsl.components.base.executor_spec.BeamExecutorSpec": BEAM,
     **{f"components.{m}": MODEL for m in "trainer tuner evaluator pusher infra_validator bulk_inferrer".split()},
@@ -344,10 +345,8 @@ MISSING: dict[str, str] = {
     "dsl.component.experimental.annotations.BeamComponentParameter": BEAM,
     "dsl.component.experimental.annotations.AsyncOutputArtifact": ORCH,
     "v1.dsl.experimental.RuntimeParameter": ORCH,
-    "v1.dsl.experimental.SpanRangeStrategy": DATA,
     "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
     "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
-    "dsl.input_resolution.strategies.span_range_strategy": DATA,
     "dsl.experimental.spans_resolver": DATA,
     **{f"v1.dsl.placeholders.{n}": CONTAINERS for n in "exec_property execution_invocation input output".split()},
     "dsl.placeholder.placeholder": CONTAINERS,

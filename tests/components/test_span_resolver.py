@@ -52,3 +52,18 @@ def test_bad_span_range_configs_are_definition_errors() -> None:
             config={"rolling_range": {"num_spans": 0}},
             examples=Channel(type=Examples),
         )
+
+
+def test_tfx_form_of_the_span_range_strategy(tmp_path: Path) -> None:
+    from headrace.tfx import v1 as tfx
+
+    resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.SpanRangeStrategy,
+        config={
+            "range_config": tfx.proto.RangeConfig(
+                static_range=tfx.proto.StaticRange(start_span_number=2, end_span_number=2)
+            )
+        },
+        examples=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples),
+    )
+    assert resolver.exec_properties["config"] == {"static_range": {"start_span_number": 2, "end_span_number": 2}}

@@ -221,7 +221,6 @@ NOT_YET = [
     ("v1.orchestration.experimental", "KubeflowV2DagRunner", "orchestrator adapters"),
     ("v1.dsl.experimental", "RuntimeParameter", "orchestrator adapters"),
     ("orchestration.data_types", "RuntimeParameter", "orchestrator adapters"),
-    ("v1.dsl.experimental", "SpanRangeStrategy", "data components"),
     ("v1.dsl.components", "BeamComponentParameter", "Beam"),
     ("dsl.components.base.executor_spec", "BeamExecutorSpec", "Beam"),
     ("dsl.components.base.executor_spec", "ExecutorContainerSpec", "container"),
