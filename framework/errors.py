@@ -52,18 +52,22 @@ class ExecutorError(HeadraceError):
         error_type: The class name of the original exception.
         message: The original exception's message.
         traceback_text: The original traceback, formatted.
+        expected: The executor raised a headrace error on purpose (bad input data, failed
+            validation): its message says what to fix, so `str()` leaves the traceback out
+            (`traceback_text` and the step's log keep it).
     """
 
-    def __init__(self, node_id: str, error_type: str, message: str, traceback_text: str = ""):
+    def __init__(self, node_id: str, error_type: str, message: str, traceback_text: str = "", expected: bool = False):
         self.node_id = node_id
         self.error_type = error_type
         self.message = message
         self.traceback_text = traceback_text
+        self.expected = expected
         super().__init__(f"node '{node_id}' failed: {error_type}: {message}")
 
     def __str__(self) -> str:
         text = f"node '{self.node_id}' failed: {self.error_type}: {self.message}"
-        if self.traceback_text:
+        if self.traceback_text and not self.expected:
             text += "\n\nOriginal traceback:\n" + self.traceback_text.rstrip()
         return text
 

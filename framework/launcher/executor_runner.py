@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from headrace.dsl.executor import BaseExecutor
 from headrace.dsl.function_component import call_function
 from headrace.dsl.user_code import load
+from headrace.errors import HeadraceError
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
 
@@ -125,4 +126,10 @@ def _run(task: ExecutionTask) -> ExecutorResult:
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             raise
-        return ExecutorResult(ok=False, error_type=type(e).__name__, message=str(e), traceback=traceback.format_exc())
+        return ExecutorResult(
+            ok=False,
+            error_type=type(e).__name__,
+            message=str(e),
+            traceback=traceback.format_exc(),
+            expected=isinstance(e, HeadraceError),
+        )

@@ -159,7 +159,7 @@ class NodeLauncher:
             except Exception as e:  # noqa: BLE001 - a bad result fails the node, not the runner
                 error = _framework_error(node.id, e)
         else:
-            error = ExecutorError(node.id, result.error_type, result.message, result.traceback)
+            error = ExecutorError(node.id, result.error_type, result.message, result.traceback, result.expected)
         publisher.publish_failure(md, self.handle, node, prepared.execution, prepared.outputs, _error_text(error))
         return self._finish(prepared, FAILED, {}, error)
 

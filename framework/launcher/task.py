@@ -34,3 +34,6 @@ class ExecutorResult:
     message: str = ""
     traceback: str = ""
     log_path: str = ""  # set when the executor printed anything
+    # The error is one headrace raises on purpose (a HeadraceError: bad input data, failed validation),
+    # whose message says what to fix: summaries show the message, the log keeps the traceback.
+    expected: bool = False

@@ -57,6 +57,7 @@ def test_bad_input_names_the_file_and_the_fix_and_leaves_nothing_live(tmp_path: 
     for fragment in expected:
         assert fragment in error, f"{fragment!r} not in {error!r}"
     assert "InputDataError" in error
+    assert "Traceback" not in error and "Traceback" in outcome.error.traceback_text  # the message is the help
     assert live_artifacts(tmp_path / "root") == 0
 
 
