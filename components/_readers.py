@@ -117,7 +117,7 @@ def read_csv(
             if first:
                 _check_mixed(path, batch, column_types or {}, encoding)
                 first = False
-            yield batch
+            yield _dates_as_text(batch, column_types or {})
     except pa.ArrowInvalid as e:
         raise _csv_error(path, str(e), names or _header(path, encoding), encoding) from None
     except FileNotFoundError:
@@ -139,6 +139,20 @@ def _check_header(path: str, names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputDataError(f"CSV file {path}: the header names column(s) {dupes} more than once. Rename them.")
+
+
+def _dates_as_text(batch: pa.RecordBatch, declared: dict[str, Any]) -> pa.RecordBatch:
+    """Columns pyarrow read as dates or times become their text again, as TFX reads CSV (TFDV and
+    tf.Example know no date type); declare a column's type to keep it typed."""
+    import pyarrow as pa
+
+    temporal = [i for i, f in enumerate(batch.schema) if pa.types.is_temporal(f.type) and f.name not in declared]
+    if not temporal:
+        return batch
+    arrays = list(batch.columns)
+    for i in temporal:
+        arrays[i] = arrays[i].cast(pa.string())
+    return pa.RecordBatch.from_arrays(arrays, batch.schema.names)
 
 
 def _header(path: str, encoding: str | None) -> list[str]:

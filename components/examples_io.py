@@ -128,6 +128,8 @@ def as_list_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
             arrays.append(col)
             continue
+        if pa.types.is_temporal(col.type) or pa.types.is_decimal(col.type) or pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string()) if not pa.types.is_dictionary(col.type) else col.cast(col.type.value_type)
         if col.null_count == 0:
             offsets = pa.array(np.arange(len(col) + 1, dtype=np.int32))
             arrays.append(pa.ListArray.from_arrays(offsets, col))

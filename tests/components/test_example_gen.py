@@ -193,3 +193,16 @@ def test_unchanged_input_hits_the_cache_and_a_touched_or_new_file_misses(tmp_pat
     assert third.nodes["CsvExampleGen"].state == "COMPLETE"
     uri = _examples(third)
     assert len(split_rows(uri, "train")) + len(split_rows(uri, "eval")) == 210
+
+
+def test_dates_stay_text_as_tfx_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_text(
+        "day,at,n\n2024-01-02,2024-01-02 10:00:00,1\n2024-02-03,2024-02-03 11:30:00,2\n"
+    )
+    uri = _examples(run(tmp_path / "r", CsvExampleGen(input_base=tmp_path / "in")))
+    rows = sorted(split_rows(uri, "train") + split_rows(uri, "eval"), key=lambda r: r["n"])
+    assert [(r["day"], r["at"]) for r in rows] == [
+        ("2024-01-02", "2024-01-02 10:00:00"),
+        ("2024-02-03", "2024-02-03 11:30:00"),
+    ]
