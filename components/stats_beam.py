@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 BEAM_BATCH_ROWS = 65536  # rows per record batch into TFDV: large batches amortize its per-batch cost
 TFRECORD_PART_BYTES = 8 << 20  # a TFRecord file is cut into parts of at least this size (compressed)
+DASK_RUNNER = "--runner=apache_beam.runners.dask.dask_runner.DaskRunner"
 _DIRECT = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 
 
@@ -136,10 +137,9 @@ def _runner(args: Sequence[str]) -> Any:
     (Beam picks the one --runner names)."""
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    options = PipelineOptions(list(args))
-    runner = str(options.get_all_options().get("runner") or "DirectRunner").rsplit(".", 1)[-1]
-    if runner not in _DIRECT:
+    if _runner_name(args) not in _DIRECT:
         return None
+    options = PipelineOptions(list(args))
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner
     from apache_beam.runners.portability.portable_runner import JobServiceHandle
@@ -155,6 +155,61 @@ def beam_stats_options(options: Any) -> Any:
     options = copy.copy(options)
     options.use_sketch_based_topk_uniques = True
     return options
+
+
+def _runner_name(args: Sequence[str]) -> str:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    return str(PipelineOptions(list(args)).get_all_options().get("runner") or "DirectRunner").rsplit(".", 1)[-1]
+
+
+def _with_runner_path(args: Sequence[str]) -> list[str]:
+    """The args with `--runner=DaskRunner` spelled as Beam finds it (its module path). On Dask,
+    one read shard per Dask partition unless the args say otherwise: the DaskRunner holds a
+    partition's whole output in memory and runs a partition as one task (its default of 128
+    elements a partition would read every shard of a split in one task)."""
+    out = [DASK_RUNNER if a in ("--runner=DaskRunner", "--runner=dask") else a for a in args]
+    if DASK_RUNNER in out and not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in out):
+        out.append("--dask_partition_size=1")
+    return out
+
+
+def generators_combine_fn(options: Any) -> Any:
+    """A Beam CombineFn running TFDV's in-memory generators (the ones the in-process path runs)
+    on record batches; its output is the DatasetFeatureStatisticsList.
+
+    For runners that cannot run `tfdv.GenerateStatistics`: it combines with
+    `CombinePerKey(...).with_hot_key_fanout(...)`, which Beam 2.72's DaskRunner mistranslates
+    (its post-combine step gets raw values: "too many values to unpack (expected 2)").
+    """
+    import apache_beam as beam
+    from tensorflow_data_validation.statistics import stats_impl
+
+    class GeneratorsCombineFn(beam.CombineFn):
+        def __init__(self) -> None:
+            self._generators = stats_impl.get_generators(options, in_memory=True)
+
+        def setup(self) -> None:
+            for g in self._generators:
+                g.setup()
+
+        def create_accumulator(self) -> list[Any]:
+            return [g.create_accumulator() for g in self._generators]
+
+        def add_input(self, accumulator: list[Any], batch: Any) -> list[Any]:
+            return [g.add_input(a, batch) for g, a in zip(self._generators, accumulator, strict=True)]
+
+        def merge_accumulators(self, accumulators: Any) -> list[Any]:
+            columns = zip(*accumulators, strict=True)
+            return [g.merge_accumulators(list(c)) for g, c in zip(self._generators, columns, strict=True)]
+
+        def compact(self, accumulator: list[Any]) -> list[Any]:
+            return [g.compact(a) for g, a in zip(self._generators, accumulator, strict=True)]
+
+        def extract_output(self, accumulator: list[Any]) -> Any:
+            return stats_impl.extract_statistics_output(accumulator, self._generators)
+
+    return GeneratorsCombineFn()
 
 
 def splits_statistics_beam(
@@ -174,42 +229,69 @@ def splits_statistics_beam(
         payload: FORMAT_PARQUET or FORMAT_TF_EXAMPLE.
         options: A `tfdv.StatsOptions`.
         beam_pipeline_args: The pipeline's Beam arguments (runner and its options).
-        work_dir: Where the pipeline writes each split's result for this function to read back;
-            it must be reachable from the runner's workers. Default: `--temp_location` if the
-            args give one, else a local temporary folder (enough for local runners).
+            `--runner=DaskRunner` is accepted for Beam's module path of that runner.
+        work_dir: Where the pipeline writes the results for this function to read back; it must
+            be reachable from the runner's workers. Default: `--temp_location` if the args give
+            one, else a local temporary folder (enough for local runners).
         batch_rows: Rows per record batch handed to TFDV.
     """
+    import base64
+
     import apache_beam as beam
     import tensorflow_data_validation as tfdv
     from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    args = list(beam_pipeline_args)
+    args = _with_runner_path(beam_pipeline_args)
+    if DASK_RUNNER in args:
+        import apache_beam.runners.dask.dask_runner  # registers the --dask_* options
     options = beam_stats_options(options)
     columns = list(options.feature_allowlist) if options.feature_allowlist else None
     parts = parallelism(args)
     shards = {s: read_shards(uri, s, payload, parts) for s in splits}
+    dask = _runner_name(args) == "DaskRunner"
     base = work_dir or PipelineOptions(args).get_all_options().get("temp_location")
     out_dir = FileSystems.join(base, f"headrace-stats-{uuid.uuid4().hex}") if base else tempfile.mkdtemp()
-    outputs = {s: FileSystems.join(out_dir, f"split-{i}.pb") for i, s in enumerate(splits)}
+    output = FileSystems.join(out_dir, "statistics.txt")
     try:
         with beam.Pipeline(runner=_runner(args), options=PipelineOptions(args)) as pipeline:
-            for split in splits:
-                _ = (
+            results = []
+            for i, split in enumerate(splits):
+                batches = (
                     pipeline
                     | f"Shards[{split}]" >> beam.Create(shards[split])
                     | f"Read[{split}]" >> beam.FlatMap(read_shard, columns, batch_rows)
-                    | f"GenerateStatistics[{split}]" >> tfdv.GenerateStatistics(options)
-                    | f"Write[{split}]" >> tfdv.WriteStatisticsToBinaryFile(outputs[split])
                 )
-        result = {}
-        for split, path in outputs.items():
-            stats = statistics_pb2.DatasetFeatureStatisticsList()
-            with FileSystems.open(path) as f:
-                stats.ParseFromString(f.read())
-            result[split] = stats
-        return result
+                if dask:
+                    stats = batches | f"Statistics[{split}]" >> beam.CombineGlobally(generators_combine_fn(options))
+                else:
+                    stats = batches | f"GenerateStatistics[{split}]" >> tfdv.GenerateStatistics(options)
+                results.append(stats | f"Key[{split}]" >> beam.Map(_line, i))
+            # One sink for all splits: DaskRunner computes only the last sink of a pipeline.
+            _ = (
+                results
+                | "Flatten" >> beam.Flatten()
+                | "Write" >> beam.io.WriteToText(output, shard_name_template="", append_trailing_newlines=True)
+            )
+        client = getattr(getattr(pipeline, "result", None), "client", None)
+        if client is not None:  # DaskRunner opens a client to the cluster and leaves it open
+            client.close()
+        found: dict[int, Any] = {}
+        with FileSystems.open(output) as f:
+            for line in f.read().decode().splitlines():
+                index, data = line.split("\t", 1)
+                found[int(index)] = statistics_pb2.DatasetFeatureStatisticsList.FromString(base64.b64decode(data))
+        missing = [s for i, s in enumerate(splits) if i not in found]
+        if missing:
+            raise RuntimeError(f"The Beam pipeline produced no statistics for split(s) {missing}.")
+        return {s: found[i] for i, s in enumerate(splits)}
     finally:
         if FileSystems.exists(out_dir):
             FileSystems.delete([out_dir])
+
+
+def _line(stats: Any, index: int) -> str:
+    import base64
+
+    return f"{index}\t{base64.b64encode(stats.SerializeToString()).decode()}"
