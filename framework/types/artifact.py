@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
+import weakref
 from typing import Any, ClassVar
 
 from headrace.errors import DefinitionError, did_you_mean
@@ -82,6 +84,12 @@ class Artifact:
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
+        # cloudpickle rebuilds a class that travels by value as an empty skeleton first (its
+        # attributes come after), and drops the skeleton when that class is already loaded: a
+        # skeleton waits until its attributes are set (artifact_class registers it then).
+        if _being_unpickled():
+            _PENDING.append(weakref.ref(cls))
+            return
         if "TYPE_NAME" not in cls.__dict__:
             cls.TYPE_NAME = cls.__name__
         for key, prop in cls.PROPERTIES.items():
@@ -328,8 +336,41 @@ def _default(ptype: PropertyType) -> Any:
     return {PropertyType.INT: 0, PropertyType.FLOAT: 0.0, PropertyType.STRING: ""}[ptype]
 
 
+_PENDING: list[weakref.ref[type[Artifact]]] = []  # classes cloudpickle is rebuilding
+
+
+def _being_unpickled() -> bool:
+    frame = sys._getframe(2)
+    for _ in range(6):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "_make_skeleton_class":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _promote_pending() -> None:
+    """Registers the rebuilt classes whose attributes are set by now (kept skeletons); drops the
+    ones cloudpickle threw away."""
+    waiting = []
+    for ref in _PENDING:
+        cls = ref()
+        if cls is None:
+            continue
+        if set(cls.__dict__) - {"__module__", "__doc__"}:
+            if "TYPE_NAME" not in cls.__dict__:
+                cls.TYPE_NAME = cls.__name__
+            _REGISTRY[cls.TYPE_NAME] = cls
+        else:
+            waiting.append(ref)
+    _PENDING[:] = waiting
+
+
 def artifact_class(type_name: str) -> type[Artifact]:
     """Returns the registered class for `type_name`, or the generic :class:`Artifact`."""
+    if _PENDING:
+        _promote_pending()
     return _REGISTRY.get(type_name, Artifact)
 
 

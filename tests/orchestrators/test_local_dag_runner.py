@@ -272,7 +272,10 @@ def test_runner_rejects_bad_settings(bad):
         LocalDagRunner(**bad)
 
 
-def test_user_defined_artifact_type_reaches_the_executor_as_its_class(write_module, tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_user_defined_artifact_type_reaches_the_executor_as_its_class(write_module, tmp_path, monkeypatch, start):
+    # spawn: each worker unpickles the class by value from two payloads (Embed's, then Use's)
+    monkeypatch.setenv("HEADRACE_WORKER_START", start)
     mod = write_module(
         HEADER
         + """
