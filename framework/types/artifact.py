@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+import types
 import weakref
 from typing import Any, ClassVar
 
@@ -340,7 +341,7 @@ _PENDING: list[weakref.ref[type[Artifact]]] = []  # classes cloudpickle is rebui
 
 
 def _being_unpickled() -> bool:
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     for _ in range(6):
         if frame is None:
             return False
