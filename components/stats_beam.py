@@ -128,7 +128,7 @@ def read_shard(shard: ReadShard, columns: list[str] | None, batch_rows: int) -> 
         yield _decode_examples(chunk, columns)
 
 
-def _runner(args: Sequence[str]) -> Any:
+def beam_runner(args: Sequence[str]) -> Any:
     """The runner for `args`: for DirectRunner (also when no runner is named), Beam's FnApiRunner
     (the engine DirectRunner uses for batch pipelines, honouring --direct_running_mode and
     --direct_num_workers). Beam 2.72's DirectRunner first tries to download its Prism runner
@@ -163,14 +163,18 @@ def _runner_name(args: Sequence[str]) -> str:
     return str(PipelineOptions(list(args)).get_all_options().get("runner") or "DirectRunner").rsplit(".", 1)[-1]
 
 
-def _with_runner_path(args: Sequence[str]) -> list[str]:
-    """The args with `--runner=DaskRunner` spelled as Beam finds it (its module path). On Dask,
-    one read shard per Dask partition unless the args say otherwise: the DaskRunner holds a
-    partition's whole output in memory and runs a partition as one task (its default of 128
-    elements a partition would read every shard of a split in one task)."""
+def runner_args(args: Sequence[str]) -> list[str]:
+    """The Beam arguments, made runnable: `--runner=DaskRunner` spelled as Beam finds it (its
+    module path, whose import registers the --dask_* options); on Dask, one read shard per Dask
+    partition unless the args say otherwise: the DaskRunner holds a partition's whole output in
+    memory and runs a partition as one task (its default of 128 elements a partition would read
+    every shard of a split in one task)."""
     out = [DASK_RUNNER if a in ("--runner=DaskRunner", "--runner=dask") else a for a in args]
-    if DASK_RUNNER in out and not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in out):
-        out.append("--dask_partition_size=1")
+    if DASK_RUNNER in out:
+        import apache_beam.runners.dask.dask_runner  # noqa: F401 - registers the --dask_* options
+
+        if not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in out):
+            out.append("--dask_partition_size=1")
     return out
 
 
@@ -243,9 +247,7 @@ def splits_statistics_beam(
     from apache_beam.options.pipeline_options import PipelineOptions
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    args = _with_runner_path(beam_pipeline_args)
-    if DASK_RUNNER in args:
-        import apache_beam.runners.dask.dask_runner  # registers the --dask_* options
+    args = runner_args(beam_pipeline_args)
     options = beam_stats_options(options)
     columns = list(options.feature_allowlist) if options.feature_allowlist else None
     parts = parallelism(args)
@@ -255,7 +257,7 @@ def splits_statistics_beam(
     out_dir = FileSystems.join(base, f"headrace-stats-{uuid.uuid4().hex}") if base else tempfile.mkdtemp()
     output = FileSystems.join(out_dir, "statistics.txt")
     try:
-        with beam.Pipeline(runner=_runner(args), options=PipelineOptions(args)) as pipeline:
+        with beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args)) as pipeline:
             results = []
             for i, split in enumerate(splits):
                 batches = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Iterable
 from typing import Any
 
 from headrace.dsl.user_code import USER_MODULE_PREFIX, display_module_name, ship, user_module_name
@@ -91,6 +92,54 @@ class ExecutorClassSpec(ExecutorSpec):
         return {"kind": "python_class", **ship(self.executor_class, self.executor_class.__name__, cache), **group}
 
 
+class BeamExecutorSpec(ExecutorClassSpec):
+    """Runs a :class:`BaseExecutor` subclass that builds Beam pipelines (TFX's name).
+
+    The executor reads its Beam arguments from `self.context.beam_pipeline_args`: the pipeline's
+    `beam_pipeline_args` followed by this spec's, so a component's own arguments win where both
+    set a flag (as in TFX).
+
+    Args:
+        executor_class: The executor.
+        worker_group: As for :class:`ExecutorClassSpec`.
+        beam_pipeline_args: Beam arguments for this component only, e.g.
+            `['--direct_running_mode=multi_processing', '--direct_num_workers=4']`.
+    """
+
+    def __init__(
+        self,
+        executor_class: type[BaseExecutor],
+        worker_group: str | None = None,
+        beam_pipeline_args: Iterable[str] | None = None,
+    ):
+        super().__init__(executor_class, worker_group=worker_group)
+        self.beam_pipeline_args: list[str] = []
+        self.add_beam_pipeline_args(beam_pipeline_args or [])
+
+    def add_beam_pipeline_args(self, beam_pipeline_args: Iterable[str]) -> None:
+        """Appends Beam arguments for this component."""
+        if isinstance(beam_pipeline_args, str):
+            raise DefinitionError(
+                f"BeamExecutorSpec: beam_pipeline_args must be a list of strings, got the string "
+                f"{beam_pipeline_args!r}; write [{beam_pipeline_args!r}]."
+            )
+        args = list(beam_pipeline_args)
+        bad = [a for a in args if not isinstance(a, str)]
+        if bad:
+            raise DefinitionError(f"BeamExecutorSpec: beam_pipeline_args must be strings, got {bad[0]!r}.")
+        self.beam_pipeline_args.extend(args)
+
+    def copy(self) -> BeamExecutorSpec:
+        """A copy whose arguments can be changed without changing this spec's."""
+        return BeamExecutorSpec(self.executor_class, self.worker_group, self.beam_pipeline_args)
+
+    def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
+        ir = super().to_ir(cache)
+        if self.beam_pipeline_args:
+            ir = {**ir, "beam_pipeline_args": list(self.beam_pipeline_args)}
+        return ir
+
+
 class FunctionExecutorSpec(ExecutorSpec):
     """Runs a Python function declared with `@component`."""
 
@@ -104,6 +153,7 @@ class FunctionExecutorSpec(ExecutorSpec):
 __all__ = [
     "USER_MODULE_PREFIX",
     "BaseExecutor",
+    "BeamExecutorSpec",
     "ExecutorClassSpec",
     "ExecutorSpec",
     "FunctionExecutorSpec",

@@ -113,7 +113,8 @@ def _run(task: ExecutionTask) -> ExecutorResult:
                 node_id=task.node_id,
                 execution_id=task.execution_id,
                 tmp_dir=task.tmp_dir,
-                beam_pipeline_args=list(task.beam_pipeline_args),
+                # the pipeline's Beam arguments, then the component's (BeamExecutorSpec): later flags win
+                beam_pipeline_args=[*task.beam_pipeline_args, *task.executor.get("beam_pipeline_args", ())],
             )
             target(context).Do(inputs, outputs, dict(task.exec_properties))
         else:
