@@ -23,6 +23,7 @@ import traceback
 import bench_chain
 import bench_compile
 import bench_import
+import bench_stats_beam
 import benchlib
 from benchlib import Figure
 
@@ -30,6 +31,7 @@ BENCHMARKS = (
     ("bench_import", bench_import.main),
     ("bench_chain", bench_chain.main),
     ("bench_compile", bench_compile.main),
+    ("bench_stats_beam", bench_stats_beam.main),
 )
 
 
