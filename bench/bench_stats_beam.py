@@ -42,11 +42,15 @@ def examples(rows: int, label: str) -> str:
     base = os.environ.get("HEADRACE_BENCH_DATA", os.path.join(tempfile.gettempdir(), "headrace-bench-data"))
     root = os.path.join(base, f"stats-beam-{rows}-{label}")
     marker = os.path.join(root, "EXAMPLES_URI")
-    if not (os.path.exists(marker) and os.path.isdir(open(marker).read().strip())):
+    if not (os.path.exists(marker) and os.path.isdir(_read(marker))):
         result = benchlib.run_child("bench_stats_beam.py", ["examplegen", bench_data.data_dir(rows), root, label])
         with open(marker, "w") as f:
             f.write(result["uri"])
-    with open(marker) as f:
+    return _read(marker)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
         return f.read().strip()
 
 
