@@ -3,11 +3,13 @@ each executor imports what it needs when it runs."""
 
 from headrace.components.distribution_validator import DataDriftError, DistributionValidator
 from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
+from headrace.components.example_gen_beam import BaseExampleGenExecutor
 from headrace.components.example_validator import DataValidationError, ExampleValidator
 from headrace.components.schema_gen import ImportSchemaGen, SchemaGen
 from headrace.components.statistics_gen import StatisticsGen
 
 __all__ = [
+    "BaseExampleGenExecutor",
     "CsvExampleGen",
     "DataDriftError",
     "DataValidationError",

@@ -393,9 +393,11 @@ class FileBasedExampleGen(BaseComponent):
                 output_config=outputs,
                 range_config=cfg.check_range_config(owner, cfg.as_dict(owner, "range_config", range_config)),
                 custom_config=cfg.as_dict(owner, "custom_config", custom_config),
+                # None: the executor's default (TFX's tf.Example for a Beam executor, the input's
+                # format for ImportExampleGen, Parquet otherwise).
                 output_data_format=cfg.payload_name(owner, output_data_format)
                 if output_data_format is not None
-                else (None if self._auto_payload else FORMAT_PARQUET),
+                else (None if self._auto_payload or custom_executor_spec is not None else FORMAT_PARQUET),
                 invalid_rows=invalid_rows,
                 column_types=column_types,
                 encoding=encoding,

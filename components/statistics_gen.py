@@ -54,7 +54,14 @@ class Executor(BaseExecutor):
         if path == "beam":
             from headrace.components.stats_beam import splits_statistics_beam
 
-            by_split = splits_statistics_beam(examples.uri, splits, payload, options, self.context.beam_pipeline_args)
+            by_split = splits_statistics_beam(
+                examples.uri,
+                splits,
+                payload,
+                options,
+                self.context.beam_pipeline_args,
+                work_dir=self.context.tmp_dir or None,
+            )
         else:
             by_split = {s: stats_engine.split_statistics_in_process(examples.uri, s, payload, options) for s in splits}
         for split, stats in by_split.items():

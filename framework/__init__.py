@@ -8,6 +8,7 @@ Importing headrace never imports TensorFlow, Beam, TFDV, kfp, Airflow or docker.
 from headrace.dsl import (
     BaseComponent,
     BaseExecutor,
+    BeamExecutorSpec,
     ExecutorClassSpec,
     Importer,
     InputArtifact,
@@ -42,6 +43,7 @@ __all__ = [
     "Artifact",
     "BaseComponent",
     "BaseExecutor",
+    "BeamExecutorSpec",
     "Channel",
     "ChannelParameter",
     "ComponentSpec",

@@ -2,7 +2,7 @@
 
 from headrace.dsl.annotations import InputArtifact, OutputArtifact, OutputDict, Parameter
 from headrace.dsl.base_component import BaseComponent
-from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
+from headrace.dsl.executor import BaseExecutor, BeamExecutorSpec, ExecutorClassSpec
 from headrace.dsl.function_component import component
 from headrace.dsl.pipeline import Pipeline
 from headrace.dsl.system_nodes import (
@@ -16,6 +16,7 @@ from headrace.dsl.system_nodes import (
 __all__ = [
     "BaseComponent",
     "BaseExecutor",
+    "BeamExecutorSpec",
     "ExecutorClassSpec",
     "Importer",
     "InputArtifact",

@@ -119,6 +119,10 @@ class TableModule(types.ModuleType):
         setattr(self, name, value)
         return value
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickles as an import of the module (cloudpickle meets it in a `__main__` executor)."""
+        return importlib.import_module, (self.__name__,)
+
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(names_of(self._tfx_path)))
 

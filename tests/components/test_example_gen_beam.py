@@ -140,11 +140,8 @@ def _ok(result: Any, node: str) -> str:
 def test_tfx_style_executor_writes_tf_examples_that_statistics_gen_reads(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in" / "a.jsonl", 1000)
     write_jsonl(tmp_path / "in" / "b.jsonl", ROWS - 1000, start=1000)
-    eg = FileBasedExampleGen(
-        input_base=tmp_path / "in",
-        custom_executor_spec=BeamExecutorSpec(JsonLinesExecutor),
-        output_data_format="tfrecord",
-    )
+    # No output_data_format: a Beam executor writes TFX's tf.Example by default.
+    eg = FileBasedExampleGen(input_base=tmp_path / "in", custom_executor_spec=BeamExecutorSpec(JsonLinesExecutor))
     st = StatisticsGen(examples=eg.outputs["examples"])
     result = run(tmp_path / "root", eg, st)
     uri, root = _ok(result, "FileBasedExampleGen"), tmp_path / "root"
@@ -176,7 +173,9 @@ def test_tfx_parquet_executor_yielding_tf_train_examples(tmp_path: Path) -> None
     numbers = range(300)
     table = pa.table({"x": list(numbers), "name": [f"n{i % 7}" for i in numbers], "w": [i / 4 for i in numbers]})
     pq.write_table(table, tmp_path / "in" / "data.parquet")
-    eg = FileBasedExampleGen(input_base=tmp_path / "in", custom_executor_spec=BeamExecutorSpec(ParquetExecutor))
+    eg = FileBasedExampleGen(
+        input_base=tmp_path / "in", custom_executor_spec=BeamExecutorSpec(ParquetExecutor), output_data_format="parquet"
+    )
     uri = _ok(run(tmp_path / "root", eg, mode="inprocess"), "FileBasedExampleGen")
     rows = [r for s in ("train", "eval") for r in split_rows(uri, s)]
     assert sorted(r["x"] for r in rows) == list(range(300))
@@ -235,7 +234,10 @@ def test_parquet_output_input_splits_spans_and_a_partition_feature(tmp_path: Pat
         ]
     }
     eg = FileBasedExampleGen(
-        input_base=tmp_path / "in", input_config=config, custom_executor_spec=BeamExecutorSpec(JsonLinesExecutor)
+        input_base=tmp_path / "in",
+        input_config=config,
+        custom_executor_spec=BeamExecutorSpec(JsonLinesExecutor),
+        output_data_format="parquet",
     )
     uri, root = _ok(run(tmp_path / "root", eg), "FileBasedExampleGen"), tmp_path / "root"
     assert split_names(root, uri) == ["train", "test"]
@@ -256,6 +258,7 @@ def test_parquet_output_input_splits_spans_and_a_partition_feature(tmp_path: Pat
                 "partition_feature_name": "user",
             }
         },
+        output_data_format="parquet",
     ).with_id("by_user")
     uri = _ok(run(tmp_path / "root2", by_user), "by_user")
     users = {s: {r["user"] for r in split_rows(uri, s)} for s in ("train", "eval")}
@@ -272,8 +275,12 @@ def test_component_beam_args_follow_the_pipeline_s(tmp_path: Path) -> None:
     spec = BeamExecutorSpec(ArgsExecutor, beam_pipeline_args=["--direct_num_workers=1"])
     spec.add_beam_pipeline_args(["--runner=DirectRunner"])
     assert spec.to_ir()["beam_pipeline_args"] == ["--direct_num_workers=1", "--runner=DirectRunner"]
-    a = FileBasedExampleGen(input_base=tmp_path / "in", custom_executor_spec=spec).with_id("a")
-    b = CsvExampleGen(input_base=tmp_path / "in", custom_executor_spec=ExecutorClassSpec(ArgsExecutor)).with_id("b")
+    a = FileBasedExampleGen(
+        input_base=tmp_path / "in", custom_executor_spec=spec, output_data_format="parquet"
+    ).with_id("a")
+    b = CsvExampleGen(
+        input_base=tmp_path / "in", custom_executor_spec=ExecutorClassSpec(ArgsExecutor), output_data_format="parquet"
+    ).with_id("b")
     pipeline = Pipeline("args", str(tmp_path / "root"), [a, b], beam_pipeline_args=["--direct_running_mode=in_memory"])
     result = LocalDagRunner(raise_on_failure=False, quiet=True).run(pipeline)
     got = split_rows(_ok(result, "a"), "train")[0]["beam_args"]

@@ -403,7 +403,6 @@ def test_components_notebook_runs_interactively(tmp_path, monkeypatch, capsys):
 
 
 # -- the TFX import paths of the data guides, notebooks and custom ExampleGen code --------------------------
-BEAM_PATH = pytest.mark.xfail(reason="lands with the Beam path", strict=False)
 _C = "headrace.components"
 _DSL_EXECUTOR = "headrace.dsl.executor"
 
@@ -432,16 +431,11 @@ _DSL_EXECUTOR = "headrace.dsl.executor"
         ("components.schema_gen.import_schema_gen.component", "ImportSchemaGen", f"{_C}:ImportSchemaGen"),
         ("components.example_validator.component", "ExampleValidator", f"{_C}:ExampleValidator"),
         ("components.distribution_validator.component", "DistributionValidator", f"{_C}:DistributionValidator"),
-        pytest.param(
-            "components.example_gen.base_example_gen_executor",
-            "BaseExampleGenExecutor",
-            f"{_C}:BaseExampleGenExecutor",
-            marks=BEAM_PATH,
-        ),
+        ("components.example_gen.base_example_gen_executor", "BaseExampleGenExecutor", f"{_C}:BaseExampleGenExecutor"),
         ("components.base.executor_spec", "ExecutorClassSpec", "headrace.dsl:ExecutorClassSpec"),
         ("dsl.components.base.executor_spec", "ExecutorClassSpec", "headrace.dsl:ExecutorClassSpec"),
         *[
-            pytest.param(m, "BeamExecutorSpec", f"{_DSL_EXECUTOR}:BeamExecutorSpec", marks=BEAM_PATH)
+            (m, "BeamExecutorSpec", f"{_DSL_EXECUTOR}:BeamExecutorSpec")
             for m in ("dsl.components.base.executor_spec", "components.base.executor_spec")
         ],
         ("proto", "example_gen_pb2", "headrace.tfx.proto.example_gen_pb2"),
