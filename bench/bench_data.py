@@ -164,7 +164,9 @@ def main(rows_list: tuple[int, ...] = (1_000_000, 10_000_000)) -> list[Figure]:
                 heavy = ", ".join(cached["heavy"]) or "none"
                 print(f"cached re-run: {cached_wall:.2f} s wall, heavy imports: {heavy}")
                 figures.append(
-                    Figure("data 4 components cached re-run", cached_wall, "s", CACHED_BUDGET_S, note=f"imported {heavy}")
+                    Figure(
+                        "data 4 components cached re-run", cached_wall, "s", CACHED_BUDGET_S, note=f"imported {heavy}"
+                    )
                 )
                 figures.append(
                     Figure("cached re-run imports TF/TFDV/Beam", len(cached["heavy"]), "modules", 0, note=heavy)

@@ -22,6 +22,7 @@ import traceback
 
 import bench_chain
 import bench_compile
+import bench_data
 import bench_import
 import bench_stats_beam
 import benchlib
@@ -31,6 +32,7 @@ BENCHMARKS = (
     ("bench_import", bench_import.main),
     ("bench_chain", bench_chain.main),
     ("bench_compile", bench_compile.main),
+    ("bench_data", bench_data.main),
     ("bench_stats_beam", bench_stats_beam.main),
 )
 
