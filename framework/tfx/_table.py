@@ -6,7 +6,7 @@ on first use), 'module' (a whole headrace module), or a :class:`Const`. `STAR` n
 module whose `__all__` a TFX module serves whole. Submodules listed in `MODULES` are attributes of
 their parent automatically. `MISSING` maps TFX paths headrace does not have yet (a name, or a module
 prefix) to the capability that will bring them; it also answers for a `MODULES` entry whose headrace
-name is not there yet (BeamExecutorSpec until the Beam path lands).
+name is not there yet.
 """
 
 from __future__ import annotations
@@ -328,8 +328,6 @@ MISSING: dict[str, str] = {
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
     "components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     # Served from MODULES once headrace has them; until then these say what brings them.
-    "components.base.executor_spec.BeamExecutorSpec": BEAM,
-    "dsl.components.base.executor_spec.BeamExecutorSpec": BEAM,
     **{f"components.{m}": MODEL for m in "trainer tuner evaluator pusher infra_validator bulk_inferrer".split()},
     "components.model_validator": MODEL,
     **{f"proto.{m}": DATA for m in _DATA_PROTOS},
