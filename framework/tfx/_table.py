@@ -25,6 +25,7 @@ _DSL = "headrace.dsl"
 _C = "headrace.tfx._compat"
 _COMP = "headrace.components"
 _PROTO = "headrace.components.proto"
+_TFX_GENS = "headrace.tfx._components"  # ExampleGens writing TFX's tf.Example by default
 
 DATA = "headrace's data components"
 MODEL = "headrace's model components"
@@ -107,9 +108,10 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
     "v1.orchestration.metadata": dict(_METADATA),
     "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT},
-    "v1.components": _from(
-        _COMP, "CsvExampleGen ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"
-    ),
+    "v1.components": {
+        **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
+        **_from(_TFX_GENS, "CsvExampleGen"),
+    },
     "v1.proto": _from(
         _PROTO, "CustomConfig Input Output PayloadFormat RangeConfig RollingRange SplitConfig StaticRange"
     ),
@@ -238,16 +240,17 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.portable.mlmd": {},
     "orchestration.portable.mlmd.execution_lib": {},
     # -- tfx.components and tfx.proto: the data components and their configs -------------------
-    "components": _from(
-        _COMP,
-        "CsvExampleGen DistributionValidator ExampleValidator FileBasedExampleGen ImportExampleGen ImportSchemaGen "
-        "SchemaGen StatisticsGen",
-    ),
+    "components": {
+        **_from(
+            _COMP, "DistributionValidator ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"
+        ),
+        **_from(_TFX_GENS, "CsvExampleGen FileBasedExampleGen"),
+    },
     "components.example_gen": {},
-    "components.example_gen.component": _from(_COMP, "FileBasedExampleGen"),
+    "components.example_gen.component": _from(_TFX_GENS, "FileBasedExampleGen"),
     "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
     "components.example_gen.csv_example_gen": {},
-    "components.example_gen.csv_example_gen.component": _from(_COMP, "CsvExampleGen"),
+    "components.example_gen.csv_example_gen.component": _from(_TFX_GENS, "CsvExampleGen"),
     "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen:CsvExecutor"},
     "components.example_gen.utils": {
         n: f"{_COMP}.example_gen_utils:{n}"

@@ -405,25 +405,26 @@ def test_components_notebook_runs_interactively(tmp_path, monkeypatch, capsys):
 # -- the TFX import paths of the data guides, notebooks and custom ExampleGen code --------------------------
 _C = "headrace.components"
 _DSL_EXECUTOR = "headrace.dsl.executor"
+_TFX_GENS = "headrace.tfx._components"
 
 
 @pytest.mark.parametrize(
     ("module", "name", "target"),
     [
-        *[
-            ("components", n, f"{_C}:{n}")
-            for n in "CsvExampleGen ImportExampleGen FileBasedExampleGen StatisticsGen SchemaGen".split()
-        ],
+        *[("components", n, f"{_C}:{n}") for n in "ImportExampleGen StatisticsGen SchemaGen".split()],
+        # TFX's file-based ExampleGens write TFX's tf.Example by default (headrace's own write Parquet).
+        *[("components", n, f"{_TFX_GENS}:{n}") for n in ("CsvExampleGen", "FileBasedExampleGen")],
         ("components", "ExampleValidator", f"{_C}:ExampleValidator"),
         ("components", "ImportSchemaGen", f"{_C}:ImportSchemaGen"),  # not in TFX's tfx.components; served anyway
         pytest.param("components", "DistributionValidator", f"{_C}:DistributionValidator"),
         *[
             ("v1.components", n, f"{_C}:{n}")
-            for n in ("CsvExampleGen", "ImportExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen")
+            for n in ("ImportExampleGen", "StatisticsGen", "SchemaGen", "ImportSchemaGen")
         ],
+        ("v1.components", "CsvExampleGen", f"{_TFX_GENS}:CsvExampleGen"),
         ("v1.components", "ExampleValidator", f"{_C}:ExampleValidator"),
-        ("components.example_gen.component", "FileBasedExampleGen", f"{_C}:FileBasedExampleGen"),
-        ("components.example_gen.csv_example_gen.component", "CsvExampleGen", f"{_C}:CsvExampleGen"),
+        ("components.example_gen.component", "FileBasedExampleGen", f"{_TFX_GENS}:FileBasedExampleGen"),
+        ("components.example_gen.csv_example_gen.component", "CsvExampleGen", f"{_TFX_GENS}:CsvExampleGen"),
         ("components.example_gen.csv_example_gen.executor", "Executor", f"{_C}.example_gen:CsvExecutor"),
         ("components.example_gen.import_example_gen.component", "ImportExampleGen", f"{_C}:ImportExampleGen"),
         ("components.statistics_gen.component", "StatisticsGen", f"{_C}:StatisticsGen"),
