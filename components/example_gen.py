@@ -90,15 +90,7 @@ class Executor(BaseExecutor):
         else:  # pragma: no cover - guarded by the column count
             raise InputDataError("Column types did not settle while reading the input files.")
         rows, payload, stats, read_files = result
-        examples.split_names = json.dumps(list(rows))
-        examples.span = span
-        if version is not None:
-            examples.version = version
-        examples.payload_format = payload
-        examples.set_custom_property("payload_format", payload)
-        examples.set_custom_property("input_base", input_base)
-        examples.set_custom_property("input_fingerprint", _fingerprint(files))
-        examples.set_custom_property("split_rows", json.dumps(rows))
+        record_output(examples, list(rows), span, version, payload, files, input_base, rows)
         if stats.skipped_rows:
             examples.set_custom_property("skipped_rows", stats.skipped_rows)
         summary = ", ".join(f"{n} {c:,}" for n, c in rows.items())
@@ -154,6 +146,30 @@ class Executor(BaseExecutor):
     def default_payload(self, path: str) -> str:
         """The output payload when the user did not choose one."""
         return FORMAT_PARQUET
+
+
+def record_output(
+    examples: Artifact,
+    splits: list[str],
+    span: int,
+    version: int | None,
+    payload: str,
+    files: dict[str, list[str]],
+    input_base: str,
+    rows: dict[str, int],
+) -> None:
+    """Sets what every ExampleGen records on its Examples (Arrow or Beam path): split names, span,
+    version, payload format, the input base and fingerprint, and the row count of each split."""
+    examples.split_names = json.dumps(splits)
+    examples.span = span
+    if version is not None:
+        examples.version = version
+    examples.payload_format = payload
+    examples.set_custom_property("payload_format", payload)
+    examples.set_custom_property("input_base", input_base)
+    examples.set_custom_property("input_fingerprint", _fingerprint(files))
+    if rows:
+        examples.set_custom_property("split_rows", json.dumps(rows))
 
 
 def _fingerprint(files: dict[str, list[str]]) -> str:

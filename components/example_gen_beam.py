@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.components import _example_gen_config as cfg
 from headrace.components._readers import InputDataError
+from headrace.components.example_gen import record_output
 from headrace.components.examples_io import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, data_files, split_uri
 from headrace.dsl.executor import BaseExecutor
 from headrace.types.artifact import Artifact
@@ -162,15 +163,7 @@ class BaseExampleGenExecutor(BaseExecutor, abc.ABC):
                 )
             if payload == FORMAT_PARQUET:
                 rows[name] = tfrecords_to_parquet(split_uri(examples.uri, name))
-        examples.split_names = json.dumps(list(splits))
-        examples.span = span
-        if version is not None:
-            examples.version = version
-        examples.payload_format = payload
-        examples.set_custom_property("payload_format", payload)
-        examples.set_custom_property("input_base", input_base)
-        if rows:
-            examples.set_custom_property("split_rows", json.dumps(rows))
+        record_output(examples, list(splits), span, version, payload, files, input_base, rows)
         summary = ", ".join(f"{n} {rows[n]:,}" if n in rows else n for n in splits)
         print(f"{type(self).__name__} (Beam) -> {summary} ({payload})")
 
