@@ -94,8 +94,14 @@ def child(input_base: str, root: str) -> None:
     sg = SchemaGen(statistics=st.outputs["statistics"])
     ev = ExampleValidator(statistics=st.outputs["statistics"], schema=sg.outputs["schema"])
     result = LocalDagRunner(quiet=True).run(Pipeline("bench-data", root, [eg, st, sg, ev]))
-    loaded = sorted(h for h in HEAVY if h in sys.modules)
-    benchlib.emit({"states": {n: o.state for n, o in result.nodes.items()}, "heavy": loaded})
+    loaded = sorted(h for h in HEAVY if h in sys.modules)  # before the row count below imports pyarrow
+    import glob
+
+    import pyarrow.parquet as pq
+
+    uri = result.nodes["CsvExampleGen"].outputs["examples"][0]
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in glob.glob(f"{uri}/Split-*/*.parquet"))
+    benchlib.emit({"states": {n: o.state for n, o in result.nodes.items()}, "heavy": loaded, "rows": rows})
 
 
 def _tree_rss(pid: int) -> int:
@@ -151,6 +157,8 @@ def main(rows_list: tuple[int, ...] = (1_000_000, 10_000_000)) -> list[Figure]:
             wall, peak, report = measure(folder, root)
             if set(report["states"].values()) != {"COMPLETE"}:
                 raise RuntimeError(f"run not complete: {report['states']}")
+            if report["rows"] != rows:
+                raise RuntimeError(f"the Examples hold {report['rows']} rows, not {rows}")
             seconds, gb = BUDGETS.get(rows, (None, None))
             label = f"{rows / 1e6:g}M rows"
             note = f"{size_mb:.0f} MB CSV, fresh process, 4 components"
