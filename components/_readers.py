@@ -103,7 +103,10 @@ def read_csv(
         return "skip"
 
     read_options = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding=encoding or "utf8")
-    parse_options = pacsv.ParseOptions(invalid_row_handler=on_invalid if invalid_rows == "skip" else None)
+    parse_options = pacsv.ParseOptions(
+        newlines_in_values=True,  # a quoted value may span lines, also across pyarrow's block boundaries
+        invalid_row_handler=on_invalid if invalid_rows == "skip" else None,
+    )
     convert_options = pacsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=True)
     names: list[str] = []
     try:

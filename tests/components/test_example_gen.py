@@ -206,3 +206,11 @@ def test_dates_stay_text_as_tfx_reads_them(tmp_path: Path) -> None:
         ("2024-01-02", "2024-01-02 10:00:00"),
         ("2024-02-03", "2024-02-03 11:30:00"),
     ]
+
+
+def test_quoted_newlines_and_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_bytes(b'\xef\xbb\xbfid,note\n1,"two\nlines"\n2,"a, comma"\n3,plain\n')
+    uri = _examples(run(tmp_path / "r", CsvExampleGen(input_base=tmp_path / "in")))
+    rows = sorted(split_rows(uri, "train") + split_rows(uri, "eval"), key=lambda r: r["id"])
+    assert rows == [{"id": 1, "note": "two\nlines"}, {"id": 2, "note": "a, comma"}, {"id": 3, "note": "plain"}]
