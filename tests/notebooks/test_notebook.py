@@ -170,3 +170,44 @@ context.run(producer)
     shown = "".join(str(o.get("data", {}).get("text/html", "")) for o in nb.cells[3].outputs)
     assert "Integer" in shown and str(tmp_path) in shown
     assert "VALUE 42 CACHED" in _outputs(nb.cells[4])
+
+
+def test_the_tfx_data_validation_steps_in_a_notebook_with_reports_inline(tmp_path):
+    """TFX's tutorial flow, imports rewritten: InteractiveContext runs CsvExampleGen ->
+    StatisticsGen -> SchemaGen -> ExampleValidator in the kernel; show() puts each report inline."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"{i % 3},{['a', 'b', 'c'][i % 3]},{i * 0.5}" for i in range(300)]
+    (data / "d.csv").write_text("label,kind,x\n" + "\n".join(rows) + "\n")
+    nb, client = _notebook(
+        [
+            f"ROOT, DATA = {str(tmp_path / 'root')!r}, {str(data)!r}",
+            """
+from headrace.tfx import v1 as tfx
+from headrace.tfx.orchestration.experimental.interactive.interactive_context import InteractiveContext
+
+context = InteractiveContext(pipeline_root=ROOT)
+example_gen = tfx.components.CsvExampleGen(input_base=DATA)
+context.run(example_gen)
+statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
+context.run(statistics_gen)
+""",
+            "context.show(statistics_gen.outputs['statistics'])",
+            """
+schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs['statistics'], infer_feature_shape=False)
+context.run(schema_gen)
+example_validator = tfx.components.ExampleValidator(
+    statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
+context.run(example_validator)
+print('ANOMALIES', example_validator.outputs['anomalies'].get()[0].get_int_custom_property('anomaly_count'))
+""",
+            "context.show(example_validator.outputs['anomalies'])",
+        ],
+        timeout=300,
+    )
+    client.execute()
+    shown = "".join(str(o.get("data", {}).get("text/html", "")) for o in nb.cells[2].outputs)
+    assert "<iframe" in shown and "kind" in shown and "label" in shown  # the statistics report, inline
+    assert "ANOMALIES 0" in _outputs(nb.cells[3])
+    anomalies = "".join(str(o.get("data", {}).get("text/html", "")) for o in nb.cells[4].outputs)
+    assert "<iframe" in anomalies and "No anomalies" in anomalies
