@@ -18,13 +18,15 @@ EXTRAS = {
         "dill",
         "scipy",
     ],
-    "tf": ["tensorflow==2.16.2"],
+    "tf": ["tensorflow==2.16.2", "tf-keras==2.16.0"],
     "beam": ["apache-beam[gcp]>=2.59", "dill"],
     "dask": ["apache-beam[dask]>=2.59"],
     "kfp": ["kfp==2.13.0"],
     "airflow": ["apache-airflow==2.10.3"],
     "docker": ["docker==7.2.0"],
-    "dev": ["pytest", "ruff", "mypy", "nbclient", "nbformat", "ipykernel"],
+    # tensorflow-model-analysis: the reference the Evaluator's metrics are checked against, and what
+    # TFX's penguin_tfma tutorial imports; it pulls in a notebook stack, so it stays out of [all].
+    "dev": ["pytest", "ruff", "mypy", "nbclient", "nbformat", "ipykernel", "tensorflow-model-analysis==0.47.1"],
 }
 EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "dev" for req in reqs})
 
