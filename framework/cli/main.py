@@ -289,6 +289,74 @@ def show_command(artifact_id: int, metadata: str | None, pipeline_file: str | No
         raise UserError(f"Artifact #{a.id} has no report to open (no {_REPORT} in {a.uri}).")
 
 
+@main.group()
+def models() -> None:
+    """Pushed models: their versions, and rolling back to an earlier one."""
+
+
+@models.command(name="list")
+@click.argument("name", required=False)
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models_list(name: str | None, metadata: str | None, pipeline_file: str | None, as_json: bool) -> None:
+    """List the pushed versions of each model (or of model NAME), oldest first; '*' marks the
+    version TensorFlow Serving serves (the highest on disk)."""
+    import dataclasses
+
+    from headrace.model_registry import pushed_versions
+
+    found = pushed_versions(_metadata(metadata, pipeline_file), name)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(p) for p in found], indent=2))
+        return
+    if not found:
+        click.echo(f"no pushes of model '{name}'" if name else "no pushed models")
+        return
+    click.echo(f"  {'MODEL':<16} {'VERSION':>10} {'PUSHED AT':<19} {'BLESSED':<14} {'RUN':<22} DESTINATION")
+    for p in found:
+        blessed = f"rollback of {p.rollback_of}" if p.rollback_of is not None else _verdict(p.blessed)
+        mark = "*" if p.serving else " "
+        gone = "" if p.on_disk else "  (removed)"
+        click.echo(
+            f"{mark} {p.model_name:<16} {p.version:>10} {_time(p.pushed_ms):<19} {blessed:<14} {p.run_id or '-':<22} "
+            f"{p.destination}{gone}"
+        )
+
+
+def _verdict(blessed: bool | None) -> str:
+    return "no blessing" if blessed is None else "blessed" if blessed else "NOT blessed"
+
+
+@models.command(name="rollback")
+@click.argument("name")
+@click.argument("version", type=click.IntRange(min=0))
+@click.option(
+    "--base-directory",
+    help="The Pusher's push destination (default: where the model's latest recorded push went).",
+)
+@click.option("--reason", default="", help="Why (kept in ML Metadata with the rollback).")
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+def models_rollback(
+    name: str,
+    version: int,
+    base_directory: str | None,
+    reason: str,
+    metadata: str | None,
+    pipeline_file: str | None,
+) -> None:
+    """Serve VERSION of model NAME again: copies it to a new highest version (TensorFlow Serving
+    serves the highest) and records the rollback in ML Metadata."""
+    from headrace.model_registry import rollback
+
+    done = rollback(base_directory, name, version, metadata=_metadata(metadata, pipeline_file), reason=reason)
+    click.echo(
+        f"model '{done.model_name}': version {done.version} is a copy of version {done.rollback_of} and is now served "
+        f"(was version {done.previous_version}): {done.destination}"
+    )
+
+
 def _shown(value: Any) -> str:
     """A property as one line: strings as they are, the rest as JSON (as close to what was stored)."""
     if isinstance(value, str):
