@@ -5,6 +5,7 @@ from headrace.components.distribution_validator import DataDriftError, Distribut
 from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
 from headrace.components.example_gen_beam import BaseExampleGenExecutor
 from headrace.components.example_validator import DataValidationError, ExampleValidator
+from headrace.components.infra_validator import InfraValidator
 from headrace.components.schema_gen import ImportSchemaGen, SchemaGen
 from headrace.components.statistics_gen import StatisticsGen
 
@@ -18,6 +19,7 @@ __all__ = [
     "FileBasedExampleGen",
     "ImportExampleGen",
     "ImportSchemaGen",
+    "InfraValidator",
     "SchemaGen",
     "StatisticsGen",
 ]

@@ -1,0 +1,207 @@
+"""InfraValidator: can the trained model be served? It is loaded in a process of its own and sent
+real prediction requests built from examples; it is blessed only if it loads and every requested
+signature answers with one row per request, within the time allowed.
+
+Serving backends are pluggable (`backend=`). The one that runs everywhere is 'tensorflow_loader':
+TensorFlow's own SavedModel loader in a fresh process, which loads exactly what TF Serving loads.
+TFX's `serving_spec` (TF Serving on local Docker or Kubernetes) is accepted; without a TF Serving
+binary or image on the machine it is validated with the loader, and the artifact says which backend
+ran. TF Serving's REST API is the next backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from headrace.components._example_gen_config import as_dict
+from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
+from headrace.errors import DefinitionError
+from headrace.types.artifact import Artifact
+from headrace.types.channel import Channel
+from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from headrace.types.standard_artifacts import Examples, InfraBlessing, Model
+
+BACKENDS = ("tensorflow_loader",)
+BLESSED_FILE, NOT_BLESSED_FILE = "INFRA_BLESSED", "INFRA_NOT_BLESSED"  # TFX's marker files
+DEFAULT_TIMEOUT_S = 300
+DEFAULT_TRIES = 3
+
+
+class InfraValidatorSpec(ComponentSpec):
+    """InfraValidator's contract (TFX's names, plus the serving backend)."""
+
+    PARAMETERS = {
+        "serving_spec": ExecutionParameter(type=dict, optional=True),
+        "validation_spec": ExecutionParameter(type=dict, optional=True),
+        "request_spec": ExecutionParameter(type=dict, optional=True),
+        "backend": ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        "model": ChannelParameter(type=Model),
+        "examples": ChannelParameter(type=Examples, optional=True),
+    }
+    OUTPUTS = {"blessing": ChannelParameter(type=InfraBlessing)}
+
+
+def serving_dir(model_uri: str) -> str:
+    """Where a Model artifact keeps its SavedModel: TFX's `Format-Serving` folder if present."""
+    candidate = os.path.join(model_uri, "Format-Serving")
+    return candidate if os.path.isdir(candidate) else model_uri
+
+
+def _request(examples: Artifact | None, request_spec: dict[str, Any]) -> dict[str, Any]:
+    """The request examples: the first `num_examples` rows of the chosen split, both as serialized
+    tf.Examples and as feature lists (the probe feeds whichever the signature takes)."""
+    tfs = request_spec.get("tensorflow_serving") or {}
+    request: dict[str, Any] = {"signature_names": list(tfs.get("signature_names") or []), "count": 0}
+    if examples is None:
+        return request
+    import pyarrow as pa
+    from tfx_bsl.coders import example_coder
+
+    from headrace.components.examples_io import _tf_example_types, as_list_batch, iter_batches, payload_format
+    from headrace.components.examples_io import split_names as names_of
+
+    names = names_of(examples)
+    split = request_spec.get("split_name") or ("eval" if "eval" in names else names[0])
+    if split not in names:
+        raise ValueError(f"request_spec split_name '{split}' is not a split of the examples ({names}).")
+    wanted = max(1, int(request_spec.get("num_examples") or 1))
+    batches, have = [], 0
+    for batch in iter_batches(examples.uri, split, payload_format(examples), batch_rows=wanted):
+        batches.append(batch.slice(0, wanted - have))
+        have += batches[-1].num_rows
+        if have >= wanted:
+            break
+    if not have:
+        raise ValueError(f"split '{split}' of the examples has no rows to build requests from.")
+    table = pa.Table.from_batches(batches).combine_chunks()
+    batch = table.to_batches()[0]
+    encoder = example_coder.RecordBatchToExamplesEncoder(None)
+    request["serialized"] = list(encoder.encode(as_list_batch(_tf_example_types(batch))))
+    features = {}
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        values = column.to_pylist()
+        features[name] = [v[0] if isinstance(v, list) and len(v) == 1 else v for v in values]
+    request["features"] = features
+    request["count"] = have
+    return request
+
+
+def run_probe(model_dir: str, request: dict[str, Any], timeout_s: float, tries: int) -> dict[str, Any]:
+    """Runs the loader backend in a fresh process; retries a crash or a timeout, not a verdict."""
+    with tempfile.TemporaryDirectory(prefix="headrace-infra-") as tmp:
+        request_path, verdict_path = os.path.join(tmp, "request.pkl"), os.path.join(tmp, "verdict.json")
+        with open(request_path, "wb") as f:
+            pickle.dump(request, f)
+        reason = ""
+        for attempt in range(1, tries + 1):
+            cmd = [sys.executable, "-m", "headrace.components._serving_probe", model_dir, request_path, verdict_path]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                reason = f"the model did not load and answer within {timeout_s:g} s (try {attempt} of {tries})"
+                continue
+            if proc.returncode == 0 and os.path.exists(verdict_path):
+                with open(verdict_path) as f:
+                    verdict: dict[str, Any] = json.load(f)
+                return verdict
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            reason = f"the serving process ended with code {proc.returncode}: {' | '.join(tail)}"
+        return {"ok": False, "reason": reason}
+
+
+class Executor(BaseExecutor):
+    """Builds requests, runs the serving backend, writes the InfraBlessing."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        model = input_dict["model"][0]
+        examples = (input_dict.get("examples") or [None])[0]
+        blessing = output_dict["blessing"][0]
+        serving = exec_properties.get("serving_spec") or {}
+        if serving.get("tensorflow_serving") or serving.get("local_docker") or serving.get("kubernetes"):
+            print(
+                "serving_spec asks for TensorFlow Serving, which is not installed here: validating with TensorFlow's "
+                "own SavedModel loader (backend 'tensorflow_loader')."
+            )
+        validation = exec_properties.get("validation_spec") or {}
+        timeout = float(validation.get("max_loading_time_seconds") or DEFAULT_TIMEOUT_S)
+        tries = max(1, int(validation.get("num_tries") or DEFAULT_TRIES))
+        request = _request(examples, exec_properties.get("request_spec") or {})
+        verdict = run_probe(serving_dir(model.uri), request, timeout, tries)
+        blessed = bool(verdict.get("ok"))
+        blessing.set_custom_property("blessed", int(blessed))
+        blessing.set_custom_property("serving_backend", exec_properties["backend"])
+        blessing.set_custom_property("requests", int(request.get("count", 0)))
+        if not blessed:
+            blessing.set_custom_property("reason", str(verdict.get("reason", ""))[:2000])
+        with open(os.path.join(blessing.uri, BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w") as f:
+            f.write(json.dumps(verdict, indent=1))
+        if blessed:
+            sent = f"{request['count']} request example(s)" if request.get("count") else "no requests (load only)"
+            print(f"model blessed for serving: it loads and answers {sent}; outputs {verdict.get('outputs', {})}")
+        else:
+            print(f"model NOT blessed for serving: {verdict.get('reason')}")
+
+
+class InfraValidator(BaseComponent):
+    """Checks that a model can be served before it is pushed.
+
+    Args:
+        model: A channel of Model (a SavedModel, in `Format-Serving/` as TFX's Trainer writes it).
+        serving_spec: TFX's `infra_validator_pb2.ServingSpec` (or its dict). Accepted; see the module
+            docstring for which backend runs.
+        examples: Examples to build prediction requests from (without them, only loading is checked).
+        request_spec: TFX's `RequestSpec`: `split_name`, `num_examples`, and
+            `tensorflow_serving.signature_names` (default: serving_default).
+        validation_spec: TFX's `ValidationSpec`: `max_loading_time_seconds` (default 300) and
+            `num_tries` (default 3; a crash or a timeout is retried, a verdict is not).
+        backend: The serving backend; 'tensorflow_loader' (the default).
+    """
+
+    SPEC_CLASS = InfraValidatorSpec
+    EXECUTOR_SPEC = ExecutorClassSpec(Executor)
+
+    def __init__(
+        self,
+        model: Channel,
+        serving_spec: Any = None,
+        examples: Channel | None = None,
+        request_spec: Any = None,
+        validation_spec: Any = None,
+        backend: str = "tensorflow_loader",
+    ):
+        owner = type(self).__name__
+        if backend not in BACKENDS:
+            raise DefinitionError(f"{owner}: backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
+        requests = as_dict(owner, "request_spec", request_spec)
+        if requests and not {"tensorflow_serving", "split_name", "num_examples"} & set(requests):
+            raise DefinitionError(f"{owner}: request_spec has none of tensorflow_serving, split_name, num_examples.")
+        validation = as_dict(owner, "validation_spec", validation_spec)
+        if validation and int(validation.get("max_loading_time_seconds") or 1) <= 0:
+            raise DefinitionError(f"{owner}: validation_spec max_loading_time_seconds must be positive.")
+        super().__init__(
+            spec=InfraValidatorSpec(
+                model=model,
+                examples=examples,
+                serving_spec=as_dict(owner, "serving_spec", serving_spec),
+                request_spec=requests,
+                validation_spec=validation,
+                backend=backend,
+            )
+        )
+
+
+__all__ = ["InfraValidator", "serving_dir"]

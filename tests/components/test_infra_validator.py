@@ -1,0 +1,105 @@
+"""InfraValidator on real SavedModels: a servable model is blessed (feature inputs, or TFX's
+serialized tf.Example signature); a model without a serving signature, one that does not load and
+one that answers with the wrong shape are not, each with its reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from datagen import run
+
+from headrace.components import CsvExampleGen, InfraValidator
+from headrace.dsl import Importer
+from headrace.errors import DefinitionError
+from headrace.types.standard_artifacts import Model
+
+SPEC = 'input_signature=[tf.TensorSpec([None], tf.float32, name="x"), tf.TensorSpec([None], tf.string, name="kind")]'
+MAKE_MODELS = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+
+base = sys.argv[1]
+
+class Features(tf.Module):
+    @tf.function(SPEC)
+    def serve(self, x, kind):
+        return {"y": x * 2.0, "n": tf.strings.length(kind)}
+
+class Parsing(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve(self, examples):
+        parsed = tf.io.parse_example(examples, {"x": tf.io.FixedLenFeature([], tf.float32)})
+        return {"y": parsed["x"] + 1.0}
+
+class Scalar(tf.Module):
+    @tf.function(SPEC)
+    def serve(self, x, kind):
+        return {"total": tf.reduce_sum(x)}
+
+class Bare(tf.Module):
+    def __init__(self):
+        self.v = tf.Variable(1.0)
+
+for name, module in (("features", Features()), ("parsing", Parsing()), ("scalar", Scalar())):
+    path = os.path.join(base, name, "Format-Serving")
+    tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
+tf.saved_model.save(Bare(), os.path.join(base, "bare"))
+os.makedirs(os.path.join(base, "garbage"))
+open(os.path.join(base, "garbage", "saved_model.pb"), "wb").write(b"not a model")
+"""
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("models")
+    code = textwrap.dedent(MAKE_MODELS).replace("@tf.function(SPEC)", f"@tf.function({SPEC})")
+    subprocess.run([sys.executable, "-c", code, str(base)], check=True, timeout=300)
+    return base
+
+
+def test_servable_models_are_blessed_and_broken_ones_are_not_with_a_reason(models: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("x,kind\n" + "".join(f"{i * 0.5},k{i % 4}\n" for i in range(60)))
+    examples = CsvExampleGen(input_base=data)
+    nodes = [examples]
+    for name in ("features", "parsing", "scalar", "bare", "garbage"):
+        model = Importer(source_uri=str(models / name), artifact_type=Model).with_id(f"model_{name}")
+        validator = InfraValidator(
+            model=model.outputs["result"],
+            examples=examples.outputs["examples"],
+            request_spec={"num_examples": 5, "tensorflow_serving": {"signature_names": ["serving_default"]}},
+            serving_spec={"tensorflow_serving": {"tags": ["latest"]}, "local_docker": {}},
+            validation_spec={"max_loading_time_seconds": 120, "num_tries": 1},
+        ).with_id(f"infra_{name}")
+        nodes += [model, validator]
+    result = run(tmp_path / "root", *nodes)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+
+    def verdict(name: str) -> tuple[str, str]:
+        uri = result.nodes[f"infra_{name}"].outputs["blessing"][0]
+        files = sorted(p.name for p in Path(uri).iterdir())
+        return files[0], (Path(uri) / files[0]).read_text()
+
+    for name in ("features", "parsing"):
+        marker, text = verdict(name)
+        assert marker == "INFRA_BLESSED", text
+    marker, text = verdict("scalar")
+    assert marker == "INFRA_NOT_BLESSED" and "expected one row per request example (5)" in text
+    marker, text = verdict("bare")
+    assert marker == "INFRA_NOT_BLESSED" and "no serving signature" in text
+    marker, text = verdict("garbage")
+    assert marker == "INFRA_NOT_BLESSED" and "does not load as a SavedModel" in text
+
+
+def test_bad_specs_are_definition_errors() -> None:
+    model = Importer(source_uri="/nowhere", artifact_type=Model)
+    with pytest.raises(DefinitionError, match="backend must be one of"):
+        InfraValidator(model=model.outputs["result"], backend="triton")
+    with pytest.raises(DefinitionError, match="max_loading_time_seconds must be positive"):
+        InfraValidator(model=model.outputs["result"], validation_spec={"max_loading_time_seconds": -1})
