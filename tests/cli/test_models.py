@@ -1,0 +1,135 @@
+"""`headrace models list` and `headrace models rollback`, in a fresh process per command, on a store
+that a real Pusher run filled (fake SavedModels: the Pusher copies directories, it never loads one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headrace import Importer, LocalDagRunner, Pipeline
+from headrace.components.pusher import Pusher
+from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
+from headrace.types.standard_artifacts import Model, ModelBlessing
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def headrace(*args: Any, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs `headrace ARGS` in a new process; HEADRACE_* variables come only from `env`."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HEADRACE_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "headrace.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def _model(path: Path, tag: str) -> Path:
+    (path / "variables").mkdir(parents=True)
+    (path / "saved_model.pb").write_text(f"graph {tag}")
+    (path / "variables" / "variables.index").write_text(f"weights {tag}")
+    return path
+
+
+def _push(tmp: Path, tag: str, blessed: int) -> str:
+    model = Importer(source_uri=str(_model(tmp / f"model-{tag}", tag)), artifact_type=Model).with_id("model")
+    (tmp / f"blessing-{blessed}").mkdir(exist_ok=True)
+    blessing = Importer(
+        source_uri=str(tmp / f"blessing-{blessed}"), artifact_type=ModelBlessing, custom_properties={"blessed": blessed}
+    ).with_id("blessing")
+    pusher = Pusher(
+        model=model.outputs["result"],
+        model_blessing=blessing.outputs["result"],
+        push_destination={"filesystem": {"base_directory": str(tmp / "serving")}},
+        custom_config={"model_name": "penguin"},
+    )
+    pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp / "root"), components=[model, blessing, pusher])
+    result = LocalDagRunner(quiet=True, raise_on_failure=False).run(pipeline)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items()}
+    return result.run_id
+
+
+@pytest.fixture
+def pushed(tmp_path: Path) -> dict[str, Any]:
+    """Two pushed versions of 'penguin' (1 and 2), and one unblessed run that pushed nothing."""
+    runs = [_push(tmp_path, "one", 1), _push(tmp_path, "two", 1), _push(tmp_path, "three", 0)]
+    return {"tmp": tmp_path, "db": str(tmp_path / "root" / "metadata.sqlite"), "runs": runs}
+
+
+def test_models_list_shows_each_pushed_version_and_the_served_one(pushed: dict[str, Any]) -> None:
+    proc = headrace("models", "list", "--metadata", pushed["db"])
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["MODEL", "VERSION", "PUSHED", "AT", "BLESSED", "RUN", "DESTINATION"]
+    rows = [line.split() for line in lines[1:]]
+    assert len(rows) == 2  # the unblessed run pushed nothing
+    first, second = rows
+    assert first[:2] == ["penguin", "1"] and "blessed" in first and pushed["runs"][0] in first
+    assert second[:3] == ["*", "penguin", "2"] and pushed["runs"][1] in second  # '*': what TF Serving serves
+    assert second[-1] == str(pushed["tmp"] / "serving" / "penguin" / "2")
+
+
+def test_models_list_json_and_a_name_filter(pushed: dict[str, Any]) -> None:
+    proc = headrace("models", "list", "penguin", "--json", env={"HEADRACE_METADATA": pushed["db"]})
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert [(p["version"], p["blessed"], p["serving"], p["run_id"]) for p in found] == [
+        (1, True, False, pushed["runs"][0]),
+        (2, True, True, pushed["runs"][1]),
+    ]
+    other = headrace("models", "list", "other", "--metadata", pushed["db"])
+    assert other.returncode == 0 and "no pushes of model 'other'" in other.stdout
+
+
+def test_models_rollback_re_points_serving_and_is_recorded(pushed: dict[str, Any]) -> None:
+    serving = pushed["tmp"] / "serving"
+    proc = headrace("models", "rollback", "penguin", "1", "--base-directory", serving, "--metadata", pushed["db"])
+    assert proc.returncode == 0, proc.stderr
+    assert "version 3 is a copy of version 1" in proc.stdout
+    model_dir = serving / "penguin"
+    assert sorted(os.listdir(model_dir)) == ["1", "2", "3"]
+    assert (model_dir / "3" / "saved_model.pb").read_text() == "graph one"
+    assert (model_dir / "3" / "variables" / "variables.index").read_text() == "weights one"
+
+    # Without --base-directory the store says where the model lives.
+    again = headrace("models", "rollback", "penguin", "2", "--reason", "one is worse", "--metadata", pushed["db"])
+    assert again.returncode == 0, again.stderr
+    assert (model_dir / "4" / "saved_model.pb").read_text() == "graph two"
+
+    listed = json.loads(headrace("models", "list", "--json", "--metadata", pushed["db"]).stdout)
+    assert [(p["version"], p["rollback_of"], p["serving"]) for p in listed] == [
+        (1, None, False),
+        (2, None, False),
+        (3, 1, False),
+        (4, 2, True),
+    ]
+    md = Metadata(sqlite_metadata_connection_config(pushed["db"]))
+    executions = md.call(md.store.get_executions_by_type, "headrace.ModelRollback")
+    infos = MetadataReader(md)._execution_infos(executions)
+    assert [(e.properties["rollback_of_version"], e.properties["new_version"]) for e in infos] == [(1, 3), (2, 4)]
+    assert infos[1].properties["reason"] == "one is worse"
+    assert [a.custom_properties["pushed_version"] for a in infos[0].inputs["pushed_model"]] == ["1"]
+
+
+def test_models_rollback_errors_are_messages(pushed: dict[str, Any]) -> None:
+    missing = headrace("models", "rollback", "penguin", "9", "--metadata", pushed["db"])
+    assert missing.returncode != 0
+    assert "no version 9" in missing.stderr and "versions: 1, 2" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    current = headrace("models", "rollback", "penguin", "2", "--metadata", pushed["db"])
+    assert current.returncode != 0 and "already the one served" in current.stderr
+    unknown = headrace("models", "rollback", "nope", "1", "--metadata", pushed["db"])
+    assert unknown.returncode != 0 and "Models pushed: penguin" in unknown.stderr
+    no_store = headrace("models", "rollback", "penguin", "1")
+    assert no_store.returncode != 0 and "Which metadata store?" in no_store.stderr
+    assert sorted(os.listdir(pushed["tmp"] / "serving" / "penguin")) == ["1", "2"]  # nothing was written
