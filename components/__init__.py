@@ -1,6 +1,7 @@
 """Standard components. Importing this package imports no TensorFlow, TFDV, Beam or pyarrow:
 each executor imports what it needs when it runs."""
 
+from headrace.components.bulk_inferrer import BulkInferrer
 from headrace.components.distribution_validator import DataDriftError, DistributionValidator
 from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
 from headrace.components.example_gen_beam import BaseExampleGenExecutor
@@ -11,6 +12,7 @@ from headrace.components.statistics_gen import StatisticsGen
 
 __all__ = [
     "BaseExampleGenExecutor",
+    "BulkInferrer",
     "CsvExampleGen",
     "DataDriftError",
     "DataValidationError",

@@ -17,6 +17,8 @@ from headrace.dsl import Importer
 from headrace.errors import DefinitionError
 from headrace.types.standard_artifacts import Model
 
+pytestmark = pytest.mark.heavy_imports  # pyarrow reads the predictions back in this process
+
 SPEC = 'input_signature=[tf.TensorSpec([None], tf.float32, name="x"), tf.TensorSpec([None], tf.string, name="kind")]'
 MAKE_MODELS = """
 import os, sys
@@ -103,3 +105,44 @@ def test_bad_specs_are_definition_errors() -> None:
         InfraValidator(model=model.outputs["result"], backend="triton")
     with pytest.raises(DefinitionError, match="max_loading_time_seconds must be positive"):
         InfraValidator(model=model.outputs["result"], validation_spec={"max_loading_time_seconds": -1})
+
+
+def test_bulk_inferrer_writes_one_prediction_per_row_and_skips_an_unblessed_model(models: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from headrace.components import BulkInferrer
+    from headrace.types.standard_artifacts import ModelBlessing
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("x,kind\n" + "".join(f"{i * 0.5},k{i % 4}\n" for i in range(90)))
+    examples = CsvExampleGen(input_base=data)
+    nodes: list = [examples]
+    for name in ("features", "parsing"):
+        model = Importer(source_uri=str(models / name), artifact_type=Model).with_id(f"model_{name}")
+        nodes += [
+            model,
+            BulkInferrer(examples=examples.outputs["examples"], model=model.outputs["result"]).with_id(name),
+        ]
+    unblessed = Importer(
+        source_uri=str(tmp_path / "blessing"), artifact_type=ModelBlessing, custom_properties={"blessed": 0}
+    )
+    nodes += [
+        unblessed,
+        BulkInferrer(
+            examples=examples.outputs["examples"],
+            model=nodes[1].outputs["result"],
+            model_blessing=unblessed.outputs["result"],
+        ).with_id("gated"),
+    ]
+    result = run(tmp_path / "root", *nodes)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+    total = 0
+    for name, expect in (("features", lambda x: x * 2.0), ("parsing", lambda x: x + 1.0)):
+        uri = Path(result.nodes[name].outputs["inference_result"][0])
+        for split in ("train", "eval"):
+            table = pq.read_table(uri / f"Split-{split}" / "predictions-00000-of-00001.parquet").to_pylist()
+            assert table and all(row["prediction.y"] == pytest.approx(expect(row["x"])) for row in table)
+            total += len(table) if name == "features" else 0
+    assert total == 90  # one prediction per input row
+    assert not any(Path(result.nodes["gated"].outputs["inference_result"][0]).iterdir())
