@@ -24,6 +24,7 @@ import getpass
 import os
 import re
 import shutil
+import socket
 import uuid
 from typing import Any
 
@@ -97,9 +98,10 @@ def push_version(source_dir: str, model_dir: str, min_version: int = 1) -> tuple
     """Copies `source_dir` into the next version of `model_dir`, atomically.
 
     The version is one more than the highest present (at least `min_version`). The copy is
-    written to a hidden temporary directory in `model_dir` and renamed into place when complete;
-    if the copy fails, the temporary directory is removed and nothing appears. If another push
-    takes the number first, the next number is tried.
+    written to a hidden temporary directory in `model_dir`, flushed to disk, and renamed into
+    place when complete; if the copy fails, the temporary directory is removed and nothing
+    appears (one left by a killed process is removed by a later push on the same host). If
+    another push takes the number first, the next number is tried.
 
     Returns:
         (version, the version's directory).
@@ -109,15 +111,18 @@ def push_version(source_dir: str, model_dir: str, min_version: int = 1) -> tuple
     if not any(files for _, _, files in os.walk(source_dir)):
         raise ModelRegistryError(f"Nothing to push: {source_dir} holds no files.")
     os.makedirs(model_dir, exist_ok=True)
-    tmp = os.path.join(model_dir, f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}")
+    _remove_abandoned(model_dir)
+    tmp = os.path.join(model_dir, f"{TMP_PREFIX}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         shutil.copytree(source_dir, tmp, symlinks=False)
+        _fsync_tree(tmp)  # the data is on disk before the version's name is, even across a power loss
         version = max(min_version, (serving_version(model_dir) or 0) + 1)
         for _ in range(_MAX_ATTEMPTS):
             target = os.path.join(model_dir, str(version))
             if not os.path.lexists(target):
                 try:
                     os.rename(tmp, target)  # fails if another push created `target` (a non-empty directory)
+                    _fsync(model_dir)
                     return version, target
                 except OSError:
                     if not os.path.lexists(target):
@@ -127,6 +132,38 @@ def push_version(source_dir: str, model_dir: str, min_version: int = 1) -> tuple
     finally:
         if os.path.lexists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+
+
+def _remove_abandoned(model_dir: str) -> None:
+    """Removes temporary copies whose process (on this host) is gone: a push killed mid-copy."""
+    for name in os.listdir(model_dir):
+        match = re.match(rf"^{re.escape(TMP_PREFIX)}([A-Za-z0-9]+)-([0-9]+)-[0-9a-f]+$", name)
+        if match is None or match.group(1) != _HOST:
+            continue
+        try:
+            os.kill(int(match.group(2)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(model_dir, name), ignore_errors=True)
+        except OSError:
+            pass  # alive, under another user
+
+
+def _fsync_tree(top: str) -> None:
+    for root, _, files in os.walk(top):
+        for name in files:
+            _fsync(os.path.join(root, name))
+        _fsync(root)
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclasses.dataclass

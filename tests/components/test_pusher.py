@@ -251,6 +251,22 @@ def test_a_version_taken_by_a_concurrent_push_moves_to_the_next_number(
     assert sorted(os.listdir(model_dir)) == ["1", "2"]
 
 
+def test_a_copy_left_by_a_killed_push_is_removed_by_the_next(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    model_dir = tmp_path / "serving" / "m"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = model_registry._HOST
+    abandoned = model_dir / f"{model_registry.TMP_PREFIX}{host}-{int(dead.stdout)}-0a1b2c3d"
+    running = model_dir / f"{model_registry.TMP_PREFIX}{host}-{os.getpid()}-0a1b2c3d"  # a push still copying
+    for d in (abandoned, running):
+        (d / "variables").mkdir(parents=True)
+    version, _ = model_registry.push_version(str(fake_model(tmp_path / "m")), str(model_dir))
+    assert version == 1  # the hidden copies never count as versions
+    assert sorted(os.listdir(model_dir)) == sorted(["1", running.name])
+
+
 def _push_in_process(args: tuple[str, str]) -> int:
     return model_registry.push_version(*args)[0]
 
