@@ -25,8 +25,8 @@ class RunResult:
         pipeline_name: The pipeline.
         state: COMPLETE, FAILED or CANCELED.
         nodes: Per-node outcome; states are COMPLETE, CACHED, FAILED, CANCELED,
-            SKIPPED (not started because an upstream node failed) or REUSED (completed
-            earlier in a resumed run).
+            SKIPPED (not started: a Cond was false, `by_condition` and not a failure, or an upstream
+            node failed; `reason` says which) or REUSED (completed earlier in a resumed run).
         pipeline_root: Where outputs live.
         metadata: Where the ML Metadata store is.
         seconds: Wall time.
@@ -42,7 +42,7 @@ class RunResult:
 
     @property
     def succeeded(self) -> bool:
-        """Whether every node completed (or was cached or reused)."""
+        """Whether every node completed (or was cached, reused, or skipped by a false Cond)."""
         return self.state == "COMPLETE"
 
     @property
@@ -68,7 +68,7 @@ class RunResult:
         from html import escape
 
         rows = "".join(
-            f"<tr><td>{escape(n.node_id)}</td><td>{escape(n.state)}</td><td>{n.seconds:.2f}s</td>"
+            f"<tr><td>{escape(n.node_id)}</td><td>{escape(n.state)}{_reason_html(n.reason)}</td><td>{n.seconds:.2f}s</td>"
             f"<td>{'<br>'.join(escape(f'{k}: {u}') for k, uris in n.outputs.items() for u in uris)}</td></tr>"
             for n in self.nodes.values()
         )
@@ -78,6 +78,12 @@ class RunResult:
             f"in {self.seconds:.2f}s<table><tr><th>node</th><th>state</th><th>time</th><th>outputs</th></tr>"
             f"{rows}</table>{errors}</div>"
         )
+
+
+def _reason_html(reason: str) -> str:
+    from html import escape
+
+    return f"<br><small>{escape(reason)}</small>" if reason else ""
 
 
 class BaseRunner:

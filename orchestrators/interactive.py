@@ -134,7 +134,7 @@ class InteractiveContext:
         handle.published.update(upstream)
         launcher = NodeLauncher(md, handle, enable_cache=None if enable_cache else False)
         outcome = launcher.launch(node.id, execute=self._execute)
-        state = COMPLETE if outcome.state in ("COMPLETE", "CACHED") else FAILED
+        state = COMPLETE if outcome.state in ("COMPLETE", "CACHED") or outcome.by_condition else FAILED
         set_run_state(md, handle, state)
         seconds = time.perf_counter() - started
         result = RunResult(

@@ -156,7 +156,9 @@ class LocalDagRunner(BaseRunner):
         except KeyboardInterrupt:
             set_run_state(md, handle, CANCELED)
             raise
-        state = COMPLETE if all(o.state in ("COMPLETE", "CACHED", REUSED) for o in outcomes.values()) else FAILED
+        # A node skipped because a Cond was false does not fail the run.
+        finished = all(o.state in ("COMPLETE", "CACHED", REUSED) or o.by_condition for o in outcomes.values())
+        state = COMPLETE if finished else FAILED
         if any(o.state == CANCELED for o in outcomes.values()):
             state = CANCELED
         fill_reused_outputs(md, handle, outcomes)
@@ -202,7 +204,9 @@ class LocalDagRunner(BaseRunner):
         def finish(outcome: NodeOutcome) -> None:
             outcomes[outcome.node_id] = outcome
             progress.node_finished(outcome)
-            if outcome.state in ("COMPLETE", "CACHED"):
+            # A node skipped by a Cond lets its downstream nodes start: each one is skipped in turn if it
+            # needs that node's outputs (the launcher decides), and runs otherwise.
+            if outcome.state in ("COMPLETE", "CACHED") or outcome.by_condition:
                 for d in downstream[outcome.node_id]:
                     deps = waiting.get(d)
                     if deps is not None:
@@ -215,7 +219,8 @@ class LocalDagRunner(BaseRunner):
                 for d in sorted(ir.downstream_closure({outcome.node_id}) - {outcome.node_id}, key=order.__getitem__):
                     if d in waiting:
                         del waiting[d]
-                        outcomes[d] = NodeOutcome(d, SKIPPED)
+                        why = f"upstream '{outcome.node_id}' {outcome.state.lower()}"
+                        outcomes[d] = NodeOutcome(d, SKIPPED, reason=why)
                         progress.node_finished(outcomes[d])
 
         try:
@@ -238,7 +243,7 @@ class LocalDagRunner(BaseRunner):
             for prepared in running.values():
                 finish(launcher.cancel(prepared, "The run was interrupted."))
             for d in list(waiting):
-                outcomes[d] = NodeOutcome(d, SKIPPED)
+                outcomes[d] = NodeOutcome(d, SKIPPED, reason="the run was interrupted")
             raise
         finally:
             if isinstance(backend, _ThreadBackend):

@@ -58,6 +58,8 @@ class Progress:
             line += f"  {outcome.seconds:.2f}s"
         if outcome.error is not None and outcome.state == "FAILED":
             line += f"  {outcome.error.error_type}: {_first_line(outcome.error.message)}"
+        if outcome.state == "SKIPPED" and outcome.reason:
+            line += f"  ({_first_line(outcome.reason)})"
         self._print(line)
 
     def summary(self, result: RunResult) -> None:
@@ -71,7 +73,8 @@ class Progress:
         lines = [f"run {result.run_id} {result.state} in {result.seconds:.2f}s ({parts})"]
         for n in result.nodes.values():
             outs = "; ".join(f"{k}: {', '.join(v)}" for k, v in n.outputs.items())
-            lines.append(f"  {n.node_id:<{self.width}}  {n.state:<9} {n.seconds:6.2f}s  {outs}")
+            why = f"  {n.reason}" if n.state == "SKIPPED" and n.reason else ""
+            lines.append(f"  {n.node_id:<{self.width}}  {n.state:<9} {n.seconds:6.2f}s  {outs}{why}")
         for n in result.nodes.values():
             if n.error is not None and n.state == "FAILED":
                 lines.append("")

@@ -10,6 +10,7 @@ from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.pipeline import Pipeline, sort_components
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact, class_path
+from headrace.types.channel import conditions_of
 
 
 class Compiler:
@@ -33,6 +34,7 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
     type_cache: dict[type, ArtifactTypeIR] = {}
     code_cache: dict[int, Any] = {}  # a function shared by many nodes is fingerprinted and shipped once
     nodes = tuple(_compile_node(c, type_cache, code_cache) for c in components)
+    _check_conditions(components)
     return PipelineIR(
         pipeline_name=pipeline.pipeline_name,
         pipeline_root=pipeline.pipeline_root,
@@ -99,7 +101,24 @@ def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR], code
         upstream=tuple(u.id for u in c.upstream_nodes),
         enable_cache=c.enable_cache,
         file_inputs=tuple(k for k in c.FILE_INPUTS if isinstance(params.get(k), str)),
+        conditions=tuple(p.to_ir() for p in conditions_of(c)),
     )
+
+
+def _check_conditions(components: list[BaseComponent]) -> None:
+    """Every channel a Cond predicate reads is produced by a node of the pipeline, upstream of the
+    conditional node."""
+    members = {id(c) for c in components}
+    for c in components:
+        upstream = {id(u) for u in c.upstream_nodes}
+        for predicate in conditions_of(c):
+            for future in predicate.futures():
+                producer = future.channel.producer
+                if producer is None or id(producer) not in members or id(producer) not in upstream:
+                    raise DefinitionError(
+                        f"The condition of component '{c.id}' ({predicate}) reads a channel that no component "
+                        "of this pipeline produces upstream of it; add its producer to the pipeline."
+                    )
 
 
 def _connection_to_dict(config: Any) -> dict[str, Any] | None:

@@ -55,6 +55,9 @@ class NodeIR:
     # Parameters naming files or folders read from outside the store (ExampleGen's input_base):
     # their fingerprint enters the cache key.
     file_inputs: tuple[str, ...] = ()
+    # Cond predicates (`Predicate.to_ir()`), all of which must hold for the node to run; their
+    # producers are in `upstream`. Omitted from the JSON when empty.
+    conditions: tuple[dict[str, Any], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -152,6 +155,7 @@ def _node_to_dict(n: NodeIR) -> dict[str, Any]:
         "upstream": list(n.upstream),
         "enable_cache": n.enable_cache,
         **({"file_inputs": list(n.file_inputs)} if n.file_inputs else {}),
+        **({"conditions": list(n.conditions)} if n.conditions else {}),
     }
 
 
@@ -180,7 +184,28 @@ def _node_from_dict(d: dict[str, Any]) -> NodeIR:
         upstream=tuple(d.get("upstream", ())),
         enable_cache=d.get("enable_cache"),
         file_inputs=tuple(d.get("file_inputs", ())),
+        conditions=tuple(_condition_from_dict(c) for c in d.get("conditions", ())),
     )
+
+
+_COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def _condition_from_dict(c: dict[str, Any]) -> dict[str, Any]:
+    """A predicate read back, its shape checked: a runner must never misread a condition as true."""
+    op = c["op"]
+    if op in _COMPARISONS:
+        f = c["future"]
+        future = {
+            "producer": str(f["producer"]),
+            "output_key": str(f["output_key"]),
+            "index": int(f["index"]),
+            "attribute": [str(a) for a in f["attribute"]],
+        }
+        return {"op": op, "future": future, "constant": c["constant"]}
+    if op in ("and", "or", "not"):
+        return {"op": op, "operands": [_condition_from_dict(o) for o in c["operands"]]}
+    raise KeyError(f"condition operator {op!r}")
 
 
 def dump(ir: PipelineIR) -> str:

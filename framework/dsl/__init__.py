@@ -2,6 +2,7 @@
 
 from headrace.dsl.annotations import InputArtifact, OutputArtifact, OutputDict, Parameter
 from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.cond import Cond
 from headrace.dsl.executor import BaseExecutor, BeamExecutorSpec, ExecutorClassSpec
 from headrace.dsl.function_component import component
 from headrace.dsl.pipeline import Pipeline
@@ -17,6 +18,7 @@ __all__ = [
     "BaseComponent",
     "BaseExecutor",
     "BeamExecutorSpec",
+    "Cond",
     "ExecutorClassSpec",
     "Importer",
     "InputArtifact",

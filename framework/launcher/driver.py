@@ -17,6 +17,32 @@ class InputResolutionError(HeadraceError):
     """A node's inputs could not be resolved from the store."""
 
 
+class UpstreamSkippedError(InputResolutionError):
+    """A required input comes from a node that was skipped in this run (its Cond was false): the
+    node is skipped too, which is not a failure."""
+
+
+def skipped_reason(md: Metadata, handle: RunHandle, node_id: str) -> str | None:
+    """Why `node_id` was skipped in this run (its latest execution here is a skip record), or None."""
+    known = handle.skipped.get(node_id)
+    if known is not None or node_id not in handle.node_contexts:
+        return known
+    latest = None
+    for ex in md.call(md.store.get_executions_by_context, handle.node_contexts[node_id].id):
+        props = ex.custom_properties
+        if "run_id" in props and get_value(props["run_id"]) == handle.run_id and (latest is None or ex.id > latest.id):
+            latest = ex
+    if (
+        latest is None
+        or latest.last_known_state != md.pb.Execution.CANCELED
+        or "skipped" not in latest.custom_properties
+    ):
+        return None
+    reason = str(get_value(latest.custom_properties["skipped"]))
+    handle.skipped[node_id] = reason
+    return reason
+
+
 def producer_execution_id(md: Metadata, handle: RunHandle, producer: str) -> int | None:
     """The execution that published `producer`'s outputs in this run, from the store."""
     known = handle.published.get(producer)
@@ -78,6 +104,8 @@ def resolve_inputs(md: Metadata, handle: RunHandle, node: NodeIR) -> dict[str, l
             if spec.optional:
                 resolved[key] = []
                 continue
+            if skipped_reason(md, handle, spec.producer) is not None:
+                raise UpstreamSkippedError(f"upstream '{spec.producer}' was skipped, so input '{key}' has no artifacts")
             raise InputResolutionError(
                 f"Input '{key}' of node '{node.id}': upstream node '{spec.producer}' has no successful execution "
                 f"in run {handle.run_id}."

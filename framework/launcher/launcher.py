@@ -17,7 +17,7 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import ExecutorError
-from headrace.launcher import driver, publisher, system_nodes
+from headrace.launcher import conditions, driver, publisher, system_nodes
 from headrace.launcher.cache import cache_key
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import RunHandle
@@ -25,7 +25,7 @@ from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.metadata.store import Metadata, set_value
 from headrace.types.artifact import Artifact
 
-COMPLETE, CACHED, FAILED, CANCELED = "COMPLETE", "CACHED", "FAILED", "CANCELED"
+COMPLETE, CACHED, FAILED, CANCELED, SKIPPED = "COMPLETE", "CACHED", "FAILED", "CANCELED", "SKIPPED"
 _CACHED_BATCH = 64
 
 
@@ -40,6 +40,10 @@ class NodeOutcome:
     error: ExecutorError | None = None
     seconds: float = 0.0
     log: str = ""  # what the step printed, if anything
+    # SKIPPED: why. `by_condition`: a Cond was false (for this node or the node whose outputs it
+    # needs), which is not a failure; otherwise an upstream node failed.
+    reason: str = ""
+    by_condition: bool = False
 
 
 @dataclasses.dataclass
@@ -87,6 +91,10 @@ class NodeLauncher:
         started = time.perf_counter()
         md, handle = self.md, self.handle
         try:
+            if node.conditions:
+                false = conditions.false_condition(md, handle, node)
+                if false is not None:
+                    return self.skip(node, false, started)
             if node.kind == "importer":
                 cached = driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache)
                 ex_id, outs, reused = system_nodes.run_importer(md, handle, node, record_cached=cached)
@@ -110,6 +118,8 @@ class NodeLauncher:
                     return outcome
             self.flush()  # keep the store's order: cached records land before later registrations
             execution, outputs = driver.register_execution(md, handle, node, inputs, key)
+        except driver.UpstreamSkippedError as e:
+            return self.skip(node, str(e), started)
         except Exception as e:  # noqa: BLE001 - reported as this node's failure
             error = _framework_error(node.id, e)
             return NodeOutcome(
@@ -131,6 +141,19 @@ class NodeLauncher:
             beam_pipeline_args=list(ir.beam_pipeline_args),
         )
         return PreparedExecution(node, execution, outputs, key, task, started)
+
+    def skip(self, node: NodeIR, reason: str, started: float | None = None) -> NodeOutcome:
+        """Records that the node is not executed in this run because a condition is false (its own, or
+        that of a node whose outputs it needs): an execution in state CANCELED carrying the custom
+        property `skipped` (the reason). Returns a SKIPPED outcome; the run goes on."""
+        started = time.perf_counter() if started is None else started
+        self.flush()  # keep the store's order: cached records land before this one
+        ex = driver.new_execution(self.md, self.handle, node, self.md.pb.Execution.CANCELED, skipped=reason)
+        ex_id, _, _ = self.md.call(self.md.store.put_execution, ex, [], self.handle.contexts_for(node.id))
+        self.handle.skipped[node.id] = reason
+        return NodeOutcome(
+            node.id, SKIPPED, int(ex_id), seconds=time.perf_counter() - started, reason=reason, by_condition=True
+        )
 
     def _record_failure(self, node: NodeIR, error: ExecutorError) -> int | None:
         """Records a FAILED execution for a node that failed before it could run (its inputs could
@@ -222,7 +245,9 @@ def _checked_outputs(prepared: PreparedExecution, result: ExecutorResult) -> dic
 
 
 def _framework_error(node_id: str, e: Exception) -> ExecutorError:
-    return ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc())
+    # A condition that cannot be evaluated is the pipeline author's to fix: its message says how.
+    expected = isinstance(e, conditions.ConditionError)
+    return ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc(), expected)
 
 
 def _error_text(error: ExecutorError) -> str:

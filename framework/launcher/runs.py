@@ -42,6 +42,7 @@ class RunHandle:
     node_contexts: dict[str, Any]
     published: dict[str, int] = dataclasses.field(default_factory=dict)  # node id -> execution id
     cached_outputs: dict[str, dict[str, list[Any]]] = dataclasses.field(default_factory=dict)  # cache hits
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)  # node id -> why (a Cond was false)
 
     def contexts_for(self, node_id: str) -> list[Any]:
         """The contexts every execution of the node is associated with."""

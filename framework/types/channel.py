@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from headrace.errors import DefinitionError
@@ -72,6 +74,7 @@ class Channel:
     def _bind(self, producer: BaseComponent, output_key: str) -> None:
         self._producer = producer
         self._output_key = output_key
+        _attach_conditions(producer)
 
     def __repr__(self) -> str:
         src = f"{self.producer_component_id}.outputs['{self._output_key}']" if self._producer else "unbound"
@@ -112,7 +115,7 @@ class ChannelFuture:
         """A custom property of the artifact."""
         return ChannelFuture(self.channel, self.index, ("custom_property", key))
 
-    def to_ir(self) -> dict[str, object]:
+    def to_ir(self) -> dict[str, Any]:
         """The future as IR: producer, output key, index and what is read."""
         return {
             "producer": self.channel.producer_component_id,
@@ -121,5 +124,178 @@ class ChannelFuture:
             "attribute": list(self.attribute),
         }
 
+    # Comparisons build predicates (for `Cond`), as TFX's placeholders do; they never answer a bool.
+    def _compare(self, op: str, other: Any) -> Predicate:
+        if not self.attribute:
+            raise DefinitionError(
+                f"Compare what the artifact holds, not the artifact itself: {future_text(self.to_ir())} {op} "
+                f"{other!r}. Use .value (value artifacts), .custom_property('name') or .property('name'), "
+                "e.g. channel.future()[0].custom_property('blessed') == 1."
+            )
+        if isinstance(other, (ChannelFuture, Predicate)) or not isinstance(other, (bool, int, float, str)):
+            raise DefinitionError(
+                f"A channel future is compared with a constant (int, float, str or bool), got {other!r} "
+                f"({type(other).__name__}) in {future_text(self.to_ir())} {op} ..."
+            )
+        return Predicate(op, future=self, constant=other)
+
+    def __eq__(self, other: Any) -> Predicate:  # type: ignore[override]
+        return self._compare("==", other)
+
+    def __ne__(self, other: Any) -> Predicate:  # type: ignore[override]
+        return self._compare("!=", other)
+
+    def __lt__(self, other: Any) -> Predicate:
+        return self._compare("<", other)
+
+    def __le__(self, other: Any) -> Predicate:
+        return self._compare("<=", other)
+
+    def __gt__(self, other: Any) -> Predicate:
+        return self._compare(">", other)
+
+    def __ge__(self, other: Any) -> Predicate:
+        return self._compare(">=", other)
+
+    __hash__ = None  # type: ignore[assignment]  # == builds a predicate: futures are not dict keys
+
+    def __bool__(self) -> bool:
+        raise DefinitionError(
+            f"A channel future has no truth value when the pipeline is defined: compare it with a constant "
+            f"inside Cond(...), e.g. Cond({future_text(self.to_ir())} == 1)."
+        )
+
     def __repr__(self) -> str:
-        return f"ChannelFuture({self.to_ir()})"
+        return f"ChannelFuture({future_text(self.to_ir())})"
+
+
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+_LOGICAL = ("and", "or", "not")
+
+
+class Predicate:
+    """A condition on artifacts produced in the same run: a comparison of a channel future with a
+    constant (`future == 1`), or predicates combined with `&`, `|` and `~`.
+
+    Built by comparing a :class:`ChannelFuture`; used by `headrace.dsl.Cond`. Plain data until a
+    runner evaluates its IR (:meth:`to_ir`) on the live output artifacts of the run.
+    """
+
+    def __init__(
+        self,
+        op: str,
+        future: ChannelFuture | None = None,
+        constant: Any = None,
+        operands: tuple[Predicate, ...] = (),
+    ):
+        if op not in COMPARISONS + _LOGICAL:
+            raise DefinitionError(f"Unknown predicate operator {op!r}.")
+        self.op = op
+        self.future = future
+        self.constant = constant
+        self.operands = operands
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return Predicate("and", operands=(self, _predicate(other, "&")))
+
+    def __or__(self, other: Predicate) -> Predicate:
+        return Predicate("or", operands=(self, _predicate(other, "|")))
+
+    def __invert__(self) -> Predicate:
+        return Predicate("not", operands=(self,))
+
+    def __bool__(self) -> bool:
+        raise DefinitionError(
+            f"A predicate has no truth value when the pipeline is defined: {self}. Combine predicates with "
+            "&, | and ~ (not `and`, `or`, `not`), and pass the result to Cond(...)."
+        )
+
+    def futures(self) -> list[ChannelFuture]:
+        """The channel futures the predicate reads."""
+        if self.future is not None:
+            return [self.future]
+        return [f for p in self.operands for f in p.futures()]
+
+    def to_ir(self) -> dict[str, Any]:
+        """The predicate as IR: `{"op": "==", "future": {...}, "constant": 1}` for a comparison,
+        `{"op": "and" | "or" | "not", "operands": [...]}` for a combination."""
+        if self.future is not None:
+            return {"op": self.op, "future": self.future.to_ir(), "constant": self.constant}
+        return {"op": self.op, "operands": [p.to_ir() for p in self.operands]}
+
+    def __str__(self) -> str:
+        return predicate_text(self.to_ir())
+
+    def __repr__(self) -> str:
+        return f"Predicate({self})"
+
+
+def _predicate(value: Any, op: str) -> Predicate:
+    if not isinstance(value, Predicate):
+        raise DefinitionError(
+            f"'{op}' combines predicates (comparisons of channel futures), got {value!r} ({type(value).__name__})."
+        )
+    return value
+
+
+def future_text(future: dict[str, Any]) -> str:
+    """A future's IR as the Python that reads it: `Evaluator.outputs['blessing'][0].custom_property('blessed')`."""
+    text = f"{future['producer']}.outputs['{future['output_key']}'][{future['index']}]"
+    attribute = list(future.get("attribute") or ())
+    if attribute[:1] in (["value"], ["uri"]):
+        text += f".{attribute[0]}"
+    elif len(attribute) == 2:
+        text += f".{attribute[0]}({attribute[1]!r})"
+    return text
+
+
+def predicate_text(predicate: dict[str, Any]) -> str:
+    """A predicate's IR as readable text, for summaries and the store."""
+    op = predicate["op"]
+    if op in COMPARISONS:
+        return f"{future_text(predicate['future'])} {op} {predicate['constant']!r}"
+    parts = [predicate_text(p) for p in predicate["operands"]]
+    if op == "not":
+        return f"~({parts[0]})"
+    return "(" + f" {'&' if op == 'and' else '|'} ".join(parts) + ")"
+
+
+# -- Cond blocks: the predicates in force while components are constructed ----------------------------
+# The stack lives here, beside the channels, because a component's outputs are bound (`_bind`) when it
+# is constructed: that is where a component inside `with Cond(...)` picks up the predicates.
+_ACTIVE: contextvars.ContextVar[tuple[Predicate, ...]] = contextvars.ContextVar("headrace_conditions", default=())
+_ATTACHED: weakref.WeakKeyDictionary[Any, tuple[Predicate, ...]] = weakref.WeakKeyDictionary()
+
+
+def active_conditions() -> tuple[Predicate, ...]:
+    """The predicates of the Cond blocks being defined, outermost first."""
+    return _ACTIVE.get()
+
+
+def push_condition(predicate: Predicate) -> contextvars.Token[tuple[Predicate, ...]]:
+    """Enters a Cond block; returns the token that leaves it (:func:`pop_condition`)."""
+    return _ACTIVE.set((*_ACTIVE.get(), predicate))
+
+
+def pop_condition(token: contextvars.Token[tuple[Predicate, ...]]) -> None:
+    """Leaves the Cond block `token` entered."""
+    _ACTIVE.reset(token)
+
+
+def conditions_of(component: Any) -> tuple[Predicate, ...]:
+    """The predicates that must all hold for `component` to run (from the Cond blocks it was built in)."""
+    return _ATTACHED.get(component, ())
+
+
+def _attach_conditions(component: Any) -> None:
+    """Gives a component built inside Cond blocks their predicates; each predicate's producers become
+    its upstream nodes (they must have run before the condition can be evaluated)."""
+    active = _ACTIVE.get()
+    if not active or component in _ATTACHED:
+        return
+    _ATTACHED[component] = active
+    for predicate in active:
+        for future in predicate.futures():
+            producer = future.channel.producer
+            if producer is not None and producer is not component:
+                component.add_upstream_node(producer)
