@@ -324,6 +324,87 @@ def models_list(name: str | None, metadata: str | None, pipeline_file: str | Non
         )
 
 
+_INTERNAL = {"node_id", "run_id", "pipeline_name", "log", "attempt", "error", "cache_key"}
+
+
+@models.command(name="show")
+@click.argument("name")
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models_show(name: str, metadata: str | None, pipeline_file: str | None, as_json: bool) -> None:
+    """Show model NAME: each pushed version with its blessings and evaluation, the run and the
+    data it came from (lineage), and which version serves now."""
+    import dataclasses
+
+    from headrace.metadata import MetadataReader
+    from headrace.model_registry import pushed_versions, serving_version
+
+    md = _metadata(metadata, pipeline_file)
+    found = pushed_versions(md, name)
+    if not found:
+        known = sorted({p.model_name for p in pushed_versions(md)})
+        raise UserError(
+            f"No pushes of model '{name}' in {md.describe()}."
+            + (f" Models pushed: {', '.join(known)}." if known else "")
+        )
+    reader = MetadataReader(md)
+    trees = [reader.lineage(p.artifact_id, max_depth=4) for p in found]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {**dataclasses.asdict(p), "lineage": dataclasses.asdict(t)}
+                    for p, t in zip(found, trees, strict=True)
+                ],
+                indent=2,
+            )
+        )
+        return
+    for model_dir in dict.fromkeys(p.model_dir for p in found):
+        served = serving_version(model_dir)
+        shown = f"version {served} (the highest there)" if served is not None else "nothing (no version on disk)"
+        click.echo(f"model '{name}' in {model_dir}: TensorFlow Serving serves {shown}")
+    for p, tree in zip(found, trees, strict=True):
+        mark = "*" if p.serving else " "
+        gone = "" if p.on_disk else " (removed from disk)"
+        click.echo(f"{mark} version {p.version}{gone}: pushed {_time(p.pushed_ms)} to {p.destination}")
+        producer = tree.producer
+        if p.rollback_of is not None:
+            props = producer.properties if producer is not None else {}
+            by = f" by {props['user']}" if props.get("user") else ""
+            why = f": {props['reason']}" if props.get("reason") else ""
+            execution = f"execution #{producer.id}" if producer is not None else "no execution recorded"
+            click.echo(f"    rollback to version {p.rollback_of}{by} ({execution}){why}")
+            continue
+        click.echo(f"    run {p.run_id or '-'}, {_verdict(p.blessed)}")
+        for child in tree.inputs:
+            _show_input(child, 4, producer)
+
+
+def _show_input(node: Any, indent: int, consumer: Any) -> None:
+    """An input artifact of a push and, upstream, what made it (the model's trainer and data)."""
+    a, pad = node.artifact, " " * indent
+    keys = [k for k, arts in consumer.inputs.items() if any(x.id == a.id for x in arts)] if consumer else []
+    label = f"{keys[0]}: " if keys else ""
+    props = {k: v for k, v in a.custom_properties.items() if k not in ("state", "name", "producer_component")}
+    extra = "".join(f" {k}={_shown(v)}" for k, v in sorted(props.items()))[:300]
+    click.echo(f"{pad}{label}{a.type_name} #{a.id} {a.uri}{extra}")
+    p = node.producer
+    if p is None:
+        return
+    params = {k: v for k, v in p.properties.items() if k not in _INTERNAL}
+    shown = "".join(f" {k}={_shown(v)}" for k, v in sorted(params.items()))[:300]
+    click.echo(f"{pad}  <- {p.node_id} (execution #{p.id}, run {p.properties.get('run_id', '?')}){shown}")
+    for key, arts in p.outputs.items():
+        for out in arts:
+            if out.id != a.id and out.type_name == "ModelEvaluation":
+                metrics = "".join(f" {k}={_shown(v)}" for k, v in sorted(out.custom_properties.items()))[:300]
+                click.echo(f"{pad}     {key}: ModelEvaluation #{out.id} {out.uri}{metrics}")
+    for child in node.inputs:
+        _show_input(child, indent + 4, p)
+
+
 def _verdict(blessed: bool | None) -> str:
     return "no blessing" if blessed is None else "blessed" if blessed else "NOT blessed"
 

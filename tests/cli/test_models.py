@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from headrace import Importer, LocalDagRunner, Pipeline
+from headrace import Importer, InputArtifact, LocalDagRunner, OutputArtifact, Parameter, Pipeline, component
 from headrace.components.pusher import Pusher
 from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
-from headrace.types.standard_artifacts import Model, ModelBlessing
+from headrace.types.standard_artifacts import Examples, Model, ModelBlessing
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,3 +133,52 @@ def test_models_rollback_errors_are_messages(pushed: dict[str, Any]) -> None:
     no_store = headrace("models", "rollback", "penguin", "1")
     assert no_store.returncode != 0 and "Which metadata store?" in no_store.stderr
     assert sorted(os.listdir(pushed["tmp"] / "serving" / "penguin")) == ["1", "2"]  # nothing was written
+
+
+@component
+def FakeTrainer(examples: InputArtifact[Examples], model: OutputArtifact[Model], epochs: Parameter[int] = 3) -> None:
+    """Writes a SavedModel-shaped folder where TFX's Trainer puts the serving model."""
+    serving = os.path.join(model.uri, "Format-Serving")
+    os.makedirs(os.path.join(serving, "variables"))
+    with open(os.path.join(serving, "saved_model.pb"), "w") as f:
+        f.write(f"trained {epochs} epochs on {examples.uri}")
+
+
+def test_models_show_gives_each_version_its_blessing_run_and_data(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "blessing").mkdir()
+    examples = Importer(source_uri=str(tmp_path / "data"), artifact_type=Examples).with_id("examples")
+    trainer = FakeTrainer(examples=examples.outputs["result"], epochs=7)
+    blessing = Importer(
+        source_uri=str(tmp_path / "blessing"), artifact_type=ModelBlessing, custom_properties={"blessed": 1}
+    ).with_id("blessing")
+    pusher = Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=blessing.outputs["result"],
+        push_destination={"filesystem": {"base_directory": str(tmp_path / "serving" / "penguin")}},
+    )
+    pipeline = Pipeline("penguin", str(tmp_path / "root"), [examples, trainer, blessing, pusher])
+    runner = LocalDagRunner(quiet=True, raise_on_failure=False)
+    run_ids = [runner.run(pipeline, enable_cache=False).run_id for _ in range(2)]
+    db = str(tmp_path / "root" / "metadata.sqlite")
+    assert headrace("models", "rollback", "penguin", "1", "--reason", "drift", "--metadata", db).returncode == 0
+
+    proc = headrace("models", "show", "penguin", "--metadata", db)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert f"in {tmp_path / 'serving' / 'penguin'}: TensorFlow Serving serves version 3" in text
+    v1 = text[text.index("  version 1:") : text.index("  version 2:")]
+    assert f"run {run_ids[0]}, blessed" in v1
+    assert "model: Model #" in v1 and "<- FakeTrainer (execution #" in v1
+    assert f"examples: Examples #1 {tmp_path / 'data'}" in v1  # the data the model was trained on
+    assert "model_blessing: ModelBlessing #" in v1 and "blessed=1" in v1
+    assert "* version 3:" in text and "rollback to version 1 by " in text and ": drift" in text
+
+    found = json.loads(headrace("models", "show", "penguin", "--json", "--metadata", db).stdout)
+    assert [v["version"] for v in found] == [1, 2, 3]
+    [model_input] = [n for n in found[0]["lineage"]["inputs"] if n["artifact"]["type_name"] == "Model"]
+    assert model_input["producer"]["node_id"] == "FakeTrainer"
+    assert model_input["inputs"][0]["artifact"]["uri"] == str(tmp_path / "data")
+
+    missing = headrace("models", "show", "other", "--metadata", db)
+    assert missing.returncode != 0 and "Models pushed: penguin" in missing.stderr
