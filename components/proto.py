@@ -2,7 +2,10 @@
 
 `Input`, `Output`, `SplitConfig`, `CustomConfig` and the `PayloadFormat` / `FileFormat` enums are
 TFX's `tfx/proto/example_gen.proto` (package `tfx.components.example_gen`); `RangeConfig`,
-`StaticRange` and `RollingRange` are `tfx/proto/range_config.proto` (package `tfx.configs`). Full
+`StaticRange` and `RollingRange` are `tfx/proto/range_config.proto` (package `tfx.configs`);
+`TrainArgs` and `EvalArgs` are `tfx/proto/trainer.proto` (package `tfx.components.trainer`);
+`PushDestination` (with `PushDestination.Filesystem`) and the `Versioning` enum are
+`tfx/proto/pusher.proto` (package `tfx.components.pusher`). Full
 names, field numbers and types are TFX's, so binary encoding, JSON and text format are the same as
 TFX's messages, and TFX's code builds them unchanged::
 
@@ -116,6 +119,50 @@ _range_config = build(
 RANGE_CONFIG_DESCRIPTOR = _range_config.descriptor
 """The FileDescriptor of tfx/proto/range_config.proto (TFX's `range_config_pb2.DESCRIPTOR`)."""
 
+# -- tfx/proto/trainer.proto ---------------------------------------------------------------------
+_SPLITS = Field("splits", 1, "string", repeated=True)
+_NUM_STEPS = Field("num_steps", 2, "int32")
+_trainer = build(
+    DESCRIPTOR_POOL,
+    "tfx/proto/trainer.proto",
+    "tfx.components.trainer",
+    [
+        Message("TrainArgs", [_SPLITS, _NUM_STEPS], reserved=[(3, 9)]),
+        Message("EvalArgs", [_SPLITS, _NUM_STEPS], reserved=[3]),
+    ],
+    module=__name__,
+)
+TRAINER_DESCRIPTOR = _trainer.descriptor
+"""The FileDescriptor of tfx/proto/trainer.proto (TFX's `trainer_pb2.DESCRIPTOR`)."""
+
+# -- tfx/proto/pusher.proto ----------------------------------------------------------------------
+AUTO = 0
+UNIX_TIMESTAMP = 1
+_pusher = build(
+    DESCRIPTOR_POOL,
+    "tfx/proto/pusher.proto",
+    "tfx.components.pusher",
+    [
+        Message(
+            "PushDestination",
+            [Field("filesystem", 3, "Filesystem", oneof="destination")],
+            nested=[
+                Message(
+                    "Filesystem",
+                    [Field("base_directory", 1, "string"), Field("versioning", 6, "Versioning")],
+                    reserved=[(2, 5), (7, 9)],
+                )
+            ],
+            reserved=[1, 2, (4, 6)],
+        ),
+        Enum("Versioning", [("AUTO", AUTO), ("UNIX_TIMESTAMP", UNIX_TIMESTAMP)]),
+    ],
+    module=__name__,
+)
+PUSHER_DESCRIPTOR = _pusher.descriptor
+"""The FileDescriptor of tfx/proto/pusher.proto (TFX's `pusher_pb2.DESCRIPTOR`)."""
+Versioning = _pusher.enums["Versioning"]
+
 if TYPE_CHECKING:
     # What type checkers see (google.protobuf is untyped here): each name is a message class.
     from google.protobuf.message import Message as _Message
@@ -136,6 +183,13 @@ if TYPE_CHECKING:
 
     class RangeConfig(_Message): ...
 
+    class TrainArgs(_Message): ...
+
+    class EvalArgs(_Message): ...
+
+    class PushDestination(_Message):
+        class Filesystem(_Message): ...
+
 else:
     Input = _example_gen.messages["Input"]
     CustomConfig = _example_gen.messages["CustomConfig"]
@@ -144,6 +198,9 @@ else:
     StaticRange = _range_config.messages["StaticRange"]
     RollingRange = _range_config.messages["RollingRange"]
     RangeConfig = _range_config.messages["RangeConfig"]
+    TrainArgs = _trainer.messages["TrainArgs"]
+    EvalArgs = _trainer.messages["EvalArgs"]
+    PushDestination = _pusher.messages["PushDestination"]
 
 Input.__doc__ = "ExampleGen's input: named splits, each a glob `pattern` relative to input_base."
 CustomConfig.__doc__ = "Extra configuration of a custom ExampleGen, packed in a google.protobuf.Any."
@@ -152,8 +209,12 @@ SplitConfig.__doc__ = "Output splits by hash buckets, optionally hashing one fea
 StaticRange.__doc__ = "The spans [start_span_number, end_span_number] (ExampleGen takes one span: start == end)."
 RollingRange.__doc__ = "The latest `num_spans` spans, none before `start_span_number`."
 RangeConfig.__doc__ = "Which spans to process: a `static_range` or a `rolling_range`."
+TrainArgs.__doc__ = "Trainer's training: the `splits` to train on (default ['train']) and `num_steps`."
+EvalArgs.__doc__ = "Trainer's evaluation: the `splits` to evaluate on (default ['eval']) and `num_steps`."
+PushDestination.__doc__ = "Where Pusher copies a blessed model: a `filesystem` base_directory (and `versioning`)."
 
 __all__ = [
+    "AUTO",
     "DESCRIPTOR_POOL",
     "EXAMPLE_GEN_DESCRIPTOR",
     "FILE_FORMAT_PARQUET",
@@ -164,14 +225,21 @@ __all__ = [
     "FORMAT_TF_EXAMPLE",
     "FORMAT_TF_SEQUENCE_EXAMPLE",
     "FORMAT_UNSPECIFIED",
+    "PUSHER_DESCRIPTOR",
     "RANGE_CONFIG_DESCRIPTOR",
+    "TRAINER_DESCRIPTOR",
+    "UNIX_TIMESTAMP",
     "CustomConfig",
+    "EvalArgs",
     "FileFormat",
     "Input",
     "Output",
     "PayloadFormat",
+    "PushDestination",
     "RangeConfig",
     "RollingRange",
     "SplitConfig",
     "StaticRange",
+    "TrainArgs",
+    "Versioning",
 ]

@@ -106,15 +106,17 @@ def _blessed(artifact: Artifact) -> bool:
 class Executor(BaseExecutor):
     """Pushes the model to ``<model base path>/<version>/`` if every given blessing says blessed."""
 
-    def CheckBlessing(self, input_dict: dict[str, list[Artifact]]) -> str:
-        """Why the model must not be pushed, or '' if it may (TFX's method name; TFX returns a bool)."""
+    def CheckBlessing(self, input_dict: dict[str, list[Artifact]]) -> bool:
+        """Whether every given blessing says blessed (TFX's method: custom executors call it)."""
+        return not self.why_not_blessed(input_dict)
+
+    def why_not_blessed(self, input_dict: dict[str, list[Artifact]]) -> str:
+        """Why the model must not be pushed, or '' if it may."""
         for key, what in (("model_blessing", "the model validation (Evaluator)"), ("infra_blessing", "InfraValidator")):
             found = input_dict.get(key) or []
             if found and not _blessed(found[0]):
                 verdict = found[0].get_custom_property("blessed")
                 return f"the model was not blessed by {what}: {key} {found[0].uri} has blessed={verdict!r}"
-        if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
-            print("Pusher: pushing without validation (no model_blessing, no infra_blessing wired).")
         return ""
 
     def GetModelPath(self, input_dict: dict[str, list[Artifact]]) -> str:
@@ -148,28 +150,37 @@ class Executor(BaseExecutor):
         name = name or os.path.basename(model_dir)
         out.set_custom_property(model_registry.MODEL_NAME, name)
         os.makedirs(out.uri, exist_ok=True)
-        reason = self.CheckBlessing(input_dict)
+        reason = self.why_not_blessed(input_dict)
         if reason:
-            out.set_custom_property(model_registry.PUSHED, 0)
-            out.set_custom_property("pushed_reason", reason)
+            self._MarkNotPushed(out, reason)
             _write_record(out.uri, {"pushed": 0, "reason": reason, "model_name": name})
             print(f"Pusher: not pushed: {reason}.")
             return
+        if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
+            print("Pusher: pushing without validation (no model_blessing, no infra_blessing wired).")
         source = self.GetModelPath(input_dict)
         if not os.path.isfile(os.path.join(source, "saved_model.pb")):
             print(f"Pusher: warning: {source} has no saved_model.pb; TF Serving may not load it.")
         floor = int(time.time()) if fs["versioning"] == 1 else 1
         version, dest = model_registry.push_version(source, model_dir, min_version=floor)
-        for key, value in {
-            model_registry.PUSHED: 1,
-            model_registry.PUSHED_DESTINATION: dest,
-            model_registry.PUSHED_VERSION: str(version),  # a string, as TFX records it
-            model_registry.MODEL_DIR: model_dir,
-        }.items():
-            out.set_custom_property(key, value)
+        self._MarkPushed(out, pushed_destination=dest, pushed_version=str(version))
+        out.set_custom_property(model_registry.MODEL_DIR, model_dir)
         record = {"pushed": 1, "model_name": name, "version": version, "destination": dest, "source": source}
         _write_record(out.uri, record)
         print(f"Pusher: pushed model '{name}' version {version} to {dest}")
+
+    def _MarkPushed(self, model_push: Artifact, pushed_destination: str, pushed_version: str | None = None) -> None:
+        """Records a push on the PushedModel (TFX's method and properties; the version as a string)."""
+        model_push.set_custom_property(model_registry.PUSHED, 1)
+        model_push.set_custom_property(model_registry.PUSHED_DESTINATION, pushed_destination)
+        if pushed_version is not None:
+            model_push.set_custom_property(model_registry.PUSHED_VERSION, pushed_version)
+
+    def _MarkNotPushed(self, model_push: Artifact, reason: str = "") -> None:
+        """Records that nothing was pushed, and why (TFX's method; `reason` is headrace's)."""
+        model_push.set_custom_property(model_registry.PUSHED, 0)
+        if reason:
+            model_push.set_custom_property("pushed_reason", reason)
 
 
 def _write_record(uri: str, record: dict[str, Any]) -> None:

@@ -1,11 +1,13 @@
 """Cache keys: executor identity AND code, parameters, inputs, headrace version.
 
 Editing a function component's body, a helper it calls, an executor class, or a `module_file`
-changes the key, so a stale result is never returned for new code.
+(or a `.py` file it imports from its own folder) changes the key, so a stale result is never
+returned for new code.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 from typing import Any
@@ -28,16 +30,72 @@ def _file_digest(path: str) -> str:
     return found
 
 
+def _local_imports(path: str, root: str) -> list[str]:
+    """The `.py` files under `root` that the file at `path` imports, found by reading its source
+    (absolute imports resolved against `root`, the folder the Trainer puts first on sys.path;
+    relative imports against the file's package). Imports of other packages are left out."""
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    names: list[tuple[str, str]] = []  # (base folder, dotted name)
+    here = os.path.dirname(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [(root, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = root
+            if node.level:
+                base = here
+                for _ in range(node.level - 1):
+                    base = os.path.dirname(base)
+            module = node.module or ""
+            names.append((base, module))
+            names += [(base, f"{module}.{a.name}" if module else a.name) for a in node.names if a.name != "*"]
+    found: list[str] = []
+    for base, dotted in names:
+        parts = [p for p in dotted.split(".") if p]
+        for i in range(1, len(parts) + 1):
+            stem = os.path.join(base, *parts[:i])
+            for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+                if os.path.isfile(candidate):
+                    found.append(os.path.realpath(candidate))
+    return found
+
+
+def module_file_digest(module_file: str) -> str:
+    """A digest of a module file and of every `.py` file it imports, directly or through another,
+    from its own folder (the user's neighbours: `import penguin_utils`, `from .lib import x`).
+    Files are found by reading imports, not by importing; a neighbour imported dynamically
+    (importlib, `__import__`) is not seen."""
+    path = os.path.realpath(module_file)
+    root = os.path.dirname(path)
+    seen: set[str] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen or not os.path.isfile(current):
+            continue
+        seen.add(current)
+        todo += _local_imports(current, root)
+    h = hashlib.sha256()
+    for file in sorted(seen):
+        h.update(f"\0{os.path.relpath(file, root)}|{_file_digest(file)}".encode())
+    return h.hexdigest()
+
+
 def code_fingerprint(node: NodeIR) -> str:
     """A digest of the code a node runs: the fingerprint the compiler took from the live function
-    or class (see headrace.dsl.user_code), plus the content of a `module_file` parameter."""
+    or class (see headrace.dsl.user_code), plus the content of a `module_file` parameter and of
+    the `.py` files it imports from its folder (:func:`module_file_digest`)."""
     executor = node.executor
     parts: list[str] = [str(executor.get("code", ""))]
     if executor.get("kind") == "container":
         parts.append(dumps_canonical([executor.get("image"), executor.get("command")]))
     module_file = node.parameters.get("module_file")
     if isinstance(module_file, str) and os.path.isfile(module_file):
-        parts.append(_file_digest(module_file))
+        parts.append(module_file_digest(module_file))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

@@ -69,6 +69,12 @@ _EXAMPLE_GEN_PB2 = {
 _RANGE_CONFIG_PB2 = {
     **_from(_PROTO, "RangeConfig RollingRange StaticRange"),
     "DESCRIPTOR": f"{_PROTO}:RANGE_CONFIG_DESCRIPTOR",
+_TRAINER_PB2 = {**_from(_PROTO, "EvalArgs TrainArgs"), "DESCRIPTOR": f"{_PROTO}:TRAINER_DESCRIPTOR"}
+_PUSHER_PB2 = {
+    **_from(_PROTO, "AUTO PushDestination UNIX_TIMESTAMP Versioning"),
+    "DESCRIPTOR": f"{_PROTO}:PUSHER_DESCRIPTOR",
+}
+_FN_ARGS = _from(f"{_COMP}.data_accessor", "DataAccessor FnArgs")
 }
 _EXECUTOR_SPECS = {
     "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
@@ -111,9 +117,13 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.components": {
         **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
         **_from(_TFX_GENS, "CsvExampleGen"),
+        "Trainer": f"{_COMP}.trainer:Trainer",
+        **_FN_ARGS,
     },
     "v1.proto": _from(
-        _PROTO, "CustomConfig Input Output PayloadFormat RangeConfig RollingRange SplitConfig StaticRange"
+        _PROTO,
+        "CustomConfig EvalArgs Input Output PayloadFormat PushDestination RangeConfig RollingRange SplitConfig "
+        "StaticRange TrainArgs Versioning",
     ),
     "v1.extensions": {},
     "v1.utils": {"parse_pbtxt_file": "headrace.tfx._io_utils:parse_pbtxt_file", "JsonableType": Const(Any)},
@@ -247,7 +257,15 @@ MODULES: dict[str, dict[str, str | Const]] = {
         **_from(_TFX_GENS, "CsvExampleGen FileBasedExampleGen"),
     },
     "components.example_gen": {},
+        "Trainer": f"{_COMP}.trainer:Trainer",
+    },
+    "components.trainer": {},
+    "components.trainer.component": {"Trainer": f"{_COMP}.trainer:Trainer"},
+    "components.trainer.executor": {
+        "Executor": f"{_COMP}.trainer:Executor",
+        "GenericExecutor": f"{_COMP}.trainer:GenericExecutor",
     "components.example_gen.component": _from(_TFX_GENS, "FileBasedExampleGen"),
+    "components.trainer.fn_args_utils": dict(_FN_ARGS),
     "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
     "components.example_gen.csv_example_gen": {},
     "components.example_gen.csv_example_gen.component": _from(_TFX_GENS, "CsvExampleGen"),
@@ -285,6 +303,8 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "proto.range_config_pb2": _RANGE_CONFIG_PB2,
     # -- the rest -----------------------------------------------------------------------------
     "utils": {},
+    "proto.trainer_pb2": _TRAINER_PB2,
+    "proto.pusher_pb2": _PUSHER_PB2,
     "utils.io_utils": {},
     "utils.proto_utils": {},
     "utils.json_utils": {"JsonableType": Const(Any), "dumps": "json:dumps", "loads": "json:loads"},
@@ -308,13 +328,13 @@ STAR: dict[str, str] = {
 
 # TFX's names served above are not listed here: MODULES wins, MISSING answers for the rest.
 _DATA_COMPONENTS = "ExampleDiff Transform".split()
-_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Trainer Tuner".split()
-_V1_MODEL_COMPONENTS = "BulkInferrer DataAccessor Evaluator FnArgs InfraValidator Pusher Trainer Tuner TunerFnResult"
+_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Tuner".split()
+_V1_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator Pusher Tuner TunerFnResult"
 _DATA_PROTOS = "transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
-_MODEL_PROTOS = "trainer_pb2 pusher_pb2 evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
+_MODEL_PROTOS = "evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
 _DATA_MESSAGES = "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig".split()
 _DATA_MESSAGES += ["PairedExampleSkew"]
-_MODEL_MESSAGES = "EvalArgs TrainArgs TuneArgs PushDestination Versioning FeatureSlicingSpec SingleSlicingSpec".split()
+_MODEL_MESSAGES = "TuneArgs FeatureSlicingSpec SingleSlicingSpec".split()
 _MODEL_MESSAGES += "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput".split()
 _MODEL_MESSAGES += "PredictOutputCol RegressOutput EnvVar EnvVarSource KubernetesConfig LocalDockerConfig".split()
 _MODEL_MESSAGES += "PodOverrides RequestSpec SecretKeySelector ServingSpec TensorFlowServing".split()

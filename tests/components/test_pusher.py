@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from headrace import Importer, LocalDagRunner, Pipeline, model_registry
+from headrace.components.pusher import Executor as PusherExecutor
 from headrace.components.pusher import Pusher, rollback
+from headrace.dsl.executor import ExecutorClassSpec
 from headrace.errors import DefinitionError
 from headrace.metadata import ArtifactInfo, Metadata, MetadataReader, sqlite_metadata_connection_config
 from headrace.orchestrators import RunResult
@@ -201,6 +203,32 @@ def test_tfx_push_destination_proto_is_accepted(tmp_path: Path) -> None:
     )
     art = pushed_model(tmp_path, push(tmp_path, fake_model(tmp_path / "m"), BLESSED, destination=destination))
     assert art.custom_properties["pushed_destination"] == str(tmp_path / "serving" / "penguin" / "1")
+
+
+class _CloudPusher(PusherExecutor):
+    """A TFX-style custom executor: TFX's CheckBlessing / _MarkPushed / _MarkNotPushed."""
+
+    def Do(self, input_dict: Any, output_dict: Any, exec_properties: Any) -> None:
+        out = output_dict["pushed_model"][0]
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(out)
+            return
+        self._MarkPushed(out, pushed_destination=f"cloud://{exec_properties['custom_config']['project']}/m")
+
+
+@pytest.mark.parametrize("blessed", [1, 0])
+def test_a_custom_executor_in_tfx_style_needs_no_destination(tmp_path: Path, blessed: int) -> None:
+    model = Importer(source_uri=str(fake_model(tmp_path / "m")), artifact_type=Model).with_id("model")
+    bless = blessing(tmp_path, "b", blessed)
+    pusher = Pusher(
+        model=model.outputs["result"],
+        model_blessing=bless.outputs["result"],
+        custom_config={"project": "p1"},
+        custom_executor_spec=ExecutorClassSpec(_CloudPusher),
+    )
+    art = pushed_model(tmp_path, run(tmp_path, model, bless, pusher, mode="inprocess"))
+    assert art.custom_properties["pushed"] == blessed
+    assert art.custom_properties.get("pushed_destination") == ("cloud://p1/m" if blessed else None)
 
 
 # -- atomicity and concurrency ----------------------------------------------------------------------------

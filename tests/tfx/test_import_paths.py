@@ -197,21 +197,13 @@ SERVED: dict[str, list[str]] = {
 # (TFX import path, name or None for a module import, words the error must contain)
 NOT_YET = [
     ("components", "Transform", "data components"),
-    ("components", "Trainer", "model components"),
     ("components", "Evaluator", "model components"),
     ("components", "Pusher", "model components"),
     ("components", "InfraValidator", "model components"),
     ("components", "BulkInferrer", "model components"),
     ("components", "Tuner", "model components"),
-    ("v1.components", "FnArgs", "model components"),
-    ("components.trainer.fn_args_utils", "DataAccessor", "model components"),
-    ("components.trainer.fn_args_utils", "FnArgs", "model components"),
-    ("components.trainer.executor", "GenericExecutor", "model components"),
-    ("proto", "trainer_pb2", "model components"),
-    ("proto", "pusher_pb2", "model components"),
     ("proto", "evaluator_pb2", "model components"),
     ("proto", "infra_validator_pb2", "model components"),
-    ("v1.proto", "TrainArgs", "model components"),
     ("v1.dsl", "Cond", "conditional nodes"),
     ("orchestration.beam.beam_dag_runner", "BeamDagRunner", "orchestrator adapters"),
     ("orchestration.airflow.airflow_dag_runner", "AirflowDagRunner", "orchestrator adapters"),
@@ -252,7 +244,7 @@ def test_module_import_of_a_missing_tfx_module_names_the_capability():
     with pytest.raises(ImportError, match="orchestrator adapters"):
         importlib.import_module("headrace.tfx.orchestration.beam.beam_dag_runner")
     with pytest.raises(ImportError, match="model components"):
-        importlib.import_module("headrace.tfx.proto.trainer_pb2")
+        importlib.import_module("headrace.tfx.proto.evaluator_pb2")
 
 
 def test_unknown_names_get_did_you_mean():

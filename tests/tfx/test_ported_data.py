@@ -372,13 +372,13 @@ def test_penguin_tfdv_schema_pipeline_and_its_review_cells(tmp_path, monkeypatch
     assert stats_uri.is_relative_to(tmp_path / "pipelines" / "penguin-tfdv-schema")
 
 
-def test_penguin_tfdv_training_pipeline_stops_at_the_trainer(tmp_path, monkeypatch):
+def test_penguin_tfdv_training_pipeline_stops_at_the_pusher(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cells = Cells("penguin_tfdv", DATA_ROOT=str(tmp_path / "data"), SCHEMA_PATH="schema")
     cells.run("imports", "13", "46", "50")
     with pytest.raises(NotYetAvailableError, match="model components") as info:
         cells.run("52")
-    assert info.value.tfx_path == "v1.components.Trainer"
+    assert info.value.tfx_path == "v1.components.Pusher"
 
 
 # -- docs/tutorials/tfx/components.ipynb ----------------------------------------------------------------
@@ -464,13 +464,6 @@ def test_tfx_import_paths_of_the_data_components(module, name, target):
         ("v1.components", "Transform", "data components"),
         ("v1.components", "ExampleDiff", "data components"),
         ("proto", "transform_pb2", "data components"),
-        ("v1.components", "Trainer", "model components"),
-        ("v1.components", "FnArgs", "model components"),
-        ("v1.components", "DataAccessor", "model components"),
-        ("components", "Trainer", "model components"),
-        ("components.trainer.executor", "Executor", "model components"),  # components.ipynb cell 67
-        ("v1.proto", "TrainArgs", "model components"),
-        ("v1.proto", "PushDestination", "model components"),
         ("examples.custom_components.presto_example_gen.proto", "presto_config_pb2", "example code"),
     ],
 )

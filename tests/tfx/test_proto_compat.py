@@ -377,7 +377,7 @@ def test_tfx_modules_serve_the_same_objects():
 
 @pytest.mark.parametrize(
     ("name", "words"),
-    [("SplitsConfig", "data components"), ("ExampleDiffConfig", "data components"), ("TrainArgs", "model components")],
+    [("SplitsConfig", "data components"), ("ExampleDiffConfig", "data components"), ("TuneArgs", "model components")],
 )
 def test_v1_proto_names_not_served_yet_name_their_capability(name, words):
     from headrace.tfx.v1 import proto as v1_proto
