@@ -3,6 +3,7 @@ each executor imports what it needs when it runs."""
 
 from headrace.components.bulk_inferrer import BulkInferrer
 from headrace.components.distribution_validator import DataDriftError, DistributionValidator
+from headrace.components.evaluator import Evaluator
 from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
 from headrace.components.example_gen_beam import BaseExampleGenExecutor
 from headrace.components.example_validator import DataValidationError, ExampleValidator
@@ -17,6 +18,7 @@ __all__ = [
     "DataDriftError",
     "DataValidationError",
     "DistributionValidator",
+    "Evaluator",
     "ExampleValidator",
     "FileBasedExampleGen",
     "ImportExampleGen",

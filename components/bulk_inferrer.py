@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from headrace.components import _common
@@ -41,33 +42,41 @@ class BulkInferrerSpec(ComponentSpec):
     OUTPUTS = {"inference_result": ChannelParameter(type=InferenceResult)}
 
 
-def _predict_split(signature: Any, uri: str, split: str, payload: str, out_path: str) -> int:
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def predictions(signature: Any, uri: str, split: str, payload: str, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+    """(record batch, {output name: numpy array}) for each batch of a split, from a serving
+    signature fed by feature name, or with serialized tf.Examples if it parses them itself."""
     from tfx_bsl.coders import example_coder
 
     from headrace.components._serving_probe import _feed
     from headrace.components.examples_io import _tf_example_types, as_list_batch, iter_batches
 
     encoder = example_coder.RecordBatchToExamplesEncoder(None)
+    for batch in iter_batches(uri, split, payload, batch_rows=batch_rows):
+        features = {
+            n: [v[0] if isinstance(v, list) and len(v) == 1 else v for v in c.to_pylist()]
+            for n, c in zip(batch.schema.names, batch.columns, strict=True)
+        }
+        request = {"features": features, "count": batch.num_rows}
+        if any(n not in features for n in signature.structured_input_signature[1]):
+            request["serialized"] = list(encoder.encode(as_list_batch(_tf_example_types(batch))))
+        outputs = {key: tensor.numpy() for key, tensor in signature(**_feed(signature, request)).items()}
+        for key, value in outputs.items():
+            if value.ndim == 0 or value.shape[0] != batch.num_rows:
+                raise ValueError(f"output '{key}' has shape {list(value.shape)}, not one row per example")
+        yield batch, outputs
+
+
+def _predict_split(signature: Any, uri: str, split: str, payload: str, out_path: str) -> int:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     writer = None
     rows = 0
     try:
-        for batch in iter_batches(uri, split, payload, batch_rows=BATCH_ROWS):
-            features = {
-                n: [v[0] if isinstance(v, list) and len(v) == 1 else v for v in c.to_pylist()]
-                for n, c in zip(batch.schema.names, batch.columns, strict=True)
-            }
-            request = {"features": features, "count": batch.num_rows}
-            if any(n not in features for n in signature.structured_input_signature[1]):
-                request["serialized"] = list(encoder.encode(as_list_batch(_tf_example_types(batch))))
-            outputs = signature(**_feed(signature, request))
+        for batch, outputs in predictions(signature, uri, split, payload):
             arrays, names = list(batch.columns), list(batch.schema.names)
-            for key, tensor in sorted(outputs.items()):
-                value = tensor.numpy()
-                if value.ndim == 0 or value.shape[0] != batch.num_rows:
-                    raise ValueError(f"output '{key}' has shape {list(value.shape)}, not one row per example")
+            for key, value in sorted(outputs.items()):
                 flat = value.reshape(batch.num_rows, -1)
                 column = flat[:, 0] if flat.shape[1] == 1 else list(flat)
                 if value.dtype == object:

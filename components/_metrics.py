@@ -1,0 +1,140 @@
+"""The Evaluator's metrics, computed with numpy from labels and model outputs, named as TFMA and
+Keras name them. Model outputs may be probabilities or logits (rows that are not distributions are
+put through a softmax, or a sigmoid for one column, before probability-based metrics)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# TFMA metric class names -> the name the metric is reported under (TFMA's default names).
+NAMES = {
+    "ExampleCount": "example_count",
+    "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
+    "CategoricalAccuracy": "categorical_accuracy",
+    "BinaryAccuracy": "binary_accuracy",
+    "Accuracy": "accuracy",
+    "AUC": "auc",
+    "Precision": "precision",
+    "Recall": "recall",
+    "MeanSquaredError": "mean_squared_error",
+    "MeanAbsoluteError": "mean_absolute_error",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+    "MeanLabel": "mean_label",
+    "MeanPrediction": "mean_prediction",
+}
+
+
+def metric_name(spec: dict[str, Any]) -> str:
+    """The reported name of a metric spec (its `config` name if it sets one)."""
+    import json
+
+    config = spec.get("config")
+    if config:
+        try:
+            name = json.loads(config).get("name") if isinstance(config, str) else config.get("name")
+        except (ValueError, AttributeError):
+            name = None
+        if name:
+            return str(name)
+    cls = spec.get("class_name", "")
+    return NAMES.get(cls, cls)
+
+
+def _probabilities(outputs: np.ndarray) -> np.ndarray:
+
+    import numpy as np
+
+    if outputs.ndim == 1 or outputs.shape[1] == 1:
+        flat = outputs.reshape(-1)
+        return flat if (flat.min(initial=0) >= 0 and flat.max(initial=0) <= 1) else 1 / (1 + np.exp(-flat))
+    rows = outputs.sum(axis=1)
+    if np.all(outputs >= 0) and np.allclose(rows, 1, atol=1e-3):
+        return outputs
+    shifted = outputs - outputs.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC by ranks (ties averaged): the probability a positive outranks a negative."""
+    import numpy as np
+
+    pos = labels == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if not n_pos or not n_neg:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=float)
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def compute(class_name: str, labels: np.ndarray, outputs: np.ndarray) -> float:
+    """One metric over all rows of a slice."""
+    import numpy as np
+
+    n = len(labels)
+    if class_name == "ExampleCount":
+        return float(n)
+    if not n:
+        return float("nan")
+    multi = outputs.ndim == 2 and outputs.shape[1] > 1
+    if class_name in ("SparseCategoricalAccuracy", "Accuracy") and multi:
+        return float(np.mean(np.argmax(outputs, axis=1) == labels.reshape(-1).astype(int)))
+    if class_name == "CategoricalAccuracy":
+        return float(np.mean(np.argmax(outputs, axis=1) == np.argmax(labels.reshape(n, -1), axis=1)))
+    probs = _probabilities(outputs)
+    if class_name in ("BinaryAccuracy", "Accuracy"):
+        return float(np.mean((probs.reshape(-1) > 0.5) == (labels.reshape(-1) > 0.5)))
+    if class_name in ("Precision", "Recall"):
+        predicted, actual = probs.reshape(-1) > 0.5, labels.reshape(-1) > 0.5
+        true_pos = float(np.sum(predicted & actual))
+        denominator = float(np.sum(predicted if class_name == "Precision" else actual))
+        return true_pos / denominator if denominator else 0.0
+    if class_name == "AUC":
+        return _auc(labels.reshape(-1) > 0.5, probs.reshape(-1))
+    if class_name == "SparseCategoricalCrossentropy":
+        picked = probs[np.arange(n), labels.reshape(-1).astype(int)]
+        return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
+    if class_name == "BinaryCrossentropy":
+        p, y = np.clip(probs.reshape(-1), 1e-7, 1 - 1e-7), labels.reshape(-1)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    if class_name == "MeanSquaredError":
+        return float(np.mean((outputs.reshape(n, -1)[:, 0] - labels.reshape(-1)) ** 2))
+    if class_name == "MeanAbsoluteError":
+        return float(np.mean(np.abs(outputs.reshape(n, -1)[:, 0] - labels.reshape(-1))))
+    if class_name == "MeanLabel":
+        return float(np.mean(labels))
+    if class_name == "MeanPrediction":
+        return float(np.mean(outputs.reshape(n, -1)[:, 0]))
+    raise ValueError(
+        f"metric '{class_name}' is not computed by headrace's Evaluator; it computes {', '.join(sorted(NAMES))}."
+    )
+
+
+def per_class(labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
+    """Precision and recall of each class of a multi-class model (argmax), the loss."""
+    import numpy as np
+
+    if not (outputs.ndim == 2 and outputs.shape[1] > 1) or not len(labels):
+        return {}
+    predicted, actual = np.argmax(outputs, axis=1), labels.reshape(-1).astype(int)
+    found = {}
+    for k in range(outputs.shape[1]):
+        tp = float(np.sum((predicted == k) & (actual == k)))
+        p_den, r_den = float(np.sum(predicted == k)), float(np.sum(actual == k))
+        found[f"precision/class_{k}"] = tp / p_den if p_den else 0.0
+        found[f"recall/class_{k}"] = tp / r_den if r_den else 0.0
+    found["loss"] = compute("SparseCategoricalCrossentropy", labels, outputs)
+    return found

@@ -1,0 +1,115 @@
+"""Evaluator on real SavedModels: metrics overall and per slice, value thresholds, change
+thresholds against a baseline model, and the blessing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from datagen import run, split_rows
+
+from headrace.components import CsvExampleGen, Evaluator
+from headrace.dsl import Importer
+from headrace.errors import DefinitionError
+from headrace.types.standard_artifacts import Model
+
+pytestmark = pytest.mark.heavy_imports  # pyarrow reads the eval split back in this process
+
+MAKE_MODELS = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+
+class Threshold(tf.Module):
+    def __init__(self, cut):
+        self.cut = tf.constant(cut)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def serve(self, x):
+        p = tf.sigmoid((x - self.cut) * 4.0)
+        return {"probabilities": tf.stack([1.0 - p, p], axis=1)}
+
+for name, cut in (("good", 10.0), ("bad", 1000.0)):
+    m = Threshold(cut)
+    tf.saved_model.save(m, os.path.join(sys.argv[1], name, "Format-Serving"), signatures={"serving_default": m.serve})
+"""
+
+CONFIG = {
+    "model_specs": [{"label_key": "label"}],
+    "slicing_specs": [{}, {"feature_keys": ["kind"]}],
+    "metrics_specs": [
+        {
+            "metrics": [
+                {"class_name": "ExampleCount"},
+                {
+                    "class_name": "SparseCategoricalAccuracy",
+                    "threshold": {
+                        "value_threshold": {"lower_bound": {"value": 0.9}},
+                        "change_threshold": {"direction": "HIGHER_IS_BETTER", "absolute": {"value": -1e-10}},
+                    },
+                },
+            ]
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("models")
+    subprocess.run([sys.executable, "-c", textwrap.dedent(MAKE_MODELS), str(base)], check=True, timeout=300)
+    return base
+
+
+def _json(path: str, name: str) -> dict:
+    return json.loads((Path(path) / name).read_text())
+
+
+def test_metrics_slices_thresholds_and_a_baseline(models: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [(i * 0.25, int(i * 0.25 > 10), f"k{i % 3}") for i in range(160)]
+    (data / "d.csv").write_text("x,label,kind\n" + "".join(f"{x},{y},{k}\n" for x, y, k in rows))
+    examples = CsvExampleGen(input_base=data)
+    good = Importer(source_uri=str(models / "good"), artifact_type=Model).with_id("good")
+    bad = Importer(source_uri=str(models / "bad"), artifact_type=Model).with_id("bad")
+    first = Evaluator(examples=examples.outputs["examples"], model=good.outputs["result"], eval_config=CONFIG)
+    second = Evaluator(
+        examples=examples.outputs["examples"],
+        model=bad.outputs["result"],
+        baseline_model=good.outputs["result"],
+        eval_config=CONFIG,
+    ).with_id("against_baseline")
+    result = run(tmp_path / "root", examples, good, bad, first, second)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+
+    eval_rows = split_rows(result.nodes["CsvExampleGen"].outputs["examples"][0], "eval")
+    expected = sum((r["x"] > 10) == r["label"] for r in eval_rows) / len(eval_rows)  # the good model's rule
+    metrics = _json(result.nodes["Evaluator"].outputs["evaluation"][0], "metrics.json")["candidate"]
+    assert metrics["Overall"]["example_count"] == len(eval_rows)
+    assert metrics["Overall"]["sparse_categorical_accuracy"] == pytest.approx(expected)
+    kinds = sorted({r["kind"] for r in eval_rows})
+    assert sorted(k for k in metrics if k != "Overall") == [f"kind:{k}" for k in kinds]
+    assert sum(metrics[f"kind:{k}"]["example_count"] for k in kinds) == len(eval_rows)
+    assert {"precision/class_1", "recall/class_0", "loss"} <= set(metrics["Overall"])
+    assert (Path(result.nodes["Evaluator"].outputs["blessing"][0]) / "BLESSED").exists()
+
+    blessing = Path(result.nodes["against_baseline"].outputs["blessing"][0])
+    assert (blessing / "NOT_BLESSED").exists()
+    reasons = (blessing / "NOT_BLESSED").read_text()
+    assert "below the lower bound 0.9" in reasons and "against the baseline" in reasons
+    both = _json(result.nodes["against_baseline"].outputs["evaluation"][0], "metrics.json")
+    negatives = sum(1 for r in eval_rows if not r["label"]) / len(eval_rows)
+    assert both["candidate"]["Overall"]["sparse_categorical_accuracy"] == pytest.approx(negatives)  # predicts 0
+    assert both["baseline"]["Overall"]["sparse_categorical_accuracy"] == pytest.approx(expected)
+
+
+def test_bad_eval_configs_are_definition_errors() -> None:
+    model = Importer(source_uri="/nowhere", artifact_type=Model)
+    examples = Importer(source_uri="/nowhere", artifact_type=Model)
+    with pytest.raises(DefinitionError, match="label_key"):
+        Evaluator(examples=examples.outputs["result"], model=model.outputs["result"], eval_config={"model_specs": [{}]})
