@@ -32,7 +32,6 @@ MODEL = "headrace's model components"
 ORCH = "headrace's orchestrator adapters (Beam, Kubeflow, Airflow)"
 BEAM = "headrace's Beam support"
 CONTAINERS = "headrace's container runtime"
-CONDITIONS = "headrace's conditional nodes"
 CLOUD = "headrace's Google Cloud extensions"
 STRATEGIES = "headrace's pluggable resolver strategies"
 EXAMPLES = "EXAMPLES"  # TFX's example code: never part of headrace (the error says so)
@@ -88,6 +87,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.dsl": {
         "Artifact": "headrace.types:Artifact",
         "Channel": "headrace.types:Channel",
+        "Cond": f"{_DSL}:Cond",
         "ExecutionMode": f"{_C}:ExecutionMode",
         "Importer": f"{_DSL}:Importer",
         "Pipeline": _PIPELINE,
@@ -213,6 +213,8 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "OutputUriPlaceholder": "headrace.dsl.placeholders:OutputUriPlaceholder",
     },
     "dsl.experimental": {},
+    "dsl.experimental.conditionals": {},
+    "dsl.experimental.conditionals.conditional": {"Cond": f"{_DSL}:Cond"},
     "dsl.experimental.latest_artifacts_resolver": {"LatestArtifactsResolver": f"{_DSL}:LatestArtifactStrategy"},
     "dsl.experimental.latest_blessed_model_resolver": {
         "LatestBlessedModelResolver": f"{_DSL}:LatestBlessedModelStrategy",
@@ -359,8 +361,6 @@ MISSING: dict[str, str] = {
     **{f"v1.proto.{n}": DATA for n in _DATA_MESSAGES},
     **{f"v1.proto.{n}": MODEL for n in _MODEL_MESSAGES},
     "v1.proto.orchestration": ORCH,
-    "v1.dsl.Cond": CONDITIONS,
-    "dsl.experimental.conditionals": CONDITIONS,
     "v1.dsl.components.BeamComponentParameter": BEAM,
     "v1.dsl.components.AsyncOutputArtifact": ORCH,
     "dsl.component.experimental.annotations.BeamComponentParameter": BEAM,
