@@ -68,13 +68,13 @@ _EXAMPLE_GEN_PB2 = {
 _RANGE_CONFIG_PB2 = {
     **_from(_PROTO, "RangeConfig RollingRange StaticRange"),
     "DESCRIPTOR": f"{_PROTO}:RANGE_CONFIG_DESCRIPTOR",
+}
 _TRAINER_PB2 = {**_from(_PROTO, "EvalArgs TrainArgs"), "DESCRIPTOR": f"{_PROTO}:TRAINER_DESCRIPTOR"}
 _PUSHER_PB2 = {
     **_from(_PROTO, "AUTO PushDestination UNIX_TIMESTAMP Versioning"),
     "DESCRIPTOR": f"{_PROTO}:PUSHER_DESCRIPTOR",
 }
 _FN_ARGS = _from(f"{_COMP}.data_accessor", "DataAccessor FnArgs")
-}
 _EXECUTOR_SPECS = {
     "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
     "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
@@ -257,8 +257,6 @@ MODULES: dict[str, dict[str, str | Const]] = {
             _COMP, "DistributionValidator ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"
         ),
         **_from(_TFX_GENS, "CsvExampleGen FileBasedExampleGen"),
-    },
-    "components.example_gen": {},
         "Trainer": f"{_COMP}.trainer:Trainer",
     },
     "components.trainer": {},
@@ -266,8 +264,10 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.trainer.executor": {
         "Executor": f"{_COMP}.trainer:Executor",
         "GenericExecutor": f"{_COMP}.trainer:GenericExecutor",
-    "components.example_gen.component": _from(_TFX_GENS, "FileBasedExampleGen"),
+    },
     "components.trainer.fn_args_utils": dict(_FN_ARGS),
+    "components.example_gen": {},
+    "components.example_gen.component": _from(_TFX_GENS, "FileBasedExampleGen"),
     "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
     "components.example_gen.csv_example_gen": {},
     "components.example_gen.csv_example_gen.component": _from(_TFX_GENS, "CsvExampleGen"),
@@ -303,10 +303,10 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "proto": {},
     "proto.example_gen_pb2": _EXAMPLE_GEN_PB2,
     "proto.range_config_pb2": _RANGE_CONFIG_PB2,
-    # -- the rest -----------------------------------------------------------------------------
-    "utils": {},
     "proto.trainer_pb2": _TRAINER_PB2,
     "proto.pusher_pb2": _PUSHER_PB2,
+    # -- the rest -----------------------------------------------------------------------------
+    "utils": {},
     "utils.io_utils": {},
     "utils.proto_utils": {},
     "utils.json_utils": {"JsonableType": Const(Any), "dumps": "json:dumps", "loads": "json:loads"},
