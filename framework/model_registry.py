@@ -209,8 +209,10 @@ def pushed_versions(md: Metadata, model_name: str | None = None) -> list[PushedV
     pushed = []
     for a in arts:
         props = {k: get_value(v) for k, v in a.custom_properties.items()}
-        if props.get(PUSHED) != 1 or PUSHED_VERSION not in props:
+        if a.state != md.pb.Artifact.LIVE or props.get(PUSHED) != 1:
             continue
+        if not _VERSION_RE.match(str(props.get(PUSHED_VERSION, ""))):
+            continue  # not a TF Serving version number (recorded by another pusher)
         name = str(props.get(MODEL_NAME) or os.path.basename(os.path.dirname(str(props.get(PUSHED_DESTINATION, "")))))
         if model_name is not None and name != model_name:
             continue
