@@ -200,12 +200,7 @@ class PushedVersion:
 
 def pushed_versions(md: Metadata, model_name: str | None = None) -> list[PushedVersion]:
     """Every recorded push (pushed=1) and rollback, oldest first, optionally of one model."""
-    from ml_metadata import errors as mlmd_errors
-
-    try:
-        arts = md.call(md.store.get_artifacts_by_type, PUSHED_MODEL)
-    except mlmd_errors.NotFoundError:
-        return []
+    arts = md.call(md.store.get_artifacts_by_type, PUSHED_MODEL)  # [] while the type is unknown
     pushed = []
     for a in arts:
         props = {k: get_value(v) for k, v in a.custom_properties.items()}

@@ -182,3 +182,10 @@ def test_models_show_gives_each_version_its_blessing_run_and_data(tmp_path: Path
 
     missing = headrace("models", "show", "other", "--metadata", db)
     assert missing.returncode != 0 and "Models pushed: penguin" in missing.stderr
+
+
+def test_models_list_on_a_store_without_pushes(tmp_path: Path) -> None:
+    db = str(tmp_path / "metadata.sqlite")
+    Metadata(sqlite_metadata_connection_config(db))  # an empty store
+    proc = headrace("models", "list", "--metadata", db)
+    assert proc.returncode == 0 and proc.stdout.strip() == "no pushed models"
