@@ -114,6 +114,34 @@ def test_blessed_model_is_pushed_as_version_1_then_2(tmp_path: Path) -> None:
     assert tree(model_dir / "1") == tree(tmp_path / "m1")  # an earlier version is never touched
 
 
+def test_a_cached_rerun_pushes_nothing_new(tmp_path: Path) -> None:
+    model = fake_model(tmp_path / "m")
+    m = Importer(source_uri=str(model), artifact_type=Model).with_id("model")
+    b = blessing(tmp_path, "b", 1)
+    pusher = Pusher(
+        model=m.outputs["result"],
+        model_blessing=b.outputs["result"],
+        push_destination={"filesystem": {"base_directory": str(tmp_path / "serving" / "penguin")}},
+    )
+    pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp_path / "root"), components=[m, b, pusher])
+    runner = LocalDagRunner(raise_on_failure=False, quiet=True)
+    assert runner.run(pipeline).node_states["Pusher"] == "COMPLETE"
+    assert runner.run(pipeline).node_states["Pusher"] == "CACHED"  # same model, same blessing: already pushed
+    assert os.listdir(tmp_path / "serving" / "penguin") == ["1"]
+
+
+def test_a_relative_base_directory_is_taken_from_where_the_pipeline_is_defined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pusher = Pusher(
+        model=Importer(source_uri="/m", artifact_type=Model).outputs["result"],
+        push_destination={"filesystem": {"base_directory": "serving_model/penguin-simple"}},
+    )
+    fs = pusher.exec_properties["push_destination"]["filesystem"]
+    assert fs == {"base_directory": str(tmp_path / "serving_model" / "penguin-simple"), "versioning": 0}
+
+
 def test_versions_continue_after_the_highest_present(tmp_path: Path) -> None:
     model_dir = tmp_path / "serving" / "penguin"
     (model_dir / "1582798459").mkdir(parents=True)  # a TFX timestamp version
