@@ -8,6 +8,7 @@ from headrace.components.example_gen import CsvExampleGen, FileBasedExampleGen, 
 from headrace.components.example_gen_beam import BaseExampleGenExecutor
 from headrace.components.example_validator import DataValidationError, ExampleValidator
 from headrace.components.infra_validator import InfraValidator
+from headrace.components.pusher import Pusher
 from headrace.components.schema_gen import ImportSchemaGen, SchemaGen
 from headrace.components.statistics_gen import StatisticsGen
 
@@ -24,6 +25,7 @@ __all__ = [
     "ImportExampleGen",
     "ImportSchemaGen",
     "InfraValidator",
+    "Pusher",
     "SchemaGen",
     "StatisticsGen",
 ]
