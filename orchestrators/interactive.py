@@ -37,7 +37,7 @@ class ExecutionResult:
     Attributes:
         component: The component that ran.
         execution_id: Its execution in ML Metadata.
-        state: COMPLETE or CACHED.
+        state: COMPLETE, CACHED, or SKIPPED (its Cond was false: nothing ran, no outputs).
         run: The one-node run's result.
     """
 

@@ -273,3 +273,16 @@ def test_the_tfx_form_through_headrace_tfx(write_module, tmp_path):
     }
     not_blessed = _run(mod.create_pipeline(str(tmp_path / "b"), 0))
     assert not_blessed.state == "COMPLETE" and not_blessed.node_states["Pusher"] == "SKIPPED"
+
+
+def test_interactive_context_skips_a_conditional_component_without_failing(write_module, tmp_path):
+    from headrace.orchestrators import InteractiveContext
+
+    mod = write_module(SOURCE)
+    context = InteractiveContext(pipeline_name="ic", pipeline_root=str(tmp_path / "root"))
+    gate = mod.Gate(blessed=0)
+    with Cond(gate.outputs["blessing"].future()[0].custom_property("blessed") == 1):
+        push = mod.Push(blessing=gate.outputs["blessing"])
+    context.run(gate)
+    result = context.run(push)
+    assert result.state == "SKIPPED" and push.outputs["pushed"].get() == []
