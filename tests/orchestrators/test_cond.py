@@ -286,3 +286,58 @@ def test_interactive_context_skips_a_conditional_component_without_failing(write
     context.run(gate)
     result = context.run(push)
     assert result.state == "SKIPPED" and push.outputs["pushed"].get() == []
+
+
+SPAN_SOURCE = """
+from headrace import Cond, InputArtifact, OutputArtifact, Parameter, Pipeline, component
+from headrace.types import standard_artifacts as sa
+
+
+@component
+def Make(examples: OutputArtifact[sa.Examples], span: Parameter[int] = 0):
+    examples.span = span
+
+
+@component
+def Use(examples: InputArtifact[sa.Examples], model: OutputArtifact[sa.Model]):
+    pass
+
+
+def create_pipeline(root, span):
+    make = Make(span=span)
+    with Cond(make.outputs['examples'].future()[0].property('span') >= 2):
+        use = Use(examples=make.outputs['examples'])
+    return Pipeline('spans', root, [use])
+"""
+
+
+def test_a_declared_property_in_a_condition(write_module, tmp_path):
+    mod = write_module(SPAN_SOURCE)
+    assert _run(mod.create_pipeline(str(tmp_path / "a"), 3)).node_states["Use"] == "COMPLETE"
+    skipped = _run(mod.create_pipeline(str(tmp_path / "b"), 1))
+    assert skipped.node_states["Use"] == "SKIPPED"
+    assert "property('span') >= 2 (it is 1)" in skipped.nodes["Use"].reason
+
+
+def test_one_launcher_per_node_reads_conditions_and_skips_from_the_store(write_module, tmp_path):
+    """The way a one-process-per-node orchestrator (Airflow, Kubeflow) runs nodes: each launch
+    attaches to the run afresh, so what was skipped is learned from ML Metadata."""
+    from headrace.launcher import NodeLauncher, attach_run, start_run
+    from headrace.metadata import sqlite_metadata_connection_config
+    from headrace.metadata.store import Metadata
+
+    mod = write_module(SOURCE)
+    ir = compile_pipeline(mod.create_pipeline(str(tmp_path / "root"), blessed=0))
+    config = sqlite_metadata_connection_config(str(tmp_path / "root" / "metadata.sqlite"))
+    run_id = start_run(Metadata(config), ir).run_id
+    states = {}
+    for node in ir.nodes:
+        md = Metadata(config)
+        outcome = NodeLauncher(md, attach_run(md, run_id)).launch(node.id)
+        states[node.id] = (outcome.state, outcome.by_condition)
+    assert states == {
+        "Gate": ("COMPLETE", False),
+        "Push": ("SKIPPED", True),
+        "Notify": ("SKIPPED", True),
+        "Audit": ("COMPLETE", False),
+    }
