@@ -163,6 +163,7 @@ def _infer_schema(batch: Any) -> Any:
         lengths = pc.list_value_length(col)
         if col.null_count == 0 and len(col) and pc.min(lengths).as_py() == 1 and pc.max(lengths).as_py() == 1:
             feature.shape.dim.add(size=1)
+            feature.presence.min_fraction = 1
     return schema
 
 
@@ -212,7 +213,7 @@ def record_batches(file_pattern: Any, options: Any, schema: Any, payload: str) -
             tables.append(pa.Table.from_batches([batch]))
         if not tables:
             return
-        table = pa.concat_tables(tables, promote_options="default")
+        table = pa.concat_tables(tables, promote=True)
         if shuffle:
             order = list(range(table.num_rows))
             rng.shuffle(order)

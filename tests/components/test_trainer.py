@@ -1,0 +1,200 @@
+"""Trainer on the Palmer Penguins: TFX's penguin_simple module file (ported verbatim but for the import
+rewrite) trained in a worker, the data accessor on both payloads, and the module file in the cache key."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from datagen import custom_property, output_uri, run, split_rows
+
+from headrace.components import CsvExampleGen
+from headrace.components.trainer import Trainer
+from headrace.errors import DefinitionError
+from headrace.tfx import v1 as tfx
+
+pytestmark = pytest.mark.heavy_imports  # the test process loads the SavedModel and reads datasets: TensorFlow
+
+REPO = Path(__file__).resolve().parents[2]
+PORTED = REPO / "tests" / "tfx" / "ported" / "penguin_simple"
+MODULE_FILE = PORTED / "penguin_trainer.py"
+FEATURES = {
+    "culmen_length_mm": "bill_length_mm",
+    "culmen_depth_mm": "bill_depth_mm",
+    "flipper_length_mm": "flipper_length_mm",
+    "body_mass_g": "body_mass_g",
+}
+SPECIES = {"Adelie": 0, "Chinstrap": 1, "Gentoo": 2}
+
+
+def write_penguins_processed(path: Path) -> int:
+    """TFX's `penguins_processed.csv` from the palmerpenguins CSV: species as 0/1/2, the four numeric
+    features min-max scaled to [0, 1], rows with a missing feature dropped."""
+    with open(REPO / "pipelines" / "penguin" / "data" / "penguins.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if all(r[c] not in ("", "NA") for c in FEATURES.values())]
+    lo = {k: min(float(r[c]) for r in rows) for k, c in FEATURES.items()}
+    hi = {k: max(float(r[c]) for r in rows) for k, c in FEATURES.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["species", *FEATURES])
+        for r in rows:
+            w.writerow([SPECIES[r["species"]], *((float(r[c]) - lo[k]) / (hi[k] - lo[k]) for k, c in FEATURES.items())])
+    return len(rows)
+
+
+@pytest.fixture(scope="module")
+def tft_stand_in() -> Iterator[None]:
+    """The tutorial's module file imports tensorflow_transform (not in the lock): a stand-in when missing."""
+    if importlib.util.find_spec("tensorflow_transform") is not None:
+        yield
+        return
+    folder = str(PORTED / "_tft_stand_in")
+    sys.path.insert(0, folder)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = folder + (os.pathsep + old if old else "")  # spawned workers
+    yield
+    sys.path.remove(folder)
+    if old is None:
+        del os.environ["PYTHONPATH"]
+    else:
+        os.environ["PYTHONPATH"] = old
+
+
+@pytest.fixture(scope="module")
+def penguin(tmp_path_factory: pytest.TempPathFactory, tft_stand_in: None) -> dict[str, Any]:
+    """CsvExampleGen (headrace.tfx's: tf.Example, TFX's default) -> Trainer (the tutorial's
+    TrainArgs(num_steps=100), EvalArgs(num_steps=5)) in a worker."""
+    tmp = tmp_path_factory.mktemp("penguin")
+    rows = write_penguins_processed(tmp / "data" / "data.csv")
+    module_file = tmp / "module" / "penguin_trainer.py"  # the tutorial writes its module file next to the notebook
+    module_file.parent.mkdir()
+    module_file.write_text(MODULE_FILE.read_text())
+    example_gen = tfx.components.CsvExampleGen(input_base=str(tmp / "data"))
+    trainer = tfx.components.Trainer(
+        module_file=str(module_file),
+        examples=example_gen.outputs["examples"],
+        train_args=tfx.proto.TrainArgs(num_steps=100),
+        eval_args=tfx.proto.EvalArgs(num_steps=5),
+    )
+    result = run(tmp / "root", example_gen, trainer, name="penguin-simple")
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items()}
+    return {"tmp": tmp, "rows": rows, "result": result, "components": (example_gen, trainer), "module": module_file}
+
+
+def _eval_split(examples_uri: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    rows = split_rows(examples_uri, "eval")  # tf.Example rows: one-value lists
+    features = {k: np.array([r[k] for r in rows], dtype=np.float32).reshape(-1, 1) for k in FEATURES}
+    return features, np.array([r["species"][0] for r in rows])
+
+
+def test_the_tutorial_module_file_trains_a_servable_accurate_model(penguin: dict[str, Any]) -> None:
+    import tensorflow as tf
+
+    result, root = penguin["result"], penguin["tmp"] / "root"
+    model_uri = output_uri(result, "Trainer", "model")
+    serving = os.path.join(model_uri, "Format-Serving")
+    assert os.path.isfile(os.path.join(serving, "saved_model.pb"))
+    loaded = tf.saved_model.load(serving)
+    signature = loaded.signatures["serving_default"]
+    assert set(signature.structured_input_signature[1]) == set(FEATURES)
+    features, labels = _eval_split(output_uri(result, "CsvExampleGen", "examples"))
+    logits = next(iter(signature(**{k: tf.constant(v) for k, v in features.items()}).values())).numpy()
+    assert logits.shape == (len(labels), 3)
+    accuracy = float((logits.argmax(axis=1) == labels).mean())
+    assert accuracy >= 0.8, accuracy
+    assert custom_property(root, model_uri, "train_steps") == 100
+    assert custom_property(root, model_uri, "eval_steps") == 5
+    assert custom_property(root, model_uri, "keras_version") == 2
+    assert len(custom_property(root, model_uri, "module_file_sha256")) == 64
+    run_uri = output_uri(result, "Trainer", "model_run")
+    assert os.path.isfile(os.path.join(run_uri, "metrics.json"))
+
+
+def test_a_rerun_is_cached_and_editing_the_module_file_retrains_only_the_trainer(penguin: dict[str, Any]) -> None:
+    example_gen, trainer = penguin["components"]
+    root, module = penguin["tmp"] / "root", penguin["module"]
+    again = run(root, example_gen, trainer, name="penguin-simple")
+    assert again.nodes["Trainer"].state == "CACHED"
+    # The module file now takes its batch size from a neighbour (which enters the key from now on).
+    (module.parent / "sizes.py").write_text("_TRAIN_BATCH_SIZE = 16\n")
+    module.write_text(MODULE_FILE.read_text().replace("_TRAIN_BATCH_SIZE = 20", "from sizes import _TRAIN_BATCH_SIZE"))
+    edited = run(root, example_gen, trainer, name="penguin-simple")
+    assert edited.nodes["CsvExampleGen"].state == "CACHED"
+    assert edited.nodes["Trainer"].state == "COMPLETE", edited.nodes["Trainer"].error
+    new_model = output_uri(edited, "Trainer", "model")
+    assert new_model != output_uri(penguin["result"], "Trainer", "model")
+    assert custom_property(root, new_model, "module_file_sha256") != custom_property(
+        root, output_uri(penguin["result"], "Trainer", "model"), "module_file_sha256"
+    )
+    assert run(root, example_gen, trainer, name="penguin-simple").nodes["Trainer"].state == "CACHED"
+
+
+def test_parquet_and_tfrecord_payloads_feed_the_same_datasets(penguin: dict[str, Any]) -> None:
+    import tensorflow as tf
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx_bsl.public import tfxio
+
+    from headrace.components.data_accessor import data_accessor
+
+    tmp = penguin["tmp"]
+    parquet = run(tmp / "parquet_root", CsvExampleGen(input_base=str(tmp / "data")), name="parquet")
+    uris = {
+        "FORMAT_PARQUET": output_uri(parquet, "CsvExampleGen", "examples"),
+        "FORMAT_TF_EXAMPLE": output_uri(penguin["result"], "CsvExampleGen", "examples"),
+    }
+    schema = schema_pb2.Schema()
+    for name in FEATURES:
+        feature = schema.feature.add(name=name, type=schema_pb2.FLOAT)
+        feature.shape.dim.add(size=1)
+        feature.presence.min_fraction = 1
+    label = schema.feature.add(name="species", type=schema_pb2.INT)
+    label.shape.dim.add(size=1)
+    label.presence.min_fraction = 1
+    options = tfxio.TensorFlowDatasetOptions(batch_size=7, label_key="species", num_epochs=1, shuffle=False)
+    seen = {}
+    for payload, uri in uris.items():
+        accessor = data_accessor(payload)
+        dataset = accessor.tf_dataset_factory([os.path.join(uri, "Split-train", "*")], options, schema)
+        features, label = dataset.element_spec
+        assert set(features) == set(FEATURES)
+        assert features["body_mass_g"].dtype == tf.float32 and label.dtype == tf.int64
+        assert features["body_mass_g"].shape.as_list() == [None, 1]
+        batches = list(dataset.as_numpy_iterator())
+        assert batches[0][1].shape == (7, 1)
+        rows = sorted(
+            (int(lab[0]), *(round(float(f[k][i][0]), 5) for k in FEATURES))
+            for f, labels in batches
+            for i, lab in enumerate(labels)
+        )
+        seen[payload] = rows
+        unlabelled = accessor.tf_dataset_factory(
+            [os.path.join(uri, "Split-eval", "*")], tfxio.TensorFlowDatasetOptions(batch_size=4, num_epochs=1), None
+        )
+        assert "species" in unlabelled.element_spec  # no schema: inferred from the data
+        batch_rows = accessor.record_batch_factory(
+            [os.path.join(uri, "Split-train", "*")], tfxio.RecordBatchesOptions(batch_size=50, num_epochs=1), schema
+        )
+        assert sum(b.num_rows for b in batch_rows) == len(rows)
+    assert seen["FORMAT_PARQUET"] == seen["FORMAT_TF_EXAMPLE"]
+    assert len(seen["FORMAT_PARQUET"]) > penguin["rows"] // 2
+
+
+def test_definition_errors_say_what_to_do(penguin: dict[str, Any]) -> None:
+    example_gen, _ = penguin["components"]
+    examples = example_gen.outputs["examples"]
+    with pytest.raises(DefinitionError, match="transform_graph is not supported"):
+        Trainer(examples, module_file=str(MODULE_FILE), transform_graph=examples)
+    with pytest.raises(DefinitionError, match="module_file"):
+        Trainer(examples)
+    with pytest.raises(DefinitionError, match="keras_version"):
+        Trainer(examples, module_file=str(MODULE_FILE), keras_version=4)
+    with pytest.raises(DefinitionError, match="unknown fields"):
+        Trainer(examples, module_file=str(MODULE_FILE), train_args={"num_step": 3})
