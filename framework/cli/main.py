@@ -202,6 +202,8 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
                     click.echo(f"         {side} {key}: {a.type_name} #{a.id} {a.state} {a.uri}{shown}")
         if e.error:
             click.echo("         error: " + e.error.strip().splitlines()[0])
+        if e.properties.get("skipped"):
+            click.echo(f"         skipped: {e.properties['skipped']}")
         if e.properties.get("log"):
             click.echo(f"         log: {e.properties['log']}")
     ran = {e.node_id for e in execs}

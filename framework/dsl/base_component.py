@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from headrace.dsl.executor import ExecutorSpec, display_module_name
 from headrace.errors import DefinitionError
-from headrace.types.channel import Channel
+from headrace.types.channel import Channel, _attach_conditions
 from headrace.types.component_spec import ComponentSpec
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
@@ -45,6 +45,7 @@ class BaseComponent:
         self._enable_cache: bool | None = None
         for key, channel in spec.outputs.items():
             channel._bind(self, key)
+        _attach_conditions(self)  # built inside `with Cond(...)` (a component without outputs too)
 
     # -- identity -------------------------------------------------------------------------
     @property

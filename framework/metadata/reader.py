@@ -171,12 +171,15 @@ class MetadataReader:
         out = []
         for e in execs:
             props = {k: get_value(v) for k, v in e.custom_properties.items()}
+            state = self.md.pb.Execution.State.Name(e.last_known_state)
+            if state == "CANCELED" and props.get("skipped"):
+                state = "SKIPPED"  # a conditional node whose condition was false (the reason: `skipped`)
             out.append(
                 ExecutionInfo(
                     id=e.id,
                     node_id=props.get("node_id", ""),
                     type_name=e.type or self._exec_type_name(e.type_id),
-                    state=self.md.pb.Execution.State.Name(e.last_known_state),
+                    state=state,
                     create_time_ms=e.create_time_since_epoch,
                     update_time_ms=e.last_update_time_since_epoch,
                     error=props.get("error", ""),

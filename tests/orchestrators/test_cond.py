@@ -341,3 +341,31 @@ def test_one_launcher_per_node_reads_conditions_and_skips_from_the_store(write_m
         "Notify": ("SKIPPED", True),
         "Audit": ("COMPLETE", False),
     }
+
+
+def test_a_component_without_outputs_inside_a_cond_is_conditional_too(write_module, tmp_path):
+    mod = write_module(
+        SOURCE
+        + """
+
+@component
+def Sink(blessing: InputArtifact[sa.ModelBlessing]):
+    print('sink ran')
+
+
+def create_sink_pipeline(root, blessed):
+    gate = Gate(blessed=blessed)
+    with Cond(gate.outputs['blessing'].future()[0].custom_property('blessed') == 1):
+        sink = Sink(blessing=gate.outputs['blessing'])
+    return Pipeline('sinkp', root, [gate, sink])
+""",
+        name="cond_sink",
+    )
+    result = LocalDagRunner(quiet=True).run(mod.create_sink_pipeline(str(tmp_path / "root"), 0))
+    assert result.state == "COMPLETE" and result.nodes["Sink"].state == "SKIPPED"
+    from headrace.metadata import Metadata, MetadataReader
+    from headrace.metadata.config import connection_config_from_uri
+
+    md = Metadata(connection_config_from_uri(result.metadata))
+    sink = [e for e in MetadataReader(md).executions(result.run_id) if e.node_id == "Sink"]
+    assert [e.state for e in sink] == ["SKIPPED"] and "condition false" in sink[0].properties["skipped"]
