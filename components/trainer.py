@@ -148,13 +148,15 @@ def choose_keras(version: int | None) -> int:
 @contextmanager
 def _watch_fit(seen: list[Any]) -> Iterator[None]:
     """Records the History of each Keras `Model.fit` the user's code calls (both Keras packages)."""
-    patched = []
+    patched: list[tuple[Any, Any]] = []
     for module_name in ("tf_keras", "keras"):
         module = sys.modules.get(module_name)
-        model_cls = getattr(module, "Model", None) if module is not None else None
-        if model_cls is None or "fit" not in vars(model_cls):
+        model = getattr(module, "Model", None) if module is not None else None
+        # Keras 3 defines fit on a backend trainer class the Model inherits from: patch that class.
+        model_cls = next((c for c in getattr(model, "__mro__", ()) if "fit" in vars(c)), None)
+        if model_cls is None or any(model_cls is done for done, _ in patched):
             continue
-        original = model_cls.fit
+        original = vars(model_cls)["fit"]
 
         def fit(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
             history = __original(self, *args, **kwargs)

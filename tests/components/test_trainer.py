@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -198,3 +199,46 @@ def test_definition_errors_say_what_to_do(penguin: dict[str, Any]) -> None:
         Trainer(examples, module_file=str(MODULE_FILE), keras_version=4)
     with pytest.raises(DefinitionError, match="unknown fields"):
         Trainer(examples, module_file=str(MODULE_FILE), train_args={"num_step": 3})
+
+
+KERAS3_MODULE = """
+import tensorflow as tf
+from tfx_bsl.public import tfxio
+
+FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
+
+
+def run_fn(fn_args):
+    assert not tf.keras.__name__.startswith("tf_keras"), tf.keras.__name__
+    options = tfxio.TensorFlowDatasetOptions(batch_size=20, label_key="species")
+    train = fn_args.data_accessor.tf_dataset_factory(fn_args.train_files, options, None)
+    inputs = {k: tf.keras.Input(shape=(1,), name=k) for k in FEATURES}
+    hidden = tf.keras.layers.Dense(8, activation="relu")(tf.keras.layers.Concatenate()(list(inputs.values())))
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(3)(hidden))
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(train, steps_per_epoch=fn_args.train_steps, epochs=1, verbose=0)
+    model.export(fn_args.serving_model_dir)
+
+
+def no_model(fn_args):
+    pass
+"""
+
+
+def test_keras_3_exports_and_a_run_fn_that_saves_nothing_fails_clearly(penguin: dict[str, Any], tmp_path: Path) -> None:
+    example_gen, _ = penguin["components"]
+    module = tmp_path / "keras3_module.py"
+    module.write_text(KERAS3_MODULE)
+    examples = example_gen.outputs["examples"]
+    keras3 = Trainer(examples, module_file=module, train_args={"num_steps": 10}, keras_version=3)
+    broken = Trainer(examples, module_file=module, run_fn="no_model", keras_version=3).with_id("NoModel")
+    result = run(tmp_path / "root", example_gen, keras3, broken, name="keras3")
+    assert result.nodes["Trainer"].state == "COMPLETE", result.nodes["Trainer"].error
+    model_uri = output_uri(result, "Trainer", "model")
+    assert os.path.isfile(os.path.join(model_uri, "Format-Serving", "saved_model.pb"))
+    assert custom_property(tmp_path / "root", model_uri, "keras_version") == 3
+    with open(os.path.join(output_uri(result, "Trainer", "model_run"), "metrics.json")) as f:
+        assert {"loss", "accuracy"} <= set(json.load(f))  # the last fit's final epoch, recorded without help
+    assert result.nodes["NoModel"].state == "FAILED"
+    assert "wrote no SavedModel to fn_args.serving_model_dir" in str(result.nodes["NoModel"].error)
+    assert "model.export(fn_args.serving_model_dir)" in str(result.nodes["NoModel"].error)
