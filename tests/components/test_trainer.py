@@ -242,3 +242,54 @@ def test_keras_3_exports_and_a_run_fn_that_saves_nothing_fails_clearly(penguin: 
     assert result.nodes["NoModel"].state == "FAILED"
     assert "wrote no SavedModel to fn_args.serving_model_dir" in str(result.nodes["NoModel"].error)
     assert "model.export(fn_args.serving_model_dir)" in str(result.nodes["NoModel"].error)
+
+
+def test_tfx_import_paths_serve_the_trainer_and_its_protos() -> None:
+    from headrace.tfx.components import Trainer as ComponentsTrainer
+    from headrace.tfx.components.trainer.executor import GenericExecutor
+    from headrace.tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
+    from headrace.tfx.proto import pusher_pb2, trainer_pb2
+
+    assert tfx.components.Trainer is ComponentsTrainer is Trainer
+    assert tfx.components.FnArgs is FnArgs and tfx.components.DataAccessor is DataAccessor
+    assert GenericExecutor is Trainer.EXECUTOR_SPEC.executor_class  # type: ignore[attr-defined]
+    args = trainer_pb2.TrainArgs(splits=["train"], num_steps=100)
+    assert args.SerializeToString() == b"\n\x05train\x10d"  # TFX's field numbers: splits=1, num_steps=2
+    assert trainer_pb2.EvalArgs.DESCRIPTOR.full_name == "tfx.components.trainer.EvalArgs"
+    destination = tfx.proto.PushDestination(
+        filesystem=tfx.proto.PushDestination.Filesystem(base_directory="/serving", versioning=pusher_pb2.UNIX_TIMESTAMP)
+    )
+    # filesystem=3, base_directory=1, versioning=6
+    assert destination.SerializeToString() == b"\x1a\x0c\n\x08/serving0\x01"
+    assert pusher_pb2.Versioning.Name(0) == "AUTO"
+
+
+def test_run_fn_loading_sees_edited_neighbours_and_names_what_is_missing(tmp_path: Path) -> None:
+    from headrace.components.trainer import TrainerError, load_run_fn
+
+    (tmp_path / "helper_for_trainer_test.py").write_text("VALUE = 1\n")
+    module = tmp_path / "module.py"
+    module.write_text("import helper_for_trainer_test as h\n\ndef run_fn(fn_args):\n    return h.VALUE\n")
+    assert load_run_fn(str(module), None)(None) == 1
+    (tmp_path / "helper_for_trainer_test.py").write_text("VALUE = 2\n")
+    assert load_run_fn(str(module), None)(None) == 2  # a worker that ran the old one reloads its neighbours
+    assert load_run_fn(str(module), "some.package.run_fn")(None) == 2  # TFX's dotted form: the last name counts
+    with pytest.raises(TrainerError, match=r"has no function 'train'.*run_fn"):
+        load_run_fn(str(module), "train")
+    with pytest.raises(TrainerError, match="does not exist"):
+        load_run_fn(str(tmp_path / "missing.py"), None)
+    assert load_run_fn(None, "json.dumps") is json.dumps
+
+
+def test_hyperparameters_from_an_artifact_or_a_dict(tmp_path: Path) -> None:
+    from headrace.components.trainer import _hyperparameters
+    from headrace.types.standard_artifacts import HyperParameters
+
+    artifact = HyperParameters()
+    artifact.uri = str(tmp_path)
+    (tmp_path / "best_hyperparameters.txt").write_text(json.dumps({"space": [], "values": {"units": 8}}))
+    assert _hyperparameters({"hyperparameters": [artifact]}, {}) == {"units": 8}  # keras_tuner's config
+    (tmp_path / "best_hyperparameters.txt").write_text(json.dumps({"learning_rate": 0.01}))
+    assert _hyperparameters({"hyperparameters": [artifact]}, {}) == {"learning_rate": 0.01}
+    assert _hyperparameters({}, {"hyperparameters_dict": {"units": 4}}) == {"units": 4}
+    assert _hyperparameters({}, {}) is None
