@@ -76,12 +76,20 @@ class TrainerSpec(ComponentSpec):
 
 # -- loading the user's code ---------------------------------------------------------------------
 def _drop_modules_under(folder: str) -> None:
-    """Forgets modules loaded from `folder` (a previous execution's neighbours), so edits are seen."""
+    """Forgets modules loaded from `folder` (a previous execution's neighbours), so edits are seen.
+    Installed packages (a virtualenv inside the user's folder) and headrace itself are kept."""
     folder = os.path.realpath(folder) + os.sep
+    installed = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and os.path.realpath(file).startswith(folder) and not name.startswith("headrace"):
-            del sys.modules[name]
+        if not file or name.startswith("headrace"):
+            continue
+        real = os.path.realpath(file)
+        if not real.startswith(folder) or any(real.startswith(p) for p in installed):
+            continue
+        if "site-packages" in real or "dist-packages" in real:
+            continue
+        del sys.modules[name]
 
 
 def load_run_fn(module_file: str | None, run_fn: str | None) -> Callable[..., Any]:
