@@ -224,6 +224,12 @@ def record_batches(file_pattern: Any, options: Any, schema: Any, payload: str) -
             yield b
 
 
+def _in_memory_bytes() -> int:
+    """Data files up to this size (HEADRACE_DATASET_IN_MEMORY_BYTES, default 256 MiB) are read into
+    tensors at once; larger ones stream through a generator."""
+    return int(os.environ.get("HEADRACE_DATASET_IN_MEMORY_BYTES", str(256 << 20)))
+
+
 def tf_dataset(file_pattern: Any, options: Any, schema: Any, payload: str) -> Any:
     """A `tf.data.Dataset` of the files (TFX's `tf_dataset_factory`): feature dicts typed and shaped
     from the schema's tensor representations (a feature with a shape is dense, one without is a
@@ -251,11 +257,22 @@ def tf_dataset(file_pattern: Any, options: Any, schema: Any, payload: str) -> An
     arrow_schema = _typed(first, types, "tf_dataset_factory").schema
     adapter = tensor_adapter.TensorAdapter(tensor_adapter.TensorAdapterConfig(arrow_schema, representations))
 
-    def chunks() -> Iterator[dict[str, Any]]:
-        for batch in _raw_batches(files, payload):
-            yield adapter.ToBatchTensors(_typed(batch, types, "tf_dataset_factory"))
+    if sum(os.path.getsize(f) for f in files) <= _in_memory_bytes():
+        # Small data: decoded once into tensors. No Python generator runs inside the pipeline, so
+        # nothing waits on the interpreter (a from_generator dataset can stall a process's exit).
+        import pyarrow as pa
 
-    dataset = tf.data.Dataset.from_generator(chunks, output_signature=adapter.TypeSpecs()).unbatch()
+        table = pa.Table.from_batches([_typed(b, types, "tf_dataset_factory") for b in _raw_batches(files, payload)])
+        whole = table.combine_chunks().to_batches()
+        tensors = adapter.ToBatchTensors(whole[0] if whole else _typed(first.slice(0, 0), types, ""))
+        dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    else:
+
+        def chunks() -> Iterator[dict[str, Any]]:
+            for batch in _raw_batches(files, payload):
+                yield adapter.ToBatchTensors(_typed(batch, types, "tf_dataset_factory"))
+
+        dataset = tf.data.Dataset.from_generator(chunks, output_signature=adapter.TypeSpecs()).unbatch()
     if options.shuffle:
         dataset = dataset.shuffle(options.shuffle_buffer_size, seed=options.shuffle_seed)
     dataset = dataset.repeat(options.num_epochs)

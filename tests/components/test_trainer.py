@@ -138,7 +138,12 @@ def test_a_rerun_is_cached_and_editing_the_module_file_retrains_only_the_trainer
     assert run(root, example_gen, trainer, name="penguin-simple").nodes["Trainer"].state == "CACHED"
 
 
-def test_parquet_and_tfrecord_payloads_feed_the_same_datasets(penguin: dict[str, Any]) -> None:
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "streamed"])
+def test_parquet_and_tfrecord_payloads_feed_the_same_datasets(
+    penguin: dict[str, Any], in_memory: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not in_memory:
+        monkeypatch.setenv("HEADRACE_DATASET_IN_MEMORY_BYTES", "0")
     import tensorflow as tf
     from tensorflow_metadata.proto.v0 import schema_pb2
     from tfx_bsl.public import tfxio
@@ -146,7 +151,7 @@ def test_parquet_and_tfrecord_payloads_feed_the_same_datasets(penguin: dict[str,
     from headrace.components.data_accessor import data_accessor
 
     tmp = penguin["tmp"]
-    parquet = run(tmp / "parquet_root", CsvExampleGen(input_base=str(tmp / "data")), name="parquet")
+    parquet = run(tmp / f"parquet_root_{in_memory}", CsvExampleGen(input_base=str(tmp / "data")), name="parquet")
     uris = {
         "FORMAT_PARQUET": output_uri(parquet, "CsvExampleGen", "examples"),
         "FORMAT_TF_EXAMPLE": output_uri(penguin["result"], "CsvExampleGen", "examples"),
