@@ -118,6 +118,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
         **_from(_TFX_GENS, "CsvExampleGen"),
         "Trainer": f"{_COMP}.trainer:Trainer",
+        **_from(_COMP, "BulkInferrer Evaluator InfraValidator Pusher"),
         **_FN_ARGS,
     },
     "v1.proto": _from(
@@ -258,7 +259,17 @@ MODULES: dict[str, dict[str, str | Const]] = {
         ),
         **_from(_TFX_GENS, "CsvExampleGen FileBasedExampleGen"),
         "Trainer": f"{_COMP}.trainer:Trainer",
+        **_from(_COMP, "BulkInferrer Evaluator InfraValidator Pusher"),
     },
+    "components.evaluator": {},
+    "components.evaluator.component": _from(_COMP, "Evaluator"),
+    "components.infra_validator": {},
+    "components.infra_validator.component": _from(_COMP, "InfraValidator"),
+    "components.bulk_inferrer": {},
+    "components.bulk_inferrer.component": _from(_COMP, "BulkInferrer"),
+    "components.pusher": {},
+    "components.pusher.component": _from(_COMP, "Pusher"),
+    "components.pusher.executor": {"Executor": f"{_COMP}.pusher:Executor"},
     "components.trainer": {},
     "components.trainer.component": {"Trainer": f"{_COMP}.trainer:Trainer"},
     "components.trainer.executor": {
@@ -330,8 +341,8 @@ STAR: dict[str, str] = {
 
 # TFX's names served above are not listed here: MODULES wins, MISSING answers for the rest.
 _DATA_COMPONENTS = "ExampleDiff Transform".split()
-_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator ModelValidator Pusher Tuner".split()
-_V1_MODEL_COMPONENTS = "BulkInferrer Evaluator InfraValidator Pusher Tuner TunerFnResult"
+_MODEL_COMPONENTS = "ModelValidator Tuner".split()
+_V1_MODEL_COMPONENTS = "Tuner TunerFnResult"
 _DATA_PROTOS = "transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
 _MODEL_PROTOS = "evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
 _DATA_MESSAGES = "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig".split()
@@ -353,7 +364,7 @@ MISSING: dict[str, str] = {
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
     "components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     # Served from MODULES once headrace has them; until then these say what brings them.
-    **{f"components.{m}": MODEL for m in "trainer tuner evaluator pusher infra_validator bulk_inferrer".split()},
+    **{f"components.{m}": MODEL for m in "trainer tuner".split()},
     "components.model_validator": MODEL,
     **{f"proto.{m}": DATA for m in _DATA_PROTOS},
     **{f"proto.{m}": MODEL for m in _MODEL_PROTOS},

@@ -199,10 +199,6 @@ SERVED: dict[str, list[str]] = {
 # (TFX import path, name or None for a module import, words the error must contain)
 NOT_YET = [
     ("components", "Transform", "data components"),
-    ("components", "Evaluator", "model components"),
-    ("components", "Pusher", "model components"),
-    ("components", "InfraValidator", "model components"),
-    ("components", "BulkInferrer", "model components"),
     ("components", "Tuner", "model components"),
     ("proto", "evaluator_pb2", "model components"),
     ("proto", "infra_validator_pb2", "model components"),

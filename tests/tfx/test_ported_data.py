@@ -372,13 +372,22 @@ def test_penguin_tfdv_schema_pipeline_and_its_review_cells(tmp_path, monkeypatch
     assert stats_uri.is_relative_to(tmp_path / "pipelines" / "penguin-tfdv-schema")
 
 
-def test_penguin_tfdv_training_pipeline_stops_at_the_pusher(tmp_path, monkeypatch):
+def test_penguin_tfdv_training_pipeline_is_built_with_the_model_components(tmp_path, monkeypatch):
+    """Cells 13-50 build the tutorial's pipeline (Trainer and Pusher included); running it with the
+    tutorial's trainer module file (cell 47) is the penguin tutorials' port, with the main job."""
     monkeypatch.chdir(tmp_path)
     cells = Cells("penguin_tfdv", DATA_ROOT=str(tmp_path / "data"), SCHEMA_PATH="schema")
     cells.run("imports", "13", "46", "50")
-    with pytest.raises(NotYetAvailableError, match="model components") as info:
-        cells.run("52")
-    assert info.value.tfx_path == "v1.components.Pusher"
+    pipeline = cells["_create_pipeline"](
+        pipeline_name="p",
+        pipeline_root=str(tmp_path / "root"),
+        data_root=str(tmp_path / "data"),
+        schema_path=str(tmp_path / "schema"),
+        module_file=str(tmp_path / "trainer.py"),
+        serving_model_dir=str(tmp_path / "serving"),
+        metadata_path=str(tmp_path / "m.db"),
+    )
+    assert [c.id for c in pipeline.components][-2:] == ["Trainer", "Pusher"]
 
 
 # -- docs/tutorials/tfx/components.ipynb ----------------------------------------------------------------
