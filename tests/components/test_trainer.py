@@ -4,11 +4,8 @@ rewrite) trained in a worker, the data accessor on both payloads, and the module
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,25 +49,7 @@ def write_penguins_processed(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def tft_stand_in() -> Iterator[None]:
-    """The tutorial's module file imports tensorflow_transform (not in the lock): a stand-in when missing."""
-    if importlib.util.find_spec("tensorflow_transform") is not None:
-        yield
-        return
-    folder = str(PORTED / "_tft_stand_in")
-    sys.path.insert(0, folder)
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = folder + (os.pathsep + old if old else "")  # spawned workers
-    yield
-    sys.path.remove(folder)
-    if old is None:
-        del os.environ["PYTHONPATH"]
-    else:
-        os.environ["PYTHONPATH"] = old
-
-
-@pytest.fixture(scope="module")
-def penguin(tmp_path_factory: pytest.TempPathFactory, tft_stand_in: None) -> dict[str, Any]:
+def penguin(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """CsvExampleGen (headrace.tfx's: tf.Example, TFX's default) -> Trainer (the tutorial's
     TrainArgs(num_steps=100), EvalArgs(num_steps=5)) in a worker."""
     tmp = tmp_path_factory.mktemp("penguin")
