@@ -132,6 +132,7 @@ class Executor(BaseExecutor):
         result.set_custom_property("split_names", json.dumps(list(counts)))
         result.set_custom_property("split_rows", json.dumps(counts))
         print("predictions: " + ", ".join(f"{s} {n:,} rows" for s, n in counts.items()))
+        result.set_custom_property("summary", "predictions: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()))
 
 
 class BulkInferrer(BaseComponent):

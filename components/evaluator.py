@@ -230,6 +230,9 @@ class Executor(BaseExecutor):
         with open(os.path.join(blessing.uri, NOT_BLESSED_FILE if failures else BLESSED_FILE), "w") as f:
             f.write("\n".join(failures))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in overall.items() if "/" not in k)
+        verdict = "blessed" if not failures else f"NOT blessed ({failures[0]}{' ...' if len(failures) > 1 else ''})"
+        against = f"against model #{baseline_model.id}" if baseline_model else "no baseline"
+        blessing.set_custom_property("summary", f"{verdict}: {shown} ({against})")
         print(f"{OVERALL}: {shown}" + (f"; baseline model #{baseline_model.id}" if baseline_model else "; no baseline"))
         print("blessed" if not failures else "NOT blessed:\n" + "\n".join(f"  - {f}" for f in failures))
 

@@ -94,6 +94,7 @@ class Executor(BaseExecutor):
         if stats.skipped_rows:
             examples.set_custom_property("skipped_rows", stats.skipped_rows)
         summary = ", ".join(f"{n} {c:,}" for n, c in rows.items())
+        examples.set_custom_property("summary", f"{sum(rows.values()):,} rows: {summary}")
         skipped = f"; skipped {stats.skipped_rows:,} invalid rows" if stats.skipped_rows else ""
         print(f"{sum(rows.values()):,} rows from {read_files} file(s) -> {summary} ({payload}){skipped}")
         for sample in stats.skipped_samples:

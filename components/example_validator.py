@@ -82,6 +82,7 @@ class Executor(BaseExecutor):
         out.set_custom_property("anomaly_count", len(lines))
         out.set_custom_property("blessed", int(not lines))
         _common.write_report(out.uri, anomalies_html(found, "Anomalies"))
+        out.set_custom_property("summary", f"{len(lines)} anomalies" if lines else "no anomalies")
         if not lines:
             print(f"no anomalies in {', '.join(splits)}")
             return

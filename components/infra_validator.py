@@ -149,8 +149,11 @@ class Executor(BaseExecutor):
             blessing.set_custom_property("reason", str(verdict.get("reason", ""))[:2000])
         with open(os.path.join(blessing.uri, BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w") as f:
             f.write(json.dumps(verdict, indent=1))
+        sent = f"{request['count']} request example(s)" if request.get("count") else "no requests (load only)"
+        blessing.set_custom_property(
+            "summary", f"servable: loads and answers {sent}" if blessed else f"NOT servable: {verdict.get('reason')}"
+        )
         if blessed:
-            sent = f"{request['count']} request example(s)" if request.get("count") else "no requests (load only)"
             print(f"model blessed for serving: it loads and answers {sent}; outputs {verdict.get('outputs', {})}")
         else:
             print(f"model NOT blessed for serving: {verdict.get('reason')}")

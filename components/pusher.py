@@ -155,6 +155,7 @@ class Executor(BaseExecutor):
             self._MarkNotPushed(out, reason)
             _write_record(out.uri, {"pushed": 0, "reason": reason, "model_name": name})
             print(f"Pusher: not pushed: {reason}.")
+            out.set_custom_property("summary", f"not pushed: {reason}")
             return
         if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
             print("Pusher: pushing without validation (no model_blessing, no infra_blessing wired).")
@@ -168,6 +169,7 @@ class Executor(BaseExecutor):
         record = {"pushed": 1, "model_name": name, "version": version, "destination": dest, "source": source}
         _write_record(out.uri, record)
         print(f"Pusher: pushed model '{name}' version {version} to {dest}")
+        out.set_custom_property("summary", f"pushed model '{name}' version {version} to {dest}")
 
     def _MarkPushed(self, model_push: Artifact, pushed_destination: str, pushed_version: str | None = None) -> None:
         """Records a push on the PushedModel (TFX's method and properties; the version as a string)."""

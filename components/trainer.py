@@ -289,6 +289,9 @@ class Executor(BaseExecutor):
             json.dump(metrics, f, indent=2, sort_keys=True)
         shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         print(f"trained (Keras {keras}): model in {serving}" + (f"; {shown}" if shown else ""))
+        output_dict["model"][0].set_custom_property(
+            "summary", f"trained (Keras {keras})" + (f": {shown}" if shown else "")
+        )
 
 
 class Trainer(BaseComponent):

@@ -75,6 +75,8 @@ class Progress:
             outs = "; ".join(f"{k}: {', '.join(v)}" for k, v in n.outputs.items())
             why = f"  {n.reason}" if n.state == "SKIPPED" and n.reason else ""
             lines.append(f"  {n.node_id:<{self.width}}  {n.state:<9} {n.seconds:6.2f}s  {outs}{why}")
+            if n.summary and n.state in ("COMPLETE", "CACHED"):
+                lines.append(f"  {'':<{self.width}}  {'':<9} {'':>7}  {n.summary}")
         for n in result.nodes.values():
             if n.error is not None and n.state == "FAILED":
                 lines.append("")

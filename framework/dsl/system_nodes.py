@@ -81,7 +81,10 @@ class LatestArtifactStrategy:
 
 class LatestBlessedModelStrategy:
     """Resolves the most recent Model with a ModelBlessing that says blessed (TFX's convention:
-    custom properties `blessed` = 1 and `current_model_id` = the model's id)."""
+    custom properties `blessed` = 1 and `current_model_id` = the model's id). Models produced in
+    the same run by the Resolver's upstream nodes are left out: make the Resolver run after the
+    Trainer (`resolver.add_upstream_node(trainer)`) and the baseline is never the candidate itself,
+    so a re-run whose Trainer is cached stays cached all the way down."""
 
     NAME = "latest_blessed_model"
 

@@ -44,6 +44,22 @@ class NodeOutcome:
     # needs), which is not a failure; otherwise an upstream node failed.
     reason: str = ""
     by_condition: bool = False
+    summary: str = ""  # the one line the step's outputs say about themselves (custom property `summary`)
+
+
+def outputs_summary(outs: dict[str, list[Any]]) -> str:
+    """The `summary` custom properties of a node's outputs (headrace artifacts or MLMD protos)."""
+    lines = []
+    for arts in outs.values():
+        for a in arts:
+            if hasattr(a, "get_custom_property"):
+                text = a.get_custom_property("summary", "")
+            else:
+                found = a.custom_properties.get("summary")
+                text = found.string_value if found is not None else ""
+            if text and text not in lines:
+                lines.append(str(text))
+    return "; ".join(lines)
 
 
 @dataclasses.dataclass
@@ -206,7 +222,13 @@ class NodeLauncher:
         self, node: NodeIR, state: str, ex_id: int | None, outs: dict[str, list[Any]], started: float
     ) -> NodeOutcome:
         return NodeOutcome(
-            node.id, state, ex_id, {k: [a.uri for a in v] for k, v in outs.items()}, None, time.perf_counter() - started
+            node.id,
+            state,
+            ex_id,
+            {k: [a.uri for a in v] for k, v in outs.items()},
+            None,
+            time.perf_counter() - started,
+            summary=outputs_summary(outs),
         )
 
     def _finish(
@@ -225,6 +247,7 @@ class NodeLauncher:
             error,
             time.perf_counter() - prepared.started,
             log.string_value if log is not None else "",
+            summary=outputs_summary(outputs) if state == "COMPLETE" else "",
         )
 
 

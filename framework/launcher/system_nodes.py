@@ -95,6 +95,11 @@ def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
     if strategy == "latest_artifact":
         resolved = {k: [max(arts, key=lambda a: a.id)] if arts else [] for k, arts in found.items()}
     elif strategy == "latest_blessed_model":
+        # Never the candidate: a model an upstream node of the Resolver produced in this run (a
+        # cached Trainer's model may be the latest blessed one; comparing it with itself says nothing).
+        produced = producer_outputs(md, handle, set(node.upstream))
+        candidates = {a.id for outs in produced.values() if outs for arts in outs.values() for a in arts}
+        found = {k: [a for a in arts if a.id not in candidates] for k, arts in found.items()}
         model_key = next(k for k, s in node.inputs.items() if s.artifact_type.name == "Model")
         blessing_key = next(k for k, s in node.inputs.items() if s.artifact_type.name == "ModelBlessing")
         blessings: dict[int, Any] = {}
