@@ -1,4 +1,4 @@
-# The two commands: `make demo` (set up + run the example pipeline) and `make test`.
+# The two commands: `make demo` (set up + run the main job, the penguin pipeline) and `make test`.
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
@@ -8,7 +8,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(HEADRACE) run pipelines/hello_pipeline.py
+	$(HEADRACE) run pipelines/penguin/pipeline.py
 
 services:
 	@bash scripts/services.sh mariadb chromium
