@@ -24,6 +24,7 @@ import bench_chain
 import bench_compile
 import bench_data
 import bench_import
+import bench_penguin
 import bench_stats_beam
 import benchlib
 from benchlib import Figure
@@ -34,6 +35,7 @@ BENCHMARKS = (
     ("bench_compile", bench_compile.main),
     ("bench_data", bench_data.main),
     ("bench_stats_beam", bench_stats_beam.main),
+    ("bench_penguin", bench_penguin.main),
 )
 
 
