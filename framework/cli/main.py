@@ -170,6 +170,24 @@ def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None,
         )
 
 
+@runs.command(name="compare")
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--metadata", help=_METADATA_HELP)
+@click.option("--pipeline", "pipeline_file", help="Use this pipeline file's store.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="json: for scripts.")
+@click.option("--diff", "only_differences", is_flag=True, help="Only the rows that differ.")
+def runs_compare(
+    run_ids: tuple[str, ...], metadata: str | None, pipeline_file: str | None, fmt: str, only_differences: bool
+) -> None:
+    """Compare runs side by side: parameters, code, states, metrics (differences marked)."""
+    from headrace.cli.compare import compare, render
+
+    if len(run_ids) < 2:
+        raise UserError("Give at least two run ids to compare (headrace runs list shows them).")
+    table = compare(_metadata(metadata, pipeline_file), list(run_ids))
+    click.echo(json.dumps(table, indent=2, default=str) if fmt == "json" else render(table, only_differences))
+
+
 @runs.command(name="show")
 @click.argument("run_id")
 @click.option("--metadata", help=_METADATA_HELP)

@@ -1,0 +1,52 @@
+"""headrace runs compare: two runs' parameters, code and recorded metrics side by side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from headrace import LocalDagRunner
+
+SOURCE = """
+from headrace import OutputArtifact, Parameter, Pipeline, component
+from headrace.types import standard_artifacts as sa
+
+
+@component
+def Train(model: OutputArtifact[sa.Model], steps: Parameter[int] = 10):
+    model.set_custom_property('metric:accuracy', 0.5 + steps / 1000)
+    model.set_custom_property('train_steps', steps)
+
+
+def create_pipeline(root, steps):
+    return Pipeline('cmp', root, [Train(steps=steps)])
+"""
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "headrace", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_two_runs_side_by_side_with_the_differences_marked(write_module, tmp_path):
+    mod = write_module(SOURCE, name="cmp_pipeline")
+    root = str(tmp_path / "root")
+    a = LocalDagRunner(quiet=True).run(mod.create_pipeline(root, 100))
+    b = LocalDagRunner(quiet=True).run(mod.create_pipeline(root, 300))
+    store = f"{root}/metadata.sqlite"
+    text = _cli("runs", "compare", a.run_id, b.run_id, "--metadata", store)
+    assert text.returncode == 0, text.stderr
+    lines = {
+        line[2:].split()[0]: line for line in text.stdout.splitlines() if line[:2] in ("* ", "  ") and line[2:].strip()
+    }
+    assert lines["Train.steps"].startswith("*") and "100" in lines["Train.steps"] and "300" in lines["Train.steps"]
+    assert lines["Train.model.metric:accuracy"].startswith("*")
+    assert "0.6" in lines["Train.model.metric:accuracy"] and "0.8" in lines["Train.model.metric:accuracy"]
+    assert lines["Train"].startswith(" ")  # the code did not change (the code section)
+    data = json.loads(_cli("runs", "compare", a.run_id, b.run_id, "--metadata", store, "--format", "json").stdout)
+    assert data["runs"] == [a.run_id, b.run_id]
+    rows = {(r["section"], r["name"]): r for r in data["rows"]}
+    assert rows[("outputs", "Train.model.train_steps")]["values"] == [100, 300]
+    assert rows[("code", "Train")]["differs"] is False
+    one = _cli("runs", "compare", a.run_id, "--metadata", store)
+    assert one.returncode == 1 and "at least two run ids" in one.stderr + one.stdout
