@@ -262,6 +262,11 @@ class Executor(BaseExecutor):
             hyperparameters=_hyperparameters(input_dict, exec_properties),
             custom_config=exec_properties.get("custom_config"),
         )
+        seed = (fn_args.custom_config or {}).get("seed", os.environ.get("HEADRACE_TRAINER_SEED"))
+        if seed is not None:  # reproducible training: Python's, NumPy's and TensorFlow's generators
+            import tensorflow as tf
+
+            tf.keras.utils.set_random_seed(int(seed))
         module_file = exec_properties.get("module_file")
         run_fn = load_run_fn(module_file, exec_properties.get("run_fn"))
         histories: list[Any] = []
@@ -306,7 +311,8 @@ class Trainer(BaseComponent):
             'package.module.run_fn' importable where the Trainer runs.
         train_args: `TrainArgs(splits=['train'], num_steps=N)` (a proto or a dict of its fields).
         eval_args: `EvalArgs(splits=['eval'], num_steps=N)`.
-        custom_config: A JSON-able dict passed as `fn_args.custom_config`.
+        custom_config: A JSON-able dict passed as `fn_args.custom_config`. Its `seed` (or the
+            HEADRACE_TRAINER_SEED variable) seeds Python, NumPy and TensorFlow before `run_fn` runs.
         hyperparameters: A HyperParameters channel (TFX's form), or a dict passed as `fn_args.hyperparameters`.
         transform_graph: Not supported yet (headrace has no Transform).
         custom_executor_spec: Another executor spec (TFX's `GenericExecutor` is this Trainer's own executor).
