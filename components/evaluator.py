@@ -229,6 +229,9 @@ class Executor(BaseExecutor):
             blessing.set_custom_property("reasons", json.dumps(failures))
         with open(os.path.join(blessing.uri, NOT_BLESSED_FILE if failures else BLESSED_FILE), "w") as f:
             f.write("\n".join(failures))
+        from headrace.components.report import evaluation_html
+
+        _common.write_report(evaluation.uri, evaluation_html(current, baseline, failures, "Model evaluation"))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in overall.items() if "/" not in k)
         verdict = "blessed" if not failures else f"NOT blessed ({failures[0]}{' ...' if len(failures) > 1 else ''})"
         against = f"against model #{baseline_model.id}" if baseline_model else "no baseline"

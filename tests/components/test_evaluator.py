@@ -102,6 +102,9 @@ def test_metrics_slices_thresholds_and_a_baseline(models: Path, tmp_path: Path) 
     assert (blessing / "NOT_BLESSED").exists()
     reasons = (blessing / "NOT_BLESSED").read_text()
     assert "below the lower bound 0.9" in reasons and "against the baseline" in reasons
+    report = (Path(result.nodes["against_baseline"].outputs["evaluation"][0]) / "report.html").read_text()
+    assert "NOT blessed" in report and "below the lower bound 0.9" in report and "baseline</th>" in report
+    assert "kind:k0" in report and 'class="err"' in report
     both = _json(result.nodes["against_baseline"].outputs["evaluation"][0], "metrics.json")
     negatives = sum(1 for r in eval_rows if not r["label"]) / len(eval_rows)
     assert both["candidate"]["Overall"]["sparse_categorical_accuracy"] == pytest.approx(negatives)  # predicts 0
