@@ -123,12 +123,9 @@ class SplitWriter:
 
             self._writer.write_table(pa.Table.from_batches([batch], schema=self.schema))
         else:
-            from tfx_bsl.coders import example_coder
+            from headrace.components.examples_io import serialize_examples
 
-            from headrace.components.examples_io import _tf_example_types, as_list_batch
-
-            encoder = example_coder.RecordBatchToExamplesEncoder(None)
-            self._writer.write(encoder.encode(as_list_batch(_tf_example_types(batch))))
+            self._writer.write(serialize_examples(batch))
         self.rows += batch.num_rows
 
     def _open(self, schema: pa.Schema) -> None:

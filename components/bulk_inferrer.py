@@ -45,20 +45,14 @@ class BulkInferrerSpec(ComponentSpec):
 def predictions(signature: Any, uri: str, split: str, payload: str, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
     """(record batch, {output name: numpy array}) for each batch of a split, from a serving
     signature fed by feature name, or with serialized tf.Examples if it parses them itself."""
-    from tfx_bsl.coders import example_coder
-
     from headrace.components._serving_probe import _feed
-    from headrace.components.examples_io import _tf_example_types, as_list_batch, iter_batches
+    from headrace.components.examples_io import feature_values, iter_batches, serialize_examples
 
-    encoder = example_coder.RecordBatchToExamplesEncoder(None)
     for batch in iter_batches(uri, split, payload, batch_rows=batch_rows):
-        features = {
-            n: [v[0] if isinstance(v, list) and len(v) == 1 else v for v in c.to_pylist()]
-            for n, c in zip(batch.schema.names, batch.columns, strict=True)
-        }
+        features = feature_values(batch)
         request = {"features": features, "count": batch.num_rows}
         if any(n not in features for n in signature.structured_input_signature[1]):
-            request["serialized"] = list(encoder.encode(as_list_batch(_tf_example_types(batch))))
+            request["serialized"] = serialize_examples(batch)
         outputs = {key: tensor.numpy() for key, tensor in signature(**_feed(signature, request)).items()}
         for key, value in outputs.items():
             if value.ndim == 0 or value.shape[0] != batch.num_rows:

@@ -142,11 +142,9 @@ def _evaluate(model_uri: str, examples: Artifact, splits: list[str], config: dic
 
 
 def _flat(values: list[Any]) -> list[Any]:
-    out = []
-    for v in values:
-        v = v[0] if isinstance(v, list) and len(v) == 1 else v
-        out.append(v.decode() if isinstance(v, bytes) else v)
-    return out
+    from headrace.components.examples_io import scalar
+
+    return [v.decode() if isinstance(v, bytes) else v for v in map(scalar, values)]
 
 
 def _bound(threshold: dict[str, Any], key: str) -> float | None:

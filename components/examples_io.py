@@ -8,6 +8,7 @@ function here runs, never when the module is imported.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -160,18 +161,30 @@ def _tf_example_types(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, batch.schema.names)
 
 
-def write_tf_examples(path: str, batches: Iterable[pa.RecordBatch]) -> int:
-    """Writes record batches as a gzip TFRecord file of tf.Example; returns the row count."""
+@functools.cache
+def _encoder() -> Any:
     from tfx_bsl.coders import example_coder
 
+    return example_coder.RecordBatchToExamplesEncoder(None)
+
+
+def serialize_examples(batch: pa.RecordBatch) -> list[bytes]:
+    """The rows of a batch as serialized tf.Example protos (columns cast to tf.Example's types)."""
+    return list(_encoder().encode(as_list_batch(_tf_example_types(batch))))
+
+
+def scalar(value: Any) -> Any:
+    """A one-value list (how tf.Example payloads hold a single value) as that value."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def feature_values(batch: pa.RecordBatch) -> dict[str, list[Any]]:
+    """Each column's values as Python objects, single-value lists unwrapped."""
+    return {n: [scalar(v) for v in c.to_pylist()] for n, c in zip(batch.schema.names, batch.columns, strict=True)}
+
+
+def write_tf_examples(path: str, batches: Iterable[pa.RecordBatch]) -> int:
+    """Writes record batches as a gzip TFRecord file of tf.Example; returns the row count."""
     from headrace.components._tfrecord import write_records
 
-    def records() -> Iterator[bytes]:
-        encoder = None
-        for batch in batches:
-            listed = as_list_batch(_tf_example_types(batch))
-            if encoder is None:
-                encoder = example_coder.RecordBatchToExamplesEncoder(None)
-            yield from encoder.encode(listed)
-
-    return write_records(path, records())
+    return write_records(path, (record for batch in batches for record in serialize_examples(batch)))

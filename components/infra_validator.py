@@ -64,9 +64,8 @@ def _request(examples: Artifact | None, request_spec: dict[str, Any]) -> dict[st
     if examples is None:
         return request
     import pyarrow as pa
-    from tfx_bsl.coders import example_coder
 
-    from headrace.components.examples_io import _tf_example_types, as_list_batch, iter_batches, payload_format
+    from headrace.components.examples_io import feature_values, iter_batches, payload_format, serialize_examples
     from headrace.components.examples_io import split_names as names_of
 
     names = names_of(examples)
@@ -84,13 +83,8 @@ def _request(examples: Artifact | None, request_spec: dict[str, Any]) -> dict[st
         raise ValueError(f"split '{split}' of the examples has no rows to build requests from.")
     table = pa.Table.from_batches(batches).combine_chunks()
     batch = table.to_batches()[0]
-    encoder = example_coder.RecordBatchToExamplesEncoder(None)
-    request["serialized"] = list(encoder.encode(as_list_batch(_tf_example_types(batch))))
-    features = {}
-    for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        values = column.to_pylist()
-        features[name] = [v[0] if isinstance(v, list) and len(v) == 1 else v for v in values]
-    request["features"] = features
+    request["serialized"] = serialize_examples(batch)
+    request["features"] = feature_values(batch)
     request["count"] = have
     return request
 
