@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 import benchlib
 from benchlib import Figure
@@ -104,47 +102,9 @@ def child(input_base: str, root: str) -> None:
     benchlib.emit({"states": {n: o.state for n, o in result.nodes.items()}, "heavy": loaded, "rows": rows})
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants now."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo += children.get(p, [])
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
 def measure(input_base: str, root: str) -> tuple[float, float, dict]:
     """(wall seconds, peak tree RSS in GB, the child's report) of one fresh-process run."""
-    cmd = [sys.executable, os.path.join(benchlib.BENCH_DIR, "bench_data.py"), "--child", input_base, root]
-    env = benchlib.CHILD_ENV
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    out, err = proc.communicate()
-    lines = [line for line in out.splitlines() if line.startswith(benchlib.MARKER)]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"bench_data child failed ({proc.returncode}):\n{out[-3000:]}\n{err[-3000:]}")
-    import json
-
-    return wall, peak / 1e9, json.loads(lines[-1][len(benchlib.MARKER) :])
+    return benchlib.run_child_sampled("bench_data.py", [input_base, root])
 
 
 def main(rows_list: tuple[int, ...] = (1_000_000, 10_000_000)) -> list[Figure]:

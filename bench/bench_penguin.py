@@ -10,16 +10,13 @@ Pusher, BulkInferrer) on LocalDagRunner, in a fresh process including every impo
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 import benchlib
-from bench_data import HEAVY, _tree_rss
+from bench_data import HEAVY
 from benchlib import Figure
 
 FIRST_BUDGET_S, CACHED_BUDGET_S = 60.0, 2.0
@@ -37,19 +34,7 @@ def child(root: str) -> None:
 
 
 def _measure(root: str) -> tuple[float, float, dict]:
-    cmd = [sys.executable, os.path.join(benchlib.BENCH_DIR, "bench_penguin.py"), "--child", root]
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=benchlib.CHILD_ENV)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    out, err = proc.communicate()
-    lines = [line for line in out.splitlines() if line.startswith(benchlib.MARKER)]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"bench_penguin child failed ({proc.returncode}):\n{out[-3000:]}\n{err[-3000:]}")
-    return wall, peak / 1e9, json.loads(lines[-1][len(benchlib.MARKER) :])
+    return benchlib.run_child_sampled("bench_penguin.py", [root])
 
 
 def main() -> list[Figure]:

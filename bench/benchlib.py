@@ -61,6 +61,55 @@ def _run(cmd: list[str], timeout: float, extra_env: dict[str, str] | None = None
     return json.loads(lines[-1][len(MARKER) :])
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants now."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def run_child_sampled(script: str, args: Sequence[str], timeout: float = 1800) -> tuple[float, float, dict[str, Any]]:
+    """Driver side: runs `script --child args...` in a fresh interpreter, sampling the resident
+    memory of its whole process tree every 50 ms. Returns (wall seconds, peak GB, what it emitted).
+    Its output goes to files, so a chatty child cannot fill a pipe and stall."""
+    import time
+
+    cmd = [sys.executable, os.path.join(BENCH_DIR, script), "--child", *args]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True, env=CHILD_ENV)
+        peak = 0
+        while proc.poll() is None:
+            if time.perf_counter() - started > timeout:
+                proc.kill()
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    lines = [line for line in stdout.splitlines() if line.startswith(MARKER)]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{script} child failed ({proc.returncode}):\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return wall, peak / 1e9, json.loads(lines[-1][len(MARKER) :])
+
+
 def run_children(script: str, args: Sequence[str], repeats: int) -> list[dict[str, Any]]:
     """`repeats` fresh children, one after the other (never concurrently: the machine has 2 cores)."""
     return [run_child(script, args) for _ in range(repeats)]
