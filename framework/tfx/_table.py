@@ -179,7 +179,12 @@ MODULES: dict[str, dict[str, str | Const]] = {
             for key in (
                 "baseline_statistics custom_config custom_validation_config distribution_validator_config "
                 "exclude_splits infer_feature_shape input_base input_config output_config output_data_format "
-                "output_file_format range_config schema_file stats_options_json"
+                "output_file_format range_config schema_file stats_options_json "
+                # ... and the model components' (Trainer, Evaluator, InfraValidator, Pusher, BulkInferrer).
+                "train_args eval_args module_file run_fn hyperparameters base_model model_run eval_config "
+                "feature_slicing_spec example_splits baseline_model evaluation serving_spec validation_spec "
+                "request_spec model_spec data_spec output_example_spec inference_result output_examples "
+                "push_destination infra_blessing pushed_model"
             ).split()
         },
     },
@@ -275,6 +280,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.trainer.executor": {
         "Executor": f"{_COMP}.trainer:Executor",
         "GenericExecutor": f"{_COMP}.trainer:GenericExecutor",
+        "TrainerFnArgs": f"{_COMP}.data_accessor:FnArgs",  # TFX's deprecated alias of FnArgs
     },
     "components.trainer.fn_args_utils": dict(_FN_ARGS),
     "components.example_gen": {},
