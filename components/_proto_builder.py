@@ -6,12 +6,13 @@ message classes and enum wrappers. With the `.proto`'s package, names and field 
 messages have the same full names, binary encoding, JSON and text format as protoc's.
 
 Only what config protos use is supported: proto3 singular and repeated fields of scalar, message
-and enum types, nested messages and enums, oneofs and reserved numbers.
+and enum types, `map<K, V>` fields, nested messages and enums, oneofs and reserved numbers.
 """
 
 from __future__ import annotations
 
 import copyreg
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -46,8 +47,9 @@ Reserved = int | tuple[int, int | str]
 
 
 class Field(NamedTuple):
-    """A field: `type` is a scalar name ('string', 'uint32', ...) or a message/enum name, relative
-    to the enclosing scopes as in a .proto ('Split') or fully qualified ('.google.protobuf.Any')."""
+    """A field: `type` is a scalar name ('string', 'uint32', ...), a message/enum name, relative
+    to the enclosing scopes as in a .proto ('Split') or fully qualified ('.google.protobuf.Any'),
+    or a map ('map<string, string>': a repeated `<Name>Entry` message, as protoc writes it)."""
 
     name: str
     number: int
@@ -119,6 +121,25 @@ def _resolve(type_name: str, scope: str, symbols: dict[str, str], pool: Any, whe
     raise ValueError(f"{where}: unknown type {type_name!r} (not a scalar, nor in this file or its dependencies).")
 
 
+_MAP = re.compile(r"map\s*<\s*(\w+)\s*,\s*([\w.]+)\s*>$")
+_MAP_KEYS = {"int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32"}
+_MAP_KEYS |= {"sfixed64", "bool", "string"}
+
+
+def _map_entry(f: Field, where: str) -> tuple[Message, str]:
+    """The `<Name>Entry` message protoc makes for a map field (key = 1, value = 2), and its name."""
+    match = _MAP.match(f.type)
+    if match is None:
+        raise ValueError(f"{where}: malformed map type {f.type!r} (write 'map<string, string>').")
+    key, value = match.groups()
+    if key not in _MAP_KEYS:
+        raise ValueError(f"{where}: a map key must be an integral, bool or string type, not {key!r}.")
+    if f.repeated or f.oneof is not None:
+        raise ValueError(f"{where}: a map field cannot be repeated or in a oneof.")
+    name = "".join(part[:1].upper() + part[1:] for part in f.name.split("_")) + "Entry"
+    return Message(name, [Field("key", 1, key), Field("value", 2, value)]), name
+
+
 def _message_proto(
     m: Message, scope: str, out: descriptor_pb2.DescriptorProto, symbols: dict[str, str], pool: Any
 ) -> None:
@@ -128,7 +149,12 @@ def _message_proto(
     for f in m.fields:
         fp = out.field.add(name=f.name, number=f.number)
         fp.label = _FDP.LABEL_REPEATED if f.repeated else _FDP.LABEL_OPTIONAL
-        if f.type in SCALARS:
+        if f.type.startswith("map"):
+            entry, entry_name = _map_entry(f, f"{full[1:]}.{f.name}")
+            _message_proto(entry, full, out.nested_type.add(), symbols, pool)
+            out.nested_type[-1].options.map_entry = True
+            fp.label, fp.type, fp.type_name = _FDP.LABEL_REPEATED, _FDP.TYPE_MESSAGE, f"{full}.{entry_name}"
+        elif f.type in SCALARS:
             fp.type = SCALARS[f.type]
         else:
             fp.type_name, kind = _resolve(f.type, full, symbols, pool, f"{full[1:]}.{f.name}")

@@ -5,7 +5,15 @@ TFX's `tfx/proto/example_gen.proto` (package `tfx.components.example_gen`); `Ran
 `StaticRange` and `RollingRange` are `tfx/proto/range_config.proto` (package `tfx.configs`);
 `TrainArgs` and `EvalArgs` are `tfx/proto/trainer.proto` (package `tfx.components.trainer`);
 `PushDestination` (with `PushDestination.Filesystem`) and the `Versioning` enum are
-`tfx/proto/pusher.proto` (package `tfx.components.pusher`). Full
+`tfx/proto/pusher.proto` (package `tfx.components.pusher`); `FeatureSlicingSpec` and
+`SingleSlicingSpec` are `tfx/proto/evaluator.proto` (package `tfx.components.evaluator`);
+`ServingSpec`, `ValidationSpec`, `RequestSpec` and their parts (`TensorFlowServing`,
+`LocalDockerConfig`, `KubernetesConfig`, `PodOverrides`, `EnvVar`, `EnvVarSource`,
+`SecretKeySelector`, `Resources`, `TensorFlowServingRequestSpec`) are
+`tfx/proto/infra_validator.proto` (package `tfx.components.infra_validator`); `ModelSpec`,
+`DataSpec`, `OutputExampleSpec`, `OutputColumnsSpec`, `ClassifyOutput`, `RegressOutput`,
+`PredictOutput` and `PredictOutputCol` are `tfx/proto/bulk_inferrer.proto` (package
+`tfx.components.bulkinferrer`; its `ModelSpec` is not TFMA's `tensorflow_model_analysis.ModelSpec`). Full
 names, field numbers and types are TFX's, so binary encoding, JSON and text format are the same as
 TFX's messages, and TFX's code builds them unchanged::
 
@@ -163,6 +171,135 @@ PUSHER_DESCRIPTOR = _pusher.descriptor
 """The FileDescriptor of tfx/proto/pusher.proto (TFX's `pusher_pb2.DESCRIPTOR`)."""
 Versioning = _pusher.enums["Versioning"]
 
+# -- tfx/proto/evaluator.proto -------------------------------------------------------------------
+_evaluator = build(
+    DESCRIPTOR_POOL,
+    "tfx/proto/evaluator.proto",
+    "tfx.components.evaluator",
+    [
+        Message("SingleSlicingSpec", [Field("column_for_slicing", 1, "string", repeated=True)], reserved=[2]),
+        Message("FeatureSlicingSpec", [Field("specs", 1, "SingleSlicingSpec", repeated=True)], reserved=[2]),
+    ],
+    module=__name__,
+)
+EVALUATOR_DESCRIPTOR = _evaluator.descriptor
+"""The FileDescriptor of tfx/proto/evaluator.proto (TFX's `evaluator_pb2.DESCRIPTOR`)."""
+
+# -- tfx/proto/infra_validator.proto -------------------------------------------------------------
+_STRING_MAP = "map<string, string>"
+_infra_validator = build(
+    DESCRIPTOR_POOL,
+    "tfx/proto/infra_validator.proto",
+    "tfx.components.infra_validator",
+    [
+        Message(
+            "ServingSpec",
+            [
+                Field("tensorflow_serving", 1, "TensorFlowServing", oneof="serving_binary"),
+                Field("local_docker", 2, "LocalDockerConfig", oneof="serving_platform"),
+                Field("kubernetes", 3, "KubernetesConfig", oneof="serving_platform"),
+                Field("model_name", 4, "string"),
+            ],
+        ),
+        Message(
+            "TensorFlowServing",
+            [
+                Field("image_name", 3, "string"),
+                Field("tags", 1, "string", repeated=True),
+                Field("digests", 2, "string", repeated=True),
+            ],
+        ),
+        Message(
+            "LocalDockerConfig",
+            [
+                Field("client_base_url", 1, "string"),
+                Field("client_api_version", 2, "string"),
+                Field("client_timeout_seconds", 3, "int32"),
+                Field("host_ip_address", 4, "string"),
+            ],
+        ),
+        Message(
+            "KubernetesConfig",
+            [
+                Field("service_account_name", 1, "string"),
+                Field("active_deadline_seconds", 2, "int32"),
+                Field("serving_pod_overrides", 3, "PodOverrides"),
+            ],
+        ),
+        Message(
+            "PodOverrides",
+            [
+                Field("annotations", 1, _STRING_MAP),
+                Field("env", 2, "EnvVar", repeated=True),
+                Field("resources", 3, "Resources"),
+            ],
+        ),
+        Message(
+            "EnvVar",
+            [Field("name", 1, "string"), Field("value", 2, "string"), Field("value_from", 3, "EnvVarSource")],
+        ),
+        Message("EnvVarSource", [Field("secret_key_ref", 4, "SecretKeySelector")], reserved=[1, 2, 3]),
+        Message("SecretKeySelector", [Field("name", 1, "string"), Field("key", 2, "string")]),
+        Message(
+            "Resources",
+            [Field("requests", 1, _STRING_MAP), Field("limits", 2, _STRING_MAP), Field("claims", 3, _STRING_MAP)],
+        ),
+        Message("ValidationSpec", [Field("max_loading_time_seconds", 1, "int32"), Field("num_tries", 2, "int32")]),
+        Message(
+            "RequestSpec",
+            [
+                Field("tensorflow_serving", 1, "TensorFlowServingRequestSpec", oneof="kind"),
+                Field("split_name", 2, "string"),
+                Field("num_examples", 3, "int32"),
+                Field("make_warmup", 4, "bool"),
+            ],
+        ),
+        Message(
+            "TensorFlowServingRequestSpec",
+            [Field("tag_set", 1, "string", repeated=True), Field("signature_names", 2, "string", repeated=True)],
+        ),
+    ],
+    module=__name__,
+)
+INFRA_VALIDATOR_DESCRIPTOR = _infra_validator.descriptor
+"""The FileDescriptor of tfx/proto/infra_validator.proto (TFX's `infra_validator_pb2.DESCRIPTOR`)."""
+
+# -- tfx/proto/bulk_inferrer.proto ---------------------------------------------------------------
+_bulk_inferrer = build(
+    DESCRIPTOR_POOL,
+    "tfx/proto/bulk_inferrer.proto",
+    "tfx.components.bulkinferrer",
+    [
+        Message(
+            "ModelSpec",
+            [Field("model_signature_name", 2, "string", repeated=True), Field("tag", 5, "string", repeated=True)],
+            reserved=[1, 3, 4, 6],
+        ),
+        Message("DataSpec", [Field("example_splits", 2, "string", repeated=True)], reserved=[1, 3, 4]),
+        Message(
+            "OutputExampleSpec",
+            [Field("output_columns_spec", 3, "OutputColumnsSpec", repeated=True)],
+            reserved=[1, 2, 4],
+        ),
+        Message(
+            "OutputColumnsSpec",
+            [
+                Field("signature_name", 1, "string"),
+                Field("classify_output", 2, "ClassifyOutput", oneof="output_type"),
+                Field("regress_output", 3, "RegressOutput", oneof="output_type"),
+                Field("predict_output", 4, "PredictOutput", oneof="output_type"),
+            ],
+        ),
+        Message("ClassifyOutput", [Field("label_column", 1, "string"), Field("score_column", 2, "string")]),
+        Message("RegressOutput", [Field("value_column", 1, "string")]),
+        Message("PredictOutput", [Field("output_columns", 1, "PredictOutputCol", repeated=True)]),
+        Message("PredictOutputCol", [Field("output_key", 1, "string"), Field("output_column", 2, "string")]),
+    ],
+    module=__name__,
+)
+BULK_INFERRER_DESCRIPTOR = _bulk_inferrer.descriptor
+"""The FileDescriptor of tfx/proto/bulk_inferrer.proto (TFX's `bulk_inferrer_pb2.DESCRIPTOR`)."""
+
 if TYPE_CHECKING:
     # What type checkers see (google.protobuf is untyped here): each name is a message class.
     from google.protobuf.message import Message as _Message
@@ -190,6 +327,50 @@ if TYPE_CHECKING:
     class PushDestination(_Message):
         class Filesystem(_Message): ...
 
+    class SingleSlicingSpec(_Message): ...
+
+    class FeatureSlicingSpec(_Message): ...
+
+    class ServingSpec(_Message): ...
+
+    class TensorFlowServing(_Message): ...
+
+    class LocalDockerConfig(_Message): ...
+
+    class KubernetesConfig(_Message): ...
+
+    class PodOverrides(_Message): ...
+
+    class EnvVar(_Message): ...
+
+    class EnvVarSource(_Message): ...
+
+    class SecretKeySelector(_Message): ...
+
+    class Resources(_Message): ...
+
+    class ValidationSpec(_Message): ...
+
+    class RequestSpec(_Message): ...
+
+    class TensorFlowServingRequestSpec(_Message): ...
+
+    class ModelSpec(_Message): ...
+
+    class DataSpec(_Message): ...
+
+    class OutputExampleSpec(_Message): ...
+
+    class OutputColumnsSpec(_Message): ...
+
+    class ClassifyOutput(_Message): ...
+
+    class RegressOutput(_Message): ...
+
+    class PredictOutput(_Message): ...
+
+    class PredictOutputCol(_Message): ...
+
 else:
     Input = _example_gen.messages["Input"]
     CustomConfig = _example_gen.messages["CustomConfig"]
@@ -201,6 +382,28 @@ else:
     TrainArgs = _trainer.messages["TrainArgs"]
     EvalArgs = _trainer.messages["EvalArgs"]
     PushDestination = _pusher.messages["PushDestination"]
+    SingleSlicingSpec = _evaluator.messages["SingleSlicingSpec"]
+    FeatureSlicingSpec = _evaluator.messages["FeatureSlicingSpec"]
+    ServingSpec = _infra_validator.messages["ServingSpec"]
+    TensorFlowServing = _infra_validator.messages["TensorFlowServing"]
+    LocalDockerConfig = _infra_validator.messages["LocalDockerConfig"]
+    KubernetesConfig = _infra_validator.messages["KubernetesConfig"]
+    PodOverrides = _infra_validator.messages["PodOverrides"]
+    EnvVar = _infra_validator.messages["EnvVar"]
+    EnvVarSource = _infra_validator.messages["EnvVarSource"]
+    SecretKeySelector = _infra_validator.messages["SecretKeySelector"]
+    Resources = _infra_validator.messages["Resources"]
+    ValidationSpec = _infra_validator.messages["ValidationSpec"]
+    RequestSpec = _infra_validator.messages["RequestSpec"]
+    TensorFlowServingRequestSpec = _infra_validator.messages["TensorFlowServingRequestSpec"]
+    ModelSpec = _bulk_inferrer.messages["ModelSpec"]
+    DataSpec = _bulk_inferrer.messages["DataSpec"]
+    OutputExampleSpec = _bulk_inferrer.messages["OutputExampleSpec"]
+    OutputColumnsSpec = _bulk_inferrer.messages["OutputColumnsSpec"]
+    ClassifyOutput = _bulk_inferrer.messages["ClassifyOutput"]
+    RegressOutput = _bulk_inferrer.messages["RegressOutput"]
+    PredictOutput = _bulk_inferrer.messages["PredictOutput"]
+    PredictOutputCol = _bulk_inferrer.messages["PredictOutputCol"]
 
 Input.__doc__ = "ExampleGen's input: named splits, each a glob `pattern` relative to input_base."
 CustomConfig.__doc__ = "Extra configuration of a custom ExampleGen, packed in a google.protobuf.Any."
@@ -212,10 +415,36 @@ RangeConfig.__doc__ = "Which spans to process: a `static_range` or a `rolling_ra
 TrainArgs.__doc__ = "Trainer's training: the `splits` to train on (default ['train']) and `num_steps`."
 EvalArgs.__doc__ = "Trainer's evaluation: the `splits` to evaluate on (default ['eval']) and `num_steps`."
 PushDestination.__doc__ = "Where Pusher copies a blessed model: a `filesystem` base_directory (and `versioning`)."
+SingleSlicingSpec.__doc__ = "One slicing directive: the columns to slice on (none: the whole data set)."
+FeatureSlicingSpec.__doc__ = "TFX's deprecated Evaluator slicing: a list of SingleSlicingSpec."
+ServingSpec.__doc__ = (
+    "InfraValidator's serving binary (`tensorflow_serving`) and platform (`local_docker`, `kubernetes`)."
+)
+TensorFlowServing.__doc__ = "TF Serving's docker image: `image_name` and its `tags` / `digests`."
+LocalDockerConfig.__doc__ = "TF Serving in the local Docker engine (client URL, API version, timeout, host IP)."
+KubernetesConfig.__doc__ = "TF Serving in a Kubernetes pod (service account, deadline, pod overrides)."
+PodOverrides.__doc__ = "Annotations, environment variables and resources of the serving pod."
+EnvVar.__doc__ = "An environment variable of the serving container: a `value` or a `value_from` source."
+EnvVarSource.__doc__ = "Where an EnvVar's value comes from: a `secret_key_ref`."
+SecretKeySelector.__doc__ = "A key of a Kubernetes Secret."
+Resources.__doc__ = "The serving pod's resource requests, limits and claims."
+ValidationSpec.__doc__ = "InfraValidator's limits: `max_loading_time_seconds` and `num_tries`."
+RequestSpec.__doc__ = "InfraValidator's requests: `tensorflow_serving` signatures, `split_name`, `num_examples`."
+TensorFlowServingRequestSpec.__doc__ = "The SavedModel `tag_set` and the `signature_names` to send requests to."
+ModelSpec.__doc__ = "BulkInferrer's model: the `model_signature_name`(s) to run and the SavedModel `tag`s."
+DataSpec.__doc__ = "BulkInferrer's data: the `example_splits` to run on (empty: every split)."
+OutputExampleSpec.__doc__ = "BulkInferrer's output as examples: how each signature's outputs map to columns."
+OutputColumnsSpec.__doc__ = "One signature's output columns: a classify, regress or predict output."
+ClassifyOutput.__doc__ = "Column names of a classification's labels and scores."
+RegressOutput.__doc__ = "Column name of a regression's value."
+PredictOutput.__doc__ = "Column names of a predict signature's outputs."
+PredictOutputCol.__doc__ = "A predict signature's output key and its column name."
 
 __all__ = [
     "AUTO",
+    "BULK_INFERRER_DESCRIPTOR",
     "DESCRIPTOR_POOL",
+    "EVALUATOR_DESCRIPTOR",
     "EXAMPLE_GEN_DESCRIPTOR",
     "FILE_FORMAT_PARQUET",
     "FILE_FORMAT_UNSPECIFIED",
@@ -225,21 +454,44 @@ __all__ = [
     "FORMAT_TF_EXAMPLE",
     "FORMAT_TF_SEQUENCE_EXAMPLE",
     "FORMAT_UNSPECIFIED",
+    "INFRA_VALIDATOR_DESCRIPTOR",
     "PUSHER_DESCRIPTOR",
     "RANGE_CONFIG_DESCRIPTOR",
     "TRAINER_DESCRIPTOR",
     "UNIX_TIMESTAMP",
+    "ClassifyOutput",
     "CustomConfig",
+    "DataSpec",
+    "EnvVar",
+    "EnvVarSource",
     "EvalArgs",
+    "FeatureSlicingSpec",
     "FileFormat",
     "Input",
+    "KubernetesConfig",
+    "LocalDockerConfig",
+    "ModelSpec",
     "Output",
+    "OutputColumnsSpec",
+    "OutputExampleSpec",
     "PayloadFormat",
+    "PodOverrides",
+    "PredictOutput",
+    "PredictOutputCol",
     "PushDestination",
     "RangeConfig",
+    "RegressOutput",
+    "RequestSpec",
+    "Resources",
     "RollingRange",
+    "SecretKeySelector",
+    "ServingSpec",
+    "SingleSlicingSpec",
     "SplitConfig",
     "StaticRange",
+    "TensorFlowServing",
+    "TensorFlowServingRequestSpec",
     "TrainArgs",
+    "ValidationSpec",
     "Versioning",
 ]

@@ -74,6 +74,21 @@ _PUSHER_PB2 = {
     **_from(_PROTO, "AUTO PushDestination UNIX_TIMESTAMP Versioning"),
     "DESCRIPTOR": f"{_PROTO}:PUSHER_DESCRIPTOR",
 }
+# TFX's tfx/proto/evaluator.proto, infra_validator.proto and bulk_inferrer.proto.
+_EVALUATOR_MESSAGES = "FeatureSlicingSpec SingleSlicingSpec"
+_INFRA_VALIDATOR_MESSAGES = (
+    "EnvVar EnvVarSource KubernetesConfig LocalDockerConfig PodOverrides RequestSpec SecretKeySelector ServingSpec "
+    "TensorFlowServing TensorFlowServingRequestSpec ValidationSpec"
+)
+_BULK_INFERRER_MESSAGES = (
+    "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput PredictOutputCol RegressOutput"
+)
+_EVALUATOR_PB2 = {**_from(_PROTO, _EVALUATOR_MESSAGES), "DESCRIPTOR": f"{_PROTO}:EVALUATOR_DESCRIPTOR"}
+_INFRA_VALIDATOR_PB2 = {
+    **_from(_PROTO, f"{_INFRA_VALIDATOR_MESSAGES} Resources"),
+    "DESCRIPTOR": f"{_PROTO}:INFRA_VALIDATOR_DESCRIPTOR",
+}
+_BULK_INFERRER_PB2 = {**_from(_PROTO, _BULK_INFERRER_MESSAGES), "DESCRIPTOR": f"{_PROTO}:BULK_INFERRER_DESCRIPTOR"}
 _FN_ARGS = _from(f"{_COMP}.data_accessor", "DataAccessor FnArgs")
 _EXECUTOR_SPECS = {
     "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
@@ -124,7 +139,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.proto": _from(
         _PROTO,
         "CustomConfig EvalArgs Input Output PayloadFormat PushDestination RangeConfig RollingRange SplitConfig "
-        "StaticRange TrainArgs Versioning",
+        f"StaticRange TrainArgs Versioning {_EVALUATOR_MESSAGES} {_INFRA_VALIDATOR_MESSAGES} {_BULK_INFERRER_MESSAGES}",
     ),
     "v1.extensions": {},
     "v1.utils": {"parse_pbtxt_file": "headrace.tfx._io_utils:parse_pbtxt_file", "JsonableType": Const(Any)},
@@ -322,6 +337,9 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "proto.range_config_pb2": _RANGE_CONFIG_PB2,
     "proto.trainer_pb2": _TRAINER_PB2,
     "proto.pusher_pb2": _PUSHER_PB2,
+    "proto.evaluator_pb2": _EVALUATOR_PB2,
+    "proto.infra_validator_pb2": _INFRA_VALIDATOR_PB2,
+    "proto.bulk_inferrer_pb2": _BULK_INFERRER_PB2,
     # -- the rest -----------------------------------------------------------------------------
     "utils": {},
     "utils.io_utils": {},
@@ -350,14 +368,10 @@ _DATA_COMPONENTS = "ExampleDiff Transform".split()
 _MODEL_COMPONENTS = "ModelValidator Tuner".split()
 _V1_MODEL_COMPONENTS = "Tuner TunerFnResult"
 _DATA_PROTOS = "transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
-_MODEL_PROTOS = "evaluator_pb2 infra_validator_pb2 bulk_inferrer_pb2 tuner_pb2".split()
+_MODEL_PROTOS = ["tuner_pb2"]
 _DATA_MESSAGES = "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig".split()
 _DATA_MESSAGES += ["PairedExampleSkew"]
-_MODEL_MESSAGES = "TuneArgs FeatureSlicingSpec SingleSlicingSpec".split()
-_MODEL_MESSAGES += "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput".split()
-_MODEL_MESSAGES += "PredictOutputCol RegressOutput EnvVar EnvVarSource KubernetesConfig LocalDockerConfig".split()
-_MODEL_MESSAGES += "PodOverrides RequestSpec SecretKeySelector ServingSpec TensorFlowServing".split()
-_MODEL_MESSAGES += "TensorFlowServingRequestSpec ValidationSpec".split()
+_MODEL_MESSAGES = ["TuneArgs"]  # Tuner is not here yet
 
 MISSING: dict[str, str] = {
     **{f"components.{n}": DATA for n in _DATA_COMPONENTS},
