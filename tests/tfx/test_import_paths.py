@@ -200,8 +200,7 @@ SERVED: dict[str, list[str]] = {
 NOT_YET = [
     ("components", "Transform", "data components"),
     ("components", "Tuner", "model components"),
-    ("proto", "evaluator_pb2", "model components"),
-    ("proto", "infra_validator_pb2", "model components"),
+    ("proto", "tuner_pb2", "model components"),
     ("orchestration.beam.beam_dag_runner", "BeamDagRunner", "orchestrator adapters"),
     ("orchestration.airflow.airflow_dag_runner", "AirflowDagRunner", "orchestrator adapters"),
     ("orchestration.airflow.airflow_dag_runner", "AirflowPipelineConfig", "orchestrator adapters"),
@@ -241,7 +240,7 @@ def test_module_import_of_a_missing_tfx_module_names_the_capability():
     with pytest.raises(ImportError, match="orchestrator adapters"):
         importlib.import_module("headrace.tfx.orchestration.beam.beam_dag_runner")
     with pytest.raises(ImportError, match="model components"):
-        importlib.import_module("headrace.tfx.proto.evaluator_pb2")
+        importlib.import_module("headrace.tfx.proto.tuner_pb2")
 
 
 def test_unknown_names_get_did_you_mean():
