@@ -118,6 +118,12 @@ def load_run_fn(module_file: str | None, run_fn: str | None) -> Callable[..., An
             raise
         fn_name = (run_fn or "run_fn").rsplit(".", 1)[-1]
         fn = getattr(module, fn_name, None)
+        if not callable(fn) and callable(getattr(module, "trainer_fn", None)):
+            raise TrainerError(
+                f"Trainer: module_file {module_file} defines TFX's estimator-based trainer_fn, which headrace "
+                "does not run (TFX deprecated it); define run_fn(fn_args) that trains and saves the model to "
+                "fn_args.serving_model_dir, as TFX's generic Trainer expects."
+            )
         if not callable(fn):
             found = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
             raise TrainerError(f"Trainer: module_file {module_file} has no function '{fn_name}' (functions: {found}).")

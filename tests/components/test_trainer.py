@@ -264,6 +264,10 @@ def test_run_fn_loading_sees_edited_neighbours_and_names_what_is_missing(tmp_pat
     with pytest.raises(TrainerError, match="does not exist"):
         load_run_fn(str(tmp_path / "missing.py"), None)
     assert load_run_fn(None, "json.dumps") is json.dumps
+    estimator = tmp_path / "estimator_module.py"
+    estimator.write_text("def trainer_fn(trainer_fn_args, schema):\n    return {}\n")  # TFX's estimator form
+    with pytest.raises(TrainerError, match=r"estimator-based trainer_fn.*define run_fn\(fn_args\)"):
+        load_run_fn(str(estimator), None)
 
 
 def test_hyperparameters_from_an_artifact_or_a_dict(tmp_path: Path) -> None:
