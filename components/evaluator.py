@@ -6,6 +6,11 @@ It takes TFX's `tfma.EvalConfig` (the proto, or its JSON dict: model_specs with 
 slicing_specs, metrics_specs with value_threshold / change_threshold) and needs no TFMA: the model's
 serving signature runs on streamed batches in the run's TensorFlow worker, and the metrics are
 computed with numpy (`_metrics`), so there is no Beam pipeline to start.
+
+The ModelEvaluation directory holds headrace's `evaluation.json` (candidate and baseline metrics by
+slice), `validation.json` (the verdict and its reasons) and `report.html`, and TFMA's layout of the
+same numbers (`eval_config.json`, `metrics-*`, `plots-*`, `validations-*`; see `_tfma_format`), so
+`tfma.load_eval_result(uri)` and `tfma.load_validation_result(uri)` read it as they read TFX's.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import math
 import os
 from typing import Any
 
-from headrace.components import _common, _metrics
+from headrace.components import _common, _metrics, _tfma_format
+from headrace.components._tfma_format import Failure, SliceKeyType
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.errors import DefinitionError
@@ -25,7 +31,8 @@ from headrace.types.component_spec import ChannelParameter, ComponentSpec, Execu
 from headrace.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, Schema
 
 BLESSED_FILE, NOT_BLESSED_FILE = "BLESSED", "NOT_BLESSED"  # TFX's marker files
-METRICS_FILE, VALIDATION_FILE = "metrics.json", "validation.json"
+# Not metrics.json: TFMA reads every `metrics*` file of the directory as TFRecords of MetricsForSlice.
+EVALUATION_FILE, VALIDATION_FILE = "evaluation.json", "validation.json"
 OVERALL = "Overall"
 
 
@@ -93,8 +100,10 @@ def _slices(config: dict[str, Any]) -> list[list[str]]:
     return [list(s.get("feature_keys") or []) for s in specs]
 
 
-def _evaluate(model_uri: str, examples: Artifact, splits: list[str], config: dict[str, Any]) -> dict[str, Any]:
-    """{slice name: {metric: value}} of one model over the chosen splits."""
+def _evaluate(
+    model_uri: str, examples: Artifact, splits: list[str], config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, SliceKeyType]]:
+    """{slice name: {metric: value}} of one model over the chosen splits, and each slice's TFMA key."""
     import numpy as np
     import tensorflow as tf
 
@@ -124,13 +133,17 @@ def _evaluate(model_uri: str, examples: Artifact, splits: list[str], config: dic
                 columns[k] += _flat(batch.column(names.index(k)).to_pylist()) if k in names else [None] * batch.num_rows
     y, p = np.concatenate(labels), np.concatenate(outputs)
     found: dict[str, Any] = {}
+    tfma_keys: dict[str, SliceKeyType] = {}
     for keys in slice_keys:
         groups: dict[str, Any] = {OVERALL: np.ones(len(y), dtype=bool)} if not keys else {}
-        if keys:
+        if not keys:
+            tfma_keys[OVERALL] = ()
+        else:
             values = list(zip(*(columns[k] for k in keys), strict=True))
             for value in sorted(set(values), key=str):
                 name = "; ".join(f"{k}:{v}" for k, v in zip(keys, value, strict=True))
                 groups[name] = np.array([v == value for v in values])
+                tfma_keys[name] = tuple(zip(keys, value, strict=True))
         for name, mask in groups.items():
             row = {
                 _metrics.metric_name(m): _metrics.compute(m["class_name"], y[mask], p[mask])
@@ -138,7 +151,7 @@ def _evaluate(model_uri: str, examples: Artifact, splits: list[str], config: dic
             }
             row.update(_metrics.per_class(y[mask], p[mask]))
             found[name] = row
-    return found
+    return found, tfma_keys
 
 
 def _flat(values: list[Any]) -> list[Any]:
@@ -148,12 +161,20 @@ def _flat(values: list[Any]) -> list[Any]:
 
 
 def _bound(threshold: dict[str, Any], key: str) -> float | None:
-    value = (threshold.get(key) or {}).get("value")
+    """A bound written {"value": x} (a dict by hand) or x (a tfma.EvalConfig through MessageToDict,
+    which writes a google.protobuf.DoubleValue as its number)."""
+    value = threshold.get(key)
+    if isinstance(value, dict):
+        value = value.get("value")
     return None if value is None else float(value)
 
 
 def validate(config: dict[str, Any], current: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
     """The failed thresholds, one readable line each (empty: blessed)."""
+    return [f.message for f in _failures(config, current, baseline)]
+
+
+def _failures(config: dict[str, Any], current: dict[str, Any], baseline: dict[str, Any] | None) -> list[Failure]:
     failures = []
     for metric in _metric_specs(config):
         threshold = metric.get("threshold") or {}
@@ -165,9 +186,23 @@ def validate(config: dict[str, Any], current: dict[str, Any], baseline: dict[str
             vt = threshold.get("value_threshold") or {}
             low, high = _bound(vt, "lower_bound"), _bound(vt, "upper_bound")
             if low is not None and value < low:
-                failures.append(f"{name} on {slice_name} = {value:.4g} is below the lower bound {low:g}")
+                failures.append(
+                    Failure(
+                        slice_name,
+                        name,
+                        value,
+                        f"{name} on {slice_name} = {value:.4g} is below the lower bound {low:g}",
+                    )
+                )
             if high is not None and value > high:
-                failures.append(f"{name} on {slice_name} = {value:.4g} is above the upper bound {high:g}")
+                failures.append(
+                    Failure(
+                        slice_name,
+                        name,
+                        value,
+                        f"{name} on {slice_name} = {value:.4g} is above the upper bound {high:g}",
+                    )
+                )
             ct = threshold.get("change_threshold") or {}
             if ct and baseline and slice_name in baseline and name in baseline[slice_name]:
                 change = value - baseline[slice_name][name]
@@ -176,17 +211,19 @@ def validate(config: dict[str, Any], current: dict[str, Any], baseline: dict[str
                 relative = _bound(ct, "relative")
                 base = baseline[slice_name][name]
                 if absolute is not None and (change < absolute if higher else change > absolute):
-                    failures.append(
+                    message = (
                         f"{name} on {slice_name} changed by {change:+.4g} against the baseline ({base:.4g}); "
                         f"the change threshold is {absolute:+g} ({'higher' if higher else 'lower'} is better)"
                     )
+                    failures.append(Failure(slice_name, name, change, message, is_diff=True))
                 if relative is not None and base:
                     ratio = change / abs(base)
                     if ratio < relative if higher else ratio > relative:
-                        failures.append(
+                        message = (
                             f"{name} on {slice_name} changed by {ratio:+.2%} against the baseline; the relative "
                             f"change threshold is {relative:+g}"
                         )
+                        failures.append(Failure(slice_name, name, change, message, is_diff=True))
     return failures
 
 
@@ -200,19 +237,28 @@ class Executor(BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         _common.quiet_tensorflow()
-        from headrace.components.examples_io import split_names
+        from headrace.components.examples_io import payload_format, split_names
 
         config = exec_properties["eval_config"]
         examples, model = input_dict["examples"][0], input_dict["model"][0]
         baseline_model = (input_dict.get("baseline_model") or [None])[0]
         names = split_names(examples)
         splits = exec_properties.get("example_splits") or (["eval"] if "eval" in names else names)
-        current = _evaluate(model.uri, examples, splits, config)
-        baseline = _evaluate(baseline_model.uri, examples, splits, config) if baseline_model else None
-        failures = validate(config, current, baseline)
+        current, keys = _evaluate(model.uri, examples, splits, config)
+        baseline = _evaluate(baseline_model.uri, examples, splits, config)[0] if baseline_model else None
+        found = _failures(config, current, baseline)
+        failures = [f.message for f in found]
         evaluation, blessing = output_dict["evaluation"][0], output_dict["blessing"][0]
-        with open(os.path.join(evaluation.uri, METRICS_FILE), "w") as f:
+        with open(os.path.join(evaluation.uri, EVALUATION_FILE), "w") as f:
             json.dump({"candidate": current, "baseline": baseline, "splits": splits}, f, indent=1, default=str)
+        models = (
+            {_tfma_format.CANDIDATE: model.uri, _tfma_format.BASELINE: baseline_model.uri}
+            if baseline_model
+            else {"": model.uri}
+        )
+        _tfma_format.write(
+            evaluation.uri, config, current, baseline, keys, found, examples.uri, payload_format(examples), models
+        )
         with open(os.path.join(evaluation.uri, VALIDATION_FILE), "w") as f:
             json.dump({"blessed": not failures, "failures": failures}, f, indent=1)
         overall = current.get(OVERALL, next(iter(current.values())))

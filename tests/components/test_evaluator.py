@@ -15,6 +15,7 @@ from datagen import run, split_rows
 from headrace.components import CsvExampleGen, Evaluator
 from headrace.dsl import Importer
 from headrace.errors import DefinitionError
+from headrace.orchestrators import RunResult
 from headrace.types.standard_artifacts import Model
 
 pytestmark = pytest.mark.heavy_imports  # pyarrow reads the eval split back in this process
@@ -69,7 +70,10 @@ def _json(path: str, name: str) -> dict:
     return json.loads((Path(path) / name).read_text())
 
 
-def test_metrics_slices_thresholds_and_a_baseline(models: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def evaluated(models: Path, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The good model alone (blessed) and the bad one against it (not blessed), on one dataset."""
+    tmp_path = tmp_path_factory.mktemp("evaluated")
     data = tmp_path / "data"
     data.mkdir()
     rows = [(i * 0.25, int(i * 0.25 > 10), f"k{i % 3}") for i in range(160)]
@@ -84,12 +88,16 @@ def test_metrics_slices_thresholds_and_a_baseline(models: Path, tmp_path: Path) 
         baseline_model=good.outputs["result"],
         eval_config=CONFIG,
     ).with_id("against_baseline")
-    result = run(tmp_path / "root", examples, good, bad, first, second)
+    return run(tmp_path / "root", examples, good, bad, first, second)
+
+
+def test_metrics_slices_thresholds_and_a_baseline(evaluated: RunResult) -> None:
+    result = evaluated
     assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
 
     eval_rows = split_rows(result.nodes["CsvExampleGen"].outputs["examples"][0], "eval")
     expected = sum((r["x"] > 10) == r["label"] for r in eval_rows) / len(eval_rows)  # the good model's rule
-    metrics = _json(result.nodes["Evaluator"].outputs["evaluation"][0], "metrics.json")["candidate"]
+    metrics = _json(result.nodes["Evaluator"].outputs["evaluation"][0], "evaluation.json")["candidate"]
     assert metrics["Overall"]["example_count"] == len(eval_rows)
     assert metrics["Overall"]["sparse_categorical_accuracy"] == pytest.approx(expected)
     kinds = sorted({r["kind"] for r in eval_rows})
@@ -105,10 +113,50 @@ def test_metrics_slices_thresholds_and_a_baseline(models: Path, tmp_path: Path) 
     report = (Path(result.nodes["against_baseline"].outputs["evaluation"][0]) / "report.html").read_text()
     assert "NOT blessed" in report and "below the lower bound 0.9" in report and "baseline</th>" in report
     assert "kind:k0" in report and 'class="err"' in report
-    both = _json(result.nodes["against_baseline"].outputs["evaluation"][0], "metrics.json")
+    both = _json(result.nodes["against_baseline"].outputs["evaluation"][0], "evaluation.json")
     negatives = sum(1 for r in eval_rows if not r["label"]) / len(eval_rows)
     assert both["candidate"]["Overall"]["sparse_categorical_accuracy"] == pytest.approx(negatives)  # predicts 0
     assert both["baseline"]["Overall"]["sparse_categorical_accuracy"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("node", ["Evaluator", "against_baseline"])
+def test_tfma_reads_the_evaluation_as_it_reads_tfx(evaluated: RunResult, node: str) -> None:
+    """tfma.load_eval_result / load_validation_result (TFX's notebooks) on the ModelEvaluation
+    directory give headrace's numbers, and the slicing view renders."""
+    import tensorflow_model_analysis as tfma
+
+    uri = evaluated.nodes[node].outputs["evaluation"][0]
+    ours = _json(uri, "evaluation.json")
+    result = tfma.load_eval_result(uri)
+    assert result.config.model_specs[0].label_key == "label"
+    model = "candidate" if ours["baseline"] else ""
+    read = {}
+    for key, by_output in result.slicing_metrics:
+        name = "; ".join(f"{c}:{v}" for c, v in key) or "Overall"
+        row = {}
+        for sub_key, values in by_output[""].items():
+            for metric, value in values.items():
+                cls = f"/class_{sub_key.split(':')[1]}" if sub_key else ""
+                row[metric + cls] = value["doubleValue"]
+        read[name] = row
+    assert sorted(read) == sorted(ours["candidate"])
+    for name, row in ours["candidate"].items():
+        assert {k: v for k, v in read[name].items() if "_diff" not in k} == pytest.approx(row), name
+        if ours["baseline"]:
+            diff = row["sparse_categorical_accuracy"] - ours["baseline"][name]["sparse_categorical_accuracy"]
+            assert read[name]["sparse_categorical_accuracy_diff"] == pytest.approx(diff)
+    assert [m.name for m in result.config.model_specs] == (["candidate", "baseline"] if model else [""])
+
+    validation = tfma.load_validation_result(uri)
+    blessed = _json(uri, "validation.json")["blessed"]
+    assert validation.validation_ok == blessed
+    assert validation.validation_ok == (node == "Evaluator")
+    if not blessed:
+        failures = [f for s in validation.metric_validations_per_slice for f in s.failures]
+        assert [f.message for f in failures] == _json(uri, "validation.json")["failures"]
+        assert {f.metric_key.name for f in failures} == {"sparse_categorical_accuracy"}
+        assert any(f.metric_key.is_diff for f in failures) and all(f.metric_key.model_name == model for f in failures)
+    tfma.view.render_slicing_metrics(result, slicing_column="kind")
 
 
 def test_bad_eval_configs_are_definition_errors() -> None:

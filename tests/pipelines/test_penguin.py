@@ -24,7 +24,7 @@ def test_trains_blesses_pushes_and_predicts_then_a_rerun_is_cached(penguin: dict
     root = tmp_path / "root"
     first = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root)))
     assert first.state == "COMPLETE"
-    metrics = json.loads((Path(first.nodes["Evaluator"].outputs["evaluation"][0]) / "metrics.json").read_text())
+    metrics = json.loads((Path(first.nodes["Evaluator"].outputs["evaluation"][0]) / "evaluation.json").read_text())
     assert metrics["candidate"]["Overall"]["sparse_categorical_accuracy"] >= 0.9
     assert first.nodes["Evaluator"].summary.startswith("blessed")
     assert sorted(p.name for p in (root / "serving_model" / "penguin").iterdir()) == ["1"]
