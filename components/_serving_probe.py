@@ -3,7 +3,8 @@ process of its own. It loads the model, sends the requests, checks the answers a
 
     python -m headrace.components._serving_probe MODEL_DIR REQUESTS.pkl VERDICT.json
 
-REQUESTS.pkl holds {"signature_names": [...], "serialized": [bytes] | None, "features": {name: list}}.
+REQUESTS.pkl holds {"signature_names": [...], "tag_set": [...], "serialized": [bytes] | None,
+"features": {name: list}, "count": int}; an empty tag_set loads the default (serving) MetaGraph.
 The verdict is {"ok": bool, "reason": str, "signatures": [...], "outputs": {name: shape}}.
 Run as a separate process so that a model that crashes, hangs or leaks cannot take the
 pipeline's worker with it, and a timeout can end it.
@@ -51,7 +52,7 @@ def probe(model_dir: str, request: dict[str, Any]) -> dict[str, Any]:
     import tensorflow as tf
 
     try:
-        model = tf.saved_model.load(model_dir)
+        model = tf.saved_model.load(model_dir, tags=request.get("tag_set") or None)
     except Exception as e:  # noqa: BLE001 - any load failure is the verdict
         return {"ok": False, "reason": f"the model does not load as a SavedModel: {type(e).__name__}: {e}"[:2000]}
     available = sorted(getattr(model, "signatures", {}) or {})

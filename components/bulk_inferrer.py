@@ -5,6 +5,16 @@ serialized tf.Example for a parsing signature, as TFX's models take them), and e
 are written with their predictions as Parquet: `Split-<name>/predictions-00000-of-00001.parquet`,
 one row per input row, the input features followed by `prediction.<output>` columns. Memory is
 bounded by a batch. TensorFlow runs in the run's TensorFlow worker (imported once per run).
+
+The specs are TFX's `bulk_inferrer_pb2` messages (headrace.components.proto) or their dicts,
+checked at definition. Honoured: ModelSpec `model_signature_name` (one; default serving_default)
+and `tag` (the MetaGraph tags to load); DataSpec `example_splits` (default: every split);
+OutputExampleSpec `output_columns_spec` (one, for that signature): the prediction columns are then
+the ones it names (`predict_output` output_key -> output_column, `classify_output` 'classes' /
+'scores' -> label_column / score_column, `regress_output` 'outputs' -> value_column) instead of
+`prediction.<output>`. They are still written to the `inference_result` Parquet files beside the
+input features; TFX writes them as an `output_examples` Examples artifact, which BulkInferrer does
+not have. Refused: several signatures (TFX's multi-head inference).
 """
 
 from __future__ import annotations
@@ -14,10 +24,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from headrace.components import _common
-from headrace.components._example_gen_config import as_dict
+from headrace.components import _common, proto
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
+from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
@@ -33,6 +43,7 @@ class BulkInferrerSpec(ComponentSpec):
     PARAMETERS = {
         "data_spec": ExecutionParameter(type=dict, optional=True),
         "model_spec": ExecutionParameter(type=dict, optional=True),
+        "output_example_spec": ExecutionParameter(type=dict, optional=True),
     }
     INPUTS = {
         "examples": ChannelParameter(type=Examples),
@@ -60,7 +71,28 @@ def predictions(signature: Any, uri: str, split: str, payload: str, batch_rows: 
         yield batch, outputs
 
 
-def _predict_split(signature: Any, uri: str, split: str, payload: str, out_path: str) -> int:
+# The output keys of TF's classify and regress signatures (tf.saved_model.CLASSIFY_OUTPUT_CLASSES & co.).
+_CLASSIFY_KEYS = {"label_column": "classes", "score_column": "scores"}
+_REGRESS_KEYS = {"value_column": "outputs"}
+
+
+def output_columns(output_example_spec: dict[str, Any] | None) -> dict[str, str] | None:
+    """{signature output key: column name} from an OutputExampleSpec dict (None: `prediction.<key>`)."""
+    if not output_example_spec:
+        return None
+    [spec] = output_example_spec.get("output_columns_spec") or [{}]
+    if "classify_output" in spec:
+        named = spec["classify_output"]
+        return {key: named[field] for field, key in _CLASSIFY_KEYS.items() if named.get(field)}
+    if "regress_output" in spec:
+        value = spec["regress_output"].get("value_column")
+        return {"outputs": value} if value else {}
+    return {c["output_key"]: c["output_column"] for c in spec["predict_output"].get("output_columns") or []}
+
+
+def _predict_split(
+    signature: Any, uri: str, split: str, payload: str, out_path: str, columns: dict[str, str] | None = None
+) -> int:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -70,13 +102,21 @@ def _predict_split(signature: Any, uri: str, split: str, payload: str, out_path:
     try:
         for batch, outputs in predictions(signature, uri, split, payload):
             arrays, names = list(batch.columns), list(batch.schema.names)
+            if columns is not None:
+                absent = sorted(set(columns) - set(outputs))
+                if absent:
+                    raise ValueError(
+                        f"output_example_spec names signature output(s) {absent}, which the signature does not "
+                        f"return (it returns {sorted(outputs)})"
+                    )
+                outputs = {columns[key]: outputs[key] for key in columns}
             for key, value in sorted(outputs.items()):
                 flat = value.reshape(batch.num_rows, -1)
                 column = flat[:, 0] if flat.shape[1] == 1 else list(flat)
                 if value.dtype == object:
                     column = [v.decode() if isinstance(v, bytes) else v for v in np.asarray(column, dtype=object)]
                 arrays.append(pa.array(column))
-                names.append(f"prediction.{key}")
+                names.append(key if columns is not None else f"prediction.{key}")
             table = pa.Table.from_arrays(arrays, names=names)
             if writer is None:
                 writer = pq.ParquetWriter(out_path, table.schema)
@@ -111,22 +151,91 @@ class Executor(BaseExecutor):
         import tensorflow as tf
 
         examples = input_dict["examples"][0]
-        model = tf.saved_model.load(serving_dir(input_dict["model"][0].uri))
-        name = (exec_properties.get("model_spec") or {}).get("model_signature_name") or ["serving_default"]
-        name = name[0] if isinstance(name, list) else name
+        model_spec = exec_properties.get("model_spec") or {}
+        model = tf.saved_model.load(serving_dir(input_dict["model"][0].uri), tags=model_spec.get("tag") or None)
+        name = (model_spec.get("model_signature_name") or ["serving_default"])[0]
         if name not in model.signatures:
             raise ValueError(f"the model has no signature '{name}' (it has {sorted(model.signatures)}).")
-        wanted = (exec_properties.get("data_spec") or {}).get("example_splits") or split_names(examples)
+        available = split_names(examples)
+        wanted = (exec_properties.get("data_spec") or {}).get("example_splits") or available
+        unknown = [s for s in wanted if s not in available]
+        if unknown:
+            raise ValueError(f"data_spec example_splits {unknown} are not splits of the examples ({available}).")
+        columns = output_columns(exec_properties.get("output_example_spec"))
         counts = {}
         for split in wanted:
             os.makedirs(split_uri(result.uri, split), exist_ok=True)
             out = os.path.join(split_uri(result.uri, split), PREDICTIONS_FILE)
-            counts[split] = _predict_split(model.signatures[name], examples.uri, split, payload_format(examples), out)
+            signature = model.signatures[name]
+            counts[split] = _predict_split(signature, examples.uri, split, payload_format(examples), out, columns)
         result.set_custom_property("inferred", 1)
         result.set_custom_property("split_names", json.dumps(list(counts)))
         result.set_custom_property("split_rows", json.dumps(counts))
         print("predictions: " + ", ".join(f"{s} {n:,} rows" for s, n in counts.items()))
         result.set_custom_property("summary", "predictions: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()))
+
+
+def check_model_spec(owner: str, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One signature: TFX's multi-head inference (several signatures at once) is not here."""
+    names = (spec or {}).get("model_signature_name") or []
+    if len(names) > 1:
+        raise DefinitionError(
+            f"{owner}: model_spec model_signature_name {names} asks for multi-head inference over several "
+            "signatures, which BulkInferrer does not do; give one signature (one BulkInferrer per signature)."
+        )
+    if any(not n for n in names):
+        raise DefinitionError(f"{owner}: model_spec model_signature_name {names} has an empty name.")
+    return spec
+
+
+def check_data_spec(owner: str, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Split names, each once (whether the examples have them is checked when they exist)."""
+    splits = (spec or {}).get("example_splits") or []
+    if any(not s for s in splits) or len(set(splits)) != len(splits):
+        raise DefinitionError(
+            f"{owner}: data_spec example_splits {splits} must be distinct, non-empty split names, e.g. ['eval']."
+        )
+    return spec
+
+
+def check_output_example_spec(owner: str, spec: dict[str, Any] | None, signatures: list[str]) -> dict[str, Any] | None:
+    """One output_columns_spec, for the signature run, with an output type and distinct column names."""
+    if spec is None:
+        return None
+    where = f"{owner}: output_example_spec"
+    columns = spec.get("output_columns_spec") or []
+    if len(columns) != 1:
+        raise DefinitionError(
+            f"{where} needs exactly one output_columns_spec (for the one signature BulkInferrer runs), got "
+            f"{len(columns)}; e.g. OutputExampleSpec(output_columns_spec=[OutputColumnsSpec(predict_output="
+            "PredictOutput(output_columns=[PredictOutputCol(output_key='y', output_column='y_pred')]))])."
+        )
+    [column] = columns
+    run = signatures[0] if signatures else "serving_default"
+    named = column.get("signature_name")
+    if named and named != run:
+        raise DefinitionError(
+            f"{where} is for signature '{named}', but the model_spec runs '{run}'; set "
+            f"model_spec model_signature_name=['{named}'] or drop signature_name."
+        )
+    kinds = [k for k in ("classify_output", "regress_output", "predict_output") if k in column]
+    if not kinds:
+        raise DefinitionError(
+            f"{where}: the output_columns_spec needs classify_output, regress_output or predict_output."
+        )
+    if "predict_output" in column:
+        pairs = column["predict_output"].get("output_columns") or []
+        if not pairs or any(not p.get("output_key") or not p.get("output_column") for p in pairs):
+            raise DefinitionError(
+                f"{where}: predict_output needs output_columns, each with an output_key and an output_column; "
+                f"got {pairs}."
+            )
+    names = list((output_columns(spec) or {}).values())
+    if not names:
+        raise DefinitionError(f"{where}: {kinds[0]} names no output column; set its column name(s).")
+    if len(set(names)) != len(names):
+        raise DefinitionError(f"{where}: output column names {names} must be distinct.")
+    return spec
 
 
 class BulkInferrer(BaseComponent):
@@ -138,7 +247,10 @@ class BulkInferrer(BaseComponent):
         model_blessing: If given, inference runs only for a blessed model (else it records why not).
         data_spec: TFX's `bulk_inferrer_pb2.DataSpec` (or dict): `example_splits` to predict
             (default: every split).
-        model_spec: TFX's `ModelSpec` (or dict): `model_signature_name` (default serving_default).
+        model_spec: TFX's `bulk_inferrer_pb2.ModelSpec` (or dict; not TFMA's ModelSpec):
+            `model_signature_name` (one; default serving_default) and `tag` (default: serve).
+        output_example_spec: TFX's `OutputExampleSpec` (or dict): one `output_columns_spec` naming
+            the prediction columns (see the module docstring; written to `inference_result`).
     """
 
     SPEC_CLASS = BulkInferrerSpec
@@ -154,22 +266,23 @@ class BulkInferrer(BaseComponent):
         output_example_spec: Any = None,
     ):
         owner = type(self).__name__
-        if output_example_spec is not None:
-            from headrace.errors import DefinitionError
-
-            raise DefinitionError(
-                f"{owner}: output_example_spec (predictions as Examples) is not supported yet; predictions are "
-                "written as an InferenceResult (Parquet, input features and prediction columns)."
-            )
+        models = check_model_spec(owner, proto.config_dict(owner, "model_spec", model_spec, proto.ModelSpec))
+        data = check_data_spec(owner, proto.config_dict(owner, "data_spec", data_spec, proto.DataSpec))
+        outputs = check_output_example_spec(
+            owner,
+            proto.config_dict(owner, "output_example_spec", output_example_spec, proto.OutputExampleSpec),
+            (models or {}).get("model_signature_name") or [],
+        )
         super().__init__(
             spec=BulkInferrerSpec(
                 examples=examples,
                 model=model,
                 model_blessing=model_blessing,
-                data_spec=as_dict(owner, "data_spec", data_spec),
-                model_spec=as_dict(owner, "model_spec", model_spec),
+                data_spec=data,
+                model_spec=models,
+                output_example_spec=outputs,
             )
         )
 
 
-__all__ = ["BulkInferrer"]
+__all__ = ["BulkInferrer", "output_columns"]

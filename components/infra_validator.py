@@ -4,9 +4,18 @@ signature answers with one row per request, within the time allowed.
 
 Serving backends are pluggable (`backend=`). The one that runs everywhere is 'tensorflow_loader':
 TensorFlow's own SavedModel loader in a fresh process, which loads exactly what TF Serving loads.
-TFX's `serving_spec` (TF Serving on local Docker or Kubernetes) is accepted; without a TF Serving
-binary or image on the machine it is validated with the loader, and the artifact says which backend
-ran. TF Serving's REST API is the next backend.
+TFX's `serving_spec` (TF Serving on local Docker, as TFX's tutorial writes it) is accepted: there is
+no TF Serving binary or image here, so the model is validated with the loader, and the blessing's
+`serving_backend` and `serving_note` say which backend ran instead of which image. `kubernetes`
+is refused (headrace starts no pods). TF Serving's REST API is the next backend.
+
+The specs are TFX's `infra_validator_pb2` messages (headrace.components.proto) or their dicts, and
+checked at definition. Honoured: ValidationSpec `max_loading_time_seconds` (default 300) and
+`num_tries` (default 3); RequestSpec `split_name`, `num_examples` (default 1) and
+`tensorflow_serving.tag_set` / `signature_names`; ServingSpec `tensorflow_serving` (its image,
+tags and digests are recorded, not run), `local_docker` (nothing to connect to) and `model_name`
+(recorded). Refused: `kubernetes` and RequestSpec `make_warmup` (TF Serving's warmup records need
+tensorflow_serving's PredictionLog, not installed here).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import sys
 import tempfile
 from typing import Any
 
-from headrace.components._example_gen_config import as_dict
+from headrace.components import proto
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.errors import DefinitionError
@@ -60,7 +69,11 @@ def _request(examples: Artifact | None, request_spec: dict[str, Any]) -> dict[st
     """The request examples: the first `num_examples` rows of the chosen split, both as serialized
     tf.Examples and as feature lists (the probe feeds whichever the signature takes)."""
     tfs = request_spec.get("tensorflow_serving") or {}
-    request: dict[str, Any] = {"signature_names": list(tfs.get("signature_names") or []), "count": 0}
+    request: dict[str, Any] = {
+        "signature_names": list(tfs.get("signature_names") or []),
+        "tag_set": list(tfs.get("tag_set") or []),
+        "count": 0,
+    }
     if examples is None:
         return request
     import pyarrow as pa
@@ -112,6 +125,71 @@ def run_probe(model_dir: str, request: dict[str, Any], timeout_s: float, tries: 
         return {"ok": False, "reason": reason}
 
 
+def serving_note(serving: dict[str, Any]) -> str:
+    """What the serving_spec asked for and which backend validates instead ('' without a spec)."""
+    if not serving:
+        return ""
+    tfs = serving.get("tensorflow_serving")
+    asked = "a serving spec"
+    if tfs is not None:
+        versions = [*(tfs.get("tags") or []), *(f"@{d}" for d in tfs.get("digests") or [])]
+        image = tfs.get("image_name") or "tensorflow/serving"
+        asked = f"TensorFlow Serving ({image}: {', '.join(versions) or 'latest'})"
+    if "local_docker" in serving:
+        asked += " on local Docker"
+    name = f" as model '{serving['model_name']}'" if serving.get("model_name") else ""
+    return (
+        f"serving_spec asks for {asked}{name}; no TensorFlow Serving binary or image runs here, so the model is "
+        "validated with TensorFlow's own SavedModel loader in a fresh process (backend 'tensorflow_loader'), "
+        "which loads the same SavedModel TF Serving would."
+    )
+
+
+def check_serving_spec(owner: str, serving: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuses what cannot run here: a Kubernetes serving platform."""
+    if serving and "kubernetes" in serving:
+        raise DefinitionError(
+            f"{owner}: serving_spec.kubernetes cannot run here: headrace starts no Kubernetes pods for infra "
+            "validation; the model is validated in a local process with TensorFlow's SavedModel loader. Use "
+            "ServingSpec(tensorflow_serving=TensorFlowServing(tags=['latest']), local_docker=LocalDockerConfig()) "
+            "or leave serving_spec out."
+        )
+    return serving
+
+
+def check_validation_spec(owner: str, validation: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Positive limits (0 or unset: the defaults)."""
+    for key, default in (("max_loading_time_seconds", DEFAULT_TIMEOUT_S), ("num_tries", DEFAULT_TRIES)):
+        value = (validation or {}).get(key, 0)
+        if value < 0:
+            raise DefinitionError(
+                f"{owner}: validation_spec {key} must be positive, got {value}; leave it unset for {default}."
+            )
+    return validation
+
+
+def check_request_spec(owner: str, requests: dict[str, Any] | None, has_examples: bool) -> dict[str, Any] | None:
+    """Requests need examples; a warmup cannot be written here."""
+    if requests is None:
+        return None
+    if requests.get("make_warmup"):
+        raise DefinitionError(
+            f"{owner}: request_spec make_warmup is not supported: writing TF Serving warmup records needs "
+            "tensorflow_serving's PredictionLog protos, which are not installed here. Remove make_warmup."
+        )
+    if requests.get("num_examples", 0) < 0:
+        raise DefinitionError(
+            f"{owner}: request_spec num_examples must be at least 1, got {requests['num_examples']}; leave it unset "
+            "for 1."
+        )
+    if not has_examples:
+        raise DefinitionError(
+            f"{owner}: request_spec needs examples to build the requests from; pass examples=... (an Examples "
+            "channel) or leave request_spec out to validate loading only."
+        )
+    return requests
+
+
 class Executor(BaseExecutor):
     """Builds requests, runs the serving backend, writes the InfraBlessing."""
 
@@ -124,12 +202,9 @@ class Executor(BaseExecutor):
         model = input_dict["model"][0]
         examples = (input_dict.get("examples") or [None])[0]
         blessing = output_dict["blessing"][0]
-        serving = exec_properties.get("serving_spec") or {}
-        if serving.get("tensorflow_serving") or serving.get("local_docker") or serving.get("kubernetes"):
-            print(
-                "serving_spec asks for TensorFlow Serving, which is not installed here: validating with TensorFlow's "
-                "own SavedModel loader (backend 'tensorflow_loader')."
-            )
+        note = serving_note(exec_properties.get("serving_spec") or {})
+        if note:
+            print(note)
         validation = exec_properties.get("validation_spec") or {}
         timeout = float(validation.get("max_loading_time_seconds") or DEFAULT_TIMEOUT_S)
         tries = max(1, int(validation.get("num_tries") or DEFAULT_TRIES))
@@ -138,6 +213,8 @@ class Executor(BaseExecutor):
         blessed = bool(verdict.get("ok"))
         blessing.set_custom_property("blessed", int(blessed))
         blessing.set_custom_property("serving_backend", exec_properties["backend"])
+        if note:
+            blessing.set_custom_property("serving_note", note)
         blessing.set_custom_property("requests", int(request.get("count", 0)))
         if not blessed:
             blessing.set_custom_property("reason", str(verdict.get("reason", ""))[:2000])
@@ -158,13 +235,15 @@ class InfraValidator(BaseComponent):
 
     Args:
         model: A channel of Model (a SavedModel, in `Format-Serving/` as TFX's Trainer writes it).
-        serving_spec: TFX's `infra_validator_pb2.ServingSpec` (or its dict). Accepted; see the module
-            docstring for which backend runs.
+        serving_spec: TFX's `infra_validator_pb2.ServingSpec` (or its dict): `tensorflow_serving` with
+            `local_docker` is accepted and validated with the loader (see the module docstring);
+            `kubernetes` is refused.
         examples: Examples to build prediction requests from (without them, only loading is checked).
-        request_spec: TFX's `RequestSpec`: `split_name`, `num_examples`, and
-            `tensorflow_serving.signature_names` (default: serving_default).
-        validation_spec: TFX's `ValidationSpec`: `max_loading_time_seconds` (default 300) and
-            `num_tries` (default 3; a crash or a timeout is retried, a verdict is not).
+        request_spec: TFX's `RequestSpec` (or its dict): `split_name` (default eval, else the first),
+            `num_examples` (default 1), and `tensorflow_serving.tag_set` (default ['serve']) /
+            `signature_names` (default serving_default). Needs `examples`; `make_warmup` is refused.
+        validation_spec: TFX's `ValidationSpec` (or its dict): `max_loading_time_seconds` (default 300)
+            and `num_tries` (default 3; a crash or a timeout is retried, a verdict is not).
         backend: The serving backend; 'tensorflow_loader' (the default).
     """
 
@@ -183,17 +262,18 @@ class InfraValidator(BaseComponent):
         owner = type(self).__name__
         if backend not in BACKENDS:
             raise DefinitionError(f"{owner}: backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
-        requests = as_dict(owner, "request_spec", request_spec)
-        if requests and not {"tensorflow_serving", "split_name", "num_examples"} & set(requests):
-            raise DefinitionError(f"{owner}: request_spec has none of tensorflow_serving, split_name, num_examples.")
-        validation = as_dict(owner, "validation_spec", validation_spec)
-        if validation and int(validation.get("max_loading_time_seconds") or 1) <= 0:
-            raise DefinitionError(f"{owner}: validation_spec max_loading_time_seconds must be positive.")
+        serving = check_serving_spec(owner, proto.config_dict(owner, "serving_spec", serving_spec, proto.ServingSpec))
+        validation = check_validation_spec(
+            owner, proto.config_dict(owner, "validation_spec", validation_spec, proto.ValidationSpec)
+        )
+        requests = check_request_spec(
+            owner, proto.config_dict(owner, "request_spec", request_spec, proto.RequestSpec), examples is not None
+        )
         super().__init__(
             spec=InfraValidatorSpec(
                 model=model,
                 examples=examples,
-                serving_spec=as_dict(owner, "serving_spec", serving_spec),
+                serving_spec=serving,
                 request_spec=requests,
                 validation_spec=validation,
                 backend=backend,

@@ -31,7 +31,8 @@ Importing this module imports google.protobuf and nothing else heavy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import any_pb2, descriptor_pool
 
@@ -440,6 +441,57 @@ RegressOutput.__doc__ = "Column name of a regression's value."
 PredictOutput.__doc__ = "Column names of a predict signature's outputs."
 PredictOutputCol.__doc__ = "A predict signature's output key and its column name."
 
+
+_UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)" at "([\w.\[\]]+)"')
+
+
+def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, Any] | None:
+    """A component's config parameter as its proto-JSON dict (field names as in the .proto), checked
+    against `message` (one of this module's classes) at definition time.
+
+    `value` is None (returned as is), a `message` (headrace's class, or another class of the same full
+    name, e.g. a real TFX's `infra_validator_pb2.ServingSpec`: converted through bytes), or a dict of its
+    fields (.proto or JSON names). Anything else, a different message (TFMA's `ModelSpec` for
+    BulkInferrer's `tfx.components.bulkinferrer.ModelSpec`), an unknown field or a wrong value type is a
+    DefinitionError naming `owner`, the parameter and the fix.
+    """
+    from google.protobuf import json_format
+
+    from headrace.errors import DefinitionError, did_you_mean
+
+    if value is None:
+        return None
+    full = message.DESCRIPTOR.full_name  # type: ignore[attr-defined]
+    short = full.rsplit(".", 1)[-1]
+    hint = f"pass tfx.v1.proto.{short}(...) (headrace.components.proto.{short}), its dict, or None"
+    descriptor = getattr(value, "DESCRIPTOR", None)
+    if descriptor is not None and hasattr(value, "SerializeToString"):
+        if descriptor.full_name != full:
+            raise DefinitionError(
+                f"{owner}: {name} must be a {full}, got a {descriptor.full_name}"
+                + (" (same short name, another proto)" if descriptor.name == short else "")
+                + f"; {hint}."
+            )
+        parsed = value if isinstance(value, message) else message.FromString(value.SerializeToString())  # type: ignore[attr-defined]
+    elif isinstance(value, dict):
+        try:
+            parsed = json_format.ParseDict(value, message())
+        except json_format.ParseError as e:
+            unknown = _UNKNOWN_FIELD.search(str(e))
+            if unknown is None:
+                raise DefinitionError(f"{owner}: {name} is not a valid {full}: {e} ({hint}).") from None
+            owner_type, field, where = unknown.groups()
+            fields = [f.name for f in DESCRIPTOR_POOL.FindMessageTypeByName(owner_type).fields]
+            raise DefinitionError(
+                f"{owner}: {name} has no field '{field}' (at {where}; {owner_type} has {', '.join(fields)})."
+                f"{did_you_mean(field, fields)}"
+            ) from None
+    else:
+        raise DefinitionError(f"{owner}: {name} must be a {full} message; got {type(value).__name__}: {hint}.")
+    result: dict[str, Any] = json_format.MessageToDict(parsed, preserving_proto_field_name=True)
+    return result
+
+
 __all__ = [
     "AUTO",
     "BULK_INFERRER_DESCRIPTOR",
@@ -494,4 +546,5 @@ __all__ = [
     "TrainArgs",
     "ValidationSpec",
     "Versioning",
+    "config_dict",
 ]

@@ -1,5 +1,6 @@
-"""TFX's data-component config protos (headrace.components.proto, served as tfx.proto.example_gen_pb2,
-range_config_pb2 and tfx.v1.proto): TFX's names, numbers and types, so the same bytes, JSON and text."""
+"""TFX's component config protos (headrace.components.proto, served as tfx.proto.example_gen_pb2,
+range_config_pb2, evaluator_pb2, infra_validator_pb2, bulk_inferrer_pb2 and tfx.v1.proto): TFX's names,
+numbers and types, so the same bytes, JSON and text."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 
 import cloudpickle
 import pytest
-from google.protobuf import descriptor_pool, json_format, text_format, wrappers_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, text_format, wrappers_pb2
 from google.protobuf.descriptor import FieldDescriptor as FD
 
 from headrace.components import proto
@@ -420,3 +421,357 @@ def test_builder_refuses_unknown_types_repeated_oneof_members_and_reserved_numbe
         build(pool, "t/e.proto", "t", [Enum("E", [("A", 0), ("B", 16)], reserved=[(16, MAX)])])
     built = build(pool, "t/c.proto", "t", [Message("C", [Field("c", 1, "C")], nested=[Message("C", [])])])
     assert built.messages["C"].DESCRIPTOR.fields[0].message_type.full_name == "t.C.C"  # innermost scope first
+
+
+# -- the model components' protos: evaluator.proto, infra_validator.proto, bulk_inferrer.proto --------------
+EV, IV, BI = "tfx.components.evaluator", "tfx.components.infra_validator", "tfx.components.bulkinferrer"
+BOOL = FD.TYPE_BOOL
+# Copied from tensorflow/tfx (master, 1.22.0.dev) tfx/proto/evaluator.proto, infra_validator.proto and
+# bulk_inferrer.proto: full name -> [(field, number, type, repeated, message type)] in declaration order.
+MODEL_FIELDS = {
+    f"{EV}.SingleSlicingSpec": [("column_for_slicing", 1, STRING, True, None)],
+    f"{EV}.FeatureSlicingSpec": [("specs", 1, MESSAGE, True, f"{EV}.SingleSlicingSpec")],
+    f"{IV}.ServingSpec": [
+        ("tensorflow_serving", 1, MESSAGE, False, f"{IV}.TensorFlowServing"),
+        ("local_docker", 2, MESSAGE, False, f"{IV}.LocalDockerConfig"),
+        ("kubernetes", 3, MESSAGE, False, f"{IV}.KubernetesConfig"),
+        ("model_name", 4, STRING, False, None),
+    ],
+    f"{IV}.TensorFlowServing": [
+        ("image_name", 3, STRING, False, None),
+        ("tags", 1, STRING, True, None),
+        ("digests", 2, STRING, True, None),
+    ],
+    f"{IV}.LocalDockerConfig": [
+        ("client_base_url", 1, STRING, False, None),
+        ("client_api_version", 2, STRING, False, None),
+        ("client_timeout_seconds", 3, INT32, False, None),
+        ("host_ip_address", 4, STRING, False, None),
+    ],
+    f"{IV}.KubernetesConfig": [
+        ("service_account_name", 1, STRING, False, None),
+        ("active_deadline_seconds", 2, INT32, False, None),
+        ("serving_pod_overrides", 3, MESSAGE, False, f"{IV}.PodOverrides"),
+    ],
+    f"{IV}.PodOverrides": [
+        ("annotations", 1, MESSAGE, True, f"{IV}.PodOverrides.AnnotationsEntry"),
+        ("env", 2, MESSAGE, True, f"{IV}.EnvVar"),
+        ("resources", 3, MESSAGE, False, f"{IV}.Resources"),
+    ],
+    f"{IV}.EnvVar": [
+        ("name", 1, STRING, False, None),
+        ("value", 2, STRING, False, None),
+        ("value_from", 3, MESSAGE, False, f"{IV}.EnvVarSource"),
+    ],
+    f"{IV}.EnvVarSource": [("secret_key_ref", 4, MESSAGE, False, f"{IV}.SecretKeySelector")],
+    f"{IV}.SecretKeySelector": [("name", 1, STRING, False, None), ("key", 2, STRING, False, None)],
+    f"{IV}.Resources": [
+        ("requests", 1, MESSAGE, True, f"{IV}.Resources.RequestsEntry"),
+        ("limits", 2, MESSAGE, True, f"{IV}.Resources.LimitsEntry"),
+        ("claims", 3, MESSAGE, True, f"{IV}.Resources.ClaimsEntry"),
+    ],
+    f"{IV}.ValidationSpec": [("max_loading_time_seconds", 1, INT32, False, None), ("num_tries", 2, INT32, False, None)],
+    f"{IV}.RequestSpec": [
+        ("tensorflow_serving", 1, MESSAGE, False, f"{IV}.TensorFlowServingRequestSpec"),
+        ("split_name", 2, STRING, False, None),
+        ("num_examples", 3, INT32, False, None),
+        ("make_warmup", 4, BOOL, False, None),
+    ],
+    f"{IV}.TensorFlowServingRequestSpec": [
+        ("tag_set", 1, STRING, True, None),
+        ("signature_names", 2, STRING, True, None),
+    ],
+    f"{BI}.ModelSpec": [("model_signature_name", 2, STRING, True, None), ("tag", 5, STRING, True, None)],
+    f"{BI}.DataSpec": [("example_splits", 2, STRING, True, None)],
+    f"{BI}.OutputExampleSpec": [("output_columns_spec", 3, MESSAGE, True, f"{BI}.OutputColumnsSpec")],
+    f"{BI}.OutputColumnsSpec": [
+        ("signature_name", 1, STRING, False, None),
+        ("classify_output", 2, MESSAGE, False, f"{BI}.ClassifyOutput"),
+        ("regress_output", 3, MESSAGE, False, f"{BI}.RegressOutput"),
+        ("predict_output", 4, MESSAGE, False, f"{BI}.PredictOutput"),
+    ],
+    f"{BI}.ClassifyOutput": [("label_column", 1, STRING, False, None), ("score_column", 2, STRING, False, None)],
+    f"{BI}.RegressOutput": [("value_column", 1, STRING, False, None)],
+    f"{BI}.PredictOutput": [("output_columns", 1, MESSAGE, True, f"{BI}.PredictOutputCol")],
+    f"{BI}.PredictOutputCol": [("output_key", 1, STRING, False, None), ("output_column", 2, STRING, False, None)],
+}
+MODEL_ONEOFS = {
+    f"{IV}.ServingSpec": {"serving_binary": ["tensorflow_serving"], "serving_platform": ["local_docker", "kubernetes"]},
+    f"{IV}.RequestSpec": {"kind": ["tensorflow_serving"]},
+    f"{BI}.OutputColumnsSpec": {"output_type": ["classify_output", "regress_output", "predict_output"]},
+}
+# Reserved numbers of those files (a message's reserved ranges are end-exclusive in a descriptor).
+MODEL_RESERVED = {
+    f"{EV}.SingleSlicingSpec": [(2, 3)],
+    f"{EV}.FeatureSlicingSpec": [(2, 3)],
+    f"{IV}.EnvVarSource": [(1, 2), (2, 3), (3, 4)],
+    f"{BI}.ModelSpec": [(1, 2), (3, 4), (4, 5), (6, 7)],
+    f"{BI}.DataSpec": [(1, 2), (3, 4), (4, 5)],
+    f"{BI}.OutputExampleSpec": [(1, 2), (2, 3), (4, 5)],
+}
+V1_MODEL_NAMES = {
+    "evaluator_pb2": "FeatureSlicingSpec SingleSlicingSpec",
+    "infra_validator_pb2": "EnvVar EnvVarSource KubernetesConfig LocalDockerConfig PodOverrides RequestSpec "
+    "SecretKeySelector ServingSpec TensorFlowServing TensorFlowServingRequestSpec ValidationSpec",
+    "bulk_inferrer_pb2": "ClassifyOutput DataSpec ModelSpec OutputColumnsSpec OutputExampleSpec PredictOutput "
+    "PredictOutputCol RegressOutput",
+}
+MODEL_CLASSES = {full: getattr(proto, full.rsplit(".", 1)[1]) for full in MODEL_FIELDS}
+
+
+@pytest.mark.parametrize("full_name", sorted(MODEL_FIELDS))
+def test_model_component_messages_have_tfx_full_names_numbers_types_and_reserved_numbers(full_name):
+    descriptor = MODEL_CLASSES[full_name].DESCRIPTOR
+    assert descriptor.full_name == full_name
+    fields = [
+        (f.name, f.number, f.type, f.label == FD.LABEL_REPEATED, f.message_type and f.message_type.full_name)
+        for f in descriptor.fields
+    ]
+    assert fields == MODEL_FIELDS[full_name]
+    assert {o.name: [f.name for f in o.fields] for o in descriptor.oneofs} == MODEL_ONEOFS.get(full_name, {})
+    file = descriptor_pb2.FileDescriptorProto()
+    descriptor.file.CopyToProto(file)
+    [message] = [m for m in file.message_type if m.name == descriptor.name]
+    assert [(r.start, r.end) for r in message.reserved_range] == MODEL_RESERVED.get(full_name, [])
+
+
+def test_model_component_files_are_tfx_ones():
+    from headrace.tfx.proto import bulk_inferrer_pb2, evaluator_pb2, infra_validator_pb2
+
+    for module, name, package, descriptor in (
+        (evaluator_pb2, "tfx/proto/evaluator.proto", EV, proto.EVALUATOR_DESCRIPTOR),
+        (infra_validator_pb2, "tfx/proto/infra_validator.proto", IV, proto.INFRA_VALIDATOR_DESCRIPTOR),
+        (bulk_inferrer_pb2, "tfx/proto/bulk_inferrer.proto", BI, proto.BULK_INFERRER_DESCRIPTOR),
+    ):
+        assert module.DESCRIPTOR is descriptor
+        assert (descriptor.name, descriptor.package, list(descriptor.dependencies)) == (name, package, [])
+        assert {f"{package}.{n}" for n in descriptor.message_types_by_name} == {
+            full for full in MODEL_FIELDS if full.startswith(package + ".")
+        }
+    assert infra_validator_pb2.Resources is proto.Resources  # in the _pb2 module, not in tfx.v1.proto (as TFX)
+
+
+def test_map_fields_are_protoc_map_entries():
+    entry = proto.PodOverrides.DESCRIPTOR.fields_by_name["annotations"].message_type
+    assert entry.GetOptions().map_entry
+    assert [(f.name, f.number, f.type) for f in entry.fields] == [("key", 1, STRING), ("value", 2, STRING)]
+    assert proto.PodOverrides.AnnotationsEntry.DESCRIPTOR is entry  # nested, as protoc's classes are
+    pod = proto.PodOverrides(annotations={"team": "ml"}, resources=proto.Resources(limits={"cpu": "2"}))
+    pod.annotations["tier"] = "gold"
+    assert dict(pod.annotations) == {"team": "ml", "tier": "gold"}
+    assert json_format.MessageToDict(pod) == {
+        "annotations": {"team": "ml", "tier": "gold"},
+        "resources": {"limits": {"cpu": "2"}},
+    }
+    assert text_format.Parse('annotations { key: "a" value: "b" }', proto.PodOverrides()).annotations["a"] == "b"
+
+
+MODEL_BINARY = [
+    # ServingSpec{tensorflow_serving(1){tags(1) 'latest'}, local_docker(2){}, model_name(4) 'm'}
+    (
+        lambda: proto.ServingSpec(
+            tensorflow_serving=proto.TensorFlowServing(tags=["latest"]),
+            local_docker=proto.LocalDockerConfig(),
+            model_name="m",
+        ),
+        b"\x0a\x08\x0a\x06latest" + b"\x12\x00" + b"\x22\x01m",
+    ),
+    # TensorFlowServing: image_name is field 3 though declared first; written in number order
+    (
+        lambda: proto.TensorFlowServing(image_name="img", tags=["t"], digests=["d"]),
+        b"\x0a\x01t" + b"\x12\x01d" + b"\x1a\x03img",
+    ),
+    (lambda: proto.ValidationSpec(max_loading_time_seconds=60, num_tries=3), b"\x08\x3c\x10\x03"),
+    (
+        lambda: proto.RequestSpec(
+            tensorflow_serving=proto.TensorFlowServingRequestSpec(signature_names=["serving_default"]),
+            split_name="eval",
+            num_examples=3,
+            make_warmup=True,
+        ),
+        b"\x0a\x11\x12\x0fserving_default" + b"\x12\x04eval" + b"\x18\x03" + b"\x20\x01",
+    ),
+    # KubernetesConfig{sa(1), deadline(2) 100, overrides(3){env(2){name(1) 'K', value_from(3){secret(4){s, k}}}}}
+    (
+        lambda: proto.KubernetesConfig(
+            service_account_name="sa",
+            active_deadline_seconds=100,
+            serving_pod_overrides=proto.PodOverrides(
+                env=[
+                    proto.EnvVar(
+                        name="K",
+                        value_from=proto.EnvVarSource(secret_key_ref=proto.SecretKeySelector(name="s", key="k")),
+                    )
+                ]
+            ),
+        ),
+        b"\x0a\x02sa" + b"\x10\x64" + b"\x1a\x0f" + b"\x12\x0d" + b"\x0a\x01K" + b"\x1a\x08" + b"\x22\x06"
+        b"\x0a\x01s\x12\x01k",
+    ),
+    # a map is a repeated entry message {key(1), value(2)}
+    (lambda: proto.Resources(requests={"cpu": "1"}), b"\x0a\x08\x0a\x03cpu\x12\x011"),
+    (
+        lambda: proto.ModelSpec(model_signature_name=["serving_default"], tag=["serve"]),
+        b"\x12\x0fserving_default\x2a\x05serve",
+    ),
+    (lambda: proto.DataSpec(example_splits=["eval"]), b"\x12\x04eval"),
+    (
+        lambda: proto.OutputExampleSpec(
+            output_columns_spec=[
+                proto.OutputColumnsSpec(
+                    signature_name="s",
+                    predict_output=proto.PredictOutput(
+                        output_columns=[proto.PredictOutputCol(output_key="y", output_column="c")]
+                    ),
+                )
+            ]
+        ),
+        b"\x1a\x0d" + b"\x0a\x01s" + b"\x22\x08" + b"\x0a\x06" + b"\x0a\x01y\x12\x01c",
+    ),
+    (
+        lambda: proto.OutputColumnsSpec(classify_output=proto.ClassifyOutput(label_column="l", score_column="s")),
+        b"\x12\x06\x0a\x01l\x12\x01s",
+    ),
+    (lambda: proto.OutputColumnsSpec(regress_output=proto.RegressOutput(value_column="v")), b"\x1a\x03\x0a\x01v"),
+    (
+        lambda: proto.FeatureSlicingSpec(specs=[proto.SingleSlicingSpec(column_for_slicing=["a", "b"])]),
+        b"\x0a\x06\x0a\x01a\x0a\x01b",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "wire"), MODEL_BINARY)
+def test_model_component_messages_encode_to_tfx_bytes(make, wire):
+    message = make()
+    assert message.SerializeToString(deterministic=True) == wire
+    again = type(message).FromString(wire)
+    assert again == message
+    assert text_format.Parse(text_format.MessageToString(message), type(message)()) == message
+    assert json_format.ParseDict(json_format.MessageToDict(message), type(message)()) == message
+
+
+def test_the_tutorials_serving_spec_in_text_format():
+    """TFX's infra validator guide writes these in text format (and the penguin tutorial builds them)."""
+    serving = text_format.Parse(
+        'tensorflow_serving { tags: "latest" tags: "1.15.0-gpu" } local_docker {}', proto.ServingSpec()
+    )
+    assert serving.WhichOneof("serving_binary") == "tensorflow_serving"
+    assert serving.WhichOneof("serving_platform") == "local_docker"
+    assert list(serving.tensorflow_serving.tags) == ["latest", "1.15.0-gpu"]
+    request = text_format.Parse(
+        "tensorflow_serving { signature_names: ['serving_default', 'classification'] } num_examples: 3",
+        proto.RequestSpec(),
+    )
+    assert (list(request.tensorflow_serving.signature_names), request.num_examples) == (
+        ["serving_default", "classification"],
+        3,
+    )
+
+
+@pytest.mark.parametrize("cls", list(MODEL_CLASSES.values()), ids=lambda c: c.DESCRIPTOR.full_name)
+def test_model_component_messages_pickle(cls):
+    message = cls()
+    assert pickle.loads(pickle.dumps(message)) == message
+    assert cloudpickle.loads(cloudpickle.dumps(message)) == message
+
+
+def test_v1_proto_and_pb2_modules_serve_the_model_component_messages():
+    import importlib
+
+    from headrace.tfx.v1 import proto as v1_proto
+
+    for module, names in V1_MODEL_NAMES.items():
+        pb2 = importlib.import_module(f"headrace.tfx.proto.{module}")
+        for name in names.split():
+            assert getattr(v1_proto, name) is getattr(proto, name) is getattr(pb2, name)
+            exec(f"from headrace.tfx.v1.proto import {name}", {})
+    namespace: dict = {}
+    exec("from headrace.tfx import v1 as tfx", namespace)
+    tfx = namespace["tfx"]
+    spec = tfx.proto.ServingSpec(
+        tensorflow_serving=tfx.proto.TensorFlowServing(tags=["latest"]), local_docker=tfx.proto.LocalDockerConfig()
+    )
+    assert spec.DESCRIPTOR.full_name == f"{IV}.ServingSpec"
+    assert tfx.proto.ModelSpec.DESCRIPTOR.full_name == f"{BI}.ModelSpec"  # TFX's, not TFMA's
+    with pytest.raises(NotYetAvailableError, match="model components"):
+        exec("from headrace.tfx.proto import tuner_pb2", {})
+
+
+# -- config_dict: a component's proto parameter, checked at definition -----------------------------------
+def test_config_dict_takes_the_message_its_dict_or_none():
+    from headrace.components.proto import config_dict
+
+    assert config_dict("C", "p", None, proto.ValidationSpec) is None
+    expected = {"max_loading_time_seconds": 60, "num_tries": 2}
+    assert (
+        config_dict("C", "p", proto.ValidationSpec(max_loading_time_seconds=60, num_tries=2), proto.ValidationSpec)
+        == expected
+    )
+    assert config_dict("C", "p", {"max_loading_time_seconds": 60, "num_tries": 2}, proto.ValidationSpec) == expected
+    assert config_dict("C", "p", {"maxLoadingTimeSeconds": 60, "numTries": 2}, proto.ValidationSpec) == expected
+    # a oneof member set to an empty message is kept (it says which platform)
+    serving = {"tensorflow_serving": {"tags": ["latest"]}, "local_docker": {}}
+    assert config_dict("C", "p", serving, proto.ServingSpec) == serving
+
+
+def test_config_dict_accepts_another_class_of_the_same_full_name_as_a_real_tfx_would_build():
+    from headrace.components.proto import config_dict
+
+    pool = descriptor_pool.DescriptorPool()
+    other = build(
+        pool,
+        "tfx/proto/bulk_inferrer.proto",
+        BI,
+        [Message("DataSpec", [Field("example_splits", 2, "string", repeated=True)])],
+    ).messages["DataSpec"]
+    assert other is not proto.DataSpec
+    assert config_dict("C", "data_spec", other(example_splits=["eval"]), proto.DataSpec) == {"example_splits": ["eval"]}
+
+
+def test_config_dict_errors_name_the_parameter_and_the_fix():
+    from headrace.components.proto import config_dict
+    from headrace.errors import DefinitionError
+
+    with pytest.raises(
+        DefinitionError,
+        match=r"BulkInferrer: model_spec has no field 'signature_name'.*Did you mean 'model_signature_name'",
+    ):
+        config_dict("BulkInferrer", "model_spec", {"signature_name": ["x"]}, proto.ModelSpec)
+    with pytest.raises(DefinitionError, match=r"at RequestSpec.tensorflow_serving.*Did you mean 'signature_names'"):
+        config_dict(
+            "InfraValidator", "request_spec", {"tensorflow_serving": {"signature_name": "x"}}, proto.RequestSpec
+        )
+    with pytest.raises(
+        DefinitionError, match=r"request_spec is not a valid tfx.components.infra_validator.RequestSpec"
+    ):
+        config_dict("InfraValidator", "request_spec", {"num_examples": "many"}, proto.RequestSpec)
+    with pytest.raises(
+        DefinitionError, match=r"must be a .*ValidationSpec message; got str: pass tfx.v1.proto.ValidationSpec"
+    ):
+        config_dict("InfraValidator", "validation_spec", "60s", proto.ValidationSpec)
+    # TFMA's ModelSpec shares the short name with bulk_inferrer.proto's: the error says which is which
+    pool = descriptor_pool.DescriptorPool()
+    tfma_model_spec = build(
+        pool,
+        "tfma/config.proto",
+        "tensorflow_model_analysis",
+        [Message("ModelSpec", [Field("label_key", 4, "string")])],
+    ).messages["ModelSpec"]
+    with pytest.raises(
+        DefinitionError,
+        match=r"model_spec must be a tfx.components.bulkinferrer.ModelSpec, got a tensorflow_model_analysis.ModelSpec "
+        r"\(same short name, another proto\)",
+    ):
+        config_dict("BulkInferrer", "model_spec", tfma_model_spec(label_key="y"), proto.ModelSpec)
+
+
+def test_builder_writes_map_fields_and_refuses_bad_ones():
+    pool = descriptor_pool.DescriptorPool()
+    built = build(pool, "t/m.proto", "t", [Message("M", [Field("by_name", 1, "map<string, int32>")])])
+    message = built.messages["M"](by_name={"a": 1})
+    assert message.SerializeToString() == b"\x0a\x05\x0a\x01a\x10\x01"
+    assert built.messages["M.ByNameEntry"].DESCRIPTOR.GetOptions().map_entry
+    with pytest.raises(ValueError, match="a map key must be"):
+        build(pool, "t/n.proto", "t", [Message("N", [Field("m", 1, "map<double, string>")])])
+    with pytest.raises(ValueError, match="cannot be repeated or in a oneof"):
+        build(pool, "t/o.proto", "t", [Message("O", [Field("m", 1, "map<string, string>", repeated=True)])])
