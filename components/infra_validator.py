@@ -14,8 +14,8 @@ checked at definition. Honoured: ValidationSpec `max_loading_time_seconds` (defa
 `num_tries` (default 3); RequestSpec `split_name`, `num_examples` (default 1) and
 `tensorflow_serving.tag_set` / `signature_names`; ServingSpec `tensorflow_serving` (its image,
 tags and digests are recorded, not run), `local_docker` (nothing to connect to) and `model_name`
-(recorded). Refused: `kubernetes` and RequestSpec `make_warmup` (TF Serving's warmup records need
-tensorflow_serving's PredictionLog, not installed here).
+(recorded). Refused: `kubernetes`, and RequestSpec `make_warmup` (no warmed-up model is written
+into the blessing yet).
 """
 
 from __future__ import annotations
@@ -174,8 +174,9 @@ def check_request_spec(owner: str, requests: dict[str, Any] | None, has_examples
         return None
     if requests.get("make_warmup"):
         raise DefinitionError(
-            f"{owner}: request_spec make_warmup is not supported: writing TF Serving warmup records needs "
-            "tensorflow_serving's PredictionLog protos, which are not installed here. Remove make_warmup."
+            f"{owner}: request_spec make_warmup is not supported yet: InfraValidator does not write a warmed-up "
+            "model (stamped_model/ with assets.extra/tf_serving_warmup_requests) into its blessing. Remove "
+            "make_warmup, and give Pusher the model itself (model=trainer.outputs['model']).",
         )
     if requests.get("num_examples", 0) < 0:
         raise DefinitionError(
