@@ -146,3 +146,98 @@ def test_bulk_inferrer_writes_one_prediction_per_row_and_skips_an_unblessed_mode
             total += len(table) if name == "features" else 0
     assert total == 90  # one prediction per input row
     assert not any(Path(result.nodes["gated"].outputs["inference_result"][0]).iterdir())
+
+
+def _outputs(root: Path, run_id: str, node: str, key: str):
+    from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
+
+    reader = MetadataReader(Metadata(sqlite_metadata_connection_config(str(root / "metadata.sqlite"))))
+    [execution] = [e for e in reader.executions(run_id) if e.node_id == node]
+    return execution.outputs[key][0]
+
+
+def test_tfx_protos_are_honoured_in_a_run(models: Path, tmp_path: Path) -> None:
+    """The tutorial's ServingSpec runs on the loader and says so; RequestSpec's split, count, tag_set and
+    signatures and ValidationSpec's limits are used; BulkInferrer's tag, splits and output columns too."""
+    import pyarrow.parquet as pq
+
+    from headrace.components import BulkInferrer
+    from headrace.tfx import v1 as tfx
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("x,kind\n" + "".join(f"{i * 0.5},k{i % 4}\n" for i in range(60)))
+    examples = CsvExampleGen(input_base=data)
+    model = Importer(source_uri=str(models / "features"), artifact_type=Model).with_id("model")
+    serving = tfx.proto.ServingSpec(
+        tensorflow_serving=tfx.proto.TensorFlowServing(tags=["latest"]), local_docker=tfx.proto.LocalDockerConfig()
+    )
+
+    def infra(tag: str) -> InfraValidator:
+        return InfraValidator(
+            model=model.outputs["result"],
+            examples=examples.outputs["examples"],
+            serving_spec=serving,
+            request_spec=tfx.proto.RequestSpec(
+                tensorflow_serving=tfx.proto.TensorFlowServingRequestSpec(
+                    tag_set=[tag], signature_names=["serving_default"]
+                ),
+                split_name="train",
+                num_examples=4,
+            ),
+            validation_spec=tfx.proto.ValidationSpec(max_loading_time_seconds=120, num_tries=1),
+        ).with_id(f"infra_{tag}")
+
+    inferrer = BulkInferrer(
+        examples=examples.outputs["examples"],
+        model=model.outputs["result"],
+        model_spec=tfx.proto.ModelSpec(model_signature_name=["serving_default"], tag=["serve"]),
+        data_spec=tfx.proto.DataSpec(example_splits=["eval"]),
+        output_example_spec=tfx.proto.OutputExampleSpec(
+            output_columns_spec=[
+                tfx.proto.OutputColumnsSpec(
+                    predict_output=tfx.proto.PredictOutput(
+                        output_columns=[tfx.proto.PredictOutputCol(output_key="y", output_column="doubled")]
+                    )
+                )
+            ]
+        ),
+    )
+    result = run(tmp_path / "root", examples, model, infra("serve"), infra("gpu"), inferrer)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+
+    served = _outputs(tmp_path / "root", result.run_id, "infra_serve", "blessing").custom_properties
+    assert served["blessed"] == 1 and served["requests"] == 4
+    assert served["serving_backend"] == "tensorflow_loader"
+    assert "TensorFlow Serving (tensorflow/serving: latest) on local Docker" in served["serving_note"]
+    wrong_tag = _outputs(tmp_path / "root", result.run_id, "infra_gpu", "blessing").custom_properties
+    assert wrong_tag["blessed"] == 0 and "does not load as a SavedModel" in wrong_tag["reason"]
+
+    uri = Path(result.nodes[inferrer.id].outputs["inference_result"][0])
+    assert sorted(p.name for p in uri.iterdir()) == ["Split-eval"]  # data_spec example_splits
+    rows = pq.read_table(uri / "Split-eval" / "predictions-00000-of-00001.parquet").to_pylist()
+    assert rows and set(rows[0]) == {"x", "kind", "doubled"}  # only the named output, under its column
+    assert all(row["doubled"] == pytest.approx(row["x"] * 2.0) for row in rows)
+
+
+def test_bulk_inferrer_names_the_missing_output_key_and_unknown_splits(models: Path, tmp_path: Path) -> None:
+    from headrace.components import BulkInferrer
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("x,kind\n" + "".join(f"{i * 0.5},k{i % 4}\n" for i in range(30)))
+    examples = CsvExampleGen(input_base=data)
+    model = Importer(source_uri=str(models / "features"), artifact_type=Model).with_id("model")
+    spec = {
+        "output_columns_spec": [{"predict_output": {"output_columns": [{"output_key": "z", "output_column": "c"}]}}]
+    }
+    missing_key = BulkInferrer(
+        examples=examples.outputs["examples"], model=model.outputs["result"], output_example_spec=spec
+    ).with_id("missing_key")
+    unknown_split = BulkInferrer(
+        examples=examples.outputs["examples"], model=model.outputs["result"], data_spec={"example_splits": ["test"]}
+    ).with_id("unknown_split")
+    result = run(tmp_path / "root", examples, model, missing_key, unknown_split)
+    errors = {n: str(o.error) for n, o in result.nodes.items() if o.error}
+    assert "names signature output(s) ['z'], which the signature does not return" in errors["missing_key"]
+    assert "data_spec example_splits ['test'] are not splits of the examples" in errors["unknown_split"]
