@@ -101,7 +101,7 @@ def compute(class_name: str, labels: np.ndarray, outputs: np.ndarray) -> float:
         predicted, actual = probs.reshape(-1) > 0.5, labels.reshape(-1) > 0.5
         true_pos = float(np.sum(predicted & actual))
         denominator = float(np.sum(predicted if class_name == "Precision" else actual))
-        return true_pos / denominator if denominator else 0.0
+        return true_pos / denominator if denominator else float("nan")  # TFMA's: undefined, not 0
     if class_name == "AUC":
         return _auc(labels.reshape(-1) > 0.5, probs.reshape(-1))
     if class_name == "SparseCategoricalCrossentropy":
@@ -124,7 +124,8 @@ def compute(class_name: str, labels: np.ndarray, outputs: np.ndarray) -> float:
 
 
 def per_class(labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
-    """Precision and recall of each class of a multi-class model (argmax), the loss."""
+    """Precision and recall of each class of a multi-class model (the argmax class is the predicted
+    one: TFMA's Precision / Recall with class_id=k and top_k=1), and the loss (the crossentropy)."""
     import numpy as np
 
     if not (outputs.ndim == 2 and outputs.shape[1] > 1) or not len(labels):
@@ -134,7 +135,8 @@ def per_class(labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
     for k in range(outputs.shape[1]):
         tp = float(np.sum((predicted == k) & (actual == k)))
         p_den, r_den = float(np.sum(predicted == k)), float(np.sum(actual == k))
+        # TFMA 0.47's figures where a slice has no such prediction (label): precision 0, recall undefined.
         found[f"precision/class_{k}"] = tp / p_den if p_den else 0.0
-        found[f"recall/class_{k}"] = tp / r_den if r_den else 0.0
+        found[f"recall/class_{k}"] = tp / r_den if r_den else float("nan")
     found["loss"] = compute("SparseCategoricalCrossentropy", labels, outputs)
     return found

@@ -1,0 +1,200 @@
+"""Evaluator against real TFMA 0.47.1: the same Keras penguin-like classifier, the same eval split
+and the same EvalConfig give the same metrics per slice (TFMA's `run_model_analysis` on a
+DirectRunner, fed the eval split as TFRecords of tf.Example)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from datagen import run, split_rows
+
+from headrace.components import CsvExampleGen, Evaluator
+from headrace.dsl import Importer
+from headrace.types.standard_artifacts import Model
+
+pytestmark = [
+    pytest.mark.heavy_imports,  # TensorFlow, Beam and TFMA run in this process
+    # TFMA 0.47's metric_util converts 1-element arrays with float() (NumPy 1.25 deprecates it), per example.
+    pytest.mark.filterwarnings("ignore:Conversion of an array with ndim:DeprecationWarning:tensorflow_model_analysis"),
+]
+
+FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
+ISLANDS = ["Biscoe", "Dream", "Torgersen"]
+# Each species' mean measurements (Palmer penguins' rough means), scaled noise makes them overlap.
+MEANS = np.array([[38.8, 18.3, 190.0, 3700.0], [48.8, 18.4, 196.0, 3730.0], [47.5, 15.0, 217.0, 5080.0]])
+SPREAD = np.array([4.0, 1.5, 10.0, 500.0])
+
+TRAIN = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, keras
+
+features, means, spread, out = {features!r}, np.array({means!r}), np.array({spread!r}), sys.argv[1]
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(1)
+y = rng.integers(0, 3, 600)
+x = means[y] + rng.normal(size=(600, 4)) * spread
+for name, units, activation, loss, labels in (
+    ("multiclass", 3, "softmax", "sparse_categorical_crossentropy", y),
+    ("binary", 1, "sigmoid", "binary_crossentropy", (y == 2).astype(int)),  # Gentoo or not
+):
+    inputs = [keras.Input(shape=(1,), name=name) for name in features]
+    scale = keras.layers.Normalization(mean=means.mean(axis=0), variance=spread**2 * 4)
+    h = keras.layers.Dense(8, activation="relu")(scale(keras.layers.concatenate(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(units, activation=activation)(h))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
+    model.fit([x[:, i : i + 1] for i in range(4)], labels, epochs=2, batch_size=32, verbose=0)
+    model.export(os.path.join(out, name, "Format-Serving"))
+"""
+
+MULTICLASS = {
+    "model_specs": [{"label_key": "species"}],
+    "slicing_specs": [{}, {"feature_keys": ["species"]}, {"feature_keys": ["island"]}],
+    "metrics_specs": [
+        {
+            "metrics": [
+                {"class_name": "ExampleCount"},
+                {
+                    "class_name": "SparseCategoricalAccuracy",
+                    "threshold": {"value_threshold": {"lower_bound": 0.5}},  # proto JSON: a wrapper is its number
+                },
+                {"class_name": "SparseCategoricalCrossentropy"},
+            ]
+        }
+    ],
+}
+BINARY = {
+    "model_specs": [{"label_key": "gentoo"}],
+    "slicing_specs": [{}, {"feature_keys": ["island"]}],
+    "metrics_specs": [
+        {
+            "metrics": [
+                {"class_name": name}
+                for name in (
+                    "ExampleCount",
+                    "BinaryAccuracy",
+                    "BinaryCrossentropy",
+                    "AUC",
+                    "Precision",
+                    "Recall",
+                    "MeanLabel",
+                    "MeanPrediction",
+                    "MeanSquaredError",
+                    "MeanAbsoluteError",
+                )
+            ]
+        }
+    ],
+}
+CONFIGS = {"multiclass": MULTICLASS, "binary": BINARY}
+
+
+def _penguins(path: Path, rows: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    species = rng.integers(0, 3, rows)
+    x = MEANS[species] + rng.normal(size=(rows, 4)) * SPREAD
+    lines = [",".join([*FEATURES, "island", "species", "gentoo"])]
+    for i in range(rows):
+        island = ISLANDS[int(rng.integers(0, 3))]
+        lines.append(",".join([*(f"{v:.2f}" for v in x[i]), island, str(species[i]), str(int(species[i] == 2))]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _tf_examples(rows: list[dict[str, Any]], path: str) -> None:
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(path) as writer:
+        for row in rows:
+            feature = {name: tf.train.Feature(float_list=tf.train.FloatList(value=[row[name]])) for name in FEATURES}
+            feature["island"] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[row["island"].encode()]))
+            for name in ("species", "gentoo"):
+                feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[row[name]]))
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+
+
+def _tfma_config(kind: str) -> Any:
+    """The EvalConfig for TFMA; for the multi-class model, plus what headrace adds to every
+    multi-class evaluation: per-class precision and recall (`precision/class_k`: the argmax
+    class, TFMA's top_k=1) and the loss (the crossentropy)."""
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import json_format
+
+    config = json_format.ParseDict(CONFIGS[kind], tfma.EvalConfig())
+    if kind != "multiclass":
+        return config
+    per_class = config.metrics_specs.add()
+    for k in range(3):
+        for name in ("Precision", "Recall"):
+            per_class.metrics.add(
+                class_name=name, config=json.dumps({"class_id": k, "top_k": 1, "name": f"{name.lower()}/class_{k}"})
+            )
+    config.metrics_specs[0].metrics.add(class_name="SparseCategoricalCrossentropy", config=json.dumps({"name": "loss"}))
+    return config
+
+
+def _tfma_metrics(result: Any) -> dict[str, dict[str, float]]:
+    found = {}
+    for key, by_output in result.slicing_metrics:
+        name = "; ".join(f"{c}:{v.decode() if isinstance(v, bytes) else v}" for c, v in key) or "Overall"
+        found[name] = {m: float(v["doubleValue"]) for values in by_output[""].values() for m, v in values.items()}
+    return found
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both models trained, and evaluated by headrace's Evaluator on one ExampleGen's eval split."""
+    tmp = tmp_path_factory.mktemp("agreement")
+    script = textwrap.dedent(TRAIN).format(features=FEATURES, means=MEANS.tolist(), spread=SPREAD.tolist())
+    subprocess.run([sys.executable, "-c", script, str(tmp / "models")], check=True, timeout=300)
+    (tmp / "data").mkdir()
+    _penguins(tmp / "data" / "penguins.csv", 600, seed=2)
+    examples = CsvExampleGen(input_base=tmp / "data")
+    nodes: list[Any] = [examples]
+    for kind, config in CONFIGS.items():
+        model = Importer(source_uri=str(tmp / "models" / kind), artifact_type=Model).with_id(f"{kind}_model")
+        evaluator = Evaluator(examples=examples.outputs["examples"], model=model.outputs["result"], eval_config=config)
+        nodes += [model, evaluator.with_id(kind)]
+    result = run(tmp / "root", *nodes)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+    eval_data = str(tmp / "eval.tfrecord")
+    _tf_examples(split_rows(result.nodes["CsvExampleGen"].outputs["examples"][0], "eval"), eval_data)
+    return {"tmp": tmp, "result": result, "eval_data": eval_data}
+
+
+def _both(evaluated: dict[str, Any], kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(headrace's metrics by slice, TFMA's) for one model."""
+    import tensorflow_model_analysis as tfma
+
+    uri = evaluated["result"].nodes[kind].outputs["evaluation"][0]
+    ours = json.loads((Path(uri) / "evaluation.json").read_text())["candidate"]
+    config = _tfma_config(kind)
+    model = str(evaluated["tmp"] / "models" / kind / "Format-Serving")
+    shared = tfma.default_eval_shared_model(eval_saved_model_path=model, eval_config=config)
+    out = str(evaluated["tmp"] / f"tfma_{kind}")
+    data = evaluated["eval_data"]
+    result = tfma.run_model_analysis(eval_shared_model=shared, eval_config=config, data_location=data, output_path=out)
+    return ours, _tfma_metrics(result)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary"])
+def test_headrace_metrics_match_tfma_per_slice(evaluated: dict[str, Any], kind: str) -> None:
+    ours, theirs = _both(evaluated, kind)
+    for name in ours:  # the figures, for the record (pytest -s)
+        for metric, value in sorted(ours[name].items()):
+            print(f"{kind:10s} {name:18s} {metric:32s} {value:<22.17g} {theirs.get(name, {}).get(metric)}")
+    assert sorted(ours) == sorted(theirs)
+    assert "Overall" in ours and "island:Dream" in ours and (kind != "multiclass" or "species:0" in ours)
+    for name, row in ours.items():
+        assert set(row) <= set(theirs[name]), (name, set(row) - set(theirs[name]))
+        for metric, value in row.items():
+            tolerance = 1e-3 if metric == "auc" else 1e-4  # TFMA's AUC: a Riemann sum over 10,000 thresholds
+            assert value == pytest.approx(theirs[name][metric], rel=tolerance, abs=1e-6, nan_ok=True), (name, metric)
+    accuracy = ours["Overall"]["sparse_categorical_accuracy" if kind == "multiclass" else "binary_accuracy"]
+    assert 0.5 < accuracy < 1.0  # a model that errs, so disagreeing definitions would show
