@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
-.PHONY: setup demo test lint unit services bench clean
+.PHONY: setup demo test lint unit services bench clean image
 
 setup:
 	@bash scripts/setup.sh
@@ -11,7 +11,10 @@ demo: setup
 	$(HEADRACE) run pipelines/penguin/pipeline.py
 
 services:
-	@bash scripts/services.sh mariadb chromium
+	@bash scripts/services.sh mariadb chromium docker
+
+image: setup  # the runtime image headrace-runtime:<version> and :latest (EXTRAS=tf for more); see containers/
+	@bash containers/build.sh
 
 lint: setup
 	$(PY) -m ruff check framework components orchestrators pipelines tests bench

@@ -2,6 +2,7 @@
 # Installs (first time) and starts the services the tests use. Idempotent.
 #   scripts/services.sh mariadb   MariaDB for ML Metadata's MySQL backend, user headrace/headrace on 127.0.0.1:3306
 #   scripts/services.sh chromium  Debian's headless-capable Chromium, which renders the HTML reports in the tests
+#   scripts/services.sh docker    the Docker engine (Debian's docker.io), for the container runtime (containers/)
 set -euo pipefail
 
 apt_install() {
@@ -36,6 +37,41 @@ chromium() {
   type -P chromium >/dev/null || apt_install chromium fonts-dejavu-core
   local bin; bin=$(type -P chromium)
   echo "Chromium ready: $bin ($("$bin" --version 2>/dev/null))"
+}
+
+# The function is named after the service, so inside it `command docker` is the client (on PATH).
+docker() {
+  type -P dockerd >/dev/null || apt_install docker.io
+  if ! command docker info >/dev/null 2>&1; then
+    local log=/var/log/headrace-dockerd.log pidfile=/var/run/docker.pid args=()
+    # /run is not a tmpfs on this machine kind: a pid file left by an engine that did not survive (a
+    # fresh clone of the machine) may name an unrelated process, and dockerd then refuses to start.
+    if [ -f "$pidfile" ] && [ "$(cat "/proc/$(cat "$pidfile")/comm" 2>/dev/null)" != dockerd ]; then
+      rm -f "$pidfile"
+    fi
+    # Storage: overlay2 (dockerd's default) needs the kernel's overlay filesystem and a /var/lib/docker
+    # that is not itself on overlayfs (as inside a container). Here / is ext4 and overlay is in
+    # /proc/filesystems, so overlay2 works; elsewhere fall back to vfs (a full copy per layer: slower
+    # and bigger, but it runs anywhere).
+    local fs; mkdir -p /var/lib/docker; fs=$(stat -f -c %T /var/lib/docker)
+    if ! grep -qw overlay /proc/filesystems || [ "$fs" = overlayfs ]; then args+=(--storage-driver=vfs); fi
+    # Networking: the default bridge (docker0) needs iptables; Debian's is the nf_tables one and works
+    # here as root. Without a usable iptables, start with no bridge (containers then need --network host).
+    if ! iptables -nL >/dev/null 2>&1; then args+=(--iptables=false --bridge=none); fi
+    # cgroups: this machine has the v1 hierarchy mounted under /sys/fs/cgroup (plus a v2 "unified"
+    # mount) and no systemd as init, so dockerd's default cgroupfs driver is the one that works.
+    mkdir -p "$(dirname "$log")"
+    echo "starting dockerd ${args[*]} (log: $log)"
+    (setsid dockerd "${args[@]}" >>"$log" 2>&1 &)
+    for _ in $(seq 1 60); do command docker info >/dev/null 2>&1 && break; sleep 0.5; done
+    if ! command docker info >/dev/null 2>&1; then
+      echo "services.sh: the Docker engine did not answer within 30 s (dockerd ${args[*]}); end of $log:" >&2
+      tail -n 15 "$log" >&2
+      exit 1
+    fi
+  fi
+  echo "Docker engine ready: server $(command docker version -f '{{.Server.Version}}' 2>/dev/null)," \
+    "storage driver $(command docker info -f '{{.Driver}}' 2>/dev/null)"
 }
 
 for svc in "$@"; do "$svc"; done
