@@ -148,10 +148,17 @@ def _tfma_config(kind: str) -> Any:
 
 
 def _tfma_metrics(result: Any) -> dict[str, dict[str, float]]:
+    """{slice: {metric: value}} of a tfma EvalResult, in headrace's names ('species:0',
+    'precision/class_2' for a class_id sub key)."""
     found = {}
     for key, by_output in result.slicing_metrics:
         name = "; ".join(f"{c}:{v.decode() if isinstance(v, bytes) else v}" for c, v in key) or "Overall"
-        found[name] = {m: float(v["doubleValue"]) for values in by_output[""].values() for m, v in values.items()}
+        row = found.setdefault(name, {})
+        for sub_key, values in by_output[""].items():
+            class_id = sub_key.split()[0].removeprefix("classId:") if sub_key.startswith("classId:") else None
+            for metric, value in values.items():
+                suffix = f"/class_{class_id}" if class_id is not None and "/class_" not in metric else ""
+                row[metric + suffix] = float(value["doubleValue"])  # proto JSON writes NaN as "NaN"
     return found
 
 
@@ -188,7 +195,22 @@ def _both(evaluated: dict[str, Any], kind: str) -> tuple[dict[str, Any], dict[st
     out = str(evaluated["tmp"] / f"tfma_{kind}")
     data = evaluated["eval_data"]
     result = tfma.run_model_analysis(eval_shared_model=shared, eval_config=config, data_location=data, output_path=out)
+    # What TFX users read: headrace's own directory through tfma.load_eval_result gives its numbers.
+    read = _tfma_metrics(tfma.load_eval_result(uri))
+    _assert_same(read, ours)
+    assert tfma.load_validation_result(uri).validation_ok
+    tfma.view.render_slicing_metrics(
+        tfma.load_eval_result(uri), slicing_column="species" if kind != "binary" else "island"
+    )
     return ours, _tfma_metrics(result)
+
+
+def _assert_same(read: dict[str, dict[str, float]], ours: dict[str, dict[str, float]]) -> None:
+    assert sorted(read) == sorted(ours)
+    for name, row in ours.items():
+        assert sorted(read[name]) == sorted(row), name
+        for metric, value in row.items():
+            assert read[name][metric] == pytest.approx(value, nan_ok=True), (name, metric)
 
 
 @pytest.mark.parametrize("kind", ["multiclass", "binary", "logits"])
