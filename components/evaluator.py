@@ -66,13 +66,20 @@ def _config_dict(config: Any) -> dict[str, Any]:
 
 
 def _metric_specs(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every metric with its threshold: TFX's `metrics[].threshold` and the `thresholds` map."""
+    """Every metric with its thresholds: TFX's `metrics[].threshold`, the `thresholds` map and the
+    `per_slice_thresholds` map (kept under 'per_slice'). A metric only named in a map (TFX's
+    penguin_tfma thresholds the Keras model's compiled `sparse_categorical_accuracy` so) is
+    computed too, by the TFMA class of that name."""
+    classes = {name: cls for cls, name in _metrics.NAMES.items()}
     found: dict[str, dict[str, Any]] = {}
     for spec in config.get("metrics_specs", []):
         for metric in spec.get("metrics", []):
             found[_metrics.metric_name(metric)] = dict(metric)
         for name, threshold in (spec.get("thresholds") or {}).items():
-            found.setdefault(name, {"class_name": name})["threshold"] = threshold
+            found.setdefault(name, {"class_name": classes.get(name, name)})["threshold"] = threshold
+        for name, per_slice in (spec.get("per_slice_thresholds") or {}).items():
+            metric = found.setdefault(name, {"class_name": classes.get(name, name)})
+            metric.setdefault("per_slice", []).extend(per_slice.get("thresholds") or [])
     if "example_count" not in found:
         found["example_count"] = {"class_name": "ExampleCount"}
     return list(found.values())
@@ -169,61 +176,105 @@ def _bound(threshold: dict[str, Any], key: str) -> float | None:
     return None if value is None else float(value)
 
 
-def validate(config: dict[str, Any], current: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
-    """The failed thresholds, one readable line each (empty: blessed)."""
-    return [f.message for f in _failures(config, current, baseline)]
+def validate(
+    config: dict[str, Any],
+    current: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    keys: dict[str, SliceKeyType] | None = None,
+) -> list[str]:
+    """The failed thresholds, one readable line each (empty: blessed). `keys`: each slice's
+    ((column, value), ...), for per-slice thresholds (default: read from the slice names)."""
+    return [f.message for f in _failures(config, current, baseline, keys)]
 
 
-def _failures(config: dict[str, Any], current: dict[str, Any], baseline: dict[str, Any] | None) -> list[Failure]:
+def _slice_key(name: str) -> SliceKeyType:
+    """((column, value), ...) of a slice name ('Overall', 'island:Dream; sex:male'), values as text."""
+    if name == OVERALL:
+        return ()
+    return tuple((part.partition(":")[0], part.partition(":")[2]) for part in name.split("; "))
+
+
+def _matches(spec: dict[str, Any], key: SliceKeyType) -> bool:
+    """Whether a slice is one of those a tfma.SlicingSpec names (its feature_keys, with any values,
+    and its feature_values); `SlicingSpec()` is the overall slice."""
+    columns = dict(key)
+    values = spec.get("feature_values") or {}
+    if set(columns) != set(spec.get("feature_keys") or []) | set(values):
+        return False
+    return all(str(columns[k]) == str(v) for k, v in values.items())
+
+
+def _failures(
+    config: dict[str, Any],
+    current: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    keys: dict[str, SliceKeyType] | None = None,
+) -> list[Failure]:
     failures = []
     for metric in _metric_specs(config):
-        threshold = metric.get("threshold") or {}
         name = _metrics.metric_name(metric)
-        for slice_name, row in current.items():
-            value = row.get(name)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                continue
-            vt = threshold.get("value_threshold") or {}
-            low, high = _bound(vt, "lower_bound"), _bound(vt, "upper_bound")
-            if low is not None and value < low:
-                failures.append(
-                    Failure(
-                        slice_name,
-                        name,
-                        value,
-                        f"{name} on {slice_name} = {value:.4g} is below the lower bound {low:g}",
-                    )
+        # (threshold, the slicing specs it is for; None: every slice)
+        rules: list[tuple[dict[str, Any], list[dict[str, Any]] | None]] = (
+            [(metric["threshold"], None)] if metric.get("threshold") else []
+        )
+        rules += [(p.get("threshold") or {}, p.get("slicing_specs") or [{}]) for p in metric.get("per_slice", [])]
+        for threshold, slicing in rules:
+            for slice_name, row in current.items():
+                key = (keys or {}).get(slice_name, _slice_key(slice_name))
+                if slicing is not None and not any(_matches(spec, key) for spec in slicing):
+                    continue
+                value = row.get(name)
+                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                    failures += _check(threshold, name, slice_name, value, (baseline or {}).get(slice_name))
+    return failures
+
+
+def _check(
+    threshold: dict[str, Any], name: str, slice_name: str, value: float, base_row: dict[str, Any] | None
+) -> list[Failure]:
+    """One metric's value on one slice against one MetricThreshold (and the baseline's value)."""
+    failures = []
+    vt = threshold.get("value_threshold") or {}
+    low, high = _bound(vt, "lower_bound"), _bound(vt, "upper_bound")
+    if low is not None and value < low:
+        failures.append(
+            Failure(
+                slice_name,
+                name,
+                value,
+                f"{name} on {slice_name} = {value:.4g} is below the lower bound {low:g}",
+            )
+        )
+    if high is not None and value > high:
+        failures.append(
+            Failure(
+                slice_name,
+                name,
+                value,
+                f"{name} on {slice_name} = {value:.4g} is above the upper bound {high:g}",
+            )
+        )
+    ct = threshold.get("change_threshold") or {}
+    if ct and base_row and name in base_row:
+        change = value - base_row[name]
+        higher = ct.get("direction", "HIGHER_IS_BETTER") == "HIGHER_IS_BETTER"
+        absolute = _bound(ct, "absolute")
+        relative = _bound(ct, "relative")
+        base = base_row[name]
+        if absolute is not None and (change < absolute if higher else change > absolute):
+            message = (
+                f"{name} on {slice_name} changed by {change:+.4g} against the baseline ({base:.4g}); "
+                f"the change threshold is {absolute:+g} ({'higher' if higher else 'lower'} is better)"
+            )
+            failures.append(Failure(slice_name, name, change, message, is_diff=True))
+        if relative is not None and base:
+            ratio = change / abs(base)
+            if ratio < relative if higher else ratio > relative:
+                message = (
+                    f"{name} on {slice_name} changed by {ratio:+.2%} against the baseline; the relative "
+                    f"change threshold is {relative:+g}"
                 )
-            if high is not None and value > high:
-                failures.append(
-                    Failure(
-                        slice_name,
-                        name,
-                        value,
-                        f"{name} on {slice_name} = {value:.4g} is above the upper bound {high:g}",
-                    )
-                )
-            ct = threshold.get("change_threshold") or {}
-            if ct and baseline and slice_name in baseline and name in baseline[slice_name]:
-                change = value - baseline[slice_name][name]
-                higher = ct.get("direction", "HIGHER_IS_BETTER") == "HIGHER_IS_BETTER"
-                absolute = _bound(ct, "absolute")
-                relative = _bound(ct, "relative")
-                base = baseline[slice_name][name]
-                if absolute is not None and (change < absolute if higher else change > absolute):
-                    message = (
-                        f"{name} on {slice_name} changed by {change:+.4g} against the baseline ({base:.4g}); "
-                        f"the change threshold is {absolute:+g} ({'higher' if higher else 'lower'} is better)"
-                    )
-                    failures.append(Failure(slice_name, name, change, message, is_diff=True))
-                if relative is not None and base:
-                    ratio = change / abs(base)
-                    if ratio < relative if higher else ratio > relative:
-                        message = (
-                            f"{name} on {slice_name} changed by {ratio:+.2%} against the baseline; the relative "
-                            f"change threshold is {relative:+g}"
-                        )
-                        failures.append(Failure(slice_name, name, change, message, is_diff=True))
+                failures.append(Failure(slice_name, name, change, message, is_diff=True))
     return failures
 
 
@@ -246,7 +297,7 @@ class Executor(BaseExecutor):
         splits = exec_properties.get("example_splits") or (["eval"] if "eval" in names else names)
         current, keys = _evaluate(model.uri, examples, splits, config)
         baseline = _evaluate(baseline_model.uri, examples, splits, config)[0] if baseline_model else None
-        found = _failures(config, current, baseline)
+        found = _failures(config, current, baseline, keys)
         failures = [f.message for f in found]
         evaluation, blessing = output_dict["evaluation"][0], output_dict["blessing"][0]
         with open(os.path.join(evaluation.uri, EVALUATION_FILE), "w") as f:

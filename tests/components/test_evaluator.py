@@ -164,3 +164,45 @@ def test_bad_eval_configs_are_definition_errors() -> None:
     examples = Importer(source_uri="/nowhere", artifact_type=Model)
     with pytest.raises(DefinitionError, match="label_key"):
         Evaluator(examples=examples.outputs["result"], model=model.outputs["result"], eval_config={"model_specs": [{}]})
+
+
+def test_thresholds_maps_and_per_slice_thresholds_as_tfx_penguin_tfma_writes_them() -> None:
+    """TFX's penguin_tfma thresholds the model's compiled metric in `per_slice_thresholds` (no
+    `metrics`), for the overall slice only; the `thresholds` map holds for every slice. Bounds come
+    as a tfma.EvalConfig's JSON writes them (numbers) or as messages ({"value": x})."""
+    from headrace.components.evaluator import check_config, validate
+
+    per_slice = {
+        "thresholds": [
+            {"slicing_specs": [{}], "threshold": {"value_threshold": {"lower_bound": {"value": 0.6}}}},
+            {
+                "slicing_specs": [{"feature_values": {"species": "2"}}],
+                "threshold": {"value_threshold": {"lower_bound": 0.99}},
+            },
+        ]
+    }
+    config = check_config(
+        {
+            "model_specs": [{"label_key": "species"}],
+            "slicing_specs": [{}, {"feature_keys": ["species"]}],
+            "metrics_specs": [
+                {
+                    "per_slice_thresholds": {"sparse_categorical_accuracy": per_slice},
+                    "thresholds": {"example_count": {"value_threshold": {"lower_bound": 10}}},
+                }
+            ],
+        }
+    )
+    current = {
+        "Overall": {"sparse_categorical_accuracy": 0.7, "example_count": 30.0},
+        "species:0": {"sparse_categorical_accuracy": 0.5, "example_count": 12.0},  # no threshold on this slice
+        "species:2": {"sparse_categorical_accuracy": 0.9, "example_count": 8.0},
+    }
+    assert sorted(validate(config, current, None)) == [
+        "example_count on species:2 = 8 is below the lower bound 10",
+        "sparse_categorical_accuracy on species:2 = 0.9 is below the lower bound 0.99",
+    ]
+    current["Overall"]["sparse_categorical_accuracy"] = 0.5
+    assert "sparse_categorical_accuracy on Overall = 0.5 is below the lower bound 0.6" in validate(
+        config, current, None
+    )
