@@ -23,6 +23,11 @@ TAG="$REPO:$VERSION$suffix"; LATEST="$REPO:latest$suffix"
 SLIM=python:3.11-slim; DEBIAN_BASE=headrace-base:bookworm
 CACHE=.cache; mkdir -p "$CACHE"
 
+# One build at a time on this machine (tests, make image and other checkouts share the engine): a
+# concurrent build's prune of the build stage would remove the stage this one is copying from.
+exec 9>/tmp/headrace-image-build.lock
+flock 9
+
 say() { echo "build.sh: $*"; }
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -51,8 +56,9 @@ make_debian_base() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null \
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
   fi
-  local mirror rootfs; mirror=$(debian_mirror)
+  local mirror; mirror=$(debian_mirror)
   rootfs=$(mktemp -d /var/tmp/headrace-base.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
   say "creating $DEBIAN_BASE with debootstrap from $mirror (about a minute; log: $CACHE/debootstrap.log)"
   if ! debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$rootfs" "$mirror" \
       >"$CACHE/debootstrap.log" 2>&1; then
@@ -109,18 +115,18 @@ else
   fi
 
   # 4. A small build context (the checkout has a multi-GB .venv): sources, lock, wheelhouse (hard links).
-  ctx=$CACHE/image-context
+  ctx=$CACHE/image-context$suffix
   rm -rf "$ctx"; mkdir -p "$ctx/requirements"
   cp containers/Dockerfile setup.py pyproject.toml "$ctx/"
   cp requirements/lock.txt "$ctx/requirements/"
   tar --exclude=__pycache__ --exclude='*.pyc' -c framework components orchestrators | tar -x -C "$ctx"
   cp -al "$WH" "$ctx/wheelhouse" 2>/dev/null || cp -a "$WH" "$ctx/wheelhouse"
 
-  say "building $TAG from $BASE_IMAGE (log: $CACHE/image-build.log)"
+  say "building $TAG from $BASE_IMAGE (log: $CACHE/image-build$suffix.log)"
   if ! docker build -f "$ctx/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "EXTRAS=$EXTRAS" \
       --label "headrace.inputs=$inputs" --label "headrace.version=$VERSION" -t "$TAG" -t "$LATEST" "$ctx" \
-      >"$CACHE/image-build.log" 2>&1; then
-    tail -n 25 "$CACHE/image-build.log" >&2; echo "build.sh: docker build failed" >&2; exit 1
+      >"$CACHE/image-build$suffix.log" 2>&1; then
+    tail -n 25 "$CACHE/image-build$suffix.log" >&2; echo "build.sh: docker build failed" >&2; exit 1
   fi
   rm -rf "$ctx"
   # The previous build of these tags and the build stage, now untagged.
