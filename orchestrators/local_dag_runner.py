@@ -108,12 +108,6 @@ class LocalDagRunner(BaseRunner):
                 "LocalDagRunner.run needs a pipeline, or resume=RUN_ID with the store given as "
                 "LocalDagRunner(metadata_connection_config=...)."
             )
-        containers = [n.id for n in ir.nodes if n.kind == "container"]
-        if containers:
-            raise DefinitionError(
-                f"Container components ({', '.join(containers)}) need the Docker runtime, which this version of "
-                "headrace does not have yet; they can be compiled (headrace compile) but not run."
-            )
         # Boot one executor worker now: it starts up on the other core while the store is opened.
         pool = WorkerPool(self.max_workers) if self.executor_mode == "process" else None
         if pool is not None:

@@ -33,7 +33,7 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
     components = sort_components(pipeline.components)  # ids may have changed since construction
     type_cache: dict[type, ArtifactTypeIR] = {}
     code_cache: dict[int, Any] = {}  # a function shared by many nodes is fingerprinted and shipped once
-    nodes = tuple(_compile_node(c, type_cache, code_cache) for c in components)
+    nodes = tuple(_compile_node(c, type_cache, code_cache, pipeline.default_image) for c in components)
     _check_conditions(components)
     return PipelineIR(
         pipeline_name=pipeline.pipeline_name,
@@ -69,8 +69,27 @@ def _artifact_type(cls: type[Artifact], cache: dict[type, ArtifactTypeIR]) -> Ar
     return found
 
 
-def _compile_node(c: BaseComponent, type_cache: dict[type, ArtifactTypeIR], code_cache: dict[int, Any]) -> NodeIR:
-    executor = c.EXECUTOR_SPEC.to_ir(code_cache)
+def _placed(c: BaseComponent, executor: dict[str, Any], default_image: str | None) -> dict[str, Any]:
+    """The executor with where it runs: an image (`with_image`, else the pipeline's default image for
+    Python executors) and Docker settings (`with_platform_config`)."""
+    kind = executor["kind"]
+    image = c.image or (default_image if kind in ("python_function", "python_class") else None)
+    if (c.image or c.platform_config) and kind not in ("python_function", "python_class", "container"):
+        raise DefinitionError(f"'{c.id}' is a {kind} node, which runs inside the runner: it takes no image.")
+    if image:
+        executor = {**executor, "image": image}
+    if c.platform_config:
+        executor = {**executor, "docker": c.platform_config}
+    return executor
+
+
+def _compile_node(
+    c: BaseComponent,
+    type_cache: dict[type, ArtifactTypeIR],
+    code_cache: dict[int, Any],
+    default_image: str | None = None,
+) -> NodeIR:
+    executor = _placed(c, c.EXECUTOR_SPEC.to_ir(code_cache), default_image)
     inputs = {}
     for key, ch in c.inputs.items():
         if ch.producer is None and executor["kind"] != "resolver":

@@ -43,6 +43,8 @@ class BaseComponent:
         self._id = cls.__name__
         self._explicit_upstream: list[BaseComponent] = []
         self._enable_cache: bool | None = None
+        self._image: str | None = None
+        self._platform_config: dict[str, Any] = {}
         for key, channel in spec.outputs.items():
             channel._bind(self, key)
         _attach_conditions(self)  # built inside `with Cond(...)` (a component without outputs too)
@@ -115,6 +117,39 @@ class BaseComponent:
     def enable_cache(self) -> bool | None:
         """This component's cache switch, or None to follow the pipeline."""
         return self._enable_cache
+
+    # -- where it runs ---------------------------------------------------------------------
+    def with_image(self, image: str) -> BaseComponent:
+        """Runs this node's executor inside `image` (a Docker image with headrace installed, e.g.
+        the runtime image `make image` builds): the container runs `python -m headrace.entrypoint`
+        for this one node, with its artifact directories mounted; the driver and publisher stay
+        with the runner. For a container component, replaces its image. The image is part of the
+        cache key."""
+        if not isinstance(image, str) or not image.strip() or any(c.isspace() for c in image):
+            raise DefinitionError(
+                f"{self.id}: with_image takes an image reference like 'headrace-runtime:1.0', got {image!r}."
+            )
+        self._image = image
+        return self
+
+    def with_platform_config(self, config: Any) -> BaseComponent:
+        """Docker settings for this node's container (TFX's `DockerPlatformConfig` or a dict of
+        its fields: volumes, environment, user, privileged, ...; see
+        :mod:`headrace.dsl.docker_config`)."""
+        from headrace.dsl.docker_config import docker_config
+
+        self._platform_config = docker_config(config, self.id)
+        return self
+
+    @property
+    def image(self) -> str | None:
+        """The image set by :meth:`with_image`, or None."""
+        return self._image
+
+    @property
+    def platform_config(self) -> dict[str, Any]:
+        """The Docker settings set by :meth:`with_platform_config` (a dict; empty when unset)."""
+        return dict(self._platform_config)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"

@@ -9,6 +9,7 @@ from typing import Any
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import ExecutorSpec
 from headrace.dsl.placeholders import (
+    ExecPropertyPlaceholder,
     InputUriPlaceholder,
     InputValuePlaceholder,
     OutputUriPlaceholder,
@@ -71,23 +72,25 @@ def create_container_component(
         "PARAMETERS": {k: ExecutionParameter(t) for k, t in parameters.items()},
     }
     value_inputs = [k for k, t in inputs.items() if issubclass(t, ValueArtifact)]
+    allowed_by_kind = {
+        InputValuePlaceholder: list(parameters) + value_inputs,
+        ExecPropertyPlaceholder: list(parameters),
+        InputUriPlaceholder: list(inputs),
+        OutputUriPlaceholder: list(outputs),
+    }
     for item in command:
         if isinstance(item, str):
             continue
-        if isinstance(item, InputValuePlaceholder):
-            allowed = list(parameters) + value_inputs
-        elif isinstance(item, InputUriPlaceholder):
-            allowed = list(inputs)
-        elif isinstance(item, OutputUriPlaceholder):
-            allowed = list(outputs)
-        else:
+        if not isinstance(item, Placeholder):
             raise DefinitionError(f"{name}: command items must be strings or placeholders, got {item!r}.")
-        if item.name not in allowed:
-            raise DefinitionError(
-                f"{name}: {item!r} refers to an unknown name."
-                + did_you_mean(item.name, allowed)
-                + f" Allowed here: {', '.join(allowed) or '(none)'}."
-            )
+        for leaf in item.leaves():
+            allowed = allowed_by_kind[type(leaf)]
+            if leaf.name not in allowed:
+                raise DefinitionError(
+                    f"{name}: {leaf!r} refers to an unknown name."
+                    + did_you_mean(leaf.name, allowed)
+                    + f" Allowed here: {', '.join(allowed) or '(none)'}."
+                )
     spec_class = type(f"{name}Spec", (ComponentSpec,), spec_attrs)
 
     def init(self: BaseComponent, **kwargs: Any) -> None:

@@ -31,6 +31,8 @@ class Pipeline:
             covers the code, parameters and input artifacts; TFX's default is False). Turn it off
             per component with `.with_enable_cache(False)`, or for a run with `--no-cache`.
         beam_pipeline_args: Arguments for Beam-based executors.
+        default_image: A Docker image every function and custom component runs in (as with
+            `component.with_image(...)`) unless it sets its own.
 
     Raises:
         DefinitionError: on a bad name, a duplicate component id or a cycle.
@@ -44,6 +46,7 @@ class Pipeline:
         metadata_connection_config: Any = None,
         enable_cache: bool = True,
         beam_pipeline_args: Sequence[str] | None = None,
+        default_image: str | None = None,
     ):
         if not isinstance(pipeline_name, str) or not _NAME_RE.match(pipeline_name):
             raise DefinitionError(
@@ -62,6 +65,11 @@ class Pipeline:
         self.metadata_connection_config = metadata_connection_config
         self.enable_cache = bool(enable_cache)
         self.beam_pipeline_args = list(beam_pipeline_args or [])
+        if default_image is not None and (not isinstance(default_image, str) or not default_image.strip()):
+            raise DefinitionError(
+                f"default_image must be an image reference like 'headrace-runtime:1.0', got {default_image!r}."
+            )
+        self.default_image = default_image
         self.components = sort_components(components)
 
     def __repr__(self) -> str:

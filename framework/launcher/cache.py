@@ -91,8 +91,10 @@ def code_fingerprint(node: NodeIR) -> str:
     the `.py` files it imports from its folder (:func:`module_file_digest`)."""
     executor = node.executor
     parts: list[str] = [str(executor.get("code", ""))]
-    if executor.get("kind") == "container":
+    if executor.get("kind") == "container" or executor.get("image"):  # the image is part of the code
         parts.append(dumps_canonical([executor.get("image"), executor.get("command")]))
+    if executor.get("docker"):  # volumes, environment, user: they can change what the step does
+        parts.append(dumps_canonical(executor["docker"]))
     module_file = node.parameters.get("module_file")
     if isinstance(module_file, str) and os.path.isfile(module_file):
         parts.append(module_file_digest(module_file))

@@ -228,7 +228,9 @@ def register_execution(
     for arts in outputs.values():
         for a in arts:
             a.id = next(out_ids)
-            os.makedirs(a.uri, exist_ok=True)
+            # A container's command gets the output URI and may write a file there (`grep ... > "$3"`), so
+            # for container components only the parent exists, as KFP's launcher leaves it.
+            os.makedirs(os.path.dirname(a.uri) if node.kind == "container" else a.uri, exist_ok=True)
     return ex, outputs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from typing import Any
 
@@ -48,7 +49,15 @@ def publish_failure(
     md.call(md.store.put_execution, execution, protos, handle.contexts_for(node.id))
     for arts in outputs.values():
         for art in arts:
-            shutil.rmtree(art.uri, ignore_errors=True)
+            _remove(art.uri)
+
+
+def _remove(path: str) -> None:
+    """Removes an abandoned output: a folder, or a file (a container may write its output URI as one)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.remove(path)
 
 
 def _output_protos(

@@ -117,7 +117,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     },
     "v1.dsl.io": {},
     "v1.dsl.io.fileio": {},
-    "v1.dsl.placeholders": {},
+    "v1.dsl.placeholders": _from("headrace.dsl.placeholders", "exec_property input output"),
     "v1.types": {
         "BaseChannel": "headrace.types:Channel",
         "BaseComponent": f"{_DSL}:BaseComponent",
@@ -232,6 +232,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "InputUriPlaceholder": "headrace.dsl.placeholders:InputUriPlaceholder",
         "InputValuePlaceholder": "headrace.dsl.placeholders:InputValuePlaceholder",
         "OutputUriPlaceholder": "headrace.dsl.placeholders:OutputUriPlaceholder",
+        "ConcatPlaceholder": "headrace.dsl.placeholders:ConcatPlaceholder",
     },
     "dsl.experimental": {},
     "dsl.experimental.conditionals": {},
@@ -251,6 +252,13 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "dsl.input_resolution.strategies.span_range_strategy": {"SpanRangeStrategy": f"{_DSL}:SpanRangeStrategy"},
     "dsl.placeholder": {},
     "dsl.placeholder.placeholder": {},
+    "dsl.placeholder.proto_placeholder": {},
+    # Container steps: TFX's Docker settings (component.with_platform_config(...)).
+    "proto.orchestration": {},
+    "proto.orchestration.platform_config_pb2": {
+        "DockerPlatformConfig": "headrace.tfx._platform_config:DockerPlatformConfig",
+        "DESCRIPTOR": "headrace.tfx._platform_config:DESCRIPTOR",
+    },
     "dsl.io": {},
     "dsl.io.fileio": {},
     # -- tfx.orchestration --------------------------------------------------------------------
@@ -400,9 +408,9 @@ MISSING: dict[str, str] = {
     "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
     "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
     "dsl.experimental.spans_resolver": DATA,
-    **{f"v1.dsl.placeholders.{n}": CONTAINERS for n in "exec_property execution_invocation input output".split()},
+    "v1.dsl.placeholders.execution_invocation": CONTAINERS,
     "dsl.placeholder.placeholder": CONTAINERS,
-    "dsl.component.experimental.placeholders.ConcatPlaceholder": CONTAINERS,
+    "dsl.placeholder.proto_placeholder": CONTAINERS,
     "dsl.components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     "dsl.components.base.base_beam_component": BEAM,
     "dsl.components.base.base_beam_executor": BEAM,

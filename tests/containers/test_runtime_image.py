@@ -10,8 +10,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import headrace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,28 +18,11 @@ IMAGE = "headrace-runtime:latest"
 
 
 def _build() -> subprocess.CompletedProcess[str]:
-    # A cold build (Debian base by debootstrap, wheelhouse, image) takes about 2 minutes here.
     return subprocess.run(["bash", str(BUILD)], cwd=REPO, capture_output=True, text=True, timeout=900)
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", "run", "--rm", IMAGE, *command], capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="session")
-def runtime_image() -> str:
-    """headrace-runtime:latest, built (or found up to date) once per session; fails without an engine."""
-    try:
-        result = _build()
-    except (OSError, subprocess.TimeoutExpired) as e:
-        pytest.fail(f"containers/build.sh did not complete: {type(e).__name__}: {e}", pytrace=False)
-    if result.returncode != 0:
-        pytest.fail(
-            f"containers/build.sh failed (exit {result.returncode}); the Docker engine is started by "
-            f"`bash scripts/services.sh docker`.\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}",
-            pytrace=False,
-        )
-    return IMAGE
 
 
 def test_image_runs_the_repos_headrace_in_its_venv(runtime_image):

@@ -308,19 +308,6 @@ def create_pipeline(root):
     assert value == 64
 
 
-def test_container_components_are_refused_before_the_run_starts(tmp_path):
-    from headrace import DefinitionError, Pipeline
-    from headrace.dsl.container_component import create_container_component
-    from headrace.types import standard_artifacts
-
-    Box = create_container_component(
-        name="Box", image="busybox", command=["true"], outputs={"out": standard_artifacts.ExternalArtifact}
-    )
-    with pytest.raises(DefinitionError, match="Docker runtime"):
-        _run(Pipeline("boxes", str(tmp_path / "root"), [Box()]))
-    assert not (tmp_path / "root").exists()  # nothing was registered or written
-
-
 def test_stored_run_ir_has_no_database_password(tmp_path):
     from headrace import Pipeline
     from headrace.compiler import compile_pipeline

@@ -211,7 +211,7 @@ NOT_YET = [
     ("v1.dsl.components", "BeamComponentParameter", "Beam"),
     ("dsl.components.base.executor_spec", "ExecutorContainerSpec", "container"),
     ("v1.extensions", "google_cloud_ai_platform", "Google Cloud"),
-    ("v1.dsl.placeholders", "input", "container"),
+    ("v1.dsl.placeholders", "execution_invocation", "container"),
 ]
 
 
