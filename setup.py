@@ -27,7 +27,7 @@ EXTRAS = {
     "docker": ["docker==7.2.0"],
     # tensorflow-model-analysis: the reference the Evaluator's metrics are checked against, and what
     # TFX's penguin_tfma tutorial imports; it pulls in a notebook stack, so it stays out of [all].
-    "dev": ["pytest", "ruff", "mypy", "nbclient", "nbformat", "ipykernel", "tensorflow-model-analysis==0.47.1"],
+    "dev": ["pytest", "hypothesis", "ruff", "mypy", "nbclient", "nbformat", "ipykernel", "tensorflow-model-analysis==0.47.1"],
 }
 EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "dev" for req in reqs})
 
