@@ -7,6 +7,7 @@ from typing import Any
 
 from headrace.compiler.ir import ArtifactTypeIR, InputIR, NodeIR, OutputIR, PipelineIR
 from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.container_component import TemplatedExecutorContainerSpec, check_command
 from headrace.dsl.pipeline import Pipeline, sort_components
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact, class_path
@@ -73,6 +74,9 @@ def _placed(c: BaseComponent, executor: dict[str, Any], default_image: str | Non
     """The executor with where it runs: an image (`with_image`, else the pipeline's default image for
     Python executors) and Docker settings (`with_platform_config`)."""
     kind = executor["kind"]
+    spec = c.EXECUTOR_SPEC
+    if isinstance(spec, TemplatedExecutorContainerSpec):  # a custom class's ExecutorContainerSpec too
+        check_command(c.id, [*spec.command, *spec.args], c.SPEC_CLASS)
     image = c.image or (default_image if kind in ("python_function", "python_class") else None)
     if (c.image or c.platform_config) and kind not in ("python_function", "python_class", "container"):
         raise DefinitionError(f"'{c.id}' is a {kind} node, which runs inside the runner: it takes no image.")

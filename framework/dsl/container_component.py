@@ -23,18 +23,75 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class TemplatedExecutorContainerSpec(ExecutorSpec):
-    """An image and a command line with placeholders."""
+    """An image and a command line with placeholders (the command replaces the image's entrypoint)."""
 
-    def __init__(self, image: str, command: list[str | Placeholder]):
+    def __init__(self, image: str, command: list[str | Placeholder], args: list[str | Placeholder] | None = None):
         self.image = image
         self.command = list(command)
+        self.args = list(args or [])
 
     def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
-        return {
-            "kind": "container",
-            "image": self.image,
-            "command": [c if isinstance(c, str) else c.to_ir() for c in self.command],
-        }
+        ir: dict[str, Any] = {"kind": "container", "image": self.image, "command": _items_ir(self.command)}
+        if self.args:
+            ir["args"] = _items_ir(self.args)
+        return ir
+
+
+class ExecutorContainerSpec(TemplatedExecutorContainerSpec):
+    """TFX's container executor spec for a fully custom component class: `image`, and `command`
+    (replaces the image's entrypoint) and/or `args` (appended to it, or to the image's own
+    entrypoint when there is no command), strings and placeholders. Placeholders are checked
+    against the component's spec when the pipeline is compiled."""
+
+    def __init__(
+        self,
+        image: str,
+        command: list[str | Placeholder] | None = None,
+        args: list[str | Placeholder] | None = None,
+    ):
+        if not isinstance(image, str) or not image.strip():
+            raise DefinitionError(f"ExecutorContainerSpec: image must be a non-empty string, got {image!r}.")
+        if not command and not args:
+            raise DefinitionError(
+                "ExecutorContainerSpec: give a command, args, or both (lists of strings and placeholders)."
+            )
+        for name, items in (("command", command), ("args", args)):
+            if items is not None and not isinstance(items, (list, tuple)):
+                raise DefinitionError(f"ExecutorContainerSpec: {name} must be a list, got {type(items).__name__}.")
+        super().__init__(image, list(command or []), list(args or []))
+
+
+def _items_ir(items: list[str | Placeholder]) -> list[Any]:
+    return [c if isinstance(c, str) else c.to_ir() for c in items]
+
+
+def check_command(owner: str, command: list[Any], spec: type[ComponentSpec]) -> None:
+    """Every placeholder of `command` names an input, output or parameter of `spec` that it can take.
+
+    Raises:
+        DefinitionError: naming the placeholder, with a did-you-mean and what is allowed.
+    """
+    inputs = {k: p.type for k, p in spec.INPUTS.items()}
+    value_inputs = [k for k, t in inputs.items() if isinstance(t, type) and issubclass(t, ValueArtifact)]
+    allowed_by_kind = {
+        InputValuePlaceholder: list(spec.PARAMETERS) + value_inputs,
+        ExecPropertyPlaceholder: list(spec.PARAMETERS),
+        InputUriPlaceholder: list(inputs),
+        OutputUriPlaceholder: list(spec.OUTPUTS),
+    }
+    for item in command:
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, Placeholder):
+            raise DefinitionError(f"{owner}: command items must be strings or placeholders, got {item!r}.")
+        for leaf in item.leaves():
+            allowed = allowed_by_kind[type(leaf)]
+            if leaf.name not in allowed:
+                raise DefinitionError(
+                    f"{owner}: {leaf!r} refers to an unknown name."
+                    + did_you_mean(leaf.name, allowed)
+                    + f" Allowed here: {', '.join(allowed) or '(none)'}."
+                )
 
 
 def create_container_component(
@@ -71,27 +128,8 @@ def create_container_component(
         "OUTPUTS": {k: ChannelParameter(t) for k, t in outputs.items()},
         "PARAMETERS": {k: ExecutionParameter(t) for k, t in parameters.items()},
     }
-    value_inputs = [k for k, t in inputs.items() if issubclass(t, ValueArtifact)]
-    allowed_by_kind = {
-        InputValuePlaceholder: list(parameters) + value_inputs,
-        ExecPropertyPlaceholder: list(parameters),
-        InputUriPlaceholder: list(inputs),
-        OutputUriPlaceholder: list(outputs),
-    }
-    for item in command:
-        if isinstance(item, str):
-            continue
-        if not isinstance(item, Placeholder):
-            raise DefinitionError(f"{name}: command items must be strings or placeholders, got {item!r}.")
-        for leaf in item.leaves():
-            allowed = allowed_by_kind[type(leaf)]
-            if leaf.name not in allowed:
-                raise DefinitionError(
-                    f"{name}: {leaf!r} refers to an unknown name."
-                    + did_you_mean(leaf.name, allowed)
-                    + f" Allowed here: {', '.join(allowed) or '(none)'}."
-                )
     spec_class = type(f"{name}Spec", (ComponentSpec,), spec_attrs)
+    check_command(name, list(command), spec_class)
 
     def init(self: BaseComponent, **kwargs: Any) -> None:
         BaseComponent.__init__(self, spec=spec_class(**kwargs))

@@ -177,8 +177,10 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
     image = executor["image"]
     volumes = mounts(task, file_outputs=is_command)
     environment = list(config.get("environment", []))
+    args: list[str] | None = None
     if is_command:
         argv = resolve_command(executor["command"], task)
+        args = resolve_command(executor["args"], task) if executor.get("args") else None
     else:
         task_file, result_file = os.path.join(task.tmp_dir, "task.pkl"), os.path.join(task.tmp_dir, "result.pkl")
         with open(task_file, "wb") as f:
@@ -192,7 +194,7 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
         volumes[host] = mount
     engine = client(config.get("docker_server_url"))
     ensure_image(engine, image)
-    exit_code, tail = _run(engine, image, argv, volumes, environment, config, task)
+    exit_code, tail = _run(engine, image, argv, args, volumes, environment, config, task)
     if exit_code != 0:
         lines = "\n".join(tail) or "(the container printed nothing)"
         why = "was killed after its timeout" if exit_code is None else f"exited with code {exit_code}"
@@ -221,6 +223,7 @@ def _run(
     engine: Any,
     image: str,
     argv: list[str],
+    args: list[str] | None,
     volumes: dict[str, dict[str, str]],
     environment: list[str],
     config: dict[str, Any],
@@ -230,9 +233,13 @@ def _run(
     code (None after a timeout) and the last lines it printed. The container is always removed."""
     user = config.get("user", {})
     run_as = user.get("username") or (str(user["uid"]) if "uid" in user else f"{os.getuid()}:{os.getgid()}")
+    # The argv exactly, no shell: `command` replaces the image's entrypoint (and its CMD is dropped);
+    # `args` (TFX's ExecutorContainerSpec) follow it, or follow the image's own entrypoint.
+    where = {"entrypoint": argv} if argv else {}
     container = engine.containers.create(
         image,
-        entrypoint=argv,  # the argv exactly: no shell, and the image's CMD is not appended
+        command=args,
+        **where,
         volumes=volumes,
         environment=environment,
         user=run_as,

@@ -94,6 +94,8 @@ _EXECUTOR_SPECS = {
     "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
     "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
     "ExecutorSpec": "headrace.dsl.executor:ExecutorSpec",
+    "ExecutorContainerSpec": "headrace.dsl.container_component:ExecutorContainerSpec",
+    "TemplatedExecutorContainerSpec": "headrace.dsl.container_component:TemplatedExecutorContainerSpec",
 }
 
 MODULES: dict[str, dict[str, str | Const]] = {
@@ -390,7 +392,6 @@ MISSING: dict[str, str] = {
     # executors of StatisticsGen & co.) come with the data components.
     **{f"components.{m}": DATA for m in "example_gen statistics_gen schema_gen example_validator transform".split()},
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
-    "components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     # Served from MODULES once headrace has them; until then these say what brings them.
     **{f"components.{m}": MODEL for m in "trainer tuner".split()},
     "components.model_validator": MODEL,
@@ -411,7 +412,6 @@ MISSING: dict[str, str] = {
     "v1.dsl.placeholders.execution_invocation": CONTAINERS,
     "dsl.placeholder.placeholder": CONTAINERS,
     "dsl.placeholder.proto_placeholder": CONTAINERS,
-    "dsl.components.base.executor_spec.ExecutorContainerSpec": CONTAINERS,
     "dsl.components.base.base_beam_component": BEAM,
     "dsl.components.base.base_beam_executor": BEAM,
     "v1.types.BaseBeamComponent": BEAM,

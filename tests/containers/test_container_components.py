@@ -210,3 +210,42 @@ def test_with_image_is_refused_where_nothing_runs_in_a_container():
         Tokens(text="a", repeat=1).with_image("has space:1")
     with pytest.raises(headrace.DefinitionError, match="unknown DockerPlatformConfig field"):
         Tokens(text="a", repeat=1).with_platform_config({"volume": {}})
+
+
+def test_a_custom_component_class_with_tfx_executor_container_spec_and_placeholders(tmp_path, runtime_image):
+    """A fully custom component as TFX writes one for a container: ComponentSpec + ExecutorContainerSpec
+    with `tfx.dsl.placeholders` (command and args), through the headrace.tfx import paths."""
+    from headrace.tfx import v1 as tfx
+    from headrace.tfx.dsl.components.base import base_component, executor_spec
+    from headrace.tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+
+    ph = tfx.dsl.placeholders
+
+    class WordCountSpec(ComponentSpec):
+        PARAMETERS = {"word": ExecutionParameter(type=str)}
+        INPUTS = {"text": ChannelParameter(type=standard_artifacts.ExternalArtifact)}
+        OUTPUTS = {"count": ChannelParameter(type=standard_artifacts.ExternalArtifact)}
+
+    def word_count(spec_args: list) -> type:
+        class WordCount(base_component.BaseComponent):
+            SPEC_CLASS = WordCountSpec
+            EXECUTOR_SPEC = executor_spec.ExecutorContainerSpec(
+                image=runtime_image, command=["sh", "-c", 'grep -c -- "$0" "$1" > "$2"'], args=spec_args
+            )
+
+            def __init__(self, text, word):
+                super().__init__(spec=WordCountSpec(text=text, word=word))
+
+        return WordCount
+
+    source = tmp_path / "input.txt"
+    source.write_text(TEXT)
+    importer = Importer(source_uri=str(source), artifact_type=standard_artifacts.ExternalArtifact)
+    args = [ph.exec_property("word"), ph.input("text")[0].uri, ph.output("count")[0].uri]
+    node = word_count(args)(text=importer.outputs["result"], word="needle")
+    result = run(tmp_path, [node])
+    assert result.succeeded, result.nodes["WordCount"].error
+    assert Path(result.nodes["WordCount"].outputs["count"][0]).read_text() == "3\n"
+    typo = word_count([ph.exec_property("wrod"), ph.input("text")[0].uri, ph.output("count")[0].uri])
+    with pytest.raises(headrace.DefinitionError, match="Did you mean 'word'"):
+        compile_pipeline(Pipeline("p", str(tmp_path / "r"), [typo(text=importer.outputs["result"], word="x")]))
