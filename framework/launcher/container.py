@@ -17,6 +17,7 @@ non-zero exit fails the step with the tail of the container's log.
 from __future__ import annotations
 
 import collections
+import importlib.util
 import json
 import os
 import pickle
@@ -110,9 +111,15 @@ def _code_mounts(executor: dict[str, Any]) -> list[str]:
     module = executor.get("module")
     if not module or executor.get("payload") or module.split(".")[0] == "headrace":
         return []
-    spec_module = sys.modules.get(module)
-    path = getattr(spec_module, "__file__", None)
-    if not path:
+    loaded = sys.modules.get(module)
+    path = getattr(loaded, "__file__", None)
+    if not path:  # a fresh worker has not imported it: find it where the runner would
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            return []
+        path = spec.origin if spec is not None else None
+    if not path or not os.path.isfile(path):
         return []
     root = os.path.dirname(os.path.abspath(path))
     for _ in range(module.count(".")):
