@@ -204,7 +204,12 @@ def new_output_artifact(node: NodeIR, key: str, uri: str) -> Artifact:
 
 
 def register_execution(
-    md: Metadata, handle: RunHandle, node: NodeIR, inputs: dict[str, list[Any]], key: str | None
+    md: Metadata,
+    handle: RunHandle,
+    node: NodeIR,
+    inputs: dict[str, list[Any]],
+    key: str | None,
+    launcher: str | None = None,
 ) -> tuple[Any, dict[str, list[Artifact]]]:
     """Registers a RUNNING execution with its INPUT events and PENDING outputs; one write.
 
@@ -212,7 +217,7 @@ def register_execution(
     id, so a retry never writes into a directory an earlier attempt wrote.
     """
     attempt = secrets.token_hex(6)
-    ex = new_execution(md, handle, node, md.pb.Execution.RUNNING, cache_key=key, attempt=attempt)
+    ex = new_execution(md, handle, node, md.pb.Execution.RUNNING, cache_key=key, attempt=attempt, launcher=launcher)
     root = handle.ir.pipeline_root
     outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
     protos = {

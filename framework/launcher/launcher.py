@@ -84,10 +84,11 @@ class NodeLauncher:
             None follows the pipeline and component settings.
     """
 
-    def __init__(self, md: Metadata, handle: RunHandle, enable_cache: bool | None = None):
+    def __init__(self, md: Metadata, handle: RunHandle, enable_cache: bool | None = None, owner: str | None = None):
         self.md = md
         self.handle = handle
         self.enable_cache = enable_cache
+        self.owner = owner  # host:pid of a one-node launcher, recorded on the executions it registers
         self._pending_cached: list[tuple[NodeIR, dict[str, list[Any]], dict[str, list[Any]], str, NodeOutcome]] = []
 
     def flush(self) -> None:
@@ -133,7 +134,7 @@ class NodeLauncher:
                         self.flush()
                     return outcome
             self.flush()  # keep the store's order: cached records land before later registrations
-            execution, outputs = driver.register_execution(md, handle, node, inputs, key)
+            execution, outputs = driver.register_execution(md, handle, node, inputs, key, launcher=self.owner)
         except driver.UpstreamSkippedError as e:
             return self.skip(node, str(e), started)
         except Exception as e:  # noqa: BLE001 - reported as this node's failure

@@ -1,0 +1,138 @@
+"""One node of a run, launched on its own: what a one-task-per-node orchestrator calls (a Beam step,
+an Airflow task, a container on Kubeflow), with the same driver -> executor -> publisher.
+
+Launching is idempotent per run and node, because such orchestrators repeat work: Beam may run a
+bundle twice, Airflow retries a task, a zombie and its retry can race.
+
+- A node that already COMPLETED (or was CACHED, or SKIPPED by a Cond) in this run is not run again:
+  the launch returns REUSED with the published outputs.
+- Each attempt first claims `<run>/<node>/<attempt>` as a context of type `headrace.NodeAttempt`,
+  whose unique name makes the claim atomic in ML Metadata (SQLite or MySQL): of two racing launches
+  exactly one runs the node, the other fails with :class:`DuplicateLaunchError`.
+- An attempt left RUNNING by a launcher that died (same host, pid gone; or on another host, older
+  than the caller's `stale_after_s`) is marked FAILED, its outputs ABANDONED, and a new attempt runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from headrace.compiler.ir import PipelineIR
+from headrace.errors import HeadraceError, MetadataError
+from headrace.launcher.driver import outputs_of
+from headrace.launcher.executor_runner import run_task
+from headrace.launcher.launcher import NodeLauncher, NodeOutcome
+from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, start_run
+from headrace.launcher.task import ExecutionTask, ExecutorResult
+from headrace.metadata.store import Metadata, get_value, set_value
+
+ATTEMPT = "headrace.NodeAttempt"
+REUSED = "REUSED"
+
+
+class DuplicateLaunchError(HeadraceError):
+    """Another launcher is running (or just claimed) this node of this run."""
+
+
+def ensure_run(md: Metadata, ir: PipelineIR, run_id: str) -> RunHandle:
+    """The run `run_id`, started now if no launcher started it yet (several may try at once)."""
+    if md.get_context("pipeline_run", run_id) is not None:
+        return attach_run(md, run_id, ir)
+    try:
+        return start_run(md, ir, run_id)
+    except MetadataError:
+        return attach_run(md, run_id, ir)  # another launcher started it first
+
+
+def launch_node(
+    md: Metadata,
+    handle: RunHandle,
+    node_id: str,
+    enable_cache: bool | None = None,
+    execute: Callable[[ExecutionTask], ExecutorResult] = run_task,
+    stale_after_s: float | None = None,
+) -> NodeOutcome:
+    """Runs `node_id` of the run once (see the module docstring); returns its outcome.
+
+    Raises:
+        DuplicateLaunchError: another live launcher holds this node of this run.
+    """
+    handle.ir.node(node_id)  # KeyError for a node the pipeline does not have
+    executions = _executions(md, handle, node_id)
+    finished = [e for e in executions if _succeeded(md, e)]
+    if finished:
+        last = finished[-1]
+        outputs = outputs_of(md, [last.id]).get(last.id, {})
+        return NodeOutcome(node_id, REUSED, last.id, outputs={k: [a.uri for a in v] for k, v in outputs.items()})
+    for ex in executions:
+        if ex.last_known_state == md.pb.Execution.RUNNING:
+            owner = _owner(ex)
+            if _alive(owner, ex, stale_after_s):
+                raise DuplicateLaunchError(
+                    f"Node '{node_id}' of run '{handle.run_id}' is already running (launcher {owner}); this launch "
+                    "does nothing. Wait for it, or stop it and launch again."
+                )
+            abandon_execution(md, ex, f"Its launcher ({owner}) stopped while this step was running.")
+    _claim(md, handle, node_id, len(executions))
+    launcher = NodeLauncher(md, handle, enable_cache=enable_cache, owner=_me())
+    try:
+        return launcher.launch(node_id, execute)
+    finally:
+        launcher.flush()
+
+
+def _executions(md: Metadata, handle: RunHandle, node_id: str) -> list[Any]:
+    node_ctx = handle.node_contexts[node_id]
+    found = md.call(md.store.get_executions_by_context, node_ctx.id)
+    run_id = handle.run_id
+    mine = [e for e in found if "run_id" in e.custom_properties and get_value(e.custom_properties["run_id"]) == run_id]
+    return sorted(mine, key=lambda e: e.id)
+
+
+def _succeeded(md: Metadata, ex: Any) -> bool:
+    if ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED):
+        return True
+    return ex.last_known_state == md.pb.Execution.CANCELED and "skipped" in ex.custom_properties
+
+
+def _claim(md: Metadata, handle: RunHandle, node_id: str, attempt: int) -> None:
+    ctx = md.pb.Context(type_id=md.context_type_id(ATTEMPT), name=f"{handle.run_id}/{node_id}/{attempt}")
+    set_value(ctx.custom_properties["launcher"], _me())
+    try:
+        md.call(md.store.put_contexts, [ctx])
+    except MetadataError:
+        raise DuplicateLaunchError(
+            f"Node '{node_id}' of run '{handle.run_id}' was claimed by another launcher at the same moment "
+            f"(attempt {attempt}); this launch does nothing."
+        ) from None
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner(ex: Any) -> str:
+    return str(get_value(ex.custom_properties["launcher"])) if "launcher" in ex.custom_properties else ""
+
+
+def _alive(owner: str, ex: Any, stale_after_s: float | None) -> bool:
+    """Whether the launcher that registered `ex` may still be running it."""
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return False  # this process's own earlier attempt: it is not running it now
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if stale_after_s is None:
+        return bool(owner)  # another host: assume alive unless told how long a step may take
+    age_s = time.time() - ex.last_update_time_since_epoch / 1000
+    return age_s < stale_after_s
