@@ -6,6 +6,12 @@ are written with their predictions as Parquet: `Split-<name>/predictions-00000-o
 one row per input row, the input features followed by `prediction.<output>` columns. Memory is
 bounded by a batch. TensorFlow runs in the run's TensorFlow worker (imported once per run).
 
+Two execution paths write the same rows and columns, chosen as StatisticsGen chooses
+(`_execution_path.choose_path`; `execution_path=` forces one): in process, or a Beam pipeline
+built from the pipeline's beam_pipeline_args (`_bulk_inferrer_beam`: the model loaded once per
+worker, BatchElements batches) for splits over 8 GiB or a non-Direct runner. The Beam path's
+row order is the order the runner processed the rows in, not the input's.
+
 The specs are TFX's `bulk_inferrer_pb2` messages (headrace.components.proto) or their dicts,
 checked at definition. Honoured: ModelSpec `model_signature_name` (one; default serving_default)
 and `tag` (the MetaGraph tags to load); DataSpec `example_splits` (default: every split);
@@ -21,10 +27,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from headrace.components import _common, proto
+from headrace.components._execution_path import check_path, choose_path
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.errors import DefinitionError
@@ -44,6 +51,7 @@ class BulkInferrerSpec(ComponentSpec):
         "data_spec": ExecutionParameter(type=dict, optional=True),
         "model_spec": ExecutionParameter(type=dict, optional=True),
         "output_example_spec": ExecutionParameter(type=dict, optional=True),
+        "execution_path": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "examples": ChannelParameter(type=Examples),
@@ -53,22 +61,29 @@ class BulkInferrerSpec(ComponentSpec):
     OUTPUTS = {"inference_result": ChannelParameter(type=InferenceResult)}
 
 
-def predictions(signature: Any, uri: str, split: str, payload: str, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
-    """(record batch, {output name: numpy array}) for each batch of a split, from a serving
-    signature fed by feature name, or with serialized tf.Examples if it parses them itself."""
+def predict_batch(signature: Any, batch: Any) -> dict[str, Any]:
+    """{output name: numpy array} of a serving signature on one record batch, fed by feature name,
+    or with serialized tf.Examples if it parses them itself."""
     from headrace.components._serving_probe import _feed
-    from headrace.components.examples_io import feature_values, iter_batches, serialize_examples
+    from headrace.components.examples_io import feature_values, serialize_examples
+
+    features = feature_values(batch)
+    request = {"features": features, "count": batch.num_rows}
+    if any(n not in features for n in signature.structured_input_signature[1]):
+        request["serialized"] = serialize_examples(batch)
+    outputs = {key: tensor.numpy() for key, tensor in signature(**_feed(signature, request)).items()}
+    for key, value in outputs.items():
+        if value.ndim == 0 or value.shape[0] != batch.num_rows:
+            raise ValueError(f"output '{key}' has shape {list(value.shape)}, not one row per example")
+    return outputs
+
+
+def predictions(signature: Any, uri: str, split: str, payload: str, batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+    """(record batch, {output name: numpy array}) for each batch of a split."""
+    from headrace.components.examples_io import iter_batches
 
     for batch in iter_batches(uri, split, payload, batch_rows=batch_rows):
-        features = feature_values(batch)
-        request = {"features": features, "count": batch.num_rows}
-        if any(n not in features for n in signature.structured_input_signature[1]):
-            request["serialized"] = serialize_examples(batch)
-        outputs = {key: tensor.numpy() for key, tensor in signature(**_feed(signature, request)).items()}
-        for key, value in outputs.items():
-            if value.ndim == 0 or value.shape[0] != batch.num_rows:
-                raise ValueError(f"output '{key}' has shape {list(value.shape)}, not one row per example")
-        yield batch, outputs
+        yield batch, predict_batch(signature, batch)
 
 
 # The output keys of TF's classify and regress signatures (tf.saved_model.CLASSIFY_OUTPUT_CLASSES & co.).
@@ -90,42 +105,53 @@ def output_columns(output_example_spec: dict[str, Any] | None) -> dict[str, str]
     return {c["output_key"]: c["output_column"] for c in spec["predict_output"].get("output_columns") or []}
 
 
-def _predict_split(
-    signature: Any, uri: str, split: str, payload: str, out_path: str, columns: dict[str, str] | None = None
-) -> int:
+def prediction_table(batch: Any, outputs: dict[str, Any], columns: dict[str, str] | None) -> Any:
+    """The batch's columns followed by its prediction columns (sorted by name), as a pyarrow Table."""
     import numpy as np
     import pyarrow as pa
+
+    arrays, names = list(batch.columns), list(batch.schema.names)
+    if columns is not None:
+        absent = sorted(set(columns) - set(outputs))
+        if absent:
+            raise ValueError(
+                f"output_example_spec names signature output(s) {absent}, which the signature does not "
+                f"return (it returns {sorted(outputs)})"
+            )
+        outputs = {columns[key]: outputs[key] for key in columns}
+    for key, value in sorted(outputs.items()):
+        flat = value.reshape(batch.num_rows, -1)
+        column = flat[:, 0] if flat.shape[1] == 1 else list(flat)
+        if value.dtype == object:
+            column = [v.decode() if isinstance(v, bytes) else v for v in np.asarray(column, dtype=object)]
+        arrays.append(pa.array(column))
+        names.append(key if columns is not None else f"prediction.{key}")
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def write_tables(out_path: str, tables: Iterable[Any]) -> int:
+    """Writes tables to one Parquet file with the first table's schema; returns the row count."""
     import pyarrow.parquet as pq
 
     writer = None
     rows = 0
     try:
-        for batch, outputs in predictions(signature, uri, split, payload):
-            arrays, names = list(batch.columns), list(batch.schema.names)
-            if columns is not None:
-                absent = sorted(set(columns) - set(outputs))
-                if absent:
-                    raise ValueError(
-                        f"output_example_spec names signature output(s) {absent}, which the signature does not "
-                        f"return (it returns {sorted(outputs)})"
-                    )
-                outputs = {columns[key]: outputs[key] for key in columns}
-            for key, value in sorted(outputs.items()):
-                flat = value.reshape(batch.num_rows, -1)
-                column = flat[:, 0] if flat.shape[1] == 1 else list(flat)
-                if value.dtype == object:
-                    column = [v.decode() if isinstance(v, bytes) else v for v in np.asarray(column, dtype=object)]
-                arrays.append(pa.array(column))
-                names.append(key if columns is not None else f"prediction.{key}")
-            table = pa.Table.from_arrays(arrays, names=names)
+        for table in tables:
             if writer is None:
                 writer = pq.ParquetWriter(out_path, table.schema)
             writer.write_table(table.cast(writer.schema))
-            rows += batch.num_rows
+            rows += table.num_rows
     finally:
         if writer is not None:
             writer.close()
     return rows
+
+
+def _predict_split(
+    signature: Any, uri: str, split: str, payload: str, out_path: str, columns: dict[str, str] | None = None
+) -> int:
+    tables = (prediction_table(b, o, columns) for b, o in predictions(signature, uri, split, payload))
+    return write_tables(out_path, tables)
 
 
 class Executor(BaseExecutor):
@@ -147,27 +173,46 @@ class Executor(BaseExecutor):
             result.set_custom_property("reason", "the model is not blessed")
             print("the model is not blessed: no inference")
             return
-        _common.quiet_tensorflow()
-        import tensorflow as tf
-
         examples = input_dict["examples"][0]
         model_spec = exec_properties.get("model_spec") or {}
-        model = tf.saved_model.load(serving_dir(input_dict["model"][0].uri), tags=model_spec.get("tag") or None)
+        model_dir, tags = serving_dir(input_dict["model"][0].uri), model_spec.get("tag") or None
         name = (model_spec.get("model_signature_name") or ["serving_default"])[0]
-        if name not in model.signatures:
-            raise ValueError(f"the model has no signature '{name}' (it has {sorted(model.signatures)}).")
         available = split_names(examples)
         wanted = (exec_properties.get("data_spec") or {}).get("example_splits") or available
         unknown = [s for s in wanted if s not in available]
         if unknown:
             raise ValueError(f"data_spec example_splits {unknown} are not splits of the examples ({available}).")
         columns = output_columns(exec_properties.get("output_example_spec"))
-        counts = {}
-        for split in wanted:
-            os.makedirs(split_uri(result.uri, split), exist_ok=True)
-            out = os.path.join(split_uri(result.uri, split), PREDICTIONS_FILE)
-            signature = model.signatures[name]
-            counts[split] = _predict_split(signature, examples.uri, split, payload_format(examples), out, columns)
+        out_dirs = {split: split_uri(result.uri, split) for split in wanted}
+        for out_dir in out_dirs.values():
+            os.makedirs(out_dir, exist_ok=True)
+        args = list(self.context.beam_pipeline_args)
+        path = choose_path(exec_properties.get("execution_path") or "auto", examples.uri, wanted, args)
+        if path == "beam":
+            from headrace.components._bulk_inferrer_beam import predict_splits_beam
+
+            counts = predict_splits_beam(
+                model_dir, tags, name, examples.uri, payload_format(examples), out_dirs, columns, args
+            )
+        else:
+            _common.quiet_tensorflow()
+            import tensorflow as tf
+
+            model = tf.saved_model.load(model_dir, tags=tags)
+            if name not in model.signatures:
+                raise ValueError(f"the model has no signature '{name}' (it has {sorted(model.signatures)}).")
+            counts = {
+                split: _predict_split(
+                    model.signatures[name],
+                    examples.uri,
+                    split,
+                    payload_format(examples),
+                    os.path.join(out_dir, PREDICTIONS_FILE),
+                    columns,
+                )
+                for split, out_dir in out_dirs.items()
+            }
+        result.set_custom_property("execution_path", path)
         result.set_custom_property("inferred", 1)
         result.set_custom_property("split_names", json.dumps(list(counts)))
         result.set_custom_property("split_rows", json.dumps(counts))
@@ -251,6 +296,10 @@ class BulkInferrer(BaseComponent):
             `model_signature_name` (one; default serving_default) and `tag` (default: serve).
         output_example_spec: TFX's `OutputExampleSpec` (or dict): one `output_columns_spec` naming
             the prediction columns (see the module docstring; written to `inference_result`).
+        execution_path: 'auto' (the default), 'in_process' or 'beam', as StatisticsGen's: 'auto'
+            uses Beam for splits over HEADRACE_BEAM_THRESHOLD_BYTES (8 GiB) or when the
+            pipeline's beam_pipeline_args name a runner other than DirectRunner. Both paths write
+            the same rows and columns; the Beam path's row order is the runner's, not the input's.
     """
 
     SPEC_CLASS = BulkInferrerSpec
@@ -264,6 +313,7 @@ class BulkInferrer(BaseComponent):
         data_spec: Any = None,
         model_spec: Any = None,
         output_example_spec: Any = None,
+        execution_path: str = "auto",
     ):
         owner = type(self).__name__
         models = check_model_spec(owner, proto.config_dict(owner, "model_spec", model_spec, proto.ModelSpec))
@@ -281,6 +331,7 @@ class BulkInferrer(BaseComponent):
                 data_spec=data,
                 model_spec=models,
                 output_example_spec=outputs,
+                execution_path=check_path(owner, execution_path),
             )
         )
 

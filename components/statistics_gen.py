@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from headrace.components import _common
+from headrace.components._execution_path import check_path, choose_path
 from headrace.components.examples_io import payload_format
-from headrace.components.stats_engine import check_path, choose_path
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.errors import DefinitionError

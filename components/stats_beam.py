@@ -96,8 +96,11 @@ def read_shards(
     return shards
 
 
-def read_shard(shard: ReadShard, columns: list[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Streams one shard as record batches of list columns (TFDV's form)."""
+def read_shard(
+    shard: ReadShard, columns: list[str] | None, batch_rows: int, lists: bool = True
+) -> Iterator[pa.RecordBatch]:
+    """Streams one shard as record batches of list columns (TFDV's form), or with `lists=False`
+    as `examples_io.iter_batches` gives them (Parquet's flat typed columns)."""
     if shard.payload == FORMAT_PARQUET:
         import pyarrow.parquet as pq
 
@@ -106,7 +109,7 @@ def read_shard(shard: ReadShard, columns: list[str] | None, batch_rows: int) -> 
                 batch_size=batch_rows, row_groups=list(shard.row_groups or ()), columns=columns
             )
             for batch in batches:
-                yield as_list_batch(batch)
+                yield as_list_batch(batch) if lists else batch
         except OSError as e:
             raise ExamplesReadError(f"Cannot read Parquet file {shard.path}: {e}") from None
         return

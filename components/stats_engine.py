@@ -6,45 +6,19 @@
 - Beam: `tfdv.GenerateStatistics` in a Beam pipeline built from `beam_pipeline_args`
   (DirectRunner locally, Flink/Spark/Dataflow on a cluster); see `stats_beam`.
 
-`choose_path` picks one: Beam when asked, when the pipeline names a runner other than
-DirectRunner, or when the split is larger than HEADRACE_BEAM_THRESHOLD_BYTES (8 GiB on disk by
-default); in process otherwise.
+`_execution_path.choose_path` (shared with BulkInferrer) picks one: Beam when asked, when the
+pipeline names a runner other than DirectRunner, or when the split is larger than
+HEADRACE_BEAM_THRESHOLD_BYTES (8 GiB on disk by default); in process otherwise.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from headrace.components.examples_io import as_list_batch, data_files, iter_batches, split_uri
-from headrace.errors import DefinitionError
+from headrace.components.examples_io import as_list_batch, iter_batches
 
-PATHS = ("auto", "in_process", "beam")
 STATS_BATCH_ROWS = 262144  # large batches: TFDV's per-batch cost is mostly fixed
 _COMPACT_EVERY = 8
-
-
-def check_path(owner: str, path: str) -> str:
-    """Validates an execution path name."""
-    if path not in PATHS:
-        raise DefinitionError(f"{owner}: execution_path must be one of {', '.join(PATHS)}; got {path!r}.")
-    return path
-
-
-def beam_threshold_bytes() -> int:
-    """The split size (bytes on disk) above which `auto` uses Beam."""
-    return int(os.environ.get("HEADRACE_BEAM_THRESHOLD_BYTES", str(8 << 30)))
-
-
-def choose_path(requested: str, uri: str, splits: list[str], beam_pipeline_args: list[str]) -> str:
-    """'in_process' or 'beam' for this execution."""
-    if requested != "auto":
-        return requested
-    runner = next((a.split("=", 1)[1] for a in beam_pipeline_args if a.startswith("--runner=")), "")
-    if runner and runner not in ("DirectRunner", "direct", "InteractiveRunner"):
-        return "beam"
-    size = sum(os.path.getsize(f) for s in splits for f in data_files(split_uri(uri, s)))
-    return "beam" if size > beam_threshold_bytes() else "in_process"
 
 
 def stats_options(options_json: str | None, schema: Any = None) -> Any:
