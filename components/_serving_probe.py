@@ -4,7 +4,10 @@ process of its own. It loads the model, sends the requests, checks the answers a
     python -m headrace.components._serving_probe MODEL_DIR REQUESTS.pkl VERDICT.json
 
 REQUESTS.pkl holds {"signature_names": [...], "tag_set": [...], "serialized": [bytes] | None,
-"features": {name: list}, "count": int}; an empty tag_set loads the default (serving) MetaGraph.
+"features": {name: list}, "count": int, "warmup_file": path | None, "model_name": str}; an empty
+tag_set loads the default (serving) MetaGraph. With a `warmup_file`, a blessed model's requests are
+also written there as TF Serving's warmup file (TFRecord of PredictionLog, one PredictRequest per
+signature), as TFX's InfraValidator does for `make_warmup`.
 The verdict is {"ok": bool, "reason": str, "signatures": [...], "outputs": {name: shape}}.
 Run as a separate process so that a model that crashes, hangs or leaks cannot take the
 pipeline's worker with it, and a timeout can end it.
@@ -69,12 +72,14 @@ def probe(model_dir: str, request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "reason": f"signature(s) {missing} not in the model (it has {available})"}
     count = request.get("count", 0)
     outputs: dict[str, Any] = {}
+    feeds: dict[str, dict[str, Any]] = {}
     for name in wanted:
         fn = model.signatures[name]
         if not count:
             continue  # load-only validation: no examples to send
         try:
-            result = fn(**_feed(fn, request))
+            feeds[name] = _feed(fn, request)
+            result = fn(**feeds[name])
         except Exception as e:  # noqa: BLE001 - a failed prediction is the verdict
             return {
                 "ok": False,
@@ -89,7 +94,32 @@ def probe(model_dir: str, request: dict[str, Any]) -> dict[str, Any]:
                     f"example ({count})",
                 }
             outputs[f"{name}/{key}"] = shape
+    if request.get("warmup_file") and feeds:
+        write_warmup(request["warmup_file"], request.get("model_name") or "", feeds)
     return {"ok": True, "reason": "", "signatures": available, "outputs": outputs}
+
+
+def write_warmup(path: str, model_name: str, feeds: dict[str, dict[str, Any]]) -> None:
+    """TF Serving's warmup file: a TFRecord of PredictionLog, one PredictRequest per signature
+    with the request examples as its input tensors."""
+    import tensorflow as tf
+
+    try:
+        from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+    except ImportError:
+        raise ImportError(
+            "Package 'tensorflow-serving-api' must be installed for request_spec make_warmup: "
+            "pip install tensorflow-serving-api"
+        ) from None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature, feed in feeds.items():
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature),
+                inputs={key: tf.make_tensor_proto(tensor.numpy()) for key, tensor in feed.items()},
+            )
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
 
 
 def main(argv: list[str]) -> int:

@@ -14,8 +14,10 @@ checked at definition. Honoured: ValidationSpec `max_loading_time_seconds` (defa
 `num_tries` (default 3); RequestSpec `split_name`, `num_examples` (default 1) and
 `tensorflow_serving.tag_set` / `signature_names`; ServingSpec `tensorflow_serving` (its image,
 tags and digests are recorded, not run), `local_docker` (nothing to connect to) and `model_name`
-(recorded). Refused: `kubernetes`, and RequestSpec `make_warmup` (no warmed-up model is written
-into the blessing yet).
+(recorded). RequestSpec `make_warmup` is honoured as TFX does it: a blessed model is copied into
+the blessing as `stamped_model/` with its requests (one PredictRequest per signature) in
+`assets.extra/tf_serving_warmup_requests`, the blessing gets `has_model=1`, and a Pusher given only
+the infra_blessing pushes that model. Refused: `kubernetes`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,8 @@ from headrace.types.standard_artifacts import Examples, InfraBlessing, Model
 
 BACKENDS = ("tensorflow_loader",)
 BLESSED_FILE, NOT_BLESSED_FILE = "INFRA_BLESSED", "INFRA_NOT_BLESSED"  # TFX's marker files
+STAMPED_MODEL_DIR = "stamped_model"  # TFX's folder of the warmed-up model in an InfraBlessing
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")  # where TF Serving looks
 DEFAULT_TIMEOUT_S = 300
 DEFAULT_TRIES = 3
 
@@ -169,15 +174,9 @@ def check_validation_spec(owner: str, validation: dict[str, Any] | None) -> dict
 
 
 def check_request_spec(owner: str, requests: dict[str, Any] | None, has_examples: bool) -> dict[str, Any] | None:
-    """Requests need examples; a warmup cannot be written here."""
+    """Requests (and so a warmup) need examples."""
     if requests is None:
         return None
-    if requests.get("make_warmup"):
-        raise DefinitionError(
-            f"{owner}: request_spec make_warmup is not supported yet: InfraValidator does not write a warmed-up "
-            "model (stamped_model/ with assets.extra/tf_serving_warmup_requests) into its blessing. Remove "
-            "make_warmup, and give Pusher the model itself (model=trainer.outputs['model']).",
-        )
     if requests.get("num_examples", 0) < 0:
         raise DefinitionError(
             f"{owner}: request_spec num_examples must be at least 1, got {requests['num_examples']}; leave it unset "
@@ -209,9 +208,21 @@ class Executor(BaseExecutor):
         validation = exec_properties.get("validation_spec") or {}
         timeout = float(validation.get("max_loading_time_seconds") or DEFAULT_TIMEOUT_S)
         tries = max(1, int(validation.get("num_tries") or DEFAULT_TRIES))
-        request = _request(examples, exec_properties.get("request_spec") or {})
+        request_spec = exec_properties.get("request_spec") or {}
+        request = _request(examples, request_spec)
+        stamped = os.path.join(blessing.uri, STAMPED_MODEL_DIR)
+        if request_spec.get("make_warmup"):
+            # A copy of the model (TFX's stamped model); the probe writes the warmup file into it.
+            shutil.copytree(serving_dir(model.uri), stamped, dirs_exist_ok=True)
+            request["warmup_file"] = os.path.join(stamped, WARMUP_FILE)
+            request["model_name"] = (exec_properties.get("serving_spec") or {}).get("model_name") or ""
         verdict = run_probe(serving_dir(model.uri), request, timeout, tries)
         blessed = bool(verdict.get("ok"))
+        if blessed and request_spec.get("make_warmup"):
+            blessing.set_custom_property("has_model", 1)
+            print(f"warmed-up model written to {stamped} ({WARMUP_FILE})")
+        elif os.path.isdir(stamped):
+            shutil.rmtree(stamped)
         blessing.set_custom_property("blessed", int(blessed))
         blessing.set_custom_property("serving_backend", exec_properties["backend"])
         if note:
@@ -242,7 +253,9 @@ class InfraValidator(BaseComponent):
         examples: Examples to build prediction requests from (without them, only loading is checked).
         request_spec: TFX's `RequestSpec` (or its dict): `split_name` (default eval, else the first),
             `num_examples` (default 1), and `tensorflow_serving.tag_set` (default ['serve']) /
-            `signature_names` (default serving_default). Needs `examples`; `make_warmup` is refused.
+            `signature_names` (default serving_default). Needs `examples`. `make_warmup=True`
+            writes the blessed model with TF Serving warmup requests into the blessing (`stamped_model/`),
+            for a Pusher given only `infra_blessing`.
         validation_spec: TFX's `ValidationSpec` (or its dict): `max_loading_time_seconds` (default 300)
             and `num_tries` (default 3; a crash or a timeout is retried, a verdict is not).
         backend: The serving backend; 'tensorflow_loader' (the default).

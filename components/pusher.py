@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from headrace import model_registry
+from headrace.components.infra_validator import STAMPED_MODEL_DIR  # its warmed-up model (make_warmup)
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec, ExecutorSpec
 from headrace.errors import DefinitionError
@@ -32,7 +33,6 @@ from headrace.types.component_spec import ChannelParameter, ComponentSpec, Execu
 from headrace.types.standard_artifacts import InfraBlessing, Model, ModelBlessing, PushedModel
 
 SERVING_MODEL_DIR = "Format-Serving"  # where TFX's Trainer puts the serving model inside a Model artifact
-STAMPED_MODEL_DIR = "stamped_model"  # where TFX's InfraValidator puts a warmed-up model (make_warmup)
 _VERSIONING = {"AUTO": 0, "UNIX_TIMESTAMP": 1, 0: 0, 1: 1}
 
 
@@ -132,7 +132,8 @@ class Executor(BaseExecutor):
         if infra.get_custom_property("has_model") != 1:
             raise RuntimeError(
                 "InfraBlessing does not contain a model: wire model=trainer.outputs['model'], or let the "
-                "InfraValidator make a warmed-up model (request_spec.make_warmup=True)."
+                "InfraValidator make a warmed-up model (request_spec=RequestSpec(make_warmup=True) with "
+                "examples=...; it writes one only for a model it blesses)."
             )
         return os.path.join(infra.uri, STAMPED_MODEL_DIR)
 

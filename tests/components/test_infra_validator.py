@@ -241,3 +241,57 @@ def test_bulk_inferrer_names_the_missing_output_key_and_unknown_splits(models: P
     errors = {n: str(o.error) for n, o in result.nodes.items() if o.error}
     assert "names signature output(s) ['z'], which the signature does not return" in errors["missing_key"]
     assert "data_spec example_splits ['test'] are not splits of the examples" in errors["unknown_split"]
+
+
+def test_make_warmup_writes_a_warmed_up_model_that_pusher_pushes(models: Path, tmp_path: Path) -> None:
+    """TFX's make_warmup: a blessed model is copied into the blessing (stamped_model/) with its requests
+    as TF Serving warmup records (PredictionLog), and a Pusher given only the infra_blessing pushes it;
+    a model that is not blessed gets no stamped model."""
+    from headrace.components import Pusher
+    from headrace.components._tfrecord import read_records
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "d.csv").write_text("x,kind\n" + "".join(f"{i * 0.5},k{i % 4}\n" for i in range(60)))
+    examples = CsvExampleGen(input_base=data)
+    nodes: list = [examples]
+    for name in ("features", "scalar"):
+        model = Importer(source_uri=str(models / name), artifact_type=Model).with_id(f"model_{name}")
+        validator = InfraValidator(
+            model=model.outputs["result"],
+            examples=examples.outputs["examples"],
+            serving_spec={"tensorflow_serving": {"tags": ["latest"]}, "local_docker": {}, "model_name": "m"},
+            request_spec={"num_examples": 3, "split_name": "train", "make_warmup": True},
+            validation_spec={"max_loading_time_seconds": 120, "num_tries": 1},
+        ).with_id(f"infra_{name}")
+        nodes += [model, validator]
+    pusher = Pusher(
+        infra_blessing=nodes[2].outputs["blessing"],
+        push_destination={"filesystem": {"base_directory": str(tmp_path / "serving" / "m")}},
+    )
+    result = run(tmp_path / "root", *nodes, pusher)
+    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}
+
+    blessed = _outputs(tmp_path / "root", result.run_id, "infra_features", "blessing")
+    assert blessed.custom_properties["blessed"] == 1 and blessed.custom_properties["has_model"] == 1
+    stamped = Path(blessed.uri) / "stamped_model"
+    assert (stamped / "saved_model.pb").read_bytes() == (
+        models / "features" / "Format-Serving" / "saved_model.pb"
+    ).read_bytes()
+    [record] = list(read_records(str(stamped / "assets.extra" / "tf_serving_warmup_requests")))
+
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
+    assert (request.model_spec.name, request.model_spec.signature_name) == ("m", "serving_default")
+    assert sorted(request.inputs) == ["kind", "x"]
+    assert len(tf.make_ndarray(request.inputs["x"])) == 3  # num_examples rows
+
+    pushed = Path(tmp_path / "serving" / "m" / "1")
+    assert (pushed / "assets.extra" / "tf_serving_warmup_requests").read_bytes() == (
+        stamped / "assets.extra" / "tf_serving_warmup_requests"
+    ).read_bytes()
+    not_blessed = _outputs(tmp_path / "root", result.run_id, "infra_scalar", "blessing")
+    assert not_blessed.custom_properties["blessed"] == 0 and "has_model" not in not_blessed.custom_properties
+    assert not (Path(not_blessed.uri) / "stamped_model").exists()

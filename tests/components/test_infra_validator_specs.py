@@ -65,7 +65,6 @@ def test_the_serving_note_says_what_was_asked_and_which_backend_runs():
             {"serving_spec": {"tensorflow_serving": {"tags": ["latest"]}, "kubernetes": {}}},
             r"serving_spec.kubernetes cannot run here.*Use ServingSpec\(tensorflow_serving=",
         ),
-        ({"request_spec": {"make_warmup": True}}, r"request_spec make_warmup is not supported yet.*Remove make_warmup"),
         ({"request_spec": {"num_examples": -2}}, r"num_examples must be at least 1, got -2"),
         ({"validation_spec": {"num_tries": -1}}, r"validation_spec num_tries must be positive, got -1"),
         ({"validation_spec": {"max_loading_time_seconds": -1}}, r"max_loading_time_seconds must be positive"),
@@ -85,3 +84,11 @@ def test_a_request_spec_needs_examples():
     model = Importer(source_uri="/nowhere", artifact_type=Model).outputs["result"]
     with pytest.raises(DefinitionError, match=r"request_spec needs examples.*pass examples="):
         InfraValidator(model=model, request_spec=tfx.proto.RequestSpec(num_examples=2))
+    with pytest.raises(DefinitionError, match=r"request_spec needs examples"):
+        InfraValidator(model=model, request_spec=tfx.proto.RequestSpec(make_warmup=True))
+
+
+def test_make_warmup_is_accepted(channels):
+    model, examples = channels
+    spec = InfraValidator(model=model, examples=examples, request_spec=tfx.proto.RequestSpec(make_warmup=True))
+    assert spec.exec_properties["request_spec"]["make_warmup"] is True
