@@ -46,6 +46,7 @@ for name, units, activation, loss, labels in (
     ("multiclass", 3, "softmax", "sparse_categorical_crossentropy", y),
     ("binary", 1, "sigmoid", "binary_crossentropy", (y == 2).astype(int)),  # Gentoo or not
     ("logits", 3, None, keras.losses.SparseCategoricalCrossentropy(from_logits=True), y),  # the penguin module's
+    ("binary_logits", 1, None, keras.losses.BinaryCrossentropy(from_logits=True), (y == 2).astype(int)),
 ):
     inputs = [keras.Input(shape=(1,), name=name) for name in features]
     scale = keras.layers.Normalization(mean=means.mean(axis=0), variance=spread**2 * 4)
@@ -56,6 +57,7 @@ for name, units, activation, loss, labels in (
     model.export(os.path.join(out, name, "Format-Serving"))
 """
 
+MICRO = ("Precision", "Recall", "AUC", "BinaryAccuracy", "MeanLabel", "MeanPrediction", "MeanSquaredError")
 MULTICLASS = {
     "model_specs": [{"label_key": "species"}],
     "slicing_specs": [{}, {"feature_keys": ["species"]}, {"feature_keys": ["island"]}],
@@ -68,6 +70,8 @@ MULTICLASS = {
                     "threshold": {"value_threshold": {"lower_bound": 0.5}},  # proto JSON: a wrapper is its number
                 },
                 {"class_name": "SparseCategoricalCrossentropy"},
+                # On class scores TFMA one-hot encodes the labels and flattens: micro averages.
+                *({"class_name": name} for name in MICRO),
             ]
         }
     ],
@@ -99,7 +103,46 @@ BINARY = {
 # A model that outputs logits: TFX configs tell TFMA's Keras metrics so (headrace detects logits itself).
 LOGITS = json.loads(json.dumps(MULTICLASS))
 LOGITS["metrics_specs"][0]["metrics"][2]["config"] = json.dumps({"from_logits": True})
-CONFIGS = {"multiclass": MULTICLASS, "binary": BINARY, "logits": LOGITS}
+# (Not the micro metrics: TFMA thresholds raw logits at 0.5, headrace their softmax.)
+del LOGITS["metrics_specs"][0]["metrics"][3:]
+# Each class against the rest (TFMA's class_id sub keys, headrace's 'precision/class_k').
+BINARIZED = {
+    "model_specs": [{"label_key": "species"}],
+    "slicing_specs": [{}, {"feature_keys": ["species"]}],
+    "metrics_specs": [
+        {"metrics": [{"class_name": "ExampleCount"}, {"class_name": "SparseCategoricalAccuracy"}]},
+        {
+            "binarize": {"class_ids": {"values": [0, 1, 2]}},
+            "metrics": [
+                {"class_name": name}
+                for name in ("Precision", "Recall", "AUC", "BinaryAccuracy", "BinaryCrossentropy", "MeanLabel")
+            ],
+        },
+    ],
+}
+# A one-logit binary model, its crossentropy with from_logits as TFX configs say it. (Not AUC:
+# TFMA's thresholds span [0, 1], so without a sigmoid it is not the AUC of the logits.)
+BINARY_LOGITS = {
+    "model_specs": [{"label_key": "gentoo"}],
+    "slicing_specs": [{}, {"feature_keys": ["island"]}],
+    "metrics_specs": [
+        {
+            "metrics": [
+                {"class_name": "ExampleCount"},
+                {"class_name": "BinaryCrossentropy", "config": json.dumps({"from_logits": True})},
+                {"class_name": "MeanLabel"},
+            ]
+        }
+    ],
+}
+CONFIGS = {
+    "multiclass": MULTICLASS,
+    "binary": BINARY,
+    "logits": LOGITS,
+    "binarized": BINARIZED,
+    "binary_logits": BINARY_LOGITS,
+}
+MODELS = {"binarized": "multiclass"}  # the model each config evaluates (default: its own name)
 
 
 def _penguins(path: Path, rows: int, seed: int) -> None:
@@ -108,7 +151,8 @@ def _penguins(path: Path, rows: int, seed: int) -> None:
     x = MEANS[species] + rng.normal(size=(rows, 4)) * SPREAD
     lines = [",".join([*FEATURES, "island", "species", "gentoo"])]
     for i in range(rows):
-        island = ISLANDS[int(rng.integers(0, 3))]
+        # Some rows without an island: in no island slice, in TFMA as in headrace.
+        island = ISLANDS[int(rng.integers(0, 3))] if i % 11 else ""
         lines.append(",".join([*(f"{v:.2f}" for v in x[i]), island, str(species[i]), str(int(species[i] == 2))]))
     path.write_text("\n".join(lines) + "\n")
 
@@ -119,7 +163,8 @@ def _tf_examples(rows: list[dict[str, Any]], path: str) -> None:
     with tf.io.TFRecordWriter(path) as writer:
         for row in rows:
             feature = {name: tf.train.Feature(float_list=tf.train.FloatList(value=[row[name]])) for name in FEATURES}
-            feature["island"] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[row["island"].encode()]))
+            if row["island"]:
+                feature["island"] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[row["island"].encode()]))
             for name in ("species", "gentoo"):
                 feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[row[name]]))
             writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
@@ -133,15 +178,16 @@ def _tfma_config(kind: str) -> Any:
     from google.protobuf import json_format
 
     config = json_format.ParseDict(CONFIGS[kind], tfma.EvalConfig())
-    if kind == "binary":
+    if kind in ("binary", "binary_logits"):
         return config
     per_class = config.metrics_specs.add()
-    for k in range(3):
-        for name in ("Precision", "Recall"):
-            per_class.metrics.add(
-                class_name=name, config=json.dumps({"class_id": k, "top_k": 1, "name": f"{name.lower()}/class_{k}"})
-            )
-    config.metrics_specs[0].metrics.add(
+    if kind != "binarized":  # there the config's own precision/class_k (binarized) replace headrace's
+        for k in range(3):
+            for name in ("Precision", "Recall"):
+                per_class.metrics.add(
+                    class_name=name, config=json.dumps({"class_id": k, "top_k": 1, "name": f"{name.lower()}/class_{k}"})
+                )
+    per_class.metrics.add(
         class_name="SparseCategoricalCrossentropy", config=json.dumps({"name": "loss", "from_logits": kind == "logits"})
     )
     return config
@@ -173,7 +219,8 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     examples = CsvExampleGen(input_base=tmp / "data")
     nodes: list[Any] = [examples]
     for kind, config in CONFIGS.items():
-        model = Importer(source_uri=str(tmp / "models" / kind), artifact_type=Model).with_id(f"{kind}_model")
+        source = tmp / "models" / MODELS.get(kind, kind)
+        model = Importer(source_uri=str(source), artifact_type=Model).with_id(f"{kind}_model")
         evaluator = Evaluator(examples=examples.outputs["examples"], model=model.outputs["result"], eval_config=config)
         nodes += [model, evaluator.with_id(kind)]
     result = run(tmp / "root", *nodes)
@@ -190,7 +237,7 @@ def _both(evaluated: dict[str, Any], kind: str) -> tuple[dict[str, Any], dict[st
     uri = evaluated["result"].nodes[kind].outputs["evaluation"][0]
     ours = json.loads((Path(uri) / "evaluation.json").read_text())["candidate"]
     config = _tfma_config(kind)
-    model = str(evaluated["tmp"] / "models" / kind / "Format-Serving")
+    model = str(evaluated["tmp"] / "models" / MODELS.get(kind, kind) / "Format-Serving")
     shared = tfma.default_eval_shared_model(eval_saved_model_path=model, eval_config=config)
     out = str(evaluated["tmp"] / f"tfma_{kind}")
     data = evaluated["eval_data"]
@@ -200,7 +247,8 @@ def _both(evaluated: dict[str, Any], kind: str) -> tuple[dict[str, Any], dict[st
     _assert_same(read, ours)
     assert tfma.load_validation_result(uri).validation_ok
     tfma.view.render_slicing_metrics(
-        tfma.load_eval_result(uri), slicing_column="species" if kind != "binary" else "island"
+        tfma.load_eval_result(uri),
+        slicing_column="island" if kind.startswith("binary_") or kind == "binary" else "species",
     )
     return ours, _tfma_metrics(result)
 
@@ -213,23 +261,29 @@ def _assert_same(read: dict[str, dict[str, float]], ours: dict[str, dict[str, fl
             assert read[name][metric] == pytest.approx(value, nan_ok=True), (name, metric)
 
 
-@pytest.mark.parametrize("kind", ["multiclass", "binary", "logits"])
+@pytest.mark.parametrize("kind", list(CONFIGS))
 def test_headrace_metrics_match_tfma_per_slice(evaluated: dict[str, Any], kind: str) -> None:
     ours, theirs = _both(evaluated, kind)
     for name in ours:  # the figures, for the record (pytest -s)
         for metric, value in sorted(ours[name].items()):
             print(f"{kind:10s} {name:18s} {metric:32s} {value:<22.17g} {theirs.get(name, {}).get(metric)}")
     assert sorted(ours) == sorted(theirs)
-    assert "Overall" in ours and "island:Dream" in ours and (kind == "binary" or "species:0" in ours)
+    assert "Overall" in ours and ("island:Dream" in ours or "species:0" in ours)
     for name, row in ours.items():
         assert set(row) <= set(theirs[name]), (name, set(row) - set(theirs[name]))
         for metric, value in row.items():
-            if metric == "auc" and row["mean_label"] in (0.0, 1.0):
+            if metric.startswith("auc") and row["mean_label" + metric.removeprefix("auc")] in (0.0, 1.0):
                 # One class only: AUC is undefined; headrace says NaN (no threshold applies), TFMA says 0
                 # (docs/MIGRATING_FROM_TFX.md, Evaluator).
                 assert math.isnan(value) and theirs[name][metric] == 0.0, name
                 continue
             tolerance = 1e-3 if metric == "auc" else 1e-4  # TFMA's AUC: a Riemann sum over 10,000 thresholds
             assert value == pytest.approx(theirs[name][metric], rel=tolerance, abs=1e-6, nan_ok=True), (name, metric)
-    accuracy = ours["Overall"]["binary_accuracy" if kind == "binary" else "sparse_categorical_accuracy"]
+    overall = ours["Overall"]
+    if kind == "binary_logits":
+        assert 0.05 < overall["binary_crossentropy"] < 0.6  # a model that errs, taken through a sigmoid
+        return
+    accuracy = overall.get("binary_accuracy", overall.get("sparse_categorical_accuracy"))
     assert 0.5 < accuracy < 1.0  # a model that errs, so disagreeing definitions would show
+    if kind != "logits":
+        assert 0.5 < overall["auc/class_2" if kind == "binarized" else "auc"] < 1.0
