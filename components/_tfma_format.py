@@ -177,7 +177,7 @@ def _row(message: Any, row: Mapping[str, Any], model_name: str, base: Mapping[st
 
 
 def _tfma_slices(keys: Mapping[str, SliceKeyType]) -> dict[str, SliceKeyType]:
-    # TFMA makes no slice of rows that lack the feature; headrace's JSON keeps them ('kind:None').
+    # Neither TFMA nor headrace makes a slice of rows that lack the feature; a guard for old results.
     return {name: key for name, key in keys.items() if all(v is not None for _, v in key)}
 
 

@@ -389,3 +389,39 @@ def test_binary_only_metrics_on_a_multi_class_model_raise(metric: str, instead: 
     y, p = _tfma_data()
     with pytest.raises(ValueError, match=f"{metric} is for a binary model.*3 class scores.*use {instead}"):
         compute(metric, y, p)
+
+
+def test_a_metrics_own_per_slice_thresholds_and_a_binarized_metrics_threshold_apply() -> None:
+    """MetricConfig.per_slice_thresholds (a list, beside `threshold`) hold on the slices they name;
+    a binarized metric's threshold holds for each class's value."""
+    from headrace.components.evaluator import check_config, validate
+
+    bound = {"value_threshold": {"lower_bound": 0.8}}
+    config = check_config(
+        {
+            **LABEL,
+            "slicing_specs": [{}, {"feature_keys": ["kind"]}],
+            "metrics_specs": [
+                {
+                    "metrics": [
+                        {
+                            "class_name": "SparseCategoricalAccuracy",
+                            "per_slice_thresholds": [{"slicing_specs": [{}], "threshold": bound}],
+                        }
+                    ]
+                },
+                {
+                    "binarize": {"class_ids": {"values": [0, 1]}},
+                    "metrics": [{"class_name": "Recall", "threshold": bound}],
+                },
+            ],
+        }
+    )
+    current = {
+        "Overall": {"sparse_categorical_accuracy": 0.7, "recall/class_0": 0.9, "recall/class_1": 0.5},
+        "kind:a": {"sparse_categorical_accuracy": 0.1, "recall/class_0": 0.95, "recall/class_1": 0.85},
+    }
+    assert sorted(validate(config, current, None)) == [
+        "recall/class_1 on Overall = 0.5 is below the lower bound 0.8",
+        "sparse_categorical_accuracy on Overall = 0.7 is below the lower bound 0.8",
+    ]
