@@ -270,6 +270,10 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.data_types": {},
     "orchestration.local": {},
     "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "orchestration.airflow": {},
+    "orchestration.airflow.airflow_dag_runner": _from(
+        "headrace.orchestrators.airflow_dag_runner", "AirflowDagRunner AirflowPipelineConfig"
+    ),
     "orchestration.experimental": {},
     "orchestration.experimental.interactive": {},
     "orchestration.experimental.interactive.interactive_context": {"InteractiveContext": _INTERACTIVE_CONTEXT},
@@ -417,7 +421,6 @@ MISSING: dict[str, str] = {
     "v1.types.BaseBeamComponent": BEAM,
     "orchestration.data_types.RuntimeParameter": ORCH,
     "orchestration.beam": ORCH,
-    "orchestration.airflow": ORCH,
     "orchestration.kubeflow": ORCH,
     "v1.orchestration.experimental.KubeflowV2DagRunner": ORCH,
     "v1.orchestration.experimental.KubeflowV2DagRunnerConfig": ORCH,
