@@ -1,21 +1,42 @@
 """The container entrypoint: runs one task of one IR node inside an image.
 
     python -m headrace.entrypoint execute TASK_FILE RESULT_FILE
+    python -m headrace.entrypoint kfp --executor-input JSON --node-ir BASE64 [--run-id ID]
 
-TASK_FILE is the pickled `ExecutionTask` the runner wrote (artifact folders are mounted at the
-paths it names); the executor's result is pickled to RESULT_FILE. It imports only what the task's
-executor imports, and exits 0 when the result was written (a failed executor is a result too).
+`execute` (headrace's Docker launcher): TASK_FILE is the pickled `ExecutionTask` the runner wrote
+(artifact folders are mounted at the paths it names); the executor's result is pickled to
+RESULT_FILE. It exits 0 when the result was written (a failed executor is a result too).
+
+`kfp` (a task of a pipeline compiled for Kubeflow Pipelines v2): KFP's launcher passes its
+ExecutorInput as JSON (`{{$}}`) and the compiled node travels in --node-ir. This reads the input
+artifacts (URIs as local paths: gs://b/x is /gcs/b/x, minio:// /minio/, s3:// /s3/, as KFP mounts
+them; properties from their metadata), the parameter values and the output artifacts, runs the
+node's executor with headrace's executor runner, and writes ExecutorOutput (each output artifact
+with its metadata: properties and custom properties flat, a value artifact's value as `value`, and
+the exact properties as JSON under `headrace`) to the executor output file KFP names. KFP's
+launcher publishes what that file says, and kfp.local reads only that file. A failed executor exits
+1 with its traceback on stderr. Neither command imports kfp.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import pickle
 import sys
+from typing import Any
+
+USAGE = (
+    "usage: python -m headrace.entrypoint execute TASK_FILE RESULT_FILE\n"
+    "       python -m headrace.entrypoint kfp --executor-input JSON --node-ir BASE64 [--run-id ID]"
+)
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["kfp"]:
+        return run_kfp(argv[1:])
     if len(argv) != 3 or argv[0] != "execute":
-        print("usage: python -m headrace.entrypoint execute TASK_FILE RESULT_FILE", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     from headrace.launcher.executor_runner import run_task
 
@@ -27,6 +48,154 @@ def main(argv: list[str]) -> int:
         print(result.traceback or f"{result.error_type}: {result.message}", file=sys.stderr)
     with open(result_file, "wb") as f:
         pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return 0
+
+
+# -- kfp -------------------------------------------------------------------------------------------------
+_REMOTE_MOUNTS = {"gs://": "/gcs/", "minio://": "/minio/", "s3://": "/s3/"}
+METADATA_KEY = "headrace"  # the exact properties, as JSON (the flat metadata keys are for people and CEL)
+
+
+def local_path(uri: str) -> str:
+    """Where KFP's launcher makes an artifact URI readable in the container."""
+    for prefix, mount in _REMOTE_MOUNTS.items():
+        if uri.startswith(prefix):
+            return mount + uri[len(prefix) :]
+    return uri
+
+
+def _kfp_args(argv: list[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    it = iter(argv)
+    for flag in it:
+        if flag not in ("--executor-input", "--node-ir", "--run-id"):
+            raise ValueError(f"unknown argument {flag!r}")
+        args[flag[2:]] = next(it)
+    for needed in ("executor-input", "node-ir"):
+        if needed not in args:
+            raise ValueError(f"--{needed} is required")
+    return args
+
+
+def _first(artifacts: dict[str, Any], key: str) -> dict[str, Any] | None:
+    found = (artifacts.get(key) or {}).get("artifacts") or []
+    return found[0] if found else None
+
+
+def _artifact_dict(type_name: str, declared: dict[str, str], runtime: dict[str, Any], path: str) -> dict[str, Any]:
+    """A headrace artifact dict from a KFP runtime artifact: its properties from the exact JSON the
+    producer wrote, else from the flat metadata (declared names are properties, the rest custom)."""
+    metadata = dict(runtime.get("metadata") or {})
+    exact = metadata.pop(METADATA_KEY, None)
+    if isinstance(exact, str):
+        found = json.loads(exact)
+        props, custom = found.get("properties", {}), found.get("custom_properties", {})
+    else:
+        metadata.pop("value", None)
+        props = {k: v for k, v in metadata.items() if k in declared}
+        custom = {k: v for k, v in metadata.items() if k not in declared}
+        for k, v in props.items():  # KFP's metadata numbers are doubles
+            if declared[k] == "INT" and isinstance(v, float) and v.is_integer():
+                props[k] = int(v)
+    return {
+        "type_name": type_name,
+        "id": None,
+        "uri": path,
+        "state": "LIVE",
+        "name": runtime.get("name", ""),
+        "properties": props,
+        "custom_properties": custom,
+    }
+
+
+def _metadata(art: dict[str, Any]) -> dict[str, Any]:
+    props, custom = art.get("properties") or {}, art.get("custom_properties") or {}
+    flat: dict[str, Any] = {**custom, **props}
+    if "value" in art and isinstance(art["value"], (str, int, float, bool)):
+        flat.setdefault("value", art["value"])
+    flat[METADATA_KEY] = json.dumps({"properties": props, "custom_properties": custom}, sort_keys=True)
+    return flat
+
+
+def run_kfp(argv: list[str]) -> int:
+    """The `kfp` subcommand: see the module docstring."""
+    import base64
+    import tempfile
+
+    from headrace.compiler.ir import load
+    from headrace.launcher.executor_runner import run_task
+    from headrace.launcher.task import ExecutionTask
+
+    try:
+        args = _kfp_args(argv)
+        executor_input = json.loads(args["executor-input"])
+        ir = load(base64.b64decode(args["node-ir"]).decode("utf-8"))
+    except (ValueError, StopIteration) as e:
+        print(f"headrace.entrypoint kfp: {e}\n{USAGE}", file=sys.stderr)
+        return 2
+    [node] = ir.nodes
+    inputs, outputs = executor_input.get("inputs", {}), executor_input.get("outputs", {})
+    input_dict: dict[str, list[dict[str, Any]]] = {}
+    for key, spec in node.inputs.items():
+        runtime = _first(inputs.get("artifacts", {}), key)
+        if runtime is not None:
+            t = spec.artifact_type
+            input_dict[key] = [_artifact_dict(t.name, t.properties, runtime, local_path(runtime["uri"]))]
+    output_dict: dict[str, list[dict[str, Any]]] = {}
+    remote: dict[str, dict[str, Any]] = {}
+    for key, out in node.outputs.items():
+        runtime = _first(outputs.get("artifacts", {}), key)
+        if runtime is None:
+            print(f"headrace.entrypoint kfp: KFP gave no artifact for output '{key}' of '{node.id}'.", file=sys.stderr)
+            return 2
+        path = local_path(runtime["uri"])
+        os.makedirs(path, exist_ok=True)  # a headrace executor writes into its output folders
+        art = _artifact_dict(out.artifact_type.name, out.artifact_type.properties, runtime, path)
+        art["state"] = "PENDING"
+        output_dict[key] = [art]
+        remote[key] = runtime
+    exec_properties = dict(node.parameters)
+    for key, value in (inputs.get("parameterValues") or {}).items():
+        if key in exec_properties:  # KFP's numbers are doubles: keep the IR's int
+            original = exec_properties[key]
+            is_int = isinstance(original, int) and not isinstance(original, bool)
+            exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
+    executor = {k: v for k, v in node.executor.items() if k not in ("image", "docker")}  # it runs right here
+    task = ExecutionTask(
+        node_id=node.id,
+        executor=executor,
+        input_dict=input_dict,
+        output_dict=output_dict,
+        exec_properties=exec_properties,
+        pipeline_name=ir.pipeline_name,
+        pipeline_root=ir.pipeline_root,
+        run_id=args.get("run-id", ""),
+        execution_id=0,
+        tmp_dir=tempfile.mkdtemp(prefix="headrace-"),
+        beam_pipeline_args=list(ir.beam_pipeline_args),
+    )
+    result = run_task(task)
+    if not result.ok:
+        print(f"'{node.id}' failed:\n{result.traceback or result.error_type + ': ' + result.message}", file=sys.stderr)
+        return 1
+    executor_output: dict[str, Any] = {"artifacts": {}}
+    for key, arts in result.output_dict.items():
+        runtime = remote[key]
+        executor_output["artifacts"][key] = {
+            "artifacts": [
+                {
+                    "name": runtime.get("name", key),
+                    "uri": runtime["uri"],
+                    "metadata": _metadata(a),
+                }
+                for a in arts
+            ]
+        }
+    output_file = outputs.get("outputFile")
+    if output_file:
+        os.makedirs(os.path.dirname(output_file) or ".", exist_ok=True)
+        with open(output_file, "w", encoding="utf-8") as f:
+            json.dump(executor_output, f, sort_keys=True)
     return 0
 
 

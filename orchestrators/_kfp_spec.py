@@ -1,0 +1,343 @@
+"""The IR as a Kubeflow Pipelines v2 `PipelineSpec`, built with kfp's own protos.
+
+One IR node becomes one task, one component (`comp-<task>`) and one executor (`exec-<task>`):
+
+- function and custom-class nodes run headrace's runtime image (the node's `with_image`, else the
+  runner's default image) with `python -m headrace.entrypoint kfp --executor-input {{$}} ...`; the
+  node's IR (a one-node `PipelineIR`, code shipped by value included) travels base64-encoded in the
+  arguments, since the container cannot read the compiler's files;
+- container nodes run their own image and argv, headrace placeholders turned into KFP's
+  (`{{$.inputs.parameters['x']}}`, `{{$.inputs.artifacts['x'].path}}`,
+  `{{$.outputs.artifacts['x'].path}}`); their parameters are STRING inputs holding exactly the text
+  headrace's Docker launcher would place (so the argv is the same on both);
+- importer nodes become KFP importers (output key `artifact`, KFP's convention).
+
+Artifacts are typed `headrace.<TypeName>`; dependencies become `dependentTasks`, caching
+`cachingOptions.enableCache`, and `Cond` predicates a `triggerPolicy.condition` in CEL over the
+producer's output artifact metadata (TFX's encoding for Vertex). Resolver nodes cannot be expressed:
+they query headrace's ML Metadata store, which a KFP task does not see.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from headrace.compiler.ir import InputIR, NodeIR, PipelineIR
+from headrace.errors import DefinitionError
+
+SCHEMA_VERSION = "2.1.0"
+SCHEMA_PREFIX = "headrace."
+ARTIFACT_SCHEMA_VERSION = "0.0.1"
+ENTRYPOINT = ["python", "-m", "headrace.entrypoint", "kfp"]
+IMPORTER_OUTPUT = "artifact"  # the output key of a KFP importer (kfp.local hard-codes it)
+CONDITION_INPUT_PREFIX = "condition__"
+
+
+def task_name(node_id: str) -> str:
+    """A KFP task name for a node id: lower case, runs of other characters as '-' (as kfp does)."""
+    name = re.sub(r"[^a-z0-9]+", "-", node_id.lower()).strip("-")
+    return name or "node"
+
+
+def pipeline_name(name: str) -> str:
+    """A KFP pipeline name (k8s-style) for a headrace pipeline name."""
+    return task_name(name)
+
+
+def encode_node(ir: PipelineIR, node: NodeIR) -> str:
+    """The node as a one-node IR, base64 of its JSON (what the entrypoint's --node-ir reads)."""
+    one = PipelineIR(
+        pipeline_name=ir.pipeline_name,
+        pipeline_root=ir.pipeline_root,
+        nodes=(node,),
+        enable_cache=ir.enable_cache,
+        beam_pipeline_args=ir.beam_pipeline_args,
+    )
+    return base64.b64encode(one.dump(indent=None).encode("utf-8")).decode("ascii")
+
+
+def parameter_text(value: Any) -> str:
+    """A parameter as one argv item, as headrace's Docker launcher places it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -> Any:
+    """The `PipelineSpec` proto of `ir`.
+
+    Raises:
+        DefinitionError: a node kfp cannot express (a Resolver, a predicate CEL cannot state, two
+            node ids that map to one task name).
+    """
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2 as pb
+
+    names = _task_names(ir)
+    spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version="headrace")
+    spec.pipeline_info.name = pipeline_name(ir.pipeline_name)
+    spec.pipeline_info.display_name = display_name or ir.pipeline_name
+    spec.default_pipeline_root = ir.pipeline_root
+    deployment = pb.PipelineDeploymentConfig()
+    for node in ir.nodes:
+        name = names[node.id]
+        component = spec.components[f"comp-{name}"]
+        component.executor_label = f"exec-{name}"
+        executor = deployment.executors[f"exec-{name}"]
+        task = spec.root.dag.tasks[name]
+        task.task_info.name = node.id
+        task.component_ref.name = f"comp-{name}"
+        cache = node.enable_cache if node.enable_cache is not None else ir.enable_cache
+        task.caching_options.enable_cache = bool(cache)
+        task.dependent_tasks.extend(sorted({names[u] for u in node.upstream}))
+        _artifact_io(pb, ir, node, names, component, task)
+        if node.kind == "importer":
+            _importer(pb, node, component, task, executor)
+        elif node.kind == "resolver":
+            raise DefinitionError(
+                f"'{node.id}' is a Resolver, which reads headrace's ML Metadata store while the pipeline runs; a "
+                "Kubeflow task cannot see that store. Remove it from the pipeline compiled for Kubeflow (pass the "
+                "baseline in with an Importer), or run the pipeline with LocalDagRunner, Beam or Airflow."
+            )
+        elif node.kind == "container":
+            _container(pb, node, component, task, executor)
+        else:
+            _python(pb, ir, node, component, task, executor, default_image)
+        if node.conditions:
+            _condition(pb, node, names, component, task)
+    spec.deployment_spec.update(json_format.MessageToDict(deployment))
+    return spec
+
+
+def _task_names(ir: PipelineIR) -> dict[str, str]:
+    names: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for node in ir.nodes:
+        name = task_name(node.id)
+        if name in seen:
+            raise DefinitionError(
+                f"Node ids '{seen[name]}' and '{node.id}' both become the Kubeflow task name '{name}' (lower case, "
+                "other characters as '-'); give one of them another id with .with_id(...)."
+            )
+        seen[name] = node.id
+        names[node.id] = name
+    return names
+
+
+def _type_schema(pb: Any, type_name: str) -> Any:
+    return pb.ArtifactTypeSchema(schema_title=SCHEMA_PREFIX + type_name, schema_version=ARTIFACT_SCHEMA_VERSION)
+
+
+def _output_key(ir: PipelineIR, inp: InputIR) -> str:
+    """The KFP output key an input reads (an importer's only output is KFP's `artifact`)."""
+    assert inp.producer is not None and inp.output_key is not None
+    if ir.node(inp.producer).kind == "importer":
+        return IMPORTER_OUTPUT
+    return inp.output_key
+
+
+def _artifact_io(pb: Any, ir: PipelineIR, node: NodeIR, names: dict[str, str], component: Any, task: Any) -> None:
+    for key, inp in node.inputs.items():
+        if inp.producer is None:
+            continue  # a Resolver's store query: refused by the caller
+        spec = component.input_definitions.artifacts[key]
+        spec.artifact_type.CopyFrom(_type_schema(pb, inp.artifact_type.name))
+        if inp.optional:
+            spec.is_optional = True
+        ref = task.inputs.artifacts[key].task_output_artifact
+        ref.producer_task = names[inp.producer]
+        ref.output_artifact_key = _output_key(ir, inp)
+    for key, out in node.outputs.items():
+        name = IMPORTER_OUTPUT if node.kind == "importer" else key
+        component.output_definitions.artifacts[name].artifact_type.CopyFrom(_type_schema(pb, out.artifact_type.name))
+
+
+def _value(pb: Any, value: Any) -> Any:
+    from google.protobuf import struct_pb2
+
+    v = struct_pb2.Value()
+    if isinstance(value, bool):
+        v.bool_value = value
+    elif isinstance(value, (int, float)):
+        v.number_value = value
+    elif isinstance(value, str):
+        v.string_value = value
+    elif isinstance(value, dict):
+        v.struct_value.update(value)
+    elif isinstance(value, list):
+        v.list_value.extend(value)
+    else:
+        v.null_value = struct_pb2.NULL_VALUE
+    return v
+
+
+def _parameter_type(pb: Any, value: Any) -> int | None:
+    t = pb.ParameterType
+    if isinstance(value, bool):
+        return int(t.BOOLEAN)
+    if isinstance(value, int):
+        return int(t.NUMBER_INTEGER)
+    if isinstance(value, float):
+        return int(t.NUMBER_DOUBLE)
+    if isinstance(value, str):
+        return int(t.STRING)
+    if isinstance(value, list):
+        return int(t.LIST)
+    if isinstance(value, dict):
+        return int(t.STRUCT)
+    return None  # None: KFP has no null parameter; the entrypoint takes it from the node's IR
+
+
+def _parameters(pb: Any, node: NodeIR, component: Any, task: Any, as_text: bool) -> None:
+    for key, value in sorted(node.parameters.items()):
+        if as_text:
+            value = parameter_text(value)
+        ptype = _parameter_type(pb, value)
+        if ptype is None:
+            continue
+        component.input_definitions.parameters[key].parameter_type = ptype
+        task.inputs.parameters[key].runtime_value.constant.CopyFrom(_value(pb, value))
+
+
+def _python(
+    pb: Any, ir: PipelineIR, node: NodeIR, component: Any, task: Any, executor: Any, default_image: str
+) -> None:
+    _parameters(pb, node, component, task, as_text=False)
+    container = executor.container
+    container.image = node.executor.get("image") or default_image
+    container.command.extend(ENTRYPOINT)
+    container.args.extend(
+        [
+            "--executor-input",
+            "{{$}}",
+            "--run-id",
+            "{{$.pipeline_job_name}}",
+            "--node-ir",
+            encode_node(ir, node),
+        ]
+    )
+
+
+def _container(pb: Any, node: NodeIR, component: Any, task: Any, executor: Any) -> None:
+    _parameters(pb, node, component, task, as_text=True)
+    container = executor.container
+    container.image = node.executor["image"]
+    container.command.extend(_argv(node, node.executor.get("command") or []))
+    container.args.extend(_argv(node, node.executor.get("args") or []))
+
+
+def _argv(node: NodeIR, items: list[Any]) -> list[str]:
+    return [_placeholder(node, item) for item in items]
+
+
+def _placeholder(node: NodeIR, item: Any) -> str:
+    if isinstance(item, str):
+        if "{{$" in item:
+            raise DefinitionError(
+                f"The command of '{node.id}' has the literal text {item!r}, which Kubeflow would read as one of its "
+                "placeholders ('{{$...}}'); pass it as a parameter instead."
+            )
+        return item
+    kind, name = item.get("placeholder"), item.get("name")
+    if kind == "concat":
+        return "".join(_placeholder(node, i) for i in item["items"])
+    if kind in ("input_value", "exec_property"):
+        if name in node.parameters:
+            return f"{{{{$.inputs.parameters['{name}']}}}}"
+        raise DefinitionError(
+            f"The command of '{node.id}' places the value of input artifact '{name}', which a Kubeflow container "
+            "cannot receive as text; place its path (InputUriPlaceholder) and read the 'value' file there."
+        )
+    if kind == "input_uri":
+        return f"{{{{$.inputs.artifacts['{name}'].path}}}}"
+    if kind == "output_uri":
+        return f"{{{{$.outputs.artifacts['{name}'].path}}}}"
+    raise DefinitionError(f"The command of '{node.id}' has a placeholder Kubeflow cannot express: {item!r}.")
+
+
+def _importer(pb: Any, node: NodeIR, component: Any, task: Any, executor: Any) -> None:
+    p = node.parameters
+    out = node.outputs["result"].artifact_type
+    importer = executor.importer
+    importer.artifact_uri.constant.string_value = p["source_uri"]
+    importer.type_schema.CopyFrom(_type_schema(pb, out.name))
+    importer.reimport = bool(p.get("reimport"))
+    metadata = {**(p.get("custom_properties") or {}), **(p.get("properties") or {})}
+    metadata[METADATA_KEY] = json.dumps(
+        {"properties": p.get("properties") or {}, "custom_properties": p.get("custom_properties") or {}},
+        sort_keys=True,
+    )
+    importer.metadata.update(metadata)
+    # kfp's importer components take the URI as an input parameter too
+    component.input_definitions.parameters["uri"].parameter_type = pb.ParameterType.STRING
+    task.inputs.parameters["uri"].runtime_value.constant.string_value = p["source_uri"]
+
+
+METADATA_KEY = "headrace"  # artifact metadata: JSON of the exact properties (the flat keys are for people)
+
+
+# -- Cond ------------------------------------------------------------------------------------------
+def condition_input(producer: str, output_key: str) -> str:
+    """The input through which a conditional task sees the artifact its predicate reads."""
+    return CONDITION_INPUT_PREFIX + re.sub(r"\W", "_", f"{producer}__{output_key}")
+
+
+def _condition(pb: Any, node: NodeIR, names: dict[str, str], component: Any, task: Any) -> None:
+    for predicate in node.conditions:
+        for future in _futures(predicate):
+            key = condition_input(future["producer"], future["output_key"])
+            if key in component.input_definitions.artifacts:
+                continue
+            component.input_definitions.artifacts[key].artifact_type.CopyFrom(
+                pb.ArtifactTypeSchema(schema_title="system.Artifact", schema_version=ARTIFACT_SCHEMA_VERSION)
+            )
+            ref = task.inputs.artifacts[key].task_output_artifact
+            ref.producer_task = names[future["producer"]]
+            ref.output_artifact_key = future["output_key"]
+    cel = [_cel(node, p) for p in node.conditions]
+    task.trigger_policy.condition = cel[0] if len(cel) == 1 else " && ".join(f"({c})" for c in cel)
+
+
+def _futures(predicate: dict[str, Any]) -> list[dict[str, Any]]:
+    if "future" in predicate:
+        return [predicate["future"]]
+    return [f for p in predicate["operands"] for f in _futures(p)]
+
+
+def _cel(node: NodeIR, predicate: dict[str, Any]) -> str:
+    """A predicate in CEL, over `inputs.artifacts[...]` as KFP's driver evaluates it."""
+    op = predicate["op"]
+    if op in ("and", "or"):
+        joined = f" {'&&' if op == 'and' else '||'} ".join(_cel(node, p) for p in predicate["operands"])
+        return f"({joined})"
+    if op == "not":
+        return f"!({_cel(node, predicate['operands'][0])})"
+    future, constant = predicate["future"], predicate["constant"]
+    index = future["index"]
+    if index not in (0, -1):
+        raise DefinitionError(
+            f"The condition of '{node.id}' reads artifact [{index}] of an output; a Kubeflow output holds one "
+            "artifact, so only [0] (or [-1]) can be read."
+        )
+    base = f"inputs.artifacts['{condition_input(future['producer'], future['output_key'])}'].artifacts[0]"
+    what, *key = future["attribute"]
+    if what == "uri":
+        lhs = f"{base}.uri"
+    elif what == "value":
+        lhs = f"{base}.metadata['value']"
+    else:
+        lhs = f"{base}.metadata['{key[0]}']"
+    return f"{lhs} {op} {_cel_constant(constant)}"
+
+
+def _cel_constant(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(float(value))  # artifact metadata numbers are doubles; CEL does not compare int with double
+    return json.dumps(value)  # a CEL string literal: JSON's escaping is valid CEL

@@ -1,0 +1,232 @@
+"""KubeflowV2DagRunner: compiles the IR to a Kubeflow Pipelines v2 `PipelineSpec` (TFX's API shape).
+
+    runner = KubeflowV2DagRunner(KubeflowV2DagRunnerConfig(default_image="headrace-runtime:latest"),
+                                 output_filename="pipeline.yaml")
+    runner.run(pipeline)                 # writes pipeline.yaml
+    submit("pipeline.yaml", "http://kfp.example:8888", experiment="dev")
+
+The file is built with kfp's own protos (`kfp.pipeline_spec.pipeline_spec_pb2`), so it is what a KFP
+backend (or Vertex AI Pipelines) accepts and what `kfp.components.load_component_from_file` loads.
+
+Who does what on Kubeflow: KFP's own driver and launcher, with KFP's ML Metadata, are the driver
+and the publisher. KFP's driver resolves each task's inputs from upstream outputs, decides caching
+(`enableCache` per task, keyed on the task's inputs and its container spec, which holds the node's
+IR) and evaluates `triggerPolicy.condition`; KFP's launcher downloads input artifacts to local
+paths, runs the container and publishes every declared output artifact with the metadata the
+container wrote. headrace's part runs inside the container: `python -m headrace.entrypoint kfp`
+reads KFP's ExecutorInput, runs the node's executor (headrace's executor runner, the same as
+locally) and writes ExecutorOutput (artifact metadata: `headrace.<Type>` schema titles, properties
+and custom properties). headrace's own ML Metadata store, cache and node launcher are not used
+there.
+
+What headrace carries over: dependencies, caching, `Cond` (as CEL), per-component images, the
+pipeline root, parameters (as task constants: headrace has no runtime parameters yet, so the
+pipeline itself takes no parameters). Not carried over, because the IR has no such settings yet:
+CPU/memory resources and retry policies. Resolver nodes are refused (they query headrace's store).
+
+kfp is imported only here, when a runner is built or a file is submitted, never by `import headrace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import MutableMapping
+from typing import Any
+
+from headrace.compiler import compile_pipeline
+from headrace.compiler.ir import PipelineIR
+from headrace.errors import DefinitionError, HeadraceError
+
+DEFAULT_IMAGE = "headrace-runtime:latest"
+_INSTALL_HINT = "Kubeflow Pipelines support needs the `kfp` package (2.x): pip install 'kfp>=2,<3'."
+
+
+class KubeflowError(HeadraceError):
+    """A Kubeflow Pipelines backend refused a request or could not be reached."""
+
+
+def _kfp() -> Any:
+    try:
+        import kfp
+    except ImportError:
+        raise HeadraceError(_INSTALL_HINT) from None
+    return kfp
+
+
+class KubeflowV2DagRunnerConfig:
+    """Settings of the compiled Kubeflow pipeline (TFX's `KubeflowV2DagRunnerConfig`).
+
+    Args:
+        display_name: The pipeline's display name (default: the pipeline's name).
+        default_image: The image running function and custom-class nodes that name no image of their
+            own (`with_image`). As in TFX, a mapping from node id to image sets images per node.
+        default_commands: Accepted for TFX compatibility; must be None (headrace's entrypoint is fixed).
+        **kwargs: TFX's other PipelineConfig arguments are refused with a message.
+    """
+
+    def __init__(
+        self,
+        display_name: str | None = None,
+        default_image: str | MutableMapping[str, str] | None = None,
+        default_commands: list[str] | None = None,
+        **kwargs: Any,
+    ):
+        if kwargs:
+            raise DefinitionError(
+                f"KubeflowV2DagRunnerConfig does not take {', '.join(sorted(kwargs))}; it takes display_name, "
+                "default_image and default_commands."
+            )
+        if default_commands is not None:
+            raise DefinitionError(
+                "default_commands is not supported: headrace's nodes run `python -m headrace.entrypoint kfp` in "
+                "the image. Set the image with default_image or the node's .with_image(...)."
+            )
+        self.display_name = display_name
+        self.default_image: str | MutableMapping[str, str] = default_image or DEFAULT_IMAGE
+        self.default_commands = default_commands
+
+    def image_for(self, node_id: str) -> str:
+        """The default image of a node."""
+        if isinstance(self.default_image, str):
+            return self.default_image
+        return self.default_image.get(node_id) or self.default_image.get("default") or DEFAULT_IMAGE
+
+
+def build_pipeline_spec(ir: PipelineIR, config: KubeflowV2DagRunnerConfig | None = None) -> Any:
+    """The `PipelineSpec` proto of a compiled pipeline.
+
+    Raises:
+        DefinitionError: the pipeline has something Kubeflow cannot express (see the module docstring).
+    """
+    _kfp()
+    from headrace.orchestrators import _kfp_spec
+
+    config = config or KubeflowV2DagRunnerConfig()
+    if not isinstance(config.default_image, str):  # TFX's per-node image map
+        nodes = tuple(
+            dataclasses.replace(n, executor={**n.executor, "image": config.image_for(n.id)})
+            if not n.executor.get("image") and n.kind in ("python_function", "python_class")
+            else n
+            for n in ir.nodes
+        )
+        ir = dataclasses.replace(ir, nodes=nodes)
+    default = config.default_image if isinstance(config.default_image, str) else DEFAULT_IMAGE
+    return _kfp_spec.build(ir, default, config.display_name)
+
+
+def spec_text(spec: Any, format: str = "yaml") -> str:
+    """The PipelineSpec as the text of a package file: YAML (kfp's layout) or JSON."""
+    from google.protobuf import json_format
+
+    data = json_format.MessageToDict(spec)
+    if format == "json":
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if format != "yaml":
+        raise DefinitionError(f"Unknown format {format!r}: use 'yaml' or 'json'.")
+    import yaml
+
+    header = (
+        f"# PIPELINE DEFINITION\n# Name: {spec.pipeline_info.name}\n# Compiled by headrace for Kubeflow Pipelines v2\n"
+    )
+    return header + yaml.dump(data, sort_keys=True)
+
+
+def compile_kubeflow(
+    ir: PipelineIR, path: str, format: str | None = None, config: KubeflowV2DagRunnerConfig | None = None
+) -> str:
+    """Writes the IR as a KFP v2 package file at `path`; the format is 'yaml' or 'json' (default: from
+    the file's extension, YAML unless it ends in .json). Returns the path."""
+    fmt = format or ("json" if path.endswith(".json") else "yaml")
+    text = spec_text(build_pipeline_spec(ir, config), fmt)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+class KubeflowV2DagRunner:
+    """Compiles pipelines to Kubeflow Pipelines v2 package files (TFX's `KubeflowV2DagRunner`).
+
+    Args:
+        config: The runner's settings.
+        output_dir: Where to write the file (default: the current directory).
+        output_filename: The file's name (default 'pipeline.json' as in TFX; a name ending in .yaml or
+            .yml gives YAML).
+    """
+
+    def __init__(
+        self,
+        config: KubeflowV2DagRunnerConfig | None = None,
+        output_dir: str | None = None,
+        output_filename: str | None = None,
+    ):
+        if config is not None and not isinstance(config, KubeflowV2DagRunnerConfig):
+            raise DefinitionError(f"config must be a KubeflowV2DagRunnerConfig, got {type(config).__name__}.")
+        self.config = config or KubeflowV2DagRunnerConfig()
+        self.output_dir = output_dir or os.getcwd()
+        self.output_filename = output_filename or "pipeline.json"
+
+    @property
+    def output_path(self) -> str:
+        """Where `run` writes the file."""
+        return os.path.join(self.output_dir, self.output_filename)
+
+    def run(self, pipeline: Any) -> dict[str, Any]:
+        """Compiles `pipeline` (a Pipeline or its PipelineIR), writes the file, returns the spec as a dict."""
+        from google.protobuf import json_format
+
+        ir = pipeline if isinstance(pipeline, PipelineIR) else compile_pipeline(pipeline)
+        fmt = "yaml" if self.output_filename.endswith((".yaml", ".yml")) else "json"
+        spec = build_pipeline_spec(ir, self.config)
+        os.makedirs(self.output_dir, exist_ok=True)
+        with open(self.output_path, "w", encoding="utf-8") as f:
+            f.write(spec_text(spec, fmt))
+        data: dict[str, Any] = json_format.MessageToDict(spec)
+        return data
+
+
+def submit(
+    package_path: str,
+    endpoint: str,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> str:
+    """Creates a run of a compiled package on the KFP backend at `endpoint` (kfp.Client's
+    `create_run_from_pipeline_package`); returns the run id.
+
+    Raises:
+        KubeflowError: the file is missing, or the backend refused or did not answer.
+    """
+    kfp = _kfp()
+    if not os.path.isfile(package_path):
+        raise KubeflowError(
+            f"No pipeline package at {package_path}: compile one with `headrace compile --target kubeflow`."
+        )
+    try:
+        client = kfp.Client(host=endpoint)
+        result = client.create_run_from_pipeline_package(
+            package_path,
+            arguments=params or {},
+            run_name=run_name,
+            experiment_name=experiment,
+        )
+    except Exception as e:  # noqa: BLE001 - kfp raises ApiException, urllib3 and connection errors alike
+        raise KubeflowError(
+            f"Kubeflow Pipelines at {endpoint} did not accept the run of {package_path}: {type(e).__name__}: "
+            f"{str(e)[:500]}"
+        ) from None
+    return str(result.run_id)
+
+
+__all__ = [
+    "KubeflowError",
+    "KubeflowV2DagRunner",
+    "KubeflowV2DagRunnerConfig",
+    "build_pipeline_spec",
+    "compile_kubeflow",
+    "submit",
+]

@@ -1,0 +1,188 @@
+"""The compiled Kubeflow file, loaded back with the kfp SDK and run end to end on kfp's own local
+runner (kfp.local.DockerRunner, headrace's runtime image), compared with LocalDagRunner's outputs.
+
+kfp.local takes a task's outputs only from the executor output file; container components write
+none, so the pipeline with a container node runs with `launcher_stand_in()`, a small local stand-in
+for KFP's launcher (orchestrators/_kfp_local.py says what kfp.local lacks). The pipeline of function
+and custom-class nodes runs on plain kfp.local.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from headrace.cli.loader import load_file_as_module
+from headrace.compiler import compile_pipeline
+from headrace.orchestrators import LocalDagRunner
+from headrace.orchestrators._kfp_local import run_package_locally
+from headrace.orchestrators._kfp_spec import task_name
+from headrace.orchestrators.kubeflow_v2_dag_runner import compile_kubeflow
+
+pytestmark = pytest.mark.heavy_imports
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def runtime_image() -> str:
+    """headrace's runtime image, built (or reused) by containers/build.sh, which starts the engine."""
+    import subprocess
+
+    done = subprocess.run(["bash", str(REPO / "containers" / "build.sh")], cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"containers/build.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}", pytrace=False)
+    return "headrace-runtime:latest"
+
+
+# One function component -> one fully custom component -> one container component.
+EXAMPLE = """
+import json, os
+from headrace import (BaseComponent, BaseExecutor, ChannelParameter, ComponentSpec, ExecutionParameter,
+                      ExecutorClassSpec, InputArtifact, OutputArtifact, OutputDict, Parameter, Pipeline, component)
+from headrace.dsl.container_component import create_container_component
+from headrace.dsl.placeholders import InputUriPlaceholder, InputValuePlaceholder, OutputUriPlaceholder
+from headrace.types import standard_artifacts
+
+@component
+def MakeRows(examples: OutputArtifact[standard_artifacts.Examples], rows: Parameter[int] = 3) -> OutputDict(n=int):
+    with open(os.path.join(examples.uri, "rows.txt"), "w") as f:
+        f.write("".join(f"row {i}\\n" for i in range(rows)))
+    examples.split_names = json.dumps(["train"])
+    return {"n": rows}
+
+class TagSpec(ComponentSpec):
+    INPUTS = {"input_data": ChannelParameter(type=standard_artifacts.Examples)}
+    OUTPUTS = {"output_data": ChannelParameter(type=standard_artifacts.Examples)}
+    PARAMETERS = {"name": ExecutionParameter(type=str)}
+
+class TagExecutor(BaseExecutor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        src, dst = input_dict["input_data"][0], output_dict["output_data"][0]
+        with open(os.path.join(src.uri, "rows.txt")) as f:
+            rows = f.read()
+        with open(os.path.join(dst.uri, "rows.txt"), "w") as f:
+            f.write(rows.replace("row", exec_properties["name"]))
+        dst.split_names = src.split_names
+        dst.set_custom_property("tagged", 1)
+
+class Tag(BaseComponent):
+    SPEC_CLASS = TagSpec
+    EXECUTOR_SPEC = ExecutorClassSpec(TagExecutor)
+    def __init__(self, input_data, name):
+        super().__init__(spec=TagSpec(input_data=input_data, name=name))
+
+Count = create_container_component(
+    name="Count",
+    image="headrace-runtime:latest",
+    command=["sh", "-c", 'mkdir -p "$2" && grep -c "$0" "$1/rows.txt" > "$2/count"',
+             InputValuePlaceholder("word"), InputUriPlaceholder("examples"), OutputUriPlaceholder("count")],
+    inputs={"examples": standard_artifacts.Examples},
+    outputs={"count": standard_artifacts.ExternalArtifact},
+    parameters={"word": str},
+)
+
+def create_pipeline(pipeline_root, with_container=True):
+    rows = MakeRows(rows=4)
+    tag = Tag(input_data=rows.outputs["examples"], name="item")
+    nodes = [rows, tag]
+    if with_container:
+        nodes.append(Count(examples=tag.outputs["output_data"], word="item"))
+    return Pipeline("three-styles", pipeline_root, nodes, enable_cache=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("example")
+    path = folder / "three_styles_pipeline.py"
+    path.write_text(textwrap.dedent(EXAMPLE))
+    return load_file_as_module(str(path))
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _local_outputs(ir, root: Path) -> dict[tuple[str, str], dict[str, str]]:
+    result = LocalDagRunner(quiet=True).run(ir)
+    assert result.succeeded, result.node_states
+    return {
+        (node_id, key): _files(Path(uri))
+        for node_id, node in result.nodes.items()
+        for key, uris in node.outputs.items()
+        for uri in uris
+    }
+
+
+def _kfp_outputs(ir, run_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
+    return {(node.id, key): _files(run_dir / task_name(node.id) / key) for node in ir.nodes for key in node.outputs}
+
+
+def _compare(ir, local, kfp_run):
+    assert set(local) == set(kfp_run)
+    for where, files in local.items():
+        assert files == kfp_run[where], where
+
+
+def test_function_and_custom_nodes_run_on_plain_kfp_local_docker_runner(example, tmp_path, runtime_image):
+    ir = compile_pipeline(example.create_pipeline(str(tmp_path / "local"), with_container=False))
+    package = compile_kubeflow(ir, str(tmp_path / "pipeline.yaml"))
+    run_dir = Path(run_package_locally(package, str(tmp_path / "kfp"), stand_in=False))
+    kfp_run = _kfp_outputs(ir, run_dir)
+    assert kfp_run[("MakeRows", "examples")] == {"rows.txt": "row 0\nrow 1\nrow 2\nrow 3\n"}
+    assert kfp_run[("MakeRows", "n")] == {"value": "4"}
+    _compare(ir, _local_outputs(ir, tmp_path), kfp_run)
+    # the executor output file kfp.local read: the artifact's metadata carries its properties
+    import json
+
+    written = json.loads((run_dir / "tag" / "executor_output.json").read_text())
+    [art] = written["artifacts"]["output_data"]["artifacts"]
+    assert art["metadata"]["tagged"] == 1 and art["metadata"]["split_names"] == '["train"]'
+    assert json.loads(art["metadata"]["headrace"])["custom_properties"] == {"tagged": 1}
+
+
+def test_three_styles_run_on_kfp_local_with_the_launcher_stand_in_as_under_local_dag_runner(
+    example, tmp_path, runtime_image
+):
+    ir = compile_pipeline(example.create_pipeline(str(tmp_path / "local")))
+    start = time.perf_counter()
+    package = compile_kubeflow(ir, str(tmp_path / "pipeline.yaml"))
+    compiled = time.perf_counter()
+    run_dir = Path(run_package_locally(package, str(tmp_path / "kfp")))
+    ran = time.perf_counter()
+    print(f"compile {compiled - start:.3f} s, kfp.local run {ran - compiled:.1f} s")
+    kfp_run = _kfp_outputs(ir, run_dir)
+    assert kfp_run[("Count", "count")] == {"count": "4\n"}
+    assert kfp_run[("Tag", "output_data")] == {"rows.txt": "item 0\nitem 1\nitem 2\nitem 3\n"}
+    _compare(ir, _local_outputs(ir, tmp_path), kfp_run)
+
+
+def test_without_the_stand_in_kfp_local_finds_no_container_outputs(example, tmp_path, runtime_image):
+    """Pins the kfp.local gap the stand-in fills: the container task's declared output is not
+    published, so nothing downstream could read it (here the run ends at the container task)."""
+    import kfp.local
+    from kfp.local import executor_output_utils
+
+    ir = compile_pipeline(example.create_pipeline(str(tmp_path / "local")))
+    package = compile_kubeflow(ir, str(tmp_path / "pipeline.yaml"))
+    seen: dict[str, dict] = {}
+    original = executor_output_utils.get_outputs_for_task
+
+    def spy(executor_input, component_spec):
+        outputs = original(executor_input, component_spec)
+        seen[os.path.basename(os.path.dirname(executor_input.outputs.output_file))] = outputs
+        return outputs
+
+    executor_output_utils.get_outputs_for_task = spy
+    try:
+        run_package_locally(package, str(tmp_path / "kfp"), stand_in=False)
+    finally:
+        executor_output_utils.get_outputs_for_task = original
+        kfp.local.init(runner=kfp.local.SubprocessRunner())
+    assert set(seen["tag"]) == {"output_data"}
+    assert seen["count"] == {}
