@@ -107,11 +107,12 @@ def build_dag(ir: PipelineIR, airflow_dag_config: dict[str, Any] | None = None) 
     except ImportError as e:
         raise ImportError(_INSTALL_HINT) from e
     dag_kwargs = _dag_kwargs(ir, airflow_dag_config or {}, DAG)
+    task_ids = task_ids_of(ir)
     dag = DAG(**dag_kwargs)
     with dag:
         tasks = {
             n.id: PythonOperator(
-                task_id=n.id,
+                task_id=task_ids[n.id],
                 python_callable=functools.partial(run_node_task, ir),
                 op_kwargs={"node_id": n.id},
                 doc_md=f"headrace node `{n.id}` ({n.component_type})",
@@ -130,6 +131,21 @@ def build_dag(ir: PipelineIR, airflow_dag_config: dict[str, Any] | None = None) 
         )
         list(tasks.values()) >> finish
     return dag
+
+
+def task_ids_of(ir: PipelineIR) -> dict[str, str]:
+    """Node id -> Airflow task id (the node id, with characters Airflow refuses replaced by '_')."""
+    ids = {n.id: safe_id(n.id) for n in ir.nodes}
+    seen: dict[str, str] = {}
+    for node_id, task_id in ids.items():
+        if task_id == FINISH_TASK_ID or task_id in seen:
+            other = f"node '{seen[task_id]}'" if task_id in seen else "the run's final task"
+            raise DefinitionError(
+                f"Node '{node_id}' would be Airflow task '{task_id}', as {other} is: give it another id "
+                "(component.with_id(...))."
+            )
+        seen[task_id] = node_id
+    return ids
 
 
 def _dag_kwargs(ir: PipelineIR, config: dict[str, Any], dag_class: type) -> dict[str, Any]:
@@ -188,7 +204,12 @@ def run_node_task(ir: PipelineIR, node_id: str, **context: Any) -> dict[str, Any
     md = BaseRunner().open_metadata(ir)
     handle = ensure_run(md, ir, headrace_run_id(context["run_id"]))
     _record_airflow_ids(md, handle, context)
-    outcome = launch_node(md, handle, node_id)
+    # Airflow starts another try of a task only once the earlier try ended or was declared a zombie, so
+    # on a retry an attempt still RUNNING in ML Metadata is dead even if its launcher was on another host
+    # (the pid check covers this host).
+    ti = context.get("ti")
+    retry = ti is not None and int(getattr(ti, "try_number", 1) or 1) > 1
+    outcome = launch_node(md, handle, node_id, stale_after_s=0.0 if retry else None)
     log.info("headrace run %s, node %s: %s (execution %s)", handle.run_id, node_id, outcome.state, outcome.execution_id)
     if outcome.state in ("FAILED", "CANCELED"):
         if outcome.error is not None:

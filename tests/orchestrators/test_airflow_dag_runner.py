@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 from pipelines_src import HEADER
 
+from headrace.compiler.ir import NodeIR, PipelineIR
 from headrace.errors import DefinitionError
 from headrace.metadata import sqlite_metadata_connection_config
 from headrace.metadata.reader import MetadataReader
 from headrace.metadata.store import Metadata
 from headrace.orchestrators import LocalDagRunner
-from headrace.orchestrators.airflow_dag_runner import headrace_run_id, write_dag
+from headrace.orchestrators.airflow_dag_runner import headrace_run_id, task_ids_of, write_dag
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 pytestmark = pytest.mark.skipif(not AIRFLOW.exists(), reason="apache-airflow is not installed in this environment")
@@ -359,3 +360,15 @@ def test_tfx_import_path_serves_the_runner_and_write_dag_does_not_import_airflow
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]"
     assert "'retries': 2" in (tmp_path / "dags" / "airflow_diamond_dag.py").read_text()
+
+
+def test_node_ids_become_task_ids_airflow_accepts_and_a_clash_is_refused():
+    def ir_of(*ids: str) -> PipelineIR:
+        nodes = tuple(NodeIR(id=i, component_type="C", executor={"kind": "python_function"}) for i in ids)
+        return PipelineIR("p", "/tmp/p", nodes)
+
+    assert task_ids_of(ir_of("Trainer.v1", "my step")) == {"Trainer.v1": "Trainer.v1", "my step": "my_step"}
+    with pytest.raises(DefinitionError, match="Node 'my_step' would be Airflow task 'my_step', as node 'my step'"):
+        task_ids_of(ir_of("my step", "my_step"))
+    with pytest.raises(DefinitionError, match="final task"):
+        task_ids_of(ir_of("headrace_finish_run"))
