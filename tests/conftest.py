@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -39,3 +40,27 @@ def sql(db: Path, query: str) -> list[tuple]:
         return con.execute(query).fetchall()
     finally:
         con.close()
+
+
+# -- the container runtime image (tests/containers) -----------------------------------------------
+RUNTIME_IMAGE = "headrace-runtime:latest"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def runtime_image() -> str:
+    """The runtime image, built once per session by containers/build.sh (which starts the engine if
+    needed and reuses an image whose inputs have not changed); without an engine the tests fail."""
+    try:
+        result = subprocess.run(
+            ["bash", str(REPO / "containers" / "build.sh")], cwd=REPO, capture_output=True, text=True, timeout=900
+        )  # a cold build (Debian base by debootstrap, wheelhouse, image) takes about 90 s here
+    except (OSError, subprocess.TimeoutExpired) as e:
+        pytest.fail(f"containers/build.sh did not complete: {type(e).__name__}: {e}", pytrace=False)
+    if result.returncode != 0:
+        pytest.fail(
+            f"containers/build.sh failed (exit {result.returncode}); the Docker engine is started by "
+            f"`bash scripts/services.sh docker`.\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}",
+            pytrace=False,
+        )
+    return RUNTIME_IMAGE
