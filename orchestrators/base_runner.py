@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from headrace.compiler import PipelineIR, compile_pipeline
@@ -14,6 +15,16 @@ from headrace.metadata.config import connection_config_from_dict
 from headrace.metadata.store import Metadata
 
 SKIPPED, REUSED = "SKIPPED", "REUSED"
+
+
+def final_state(outcomes: Iterable[NodeOutcome]) -> str:
+    """The run's state from its nodes' outcomes: COMPLETE when every node completed, was cached or
+    reused, or was skipped by a false Cond (not a failure); CANCELED if a node was canceled; else FAILED."""
+    found = list(outcomes)
+    if any(o.state == "CANCELED" for o in found):
+        return "CANCELED"
+    finished = all(o.state in ("COMPLETE", "CACHED", REUSED) or o.by_condition for o in found)
+    return "COMPLETE" if finished else "FAILED"
 
 
 @dataclasses.dataclass

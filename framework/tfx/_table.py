@@ -270,6 +270,8 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.data_types": {},
     "orchestration.local": {},
     "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "orchestration.beam": {},
+    "orchestration.beam.beam_dag_runner": {"BeamDagRunner": "headrace.tfx._beam:BeamDagRunner"},
     "orchestration.airflow": {},
     "orchestration.airflow.airflow_dag_runner": _from(
         "headrace.orchestrators.airflow_dag_runner", "AirflowDagRunner AirflowPipelineConfig"
@@ -420,7 +422,6 @@ MISSING: dict[str, str] = {
     "dsl.components.base.base_beam_executor": BEAM,
     "v1.types.BaseBeamComponent": BEAM,
     "orchestration.data_types.RuntimeParameter": ORCH,
-    "orchestration.beam": ORCH,
     "orchestration.kubeflow": ORCH,
     "v1.orchestration.experimental.KubeflowV2DagRunner": ORCH,
     "v1.orchestration.experimental.KubeflowV2DagRunnerConfig": ORCH,

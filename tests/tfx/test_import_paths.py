@@ -167,7 +167,9 @@ SERVED: dict[str, list[str]] = {
     "dsl.placeholder": ["placeholder"],
     "dsl.io": ["fileio"],
     "dsl.io.fileio": ["open", "exists", "listdir", "NotFoundError"],
-    "orchestration": ["pipeline", "metadata", "data_types", "local", "airflow", "experimental", "portable"],
+    "orchestration": ["pipeline", "metadata", "data_types", "local", "beam", "airflow", "experimental", "portable"],
+    "orchestration.beam": ["beam_dag_runner"],
+    "orchestration.beam.beam_dag_runner": ["BeamDagRunner"],
     "orchestration.pipeline": ["Pipeline", "ExecutionMode"],
     "orchestration.metadata": ["Metadata", "sqlite_metadata_connection_config", "mysql_metadata_connection_config"],
     "orchestration.local.local_dag_runner": ["LocalDagRunner"],
@@ -206,7 +208,6 @@ NOT_YET = [
     ("components", "Transform", "data components"),
     ("components", "Tuner", "model components"),
     ("proto", "tuner_pb2", "model components"),
-    ("orchestration.beam.beam_dag_runner", "BeamDagRunner", "orchestrator adapters"),
     ("orchestration.kubeflow", "kubeflow_dag_runner", "orchestrator adapters"),
     ("v1.orchestration.experimental", "KubeflowV2DagRunner", "orchestrator adapters"),
     ("v1.dsl.experimental", "RuntimeParameter", "orchestrator adapters"),
@@ -240,7 +241,7 @@ def test_not_yet_names_raise_import_error_naming_the_capability(path, name, word
 
 def test_module_import_of_a_missing_tfx_module_names_the_capability():
     with pytest.raises(ImportError, match="orchestrator adapters"):
-        importlib.import_module("headrace.tfx.orchestration.beam.beam_dag_runner")
+        importlib.import_module("headrace.tfx.orchestration.kubeflow.kubeflow_dag_runner")
     with pytest.raises(ImportError, match="model components"):
         importlib.import_module("headrace.tfx.proto.tuner_pb2")
 
@@ -252,6 +253,18 @@ def test_unknown_names_get_did_you_mean():
         tfx.dsl.Pipelin
     with pytest.raises(ModuleNotFoundError, match="Did you mean 'executor_spec'"):
         importlib.import_module("headrace.tfx.dsl.components.base.executor_spek")
+
+
+def test_tfx_beam_dag_runner_is_headrace_s_with_tfx_s_constructor():
+    from headrace.errors import DefinitionError
+    from headrace.orchestrators import BeamDagRunner
+    from headrace.tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as TfxBeamDagRunner
+
+    runner = TfxBeamDagRunner(["--direct_num_workers=1"])
+    assert isinstance(runner, BeamDagRunner)
+    assert runner.beam_orchestrator_args == ["--direct_num_workers=1"] and runner.beam_pipeline_args == []
+    with pytest.raises(DefinitionError, match="PipelineConfig"):
+        TfxBeamDagRunner(config=object())
 
 
 def test_names_are_headrace_objects_not_copies():

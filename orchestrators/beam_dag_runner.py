@@ -1,0 +1,328 @@
+"""BeamDagRunner: runs a pipeline as one Apache Beam pipeline, each node a launch of the shared node launcher.
+
+Usage::
+
+    from headrace.orchestrators import BeamDagRunner
+
+    BeamDagRunner().run(pipeline)  # the DirectRunner, one thread per core (multi_threading)
+    BeamDagRunner(beam_pipeline_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"]).run(pipeline)
+
+How it runs:
+
+- The run is registered in ML Metadata first (`ensure_run`); then one Beam pipeline runs the nodes.
+  Nodes are grouped by depth (the longest upstream path): each depth is one Beam step whose elements
+  are its node ids, and each element calls `headrace.launcher.single.launch_node` (driver ->
+  executor -> publisher) with its own ML Metadata connection, so a step may run in another process.
+  A step takes the outcomes of all shallower steps as a side input, which orders it after them; the
+  nodes of one depth are independent and run in parallel as far as the Beam runner allows (with the
+  DirectRunner: `--direct_num_workers` threads with `--direct_running_mode=multi_threading`, the
+  default here, or processes with `--direct_running_mode=multi_processing`; `in_memory` runs one node
+  at a time). One step per depth rather than one per node, because
+  the DirectRunner runs its steps one after another: only the elements of one step run in parallel.
+- A node whose upstream node failed is not launched: it is SKIPPED, as under LocalDagRunner.
+- Beam may run a bundle twice (a retry, or `--direct_runner_bundle_repeat`): `launch_node` makes the
+  repeat harmless (one COMPLETE execution per node per run; the repeat is REUSED), and a launch that
+  races another one of the same node waits for it.
+- Outcomes come back through small JSON files under `<pipeline_root>/.system/beam/<run_id>/` (removed
+  after the run), so the pipeline root must be reachable by every Beam worker, as it must anyway for
+  the artifacts. The runner then records the run's final state, prints LocalDagRunner's summary and
+  returns the same :class:`~headrace.orchestrators.RunResult`.
+
+`beam_pipeline_args` select the Beam runner and are also handed to Beam-based executors (after the
+pipeline's own `beam_pipeline_args`, before a component's `BeamExecutorSpec` arguments: later flags
+win). `beam_orchestrator_args` (TFX's name) reach only the orchestrating pipeline.
+
+`import headrace.orchestrators` does not import Apache Beam: `run()` does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from headrace.compiler import PipelineIR
+from headrace.compiler.ir import load
+from headrace.dsl import Pipeline
+from headrace.errors import DefinitionError, ExecutorError
+from headrace.launcher import NodeOutcome
+from headrace.launcher.runs import CANCELED, FAILED, RUNNING, new_run_id, run_state, set_run_state
+from headrace.metadata.config import describe
+from headrace.metadata.store import Metadata, get_value
+from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult, final_state
+from headrace.orchestrators.progress import Progress
+
+_INSTALL_HINT = "BeamDagRunner needs Apache Beam: pip install 'apache-beam>=2.59'."
+_OK = ("COMPLETE", "CACHED", REUSED)
+_WAIT_FOR_OTHER_LAUNCH_S = 0.5
+
+
+class BeamDagRunner(BaseRunner):
+    """Runs the IR as one Apache Beam pipeline (see the module docstring).
+
+    Args:
+        beam_pipeline_args: Beam options: they pick the Beam runner (default: the DirectRunner with
+            one worker thread per core) and are handed to Beam-based executors too.
+        metadata_connection_config: Overrides the pipeline's store.
+        enable_cache: False turns the cache off for this runner's runs; None follows the pipeline
+            and component settings.
+        quiet: No progress output.
+        raise_on_failure: `run()` raises :class:`~headrace.errors.PipelineRunError` when the run does
+            not complete (the default); False returns the result instead.
+        beam_orchestrator_args: Beam options for the orchestrating pipeline only (TFX's argument).
+    """
+
+    def __init__(
+        self,
+        beam_pipeline_args: Sequence[str] | None = None,
+        metadata_connection_config: Any = None,
+        enable_cache: bool | None = None,
+        quiet: bool = False,
+        raise_on_failure: bool = True,
+        beam_orchestrator_args: Sequence[str] | None = None,
+    ):
+        self.beam_pipeline_args = _strings("beam_pipeline_args", beam_pipeline_args)
+        self.beam_orchestrator_args = _strings("beam_orchestrator_args", beam_orchestrator_args)
+        self.metadata_connection_config = metadata_connection_config
+        self.enable_cache = enable_cache
+        self.quiet = quiet
+        self.raise_on_failure = raise_on_failure
+
+    def run(
+        self,
+        pipeline: Pipeline | PipelineIR,
+        run_id: str | None = None,
+        enable_cache: bool | None = None,
+        raise_on_failure: bool | None = None,
+    ) -> RunResult:
+        """Runs a pipeline.
+
+        Args:
+            pipeline: A Pipeline or its IR.
+            run_id: Id of the run (default: generated). The id of an earlier run of this pipeline
+                carries it on: nodes that completed in it are REUSED, the others run.
+            enable_cache: Per-run cache switch (False: --no-cache).
+            raise_on_failure: Overrides the runner's setting for this run.
+
+        Returns:
+            The RunResult (per-node states, outputs, errors).
+
+        Raises:
+            PipelineRunError: the run did not complete (unless raise_on_failure is False).
+        """
+        started = time.perf_counter()
+        started_ms = int(time.time() * 1000)
+        try:
+            import apache_beam as beam
+            from apache_beam.options.pipeline_options import PipelineOptions
+        except ImportError as e:
+            raise ImportError(_INSTALL_HINT) from e
+        from headrace.launcher.single import ensure_run
+
+        ir = self.to_ir(pipeline)
+        if self.beam_pipeline_args:
+            ir = dataclasses.replace(ir, beam_pipeline_args=(*ir.beam_pipeline_args, *self.beam_pipeline_args))
+        md = self.open_metadata(ir, self.metadata_connection_config)
+        handle = ensure_run(md, ir, run_id or new_run_id())
+        if run_state(handle) != RUNNING:
+            set_run_state(md, handle, RUNNING)
+        progress = Progress(self.quiet)
+        progress.start(handle.run_id, ir.pipeline_name, [n.id for n in ir.nodes], describe(md.config), False)
+        spec = _StepSpec(
+            ir_json=ir.dump(indent=None),
+            config=md.config.SerializeToString(),
+            run_id=handle.run_id,
+            enable_cache=self.enable_cache if enable_cache is None else enable_cache,
+            results_dir=os.path.join(ir.pipeline_root, ".system", "beam", handle.run_id),
+            started_ms=started_ms,
+        )
+        os.makedirs(spec.results_dir, exist_ok=True)
+        options = PipelineOptions(_orchestrator_args([*self.beam_pipeline_args, *self.beam_orchestrator_args]))
+        try:
+            with beam.Pipeline(options=options) as p:
+                done: list[Any] = []
+                for depth, ids in enumerate(_depths(ir)):
+                    step = p | f"Nodes at depth {depth}: {', '.join(ids)}" >> beam.Create(ids)
+                    if len(ids) > 1:  # one element per worker: the nodes of a depth run in parallel
+                        step = step | f"Spread depth {depth}" >> beam.Reshuffle()
+                    before: Any = (
+                        beam.pvalue.AsList(tuple(done) | f"Done before depth {depth}" >> beam.Flatten()) if done else []
+                    )
+                    done.append(step | f"Launch depth {depth}" >> beam.Map(_launch_step, before, spec))
+            outcomes = _collect(ir, spec.results_dir)
+        except KeyboardInterrupt:
+            set_run_state(md, handle, CANCELED)
+            raise
+        except Exception:
+            set_run_state(md, handle, FAILED)  # the Beam pipeline itself failed, not a node
+            raise
+        finally:
+            shutil.rmtree(spec.results_dir, ignore_errors=True)
+        for node in ir.nodes:
+            progress.node_finished(outcomes[node.id])
+        state = final_state(outcomes.values())
+        set_run_state(md, handle, state)
+        result = RunResult(
+            run_id=handle.run_id,
+            pipeline_name=ir.pipeline_name,
+            state=state,
+            nodes={n.id: outcomes[n.id] for n in ir.nodes},
+            pipeline_root=ir.pipeline_root,
+            metadata=describe(md.config),
+            seconds=time.perf_counter() - started,
+        )
+        progress.summary(result)
+        if self.raise_on_failure if raise_on_failure is None else raise_on_failure:
+            result.raise_for_failure()
+        return result
+
+
+def _strings(name: str, args: Sequence[str] | None) -> list[str]:
+    if isinstance(args, str):
+        raise DefinitionError(
+            f"BeamDagRunner: {name} must be a list of strings, got the string {args!r}; write [{args!r}]."
+        )
+    found = list(args or [])
+    bad = [a for a in found if not isinstance(a, str)]
+    if bad:
+        raise DefinitionError(f"BeamDagRunner: {name} must be strings, got {bad[0]!r}.")
+    return found
+
+
+def _orchestrator_args(args: list[str]) -> list[str]:
+    """The DirectRunner runs one worker unless told otherwise: without a running mode or a worker count,
+    give it one thread per core, so the nodes of a depth run in parallel by default, as under LocalDagRunner."""
+    if any(a.startswith(("--direct_num_workers", "--direct_running_mode")) for a in args):
+        return args
+    return [*args, "--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}"]
+
+
+def _depths(ir: PipelineIR) -> list[list[str]]:
+    """Node ids grouped by the length of their longest upstream path (the IR is topological)."""
+    depth: dict[str, int] = {}
+    for node in ir.nodes:
+        depth[node.id] = 1 + max((depth[u] for u in node.upstream), default=-1)
+    groups: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for node in ir.nodes:
+        groups[depth[node.id]].append(node.id)
+    return groups
+
+
+@dataclasses.dataclass(frozen=True)
+class _StepSpec:
+    """What every step needs, in a form Beam can send to another process."""
+
+    ir_json: str
+    config: bytes  # the ML Metadata ConnectionConfig, serialized
+    run_id: str
+    enable_cache: bool | None
+    results_dir: str
+    started_ms: int
+
+
+@functools.lru_cache(maxsize=4)
+def _ir(ir_json: str) -> PipelineIR:
+    return load(ir_json)
+
+
+def _launch_step(node_id: str, done: list[tuple[str, str, str]], spec: _StepSpec) -> tuple[str, str, str]:
+    """One node of the run: skipped if an upstream node did not succeed, else launched. Returns
+    (node id, state, why) for the steps after it; the full outcome goes to the results folder."""
+    ir = _ir(spec.ir_json)
+    upstream = {n: (state, why) for n, state, why in done}
+    outcome = None
+    for up in ir.node(node_id).upstream:
+        state, why = upstream.get(up, (SKIPPED, f"upstream '{up}' did not run"))
+        if state == FAILED or state == CANCELED:
+            outcome = NodeOutcome(node_id, SKIPPED, reason=f"upstream '{up}' {state.lower()}")
+        elif state == SKIPPED and why:  # a skip because of a failure further up: name that failure
+            outcome = NodeOutcome(node_id, SKIPPED, reason=why)
+        if outcome is not None:
+            break
+    if outcome is None:
+        outcome = _launch(ir, node_id, spec)
+    _write(spec.results_dir, outcome)
+    # A skip by a false Cond is not a failure: downstream nodes go on (and their launcher decides).
+    return (node_id, outcome.state, "" if outcome.by_condition else outcome.reason)
+
+
+def _launch(ir: PipelineIR, node_id: str, spec: _StepSpec) -> NodeOutcome:
+    from ml_metadata.proto import metadata_store_pb2
+
+    from headrace.launcher.runs import attach_run
+    from headrace.launcher.single import DuplicateLaunchError, launch_node
+
+    started = time.perf_counter()
+    try:
+        md = Metadata(metadata_store_pb2.ConnectionConfig.FromString(spec.config))
+        handle = attach_run(md, spec.run_id, ir)
+        while True:
+            try:
+                outcome = launch_node(md, handle, node_id, enable_cache=spec.enable_cache)
+                break
+            except DuplicateLaunchError:  # another launch of this node (a repeated bundle) runs it: wait
+                time.sleep(_WAIT_FOR_OTHER_LAUNCH_S)
+        if outcome.state == REUSED and outcome.execution_id is not None:
+            outcome = _reused_in_this_run(md, outcome, spec.started_ms)
+        return outcome
+    except Exception as e:  # noqa: BLE001 - a framework failure fails this node, not the Beam pipeline
+        import traceback
+
+        error = ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc())
+        return NodeOutcome(node_id, FAILED, error=error, seconds=time.perf_counter() - started)
+
+
+def _reused_in_this_run(md: Metadata, outcome: NodeOutcome, started_ms: int) -> NodeOutcome:
+    """A REUSED outcome whose execution this very run recorded (an earlier launch of a repeated bundle)
+    is reported as what that execution was: COMPLETE, CACHED, or SKIPPED by a Cond."""
+    from headrace.launcher.driver import outputs_of
+    from headrace.launcher.launcher import outputs_summary
+
+    [ex] = md.call(md.store.get_executions_by_id, [outcome.execution_id])
+    if ex.create_time_since_epoch < started_ms:
+        return outcome  # done by an earlier runner of this run id: reused indeed
+    seconds = max(0, ex.last_update_time_since_epoch - ex.create_time_since_epoch) / 1000
+    if ex.last_known_state == md.pb.Execution.CANCELED and "skipped" in ex.custom_properties:
+        why = str(get_value(ex.custom_properties["skipped"]))
+        return NodeOutcome(outcome.node_id, SKIPPED, ex.id, seconds=seconds, reason=why, by_condition=True)
+    state = "CACHED" if ex.last_known_state == md.pb.Execution.CACHED else "COMPLETE"
+    outs = outputs_of(md, [ex.id]).get(ex.id, {})
+    log = str(get_value(ex.custom_properties["log"])) if "log" in ex.custom_properties else ""
+    return dataclasses.replace(outcome, state=state, seconds=seconds, log=log, summary=outputs_summary(outs))
+
+
+def _write(results_dir: str, outcome: NodeOutcome) -> None:
+    """The outcome as JSON, written whole (a repeated step replaces it with its own)."""
+    data = dataclasses.asdict(dataclasses.replace(outcome, error=None))
+    error = outcome.error
+    if error is not None:
+        data["error"] = {
+            "error_type": error.error_type,
+            "message": error.message,
+            "traceback_text": error.traceback_text,
+            "expected": error.expected,
+        }
+    path = os.path.join(results_dir, f"{outcome.node_id}.json")
+    tmp = f"{path}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def _collect(ir: PipelineIR, results_dir: str) -> dict[str, NodeOutcome]:
+    outcomes: dict[str, NodeOutcome] = {}
+    for node in ir.nodes:
+        path = os.path.join(results_dir, f"{node.id}.json")
+        if not os.path.exists(path):
+            outcomes[node.id] = NodeOutcome(node.id, SKIPPED, reason="the Beam pipeline did not run this step")
+            continue
+        with open(path) as f:
+            data = json.load(f)
+        error = data.pop("error")
+        outcomes[node.id] = NodeOutcome(**data, error=ExecutorError(node.id, **error) if error is not None else None)
+    return outcomes
