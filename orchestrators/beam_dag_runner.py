@@ -26,7 +26,10 @@ How it runs:
 - Outcomes come back through small JSON files under `<pipeline_root>/.system/beam/<run_id>/` (removed
   after the run), so the pipeline root must be reachable by every Beam worker, as it must anyway for
   the artifacts. The runner then records the run's final state, prints LocalDagRunner's summary and
-  returns the same :class:`~headrace.orchestrators.RunResult`.
+  returns the same :class:`~headrace.orchestrators.RunResult`. The per-node progress lines are printed
+  when the Beam pipeline has finished (a step may run in another process), not live.
+- A repeat of a node that FAILED is a new attempt (`launch_node` retries failures), so under
+  `--direct_runner_bundle_repeat` a failing node records one FAILED execution per repeat.
 
 `beam_pipeline_args` select the Beam runner and are also handed to Beam-based executors (after the
 pipeline's own `beam_pipeline_args`, before a component's `BeamExecutorSpec` arguments: later flags
