@@ -29,9 +29,12 @@ kfp is imported only here, when a runner is built or a file is submitted, never 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import sys
+import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -207,13 +210,17 @@ def submit(
             f"No pipeline package at {package_path}: compile one with `headrace compile --target kubeflow`."
         )
     try:
-        client = kfp.Client(host=endpoint)
-        result = client.create_run_from_pipeline_package(
-            package_path,
-            arguments=params or {},
-            run_name=run_name,
-            experiment_name=experiment,
-        )
+        # kfp warns "This client only works with Kubeflow Pipeline v2.0.0-beta.2 and later" and prints the
+        # run's links on stdout: on stderr here, so stdout carries only the run id for scripts
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore", FutureWarning)
+            client = kfp.Client(host=endpoint)
+            result = client.create_run_from_pipeline_package(
+                package_path,
+                arguments=params or {},
+                run_name=run_name,
+                experiment_name=experiment,
+            )
     except Exception as e:  # noqa: BLE001 - kfp raises ApiException, urllib3 and connection errors alike
         raise KubeflowError(
             f"Kubeflow Pipelines at {endpoint} did not accept the run of {package_path}: {type(e).__name__}: "

@@ -126,12 +126,35 @@ def _load_target(path: str) -> Any:
 
 @main.command(name="compile")
 @click.argument("pipeline_file")
-@click.option("-o", "--output", default="-", show_default=True, help="Where to write the IR JSON ('-' for stdout).")
-def compile_command(pipeline_file: str, output: str) -> None:
-    """Compile PIPELINE_FILE to the IR (JSON)."""
+@click.option("-o", "--output", default="-", show_default=True, help="Where to write the result ('-' for stdout).")
+@click.option(
+    "--target",
+    type=click.Choice(["ir", "kubeflow"]),
+    default="ir",
+    show_default=True,
+    help="ir: headrace's IR (JSON); kubeflow: a Kubeflow Pipelines v2 package (YAML, JSON if -o ends in .json).",
+)
+@click.option(
+    "--image",
+    default=None,
+    help="kubeflow: the image of nodes that name none (default headrace-runtime:latest).",
+)
+def compile_command(pipeline_file: str, output: str, target: str, image: str | None) -> None:
+    """Compile PIPELINE_FILE to the IR (JSON), or to a Kubeflow Pipelines v2 package."""
     from headrace.compiler import compile_pipeline
 
-    text = compile_pipeline(load_pipeline(pipeline_file)).dump() + "\n"
+    ir = compile_pipeline(load_pipeline(pipeline_file))
+    if target == "kubeflow":
+        from headrace.orchestrators.kubeflow_v2_dag_runner import (
+            KubeflowV2DagRunnerConfig,
+            build_pipeline_spec,
+            spec_text,
+        )
+
+        fmt = "json" if output.endswith(".json") else "yaml"
+        text = spec_text(build_pipeline_spec(ir, KubeflowV2DagRunnerConfig(default_image=image)), fmt)
+    else:
+        text = ir.dump() + "\n"
     if output == "-":
         click.echo(text, nl=False)
     else:
@@ -139,6 +162,30 @@ def compile_command(pipeline_file: str, output: str) -> None:
         with open(output, "w") as f:
             f.write(text)
         click.echo(f"wrote {output}", err=True)
+
+
+@main.command(name="submit")
+@click.argument("package_file")
+@click.option("--endpoint", required=True, help="The Kubeflow Pipelines API, e.g. http://localhost:8888.")
+@click.option("--experiment", default=None, help="The experiment to create the run in (created if missing).")
+@click.option("--run-name", default=None, help="The run's name (default: the pipeline name and a timestamp).")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A pipeline parameter (JSON value).")
+def submit_command(
+    package_file: str, endpoint: str, experiment: str | None, run_name: str | None, params: tuple[str, ...]
+) -> None:
+    """Create a run of PACKAGE_FILE (from `headrace compile --target kubeflow`) on Kubeflow Pipelines."""
+    from headrace.orchestrators.kubeflow_v2_dag_runner import submit
+
+    values: dict[str, Any] = {}
+    for item in params:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise UserError(f"--param takes KEY=VALUE, got {item!r}.")
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    click.echo(submit(package_file, endpoint, experiment=experiment, run_name=run_name, params=values))
 
 
 @main.group()

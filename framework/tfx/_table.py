@@ -49,6 +49,10 @@ _METADATA: dict[str, str | Const] = {
 }
 _INTERACTIVE_CONTEXT = "headrace.orchestrators:InteractiveContext"
 _PIPELINE = f"{_C}:Pipeline"
+_KUBEFLOW_V2: dict[str, str | Const] = {
+    n: f"headrace.orchestrators.kubeflow_v2_dag_runner:{n}"
+    for n in ("KubeflowV2DagRunner", "KubeflowV2DagRunnerConfig")
+}
 
 
 def _from(module: str, names: str) -> dict[str, str | Const]:
@@ -130,7 +134,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.types.standard_artifacts": {},
     "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
     "v1.orchestration.metadata": dict(_METADATA),
-    "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT},
+    "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT, **_KUBEFLOW_V2},
     "v1.components": {
         **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
         **_from(_TFX_GENS, "CsvExampleGen"),
@@ -276,6 +280,9 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.airflow.airflow_dag_runner": _from(
         "headrace.orchestrators.airflow_dag_runner", "AirflowDagRunner AirflowPipelineConfig"
     ),
+    "orchestration.kubeflow": {},
+    "orchestration.kubeflow.v2": {},
+    "orchestration.kubeflow.v2.kubeflow_v2_dag_runner": dict(_KUBEFLOW_V2),
     "orchestration.experimental": {},
     "orchestration.experimental.interactive": {},
     "orchestration.experimental.interactive.interactive_context": {"InteractiveContext": _INTERACTIVE_CONTEXT},
@@ -422,9 +429,7 @@ MISSING: dict[str, str] = {
     "dsl.components.base.base_beam_executor": BEAM,
     "v1.types.BaseBeamComponent": BEAM,
     "orchestration.data_types.RuntimeParameter": ORCH,
-    "orchestration.kubeflow": ORCH,
-    "v1.orchestration.experimental.KubeflowV2DagRunner": ORCH,
-    "v1.orchestration.experimental.KubeflowV2DagRunnerConfig": ORCH,
+    "orchestration.kubeflow.kubeflow_dag_runner": ORCH,  # TFX's Kubeflow v1 runner: headrace compiles for KFP v2 only
     "v1.orchestration.experimental.exit_handler": ORCH,
     "v1.orchestration.experimental.FinalStatusStr": ORCH,
     "v1.extensions.google_cloud_ai_platform": CLOUD,
