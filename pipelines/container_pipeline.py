@@ -1,4 +1,6 @@
-"""A container-component pipeline: authoring API and IR only (running it needs the Docker runtime).
+"""A container-component pipeline for compiling (the IR and Kubeflow golden files use it): its
+'headrace/runtime' image with a `download` module is a placeholder no build here provides, so it does
+not run. pipelines/three_styles_pipeline.py is the runnable container example.
 
 headrace compile pipelines/container_pipeline.py -o container.json
 """

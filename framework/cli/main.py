@@ -74,6 +74,14 @@ def _metadata_config(metadata: str | None, pipeline_file: str | None, must_exist
 @click.option("--run-id", help="Id for the new run (default: generated).")
 @click.option("--max-workers", type=click.IntRange(min=1), help="Nodes that may execute at once.")
 @click.option("--in-process", is_flag=True, help="Run executors in this process (for debugging).")
+@click.option(
+    "--runner",
+    type=click.Choice(["local", "beam"]),
+    default="local",
+    show_default=True,
+    help="local: LocalDagRunner; beam: BeamDagRunner (Beam's DirectRunner, or what --beam-arg selects).",
+)
+@click.option("--beam-arg", "beam_args", multiple=True, metavar="ARG", help="beam: a Beam pipeline argument.")
 def run(
     pipeline_file: str | None,
     resume: str | None,
@@ -83,6 +91,8 @@ def run(
     run_id: str | None,
     max_workers: int | None,
     in_process: bool,
+    runner: str,
+    beam_args: tuple[str, ...],
 ) -> None:
     """Run PIPELINE_FILE (a .py pipeline file, or the .json IR `headrace compile` wrote) on this
     machine (LocalDagRunner), or resume a run."""
@@ -98,14 +108,29 @@ def run(
     if pipeline_file is None and md_config is None:
         raise UserError("To resume without the pipeline file, say where its store is: --metadata PATH.")
     target = _load_target(pipeline_file) if pipeline_file else None
-    runner = LocalDagRunner(
+    if runner == "beam":
+        if resume or target is None:
+            raise UserError("--resume runs under the local runner; drop --runner beam.")
+        from headrace.orchestrators import BeamDagRunner
+
+        beam = BeamDagRunner(
+            beam_pipeline_args=list(beam_args),
+            metadata_connection_config=md_config,
+            quiet=quiet,
+            raise_on_failure=False,
+        )
+        result = beam.run(target, run_id=run_id, enable_cache=False if no_cache else None)
+        if quiet:
+            click.echo(result.run_id)
+        sys.exit(0 if result.succeeded else 1)
+    local = LocalDagRunner(
         max_workers=max_workers,
         executor_mode="inprocess" if in_process else "process",
         quiet=quiet,
         metadata_connection_config=md_config,
         raise_on_failure=False,  # the summary already says what failed; exit 1 below
     )
-    result = runner.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
+    result = local.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
     if quiet:
         click.echo(result.run_id)
     if not result.succeeded:
@@ -129,10 +154,11 @@ def _load_target(path: str) -> Any:
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the result ('-' for stdout).")
 @click.option(
     "--target",
-    type=click.Choice(["ir", "kubeflow"]),
+    type=click.Choice(["ir", "kubeflow", "airflow"]),
     default="ir",
     show_default=True,
-    help="ir: headrace's IR (JSON); kubeflow: a Kubeflow Pipelines v2 package (YAML, JSON if -o ends in .json).",
+    help="ir: headrace's IR (JSON); kubeflow: a Kubeflow Pipelines v2 package (YAML, JSON if -o ends in .json); "
+    "airflow: a DAG file and the IR it loads, written into the -o folder (Airflow's dags folder).",
 )
 @click.option(
     "--image",
@@ -144,6 +170,13 @@ def compile_command(pipeline_file: str, output: str, target: str, image: str | N
     from headrace.compiler import compile_pipeline
 
     ir = compile_pipeline(load_pipeline(pipeline_file))
+    if target == "airflow":
+        if output == "-":
+            raise UserError("--target airflow writes two files: give the dags folder with -o DIR.")
+        from headrace.orchestrators.airflow_dag_runner import write_dag
+
+        click.echo(f"wrote {write_dag(ir, output)}", err=True)
+        return
     if target == "kubeflow":
         from headrace.orchestrators.kubeflow_v2_dag_runner import (
             KubeflowV2DagRunnerConfig,
