@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
-.PHONY: setup demo test lint unit services bench clean image
+.PHONY: setup demo test lint unit services bench clean reliability image
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,12 @@ test: setup services lint unit
 bench: setup
 	@$(PY) -m compileall -q framework components orchestrators  # fresh .pyc: the figures are not about compiling
 	$(PY) bench/run_all.py
+
+# Issue 11's scenarios with their full trial counts; writes docs/RELIABILITY.md (make test runs the short forms).
+reliability: setup services
+	rm -rf headrace_runs/reliability
+	HEADRACE_RELIABILITY=full HEADRACE_RELIABILITY_OUT=headrace_runs/reliability $(PY) -m pytest -q tests/reliability
+	$(PY) scripts/reliability_report.py headrace_runs/reliability
 
 clean:
 	rm -rf headrace_runs .pytest_cache .ruff_cache .mypy_cache
