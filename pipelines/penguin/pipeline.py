@@ -51,9 +51,13 @@ EVAL_CONFIG = {
 
 
 def create_pipeline(
-    data: str = DATA, root: str = ROOT, train_steps: int = 100, eval_config: dict | None = None
+    data: str = DATA,
+    root: str = ROOT,
+    train_steps: int = 100,
+    eval_config: dict | None = None,
+    module_file: str = os.path.join(HERE, "penguin_trainer.py"),
 ) -> Pipeline:
-    """The penguin pipeline; `eval_config` overrides the blessing thresholds."""
+    """The penguin pipeline; `eval_config` overrides the blessing thresholds, `module_file` the trainer."""
     example_gen = CsvExampleGen(input_base=data)
     statistics = StatisticsGen(examples=example_gen.outputs["examples"])
     schema = SchemaGen(statistics=statistics.outputs["statistics"])
@@ -61,7 +65,7 @@ def create_pipeline(
         statistics=statistics.outputs["statistics"], schema=schema.outputs["schema"], fail_on_anomalies=True
     )
     trainer = Trainer(
-        module_file=os.path.join(HERE, "penguin_trainer.py"),
+        module_file=module_file,
         examples=example_gen.outputs["examples"],
         schema=schema.outputs["schema"],
         train_args={"num_steps": train_steps},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ def penguin() -> dict:
 
 def test_trains_blesses_pushes_and_predicts_then_a_rerun_is_cached(penguin: dict, tmp_path: Path) -> None:
     root = tmp_path / "root"
-    first = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root)))
+    module = tmp_path / "penguin_trainer.py"
+    shutil.copy(PIPELINE.parent / "penguin_trainer.py", module)
+    first = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root), module_file=str(module)))
     assert first.state == "COMPLETE"
     metrics = json.loads((Path(first.nodes["Evaluator"].outputs["evaluation"][0]) / "evaluation.json").read_text())
     assert metrics["candidate"]["Overall"]["sparse_categorical_accuracy"] >= 0.9
@@ -33,10 +36,23 @@ def test_trains_blesses_pushes_and_predicts_then_a_rerun_is_cached(penguin: dict
     assert sorted(p.name for p in predictions.iterdir()) == ["Split-eval", "Split-train"]
     assert "predictions: train" in first.nodes["BulkInferrer"].summary
 
-    again = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root)))
+    again = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root), module_file=str(module)))
     states = {n: o.state for n, o in again.nodes.items() if n != "latest_blessed_model_resolver"}
     assert set(states.values()) == {"CACHED"}, states  # the baseline is never the cached candidate itself
     assert sorted(p.name for p in (root / "serving_model" / "penguin").iterdir()) == ["1"]
+
+    # Editing only the trainer module file retrains from Trainer down; nothing upstream runs again.
+    module.write_text(module.read_text() + "\n# an edit: a comment is enough to change the code\n")
+    edited = LocalDagRunner(quiet=True).run(penguin["create_pipeline"](root=str(root), module_file=str(module)))
+    states = {n: o.state for n, o in edited.nodes.items() if n != "latest_blessed_model_resolver"}
+    upstream = {"CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator"}
+    assert {n for n, s in states.items() if s == "CACHED"} == upstream, states
+    assert {n for n, s in states.items() if s == "COMPLETE"} >= {
+        "Trainer",
+        "Evaluator",
+        "InfraValidator",
+        "BulkInferrer",
+    }
 
 
 def test_a_threshold_the_model_cannot_meet_pushes_nothing(penguin: dict, tmp_path: Path) -> None:
