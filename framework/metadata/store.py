@@ -30,6 +30,18 @@ _LOCK_MARKERS = ("locked", "busy", "aborted", "deadlock", "try restarting")
 _OPEN_MARKERS = (*_LOCK_MARKERS, "missing", "schema", "tables", "retry")
 _OPEN_ATTEMPTS = 60
 _CALL_ATTEMPTS = 40
+# A MySQL/MariaDB server that went away (stopped, restarted, network cut). ML Metadata's handle must
+# then be dropped, not called again: after a failed reconnect, its next call crashes the process
+# (SIGSEGV in ml-metadata 1.16). A fresh handle is opened until the server answers again, for at
+# most HEADRACE_METADATA_OUTAGE_S seconds (default 60).
+_CONNECTION_MARKERS = ("lost connection", "gone away", "mysql_real_connect failed", "can't connect", "refused")
+
+
+def _outage_s() -> float:
+    try:
+        return max(0.0, float(os.environ.get("HEADRACE_METADATA_OUTAGE_S", "60")))
+    except ValueError:
+        return 60.0
 
 
 def _is_transient(err: Exception, markers: tuple[str, ...] = _LOCK_MARKERS) -> bool:
@@ -128,31 +140,79 @@ class Metadata:
 
         self.pb = metadata_store_pb2
         self.config = config
-        self.store = open_store(config)
+        self._store: Any = open_store(config)
         self._artifact_type_ids: dict[str, int] = {}
         self._artifact_type_names: dict[int, str] = {}
         self._execution_type_ids: dict[str, int] = {}
         self._context_type_ids: dict[str, int] = {}
         self._contexts: dict[tuple[str, str], Any] = {}
 
+    @property
+    def store(self) -> Any:
+        """ML Metadata's MetadataStore (reopened if the server went away earlier)."""
+        if self._store is None:
+            try:
+                self._store = open_store(self.config)
+            except MetadataError as e:
+                raise MetadataError(f"The ML Metadata store {self.describe()} is still unreachable: {e}") from e
+        return self._store
+
     def describe(self) -> str:
         """Where the store is."""
         return describe(self.config)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Calls a store method, retrying transient failures (SQLite locked/busy)."""
+        """Calls a store method, retrying transient failures: SQLite locked/busy, and a MySQL server
+        that went away (reconnecting for up to HEADRACE_METADATA_OUTAGE_S seconds).
+
+        Pass the method of `self.store` (`md.call(md.store.put_execution, ...)`): after a reconnect
+        the same method of the new handle is called.
+
+        Raises:
+            MetadataError: the call failed for good; the message names the store.
+        """
         from ml_metadata import errors as mlmd_errors
 
-        for attempt in range(_CALL_ATTEMPTS):
+        name = getattr(fn, "__name__", str(fn))
+        on_store = getattr(fn, "__self__", None) is self._store
+        deadline: float | None = None
+        attempt = 0
+        while True:
             try:
-                return fn(*args, **kwargs)
+                target = getattr(self.store, name) if on_store else fn
+                return target(*args, **kwargs)
             except mlmd_errors.StatusError as e:
-                if attempt == _CALL_ATTEMPTS - 1 or not (
+                if self.config.WhichOneof("config") == "mysql" and _is_transient(e, _CONNECTION_MARKERS):
+                    deadline = deadline if deadline is not None else time.monotonic() + _outage_s()
+                    self._reconnect(name, e, deadline)
+                    continue
+                attempt += 1
+                if attempt >= _CALL_ATTEMPTS or not (
                     _is_transient(e) or isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError))
                 ):
-                    raise MetadataError(f"ML Metadata call {getattr(fn, '__name__', fn)} failed: {e}") from e
+                    raise MetadataError(f"ML Metadata call {name} failed on the store {self.describe()}: {e}") from e
                 _backoff(attempt)
-        raise AssertionError("unreachable")
+
+    def _reconnect(self, name: str, err: Exception, deadline: float) -> None:
+        """Replaces a handle whose server went away by a new one, waiting until `deadline`."""
+        from ml_metadata.metadata_store import metadata_store
+
+        self._store = None  # never call the broken handle again (see _CONNECTION_MARKERS)
+        last: Exception = err
+        attempt = 0
+        while time.monotonic() < deadline:
+            try:
+                self._store = metadata_store.MetadataStore(self.config)
+                return
+            except Exception as e:  # noqa: BLE001 - RuntimeError or StatusError while the server is down
+                last = e
+                attempt += 1
+                time.sleep(min(0.25 * attempt, 1.0, max(0.0, deadline - time.monotonic())))
+        raise MetadataError(
+            f"The ML Metadata store {self.describe()} is unreachable: the connection was lost during {name} "
+            f"and no reconnect succeeded within {_outage_s():g} s (HEADRACE_METADATA_OUTAGE_S) ({last}). Is the "
+            "MySQL/MariaDB server running? Once it is back, resume the run (headrace run --resume RUN_ID)."
+        ) from err
 
     # -- types --------------------------------------------------------------------------
     def _type_id(self, kind: str, name: str, properties: dict[str, int]) -> int:
@@ -161,8 +221,10 @@ class Metadata:
         from ml_metadata import errors as mlmd_errors
 
         try:
-            existing = getattr(self.store, f"get_{kind}_type")(name)
-        except mlmd_errors.NotFoundError:
+            existing = self.call(getattr(self.store, f"get_{kind}_type"), name)
+        except MetadataError as e:
+            if not isinstance(e.__cause__, mlmd_errors.NotFoundError):
+                raise
             existing = None
         if existing is not None and all(existing.properties.get(k) == v for k, v in properties.items()):
             return int(existing.id)
