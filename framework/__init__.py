@@ -20,6 +20,7 @@ from headrace.dsl import (
     Parameter,
     Pipeline,
     Resolver,
+    Secret,
     SpanRangeStrategy,
     component,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Pipeline",
     "PipelineRunError",
     "Resolver",
+    "Secret",
     "SpanRangeStrategy",
     "__version__",
     "component",

@@ -281,6 +281,9 @@ DAG_FILE_TEMPLATE = '''"""Airflow DAG of the headrace pipeline {name!r}, generat
 
 It builds the DAG from the compiled IR next to it ({ir_file}); parsing runs no pipeline code.
 Recompile the pipeline to change the steps; edit AIRFLOW_DAG_CONFIG here to change the schedule.
+Neither file holds a password: with a MySQL/MariaDB metadata store, each task reads the password from
+the environment variable MYSQL_PWD of the Airflow worker (set it there, e.g. from an Airflow
+connection or your secrets backend); a Secret(...) parameter's variable must be set there too.
 """
 
 import datetime

@@ -10,8 +10,10 @@ from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.container_component import TemplatedExecutorContainerSpec, check_command
 from headrace.dsl.pipeline import Pipeline, sort_components
 from headrace.errors import DefinitionError
+from headrace.metadata.config import connection_config_to_dict
 from headrace.types.artifact import Artifact, class_path
 from headrace.types.channel import conditions_of
+from headrace.types.component_spec import Secret
 
 
 class Compiler:
@@ -40,7 +42,8 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
         pipeline_name=pipeline.pipeline_name,
         pipeline_root=pipeline.pipeline_root,
         nodes=nodes,
-        metadata_connection=_connection_to_dict(pipeline.metadata_connection_config),
+        # without a MySQL password: it stays in this process, or comes from MYSQL_PWD (metadata.config)
+        metadata_connection=connection_config_to_dict(pipeline.metadata_connection_config),
         enable_cache=pipeline.enable_cache,
         beam_pipeline_args=tuple(pipeline.beam_pipeline_args),
     )
@@ -109,7 +112,8 @@ def _compile_node(
             optional=bool(decl and decl.optional),
         )
     outputs = {key: OutputIR(artifact_type=_artifact_type(ch.type, type_cache)) for key, ch in c.outputs.items()}
-    params = dict(c.exec_properties)
+    # a Secret is compiled to its variable's name; the launcher reads the value when the step runs
+    params = {k: v.to_ir() if isinstance(v, Secret) else v for k, v in c.exec_properties.items()}
     try:
         json.dumps(params)
     except (TypeError, ValueError) as e:
@@ -142,11 +146,3 @@ def _check_conditions(components: list[BaseComponent]) -> None:
                         f"The condition of component '{c.id}' ({predicate}) reads a channel that no component "
                         "of this pipeline produces upstream of it; add its producer to the pipeline."
                     )
-
-
-def _connection_to_dict(config: Any) -> dict[str, Any] | None:
-    if config is None:
-        return None
-    from google.protobuf import json_format
-
-    return json_format.MessageToDict(config, preserving_proto_field_name=True)

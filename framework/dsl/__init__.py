@@ -13,6 +13,7 @@ from headrace.dsl.system_nodes import (
     Resolver,
     SpanRangeStrategy,
 )
+from headrace.types.component_spec import Secret
 
 __all__ = [
     "BaseComponent",
@@ -29,6 +30,7 @@ __all__ = [
     "Parameter",
     "Pipeline",
     "Resolver",
+    "Secret",
     "SpanRangeStrategy",
     "component",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import sys
@@ -14,6 +15,7 @@ from headrace.dsl.user_code import load
 from headrace.errors import HeadraceError
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
+from headrace.types.component_spec import SECRET_KEY, is_secret_ir
 
 
 def resolve(executor: dict[str, Any]) -> Any:
@@ -92,8 +94,27 @@ def run_task(task: ExecutionTask, capture_logs: bool = False) -> ExecutorResult:
     return result
 
 
+def _with_secrets(task: ExecutionTask) -> ExecutionTask:
+    """The task with each Secret parameter's value read from its environment variable (here, in the
+    process that runs the step, so the value is never in the task file, the IR or the store)."""
+    found = {k: v for k, v in task.exec_properties.items() if is_secret_ir(v)}
+    if not found:
+        return task
+    values = {}
+    for key, ref in found.items():
+        env = ref[SECRET_KEY]
+        if env not in os.environ:
+            raise HeadraceError(
+                f"{task.node_id}: parameter '{key}' is Secret({env!r}), but the environment variable {env} is not "
+                "set in the process that runs this step; set it there (e.g. export it before running)."
+            )
+        values[key] = os.environ[env]
+    return dataclasses.replace(task, exec_properties={**task.exec_properties, **values})
+
+
 def _run(task: ExecutionTask) -> ExecutorResult:
     try:
+        task = _with_secrets(task)
         kind = task.executor["kind"]
         if kind == "container" or task.executor.get("image"):
             from headrace.launcher.container import run_container  # the docker SDK loads only here

@@ -8,6 +8,16 @@ from typing import Any
 from headrace.errors import DefinitionError
 
 DEFAULT_SQLITE_NAME = "metadata.sqlite"
+PASSWORD_ENV = "MYSQL_PWD"  # where a process that did not build the pipeline finds the MySQL password
+
+# MySQL passwords of configs compiled in this process, by (host, port, database, user): the IR never
+# carries a password, so the process that compiled a pipeline finds it here and any other process
+# (an Airflow task, `headrace run` of an IR file) takes it from PASSWORD_ENV.
+_PASSWORDS: dict[tuple[str, int, str, str], str] = {}
+
+
+def _mysql_key(mysql: dict[str, Any]) -> tuple[str, int, str, str]:
+    return (mysql.get("host", ""), int(mysql.get("port", 0)), mysql.get("database", ""), mysql.get("user", ""))
 
 
 def sqlite_metadata_connection_config(path: str | os.PathLike[str]) -> Any:
@@ -40,13 +50,32 @@ def default_connection_config(pipeline_root: str) -> Any:
     return sqlite_metadata_connection_config(os.path.join(pipeline_root, DEFAULT_SQLITE_NAME))
 
 
+def connection_config_to_dict(config: Any) -> dict[str, Any] | None:
+    """A ConnectionConfig as the IR's dict, without the MySQL password (kept in this process only:
+    see :func:`connection_config_from_dict`)."""
+    if config is None:
+        return None
+    from google.protobuf import json_format
+
+    data: dict[str, Any] = json_format.MessageToDict(config, preserving_proto_field_name=True)
+    mysql = data.get("mysql")
+    if mysql is not None and "password" in mysql:
+        _PASSWORDS[_mysql_key(mysql)] = mysql.pop("password")
+    return data
+
+
 def connection_config_from_dict(data: dict[str, Any] | None, pipeline_root: str) -> Any:
-    """The IR's connection dict back as a ConnectionConfig (the default when None)."""
+    """The IR's connection dict back as a ConnectionConfig (the default when None). A MySQL config's
+    password is the one compiled in this process, else the environment variable MYSQL_PWD's."""
     if not data:
         return default_connection_config(pipeline_root)
     from google.protobuf import json_format
     from ml_metadata.proto import metadata_store_pb2
 
+    mysql = data.get("mysql")
+    if mysql is not None and not mysql.get("password"):
+        password = _PASSWORDS.get(_mysql_key(mysql)) or os.environ.get(PASSWORD_ENV, "")
+        data = {**data, "mysql": {**mysql, "password": password}}
     return json_format.ParseDict(data, metadata_store_pb2.ConnectionConfig())
 
 

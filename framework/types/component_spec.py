@@ -35,6 +35,42 @@ class ChannelParameter:
         return f"ChannelParameter(type={self.type.__name__}, optional={self.optional})"
 
 
+SECRET_KEY = "$secret_env"  # the IR form of a Secret: {"$secret_env": "<variable>"}
+
+
+class Secret:
+    """A str parameter's value given at run time by an environment variable, never stored: the IR,
+    ML Metadata and compiled files hold only the variable's name; the executor receives its value.
+
+    Any parameter declared `str` (`Parameter[str]` in a function component) takes one, e.g.
+    `password=Secret("DB_PASSWORD")`; the variable must be set where the step runs. Changing the
+    value alone does not invalidate the cache.
+    """
+
+    def __init__(self, env: str):
+        if not isinstance(env, str) or not env or "=" in env or "\0" in env:
+            raise DefinitionError(f"Secret(env) needs the name of an environment variable, got {env!r}.")
+        self.env = env
+
+    def to_ir(self) -> dict[str, str]:
+        """The IR form: the variable's name only."""
+        return {SECRET_KEY: self.env}
+
+    def __repr__(self) -> str:
+        return f"Secret({self.env!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other.env == self.env
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self.env))
+
+
+def is_secret_ir(value: Any) -> bool:
+    """Whether an IR parameter value is a Secret's reference."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SECRET_KEY), str)
+
+
 class ExecutionParameter:
     """Declares an execution parameter (an `exec_properties` entry).
 
@@ -55,6 +91,10 @@ class ExecutionParameter:
 
     def check(self, owner: str, name: str, value: Any) -> Any:
         """Returns the value (ints accepted for floats) or raises a clear error."""
+        if isinstance(value, Secret):
+            if self.base_type is not str:
+                raise DefinitionError(f"{owner}: parameter '{name}' is not a str, so it cannot take {value!r}.")
+            return value
         ok = isinstance(value, self.base_type) and not (isinstance(value, bool) and self.base_type is not bool)
         if self.base_type is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)

@@ -322,9 +322,9 @@ def test_stored_run_ir_has_no_database_password(tmp_path):
             metadata_connection_config=mysql_metadata_connection_config("db", 3306, "mlmd", "u", "hunter2"),
         )
     )
-    assert ir.metadata_connection["mysql"]["password"] == "hunter2"
+    assert "password" not in ir.metadata_connection["mysql"]  # the compiled IR never holds it (issue 11)
     stored = _unpack_ir(_pack_ir(ir))
-    assert stored.metadata_connection["mysql"]["password"] == ""
+    assert not stored.metadata_connection["mysql"].get("password")
     assert stored.metadata_connection["mysql"]["user"] == "u"
 
 
