@@ -16,12 +16,14 @@ from headrace.compiler.ir import NodeIR
 from headrace.types.artifact import dumps_canonical
 from headrace.version import __version__
 
-_FILE_CACHE: dict[tuple[str, int, int], str] = {}
+_FILE_CACHE: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def _file_digest(path: str) -> str:
     st = os.stat(path)
-    key = (path, st.st_mtime_ns, st.st_size)
+    # The change time and inode too: a same-sized new version that keeps the old mtime (`cp -p`,
+    # `rsync -t`, `tar x`) would otherwise be answered with the old digest. Nothing sets ctime back.
+    key = (path, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
     found = _FILE_CACHE.get(key)
     if found is None:
         with open(path, "rb") as f:
@@ -101,16 +103,22 @@ def code_fingerprint(node: NodeIR) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _stat_key(st: os.stat_result) -> str:
+    return f"{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
+
+
 def files_fingerprint(paths: list[str]) -> str:
     """A digest of the files under `paths` (each a file or a folder, walked recursively): their
-    relative names, sizes and modification times. Hidden and `_`-prefixed names are left out, as
-    the readers leave them out. A missing path counts as missing, so creating it changes the key."""
+    relative names, sizes, modification and change times and inodes (a same-sized file replaced
+    with its old mtime kept, as `cp -p` or `rsync -t` do, still changes the key). Hidden and
+    `_`-prefixed names are left out, as the readers leave them out. A missing path counts as
+    missing, so creating it changes the key."""
     h = hashlib.sha256()
     for root in paths:
         h.update(f"\0root:{root}".encode())
         if os.path.isfile(root):
             st = os.stat(root)
-            h.update(f"|{st.st_size}|{st.st_mtime_ns}".encode())
+            h.update(f"|{_stat_key(st)}".encode())
             continue
         if not os.path.isdir(root):
             h.update(b"|missing")
@@ -125,7 +133,7 @@ def files_fingerprint(paths: list[str]) -> str:
                     st = os.stat(path)
                 except FileNotFoundError:
                     continue
-                h.update(f"\0{os.path.relpath(path, root)}|{st.st_size}|{st.st_mtime_ns}".encode())
+                h.update(f"\0{os.path.relpath(path, root)}|{_stat_key(st)}".encode())
     return h.hexdigest()
 
 
