@@ -1,0 +1,99 @@
+"""Shared by the crash scenarios (issue 11, numbers 1-4): reading what a store and a pipeline root hold
+after a process was killed, and killing a process from outside at a chosen moment."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+# ML Metadata's enum values, as stored in SQLite.
+RUNNING, COMPLETE, FAILED, CACHED, CANCELED = 2, 3, 4, 5, 6
+PENDING, LIVE, ABANDONED = 1, 2, 5
+OUTPUT_EVENT = 4
+
+
+def query(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
+    """Rows of one query on a SQLite store (read directly, as a user inspecting the store would)."""
+    con = sqlite3.connect(str(db), timeout=30)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def executions(db: Path) -> list[tuple[int, str, int]]:
+    """(execution id, node id, state) of every execution, in id order."""
+    if not db.exists():
+        return []
+    return query(
+        db,
+        "SELECT e.id, p.string_value, e.last_known_state FROM Execution e JOIN ExecutionProperty p "
+        "ON p.execution_id = e.id AND p.name = 'node_id' ORDER BY e.id",
+    )
+
+
+def outputs_by_state(db: Path, state: int) -> list[tuple[str, str]]:
+    """(producing node id, uri) of the output artifacts in `state`."""
+    if not db.exists():
+        return []
+    return query(
+        db,
+        "SELECT p.string_value, a.uri FROM Artifact a JOIN Event e ON e.artifact_id = a.id AND e.type = ? "
+        "JOIN ExecutionProperty p ON p.execution_id = e.execution_id AND p.name = 'node_id' "
+        "WHERE a.state = ? ORDER BY a.id",
+        (OUTPUT_EVENT, state),
+    )
+
+
+def listing(uri: str) -> dict[str, bytes]:
+    """Every file under an artifact's URI (or the URI itself if it is a file), with its bytes."""
+    path = Path(uri)
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()}
+
+
+def output_key(uri: str) -> str:
+    """`node/key` of an output URI laid out as `{root}/{node}/{key}/{attempt}`."""
+    path = Path(uri)
+    return f"{path.parent.parent.name}/{path.parent.name}"
+
+
+def live_contents(db: Path) -> dict[str, list[dict[str, bytes]]]:
+    """What the LIVE outputs hold, by `node/key` (a list: a node may have published more than once)."""
+    found: dict[str, list[dict[str, bytes]]] = {}
+    for _node, uri in outputs_by_state(db, LIVE):
+        found.setdefault(output_key(uri), []).append(listing(uri) if os.path.exists(uri) else {"<missing>": b""})
+    return found
+
+
+KILLER = """
+import os, signal, sys, time
+pidfile, delay = sys.argv[1], float(sys.argv[2])
+deadline = time.monotonic() + 60
+while not os.path.exists(pidfile):
+    if time.monotonic() > deadline:
+        sys.exit(2)
+    time.sleep(0.0005)
+time.sleep(delay)
+try:
+    with open(pidfile) as f:  # gone: the victim finished its work before the delay ran out
+        pid = int(f.read())
+except FileNotFoundError:
+    sys.exit(3)
+try:
+    os.kill(pid, signal.SIGKILL)
+except ProcessLookupError:
+    sys.exit(3)
+"""
+
+
+def start_killer(pidfile: Path, delay_s: float) -> subprocess.Popen[bytes]:
+    """A separate process that waits for `pidfile` (written atomically by the victim), sleeps
+    `delay_s`, then SIGKILLs the pid it names: the victim is killed from outside, at a moment
+    it does not choose. A victim that removes (renames) the file when its work is done is left
+    alone if the delay outlasts it. Exit code 0: killed; 3: too late."""
+    return subprocess.Popen([sys.executable, "-S", "-c", KILLER, str(pidfile), repr(delay_s)])
