@@ -111,6 +111,8 @@ class PipelineIR:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineIR:
         """Reads an IR dict; raises IRError on a version mismatch or a malformed document."""
+        if not isinstance(data, dict):
+            raise IRError(f"The IR must be a JSON object, got {type(data).__name__}.")
         version = data.get("ir_version")
         if version != IR_VERSION:
             raise IRError(
@@ -118,17 +120,20 @@ class PipelineIR:
                 "recompile the pipeline with this version."
             )
         try:
-            nodes = tuple(_node_from_dict(n) for n in data["nodes"])
+            nodes = tuple(_node_from_dict(n) for n in _typed(data, "nodes", list, "the IR"))
+            _check_order(nodes)
             return cls(
-                pipeline_name=data["pipeline_name"],
-                pipeline_root=data["pipeline_root"],
+                pipeline_name=_typed(data, "pipeline_name", str, "the IR"),
+                pipeline_root=_typed(data, "pipeline_root", str, "the IR"),
                 nodes=nodes,
-                metadata_connection=data.get("metadata_connection"),
-                enable_cache=bool(data.get("enable_cache", False)),
-                beam_pipeline_args=tuple(data.get("beam_pipeline_args", ())),
+                metadata_connection=_typed(data, "metadata_connection", (dict, type(None)), "the IR", None),
+                enable_cache=_typed(data, "enable_cache", bool, "the IR", False),
+                beam_pipeline_args=tuple(_strings(data, "beam_pipeline_args", "the IR")),
                 ir_version=version,
             )
-        except (KeyError, TypeError, AttributeError) as e:
+        except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError, RecursionError) as e:
+            if isinstance(e, IRError):
+                raise
             raise IRError(f"Malformed IR: missing or wrong field {e}.") from None
 
 
@@ -159,32 +164,100 @@ def _node_to_dict(n: NodeIR) -> dict[str, Any]:
     }
 
 
-def _type_from_dict(d: dict[str, Any]) -> ArtifactTypeIR:
-    return ArtifactTypeIR(name=d["name"], class_path=d["class_path"], properties=dict(d.get("properties", {})))
+def _check_order(nodes: tuple[NodeIR, ...]) -> None:
+    """Node ids are unique and every node names only earlier nodes (upstream, producers, Cond
+    futures): the topological order runners rely on."""
+    earlier: set[str] = set()
+    for n in nodes:
+        if n.id in earlier:
+            raise IRError(f"Malformed IR: two nodes have the id '{n.id}'.")
+        named = set(n.upstream) | {i.producer for i in n.inputs.values() if i.producer is not None}
+        stack = list(n.conditions)
+        while stack:
+            c = stack.pop()
+            stack += c.get("operands", [])
+            if "future" in c:
+                named.add(c["future"]["producer"])
+        unknown = sorted(named - earlier)
+        if unknown:
+            raise IRError(f"Malformed IR: node '{n.id}' names {unknown}, which are not nodes before it.")
+        earlier.add(n.id)
 
 
-def _node_from_dict(d: dict[str, Any]) -> NodeIR:
+_MISSING = object()
+
+
+def _typed(d: Any, key: str, types: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
+    """d[key], checked to be of `types` (a missing key is `default`, or an error without one): a
+    runner must meet a wrong shape here, as an IRError naming the field, not as a KeyError later."""
+    if not isinstance(d, dict):
+        raise IRError(f"Malformed IR: {where} must be a JSON object, got {type(d).__name__}.")
+    if key not in d:
+        if default is _MISSING:
+            raise IRError(f"Malformed IR: missing or wrong field '{key}' ({where} has none).")
+        return default
+    value = d[key]
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+        names = " or ".join("null" if t is type(None) else t.__name__ for t in _as_tuple(types))
+        raise IRError(f"Malformed IR: missing or wrong field '{key}' of {where}: must be {names}, got {value!r:.80}.")
+    return value
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _strings(d: Any, key: str, where: str) -> list[str]:
+    values = _typed(d, key, list, where, [])
+    for v in values:
+        if not isinstance(v, str):
+            raise IRError(f"Malformed IR: field '{key}' of {where} must be a list of strings, got {v!r:.80}.")
+    return list(values)
+
+
+def _type_from_dict(d: Any, where: str) -> ArtifactTypeIR:
+    properties = _typed(d, "properties", dict, where, {})
+    if not all(isinstance(v, str) for v in properties.values()):
+        raise IRError(f"Malformed IR: the properties of {where} must map names to type names.")
+    return ArtifactTypeIR(
+        name=_typed(d, "name", str, where), class_path=_typed(d, "class_path", str, where), properties=properties
+    )
+
+
+def _input_from_dict(v: Any, where: str) -> InputIR:
+    return InputIR(
+        artifact_type=_type_from_dict(_typed(v, "artifact_type", dict, where), f"the artifact type of {where}"),
+        producer=_typed(v, "producer", (str, type(None)), where, None),
+        output_key=_typed(v, "output_key", (str, type(None)), where, None),
+        optional=_typed(v, "optional", bool, where, False),
+    )
+
+
+def _node_from_dict(d: Any) -> NodeIR:
+    node_id = _typed(d, "id", str, "a node")
+    where = f"node '{node_id}'"
+    executor = _typed(d, "executor", dict, where)
+    _typed(executor, "kind", str, f"the executor of {where}")
+    inputs = _typed(d, "inputs", dict, where, {})
+    outputs = _typed(d, "outputs", dict, where, {})
     return NodeIR(
-        id=d["id"],
-        component_type=d["component_type"],
-        executor=d["executor"],
-        inputs={
-            k: InputIR(
-                artifact_type=_type_from_dict(v["artifact_type"]),
-                producer=v.get("producer"),
-                output_key=v.get("output_key"),
-                optional=bool(v.get("optional", False)),
-            )
-            for k, v in d.get("inputs", {}).items()
-        },
+        id=node_id,
+        component_type=_typed(d, "component_type", str, where),
+        executor=executor,
+        inputs={k: _input_from_dict(v, f"input '{k}' of {where}") for k, v in inputs.items()},
         outputs={
-            k: OutputIR(artifact_type=_type_from_dict(v["artifact_type"])) for k, v in d.get("outputs", {}).items()
+            k: OutputIR(
+                artifact_type=_type_from_dict(
+                    _typed(v, "artifact_type", dict, f"output '{k}' of {where}"), f"the artifact type of output '{k}'"
+                )
+            )
+            for k, v in outputs.items()
         },
-        parameters=d.get("parameters", {}),
-        upstream=tuple(d.get("upstream", ())),
-        enable_cache=d.get("enable_cache"),
-        file_inputs=tuple(d.get("file_inputs", ())),
-        conditions=tuple(_condition_from_dict(c) for c in d.get("conditions", ())),
+        parameters=_typed(d, "parameters", dict, where, {}),
+        upstream=tuple(_strings(d, "upstream", where)),
+        enable_cache=_typed(d, "enable_cache", (bool, type(None)), where, None),
+        file_inputs=tuple(_strings(d, "file_inputs", where)),
+        conditions=tuple(_condition_from_dict(c) for c in _typed(d, "conditions", list, where, [])),
     )
 
 
@@ -217,8 +290,8 @@ def load(text: str) -> PipelineIR:
     """Reads IR JSON text."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise IRError(f"The IR is not valid JSON: {e}") from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, an over-long integer, too deep a nesting
+        raise IRError(f"The IR is not valid JSON: {type(e).__name__}: {e}") from None
     if not isinstance(data, dict):
         raise IRError("The IR must be a JSON object.")
     return PipelineIR.from_dict(data)

@@ -123,6 +123,9 @@ def create_container_component(
     if not isinstance(command, (list, tuple)) or not command:
         raise DefinitionError(f"{name}: command must be a non-empty list of strings and placeholders.")
     inputs, outputs, parameters = inputs or {}, outputs or {}, parameters or {}
+    for what, given in (("inputs", inputs), ("outputs", outputs), ("parameters", parameters)):
+        if not isinstance(given, dict) or not all(isinstance(k, str) for k in given):
+            raise DefinitionError(f"{name}: {what} must be a dict of names to types, got {given!r:.80}.")
     spec_attrs = {
         "INPUTS": {k: ChannelParameter(t) for k, t in inputs.items()},
         "OUTPUTS": {k: ChannelParameter(t) for k, t in outputs.items()},
