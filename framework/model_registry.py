@@ -62,6 +62,8 @@ def check_model_name(name: str) -> str:
             f"Model name {name!r} cannot be a directory name inside the push destination: use letters, digits, "
             "'-', '_' or '.', without '/' (e.g. 'penguin')."
         )
+    if len(name.encode("utf-8")) > 255:  # a longer name fails later as an OSError, after the model was copied
+        raise DefinitionError(f"Model name {name[:40]!r}... is {len(name)} characters long; use at most 255 bytes.")
     return name
 
 

@@ -220,6 +220,7 @@ def register_execution(
     ex = new_execution(md, handle, node, md.pb.Execution.RUNNING, cache_key=key, attempt=attempt, launcher=launcher)
     root = handle.ir.pipeline_root
     outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
+    _check_confined(root, [a.uri for arts in outputs.values() for a in arts])
     protos = {
         k: [md.artifact_to_proto(a, node.outputs[k].artifact_type.properties) for a in arts]
         for k, arts in outputs.items()
@@ -237,6 +238,19 @@ def register_execution(
             # for container components only the parent exists, as KFP's launcher leaves it.
             os.makedirs(os.path.dirname(a.uri) if node.kind == "container" else a.uri, exist_ok=True)
     return ex, outputs
+
+
+def _check_confined(root: str, uris: list[str]) -> None:
+    """Output folders are made only inside the pipeline root: a symlink planted in it that points
+    elsewhere (root/<node> -> /somewhere) is refused before anything is created through it."""
+    real_root = os.path.realpath(root) + os.sep
+    for uri in uris:
+        real = os.path.realpath(uri)
+        if not (real + os.sep).startswith(real_root):
+            raise HeadraceError(
+                f"Output folder {uri} resolves to {real}, outside the pipeline root {root} (a symlink in the "
+                "pipeline root points out of it). Remove the symlink, or make the pipeline root itself point there."
+            )
 
 
 def fill_reused_outputs(md: Metadata, handle: RunHandle, outcomes: dict[str, Any]) -> None:

@@ -139,7 +139,14 @@ def _run(task: ExecutionTask) -> ExecutorResult:
             target(context).Do(inputs, outputs, dict(task.exec_properties))
         else:
             raise ValueError(f"Unknown executor kind {kind!r}.")
-        for arts in outputs.values():
+        registered = {k: [a.get("uri") for a in v] for k, v in task.output_dict.items()}
+        for key, arts in outputs.items():
+            if [a.uri for a in arts] != registered.get(key):
+                # headrace writes values only where it made the output, never where the executor points it
+                raise HeadraceError(
+                    f"{task.node_id}: the executor moved output '{key}' to {[a.uri for a in arts]}; write into "
+                    "the artifact's URI and set properties on it instead."
+                )
             for art in arts:
                 if isinstance(art, ValueArtifact) and art.has_value:
                     art.persist_value()
