@@ -101,7 +101,9 @@ def test_store_outage(tmp_path, mariadb_back_up):
         else:
             described = f"mysql://{_mariadb.USER}@{_mariadb.HOST}:{_mariadb.PORT}/{db}"
             if described not in err or "Traceback" in err or "Traceback" in out:
-                violations.append(f"{where}: the failure does not name the store cleanly: {err[-600:]!r}")
+                violations.append(
+                    f"{where}: exit {proc.returncode}, the failure does not name the store cleanly: {err[-600:]!r}"
+                )
             else:
                 outcomes["failed_clearly"] += 1
                 messages.append(err.strip().splitlines()[-1][:400] if err.strip() else "")
