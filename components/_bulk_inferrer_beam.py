@@ -68,11 +68,12 @@ def _predict_fn(split: str, model_dir: str, tags: list[str] | None, signature: s
 
         def setup(self) -> None:
             _common.quiet_tensorflow()
-            import tensorflow as tf
 
-            model = tf.saved_model.load(model_dir, tags=tags)
+            model = _common.load_saved_model("BulkInferrer", model_dir, tags)
             if signature not in model.signatures:
-                raise ValueError(f"the model has no signature '{signature}' (it has {sorted(model.signatures)}).")
+                raise _common.ModelLoadError(
+                    f"the model has no signature '{signature}' (it has {sorted(model.signatures)})."
+                )
             self._model = model  # the signature's functions hold only weak references to the model
             self._signature = model.signatures[signature]
 

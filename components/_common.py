@@ -7,9 +7,29 @@ import os
 from typing import Any
 
 from headrace.components.examples_io import split_names
-from headrace.errors import DefinitionError
+from headrace.errors import DefinitionError, HeadraceError
 
 TFDV_GROUP = "tensorflow"  # one worker runs every TFDV step of a run: TensorFlow is imported once
+
+
+class ModelLoadError(HeadraceError):
+    """A Model artifact does not hold a TensorFlow SavedModel that loads."""
+
+
+def load_saved_model(owner: str, model_dir: str, tags: Any = None) -> Any:
+    """`tf.saved_model.load`, with a model that does not load reported as a ModelLoadError naming
+    the folder and the fix (TensorFlow's own OSError says only which file it could not parse)."""
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    try:
+        return tf.saved_model.load(model_dir, tags=tags)
+    except Exception as e:
+        raise ModelLoadError(
+            f"{owner}: the model at {model_dir} does not load as a TensorFlow SavedModel "
+            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Wire a Model a Trainer wrote "
+            "(its SavedModel in Format-Serving/), or check the Importer's source_uri."
+        ) from e
 
 
 def quiet_tensorflow() -> None:

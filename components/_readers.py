@@ -161,9 +161,16 @@ def _dates_as_text(batch: pa.RecordBatch, declared: dict[str, Any]) -> pa.Record
 def _header(path: str, encoding: str | None) -> list[str]:
     try:
         with open(path, encoding=_py_encoding(encoding), errors="replace", newline="") as f:
-            return next(csv.reader(f), [])
+            # read in bounded pieces: a file that is one huge line (binary, NULs) must not be read whole
+            pieces = iter(lambda: f.readline(1 << 20), "")
+            return next(csv.reader(pieces), [])
     except OSError:
         return []
+    except csv.Error as e:  # NUL bytes, a first "field" longer than any header's: not a CSV file
+        raise InputDataError(
+            f"CSV file {path}: its first line is not a CSV header ({e}). Is it a CSV file? Remove it from the "
+            "input folder, or narrow input_config's pattern to the CSV files."
+        ) from None
 
 
 _NUMBER = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|inf|infinity)\s*$"

@@ -196,11 +196,12 @@ class Executor(BaseExecutor):
             )
         else:
             _common.quiet_tensorflow()
-            import tensorflow as tf
 
-            model = tf.saved_model.load(model_dir, tags=tags)
+            model = _common.load_saved_model("BulkInferrer", model_dir, tags)
             if name not in model.signatures:
-                raise ValueError(f"the model has no signature '{name}' (it has {sorted(model.signatures)}).")
+                raise _common.ModelLoadError(
+                    f"the model has no signature '{name}' (it has {sorted(model.signatures)})."
+                )
             counts = {
                 split: _predict_split(
                     model.signatures[name],

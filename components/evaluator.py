@@ -285,7 +285,6 @@ def _evaluate(
 ) -> tuple[dict[str, Any], dict[str, SliceKeyType]]:
     """{slice name: {metric: value}} of one model over the chosen splits, and each slice's TFMA key."""
     import numpy as np
-    import tensorflow as tf
 
     from headrace.components.bulk_inferrer import predictions
     from headrace.components.examples_io import payload_format
@@ -293,7 +292,7 @@ def _evaluate(
 
     spec = (config.get("model_specs") or [{}])[0]
     label_key, wanted = spec["label_key"], spec.get("prediction_key")
-    model = tf.saved_model.load(serving_dir(model_uri))
+    model = _common.load_saved_model("Evaluator", serving_dir(model_uri))
     signature = model.signatures[spec.get("signature_name") or "serving_default"]
     slice_keys = _slices(config)
     labels: list[Any] = []

@@ -41,7 +41,15 @@ def split_uri(uri: str, split: str) -> str:
 def split_names(artifact: Any) -> list[str]:
     """The split names recorded on an artifact (its `split_names` JSON list)."""
     raw = getattr(artifact, "split_names", "") or "[]"
-    names = json.loads(raw) if isinstance(raw, str) else list(raw)
+    try:
+        names = json.loads(raw) if isinstance(raw, str) else list(raw)
+        if not isinstance(names, list):
+            raise TypeError(type(names).__name__)
+    except (ValueError, TypeError):
+        raise ExamplesReadError(
+            f"{getattr(artifact, 'uri', 'the artifact')}: split_names {raw!r} is not a JSON list of split names "
+            """such as '["train", "eval"]'; fix the property where the artifact was made (e.g. the Importer)."""
+        ) from None
     return [str(n) for n in names]
 
 

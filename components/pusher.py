@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from headrace import model_registry
+from headrace.components.artifact_files import ArtifactFileError
 from headrace.components.infra_validator import STAMPED_MODEL_DIR  # its warmed-up model (make_warmup)
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec, ExecutorSpec
@@ -128,9 +129,9 @@ class Executor(BaseExecutor):
             return serving if os.path.isdir(serving) else models[0].uri
         infra = (input_dict.get("infra_blessing") or [None])[0]
         if infra is None:
-            raise RuntimeError("Pusher has no model input.")
+            raise ArtifactFileError("Pusher has no model input: wire model= or infra_blessing=.")
         if infra.get_custom_property("has_model") != 1:
-            raise RuntimeError(
+            raise ArtifactFileError(
                 "InfraBlessing does not contain a model: wire model=trainer.outputs['model'], or let the "
                 "InfraValidator make a warmed-up model (request_spec=RequestSpec(make_warmup=True) with "
                 "examples=...; it writes one only for a model it blesses)."

@@ -113,6 +113,13 @@ def load_run_fn(module_file: str | None, run_fn: str | None) -> Callable[..., An
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
+        except Exception as e:
+            sys.modules.pop(name, None)
+            where = f" (line {e.lineno})" if isinstance(e, SyntaxError) and e.lineno else ""
+            raise TrainerError(
+                f"Trainer: module_file {module_file} could not be imported{where}: {type(e).__name__}: {e}. "
+                "Fix the file (its traceback is in the step's log)."
+            ) from e
         except BaseException:
             sys.modules.pop(name, None)
             raise
@@ -149,7 +156,16 @@ def choose_keras(version: int | None) -> int:
     wanted = 2 if os.environ["TF_USE_LEGACY_KERAS"].lower() in ("1", "true", "yes") else 3
     import tensorflow as tf
 
-    got = 2 if tf.keras.__name__.startswith("tf_keras") else 3
+    try:
+        got = 2 if tf.keras.__name__.startswith("tf_keras") else 3
+    except (ImportError, RecursionError, AttributeError) as e:
+        # TensorFlow's lazy tf.keras loader is left broken for the life of the process when its first
+        # resolution fails (e.g. another step imported Keras 3 before TF_USE_LEGACY_KERAS was set).
+        raise TrainerError(
+            f"Trainer: tf.keras cannot be resolved in this process ({type(e).__name__}); another step that ran "
+            f"here first loaded a different Keras. Run the Trainer in its own process (executor_mode='process', "
+            f"the default) or set keras_version=3 to use the Keras already loaded."
+        ) from None
     if got != wanted:
         raise TrainerError(
             f"Trainer: this process resolved tf.keras to Keras {got} before the Trainer ran, but the Trainer needs "
@@ -351,6 +367,8 @@ class Trainer(BaseComponent):
         if module_file is not None:
             # A file here is pinned by its absolute path; one that is not here yet (it exists where the
             # pipeline runs, or a notebook writes it later) is checked when the Trainer runs.
+            if not isinstance(module_file, (str, os.PathLike)) or "\0" in os.fspath(module_file):
+                raise DefinitionError(f"{owner}: module_file must be a file path, got {module_file!r}.")
             module_file = os.fspath(module_file)
             if os.path.isfile(module_file):
                 module_file = os.path.abspath(module_file)

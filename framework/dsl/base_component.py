@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from typing import Any, ClassVar
 
 from headrace.dsl.executor import ExecutorSpec, display_module_name
-from headrace.errors import DefinitionError
+from headrace.errors import DefinitionError, did_you_mean
 from headrace.types.channel import Channel, _attach_conditions
 from headrace.types.component_spec import ComponentSpec
 
@@ -26,6 +28,12 @@ class BaseComponent:
     # ExampleGen's `input_base`): their names, sizes, modification times and inodes enter the cache key,
     # so new or changed files re-run the node and unchanged ones hit the cache.
     FILE_INPUTS: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not hasattr(init, "__headrace_checked__"):
+            cls.__init__ = checked_arguments(init)  # type: ignore[method-assign]
 
     def __init__(self, spec: ComponentSpec):
         cls = type(self)
@@ -170,3 +178,32 @@ class _OutputsDict(dict):
             + did_you_mean(key, list(self))
             + f" Outputs: {', '.join(self) or '(none)'}."
         )
+
+
+class ArgumentError(DefinitionError, TypeError):
+    """A component was called with an unknown or missing argument (a TypeError too, as Python's own)."""
+
+
+def checked_arguments(init: Any) -> Any:
+    """A component's `__init__` whose unknown or missing arguments raise an :class:`ArgumentError`
+    naming the component, the argument, the near miss and the arguments it takes (not Python's bare
+    TypeError)."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as e:
+            names = [n for n in list(signature.parameters)[1:] if not n.startswith("_")]
+            unknown = [k for k in kwargs if k not in signature.parameters]
+            owner = type(self).__name__
+            if unknown:
+                message = f"{owner}: unknown argument '{unknown[0]}'." + did_you_mean(unknown[0], names)
+            else:
+                message = f"{owner}: {e}."
+            raise ArgumentError(f"{message} Arguments: {', '.join(names) or '(none)'}.") from None
+        init(self, *args, **kwargs)
+
+    checked.__headrace_checked__ = True  # type: ignore[attr-defined]
+    return checked

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from headrace.dsl.base_component import BaseComponent
+from headrace.dsl.base_component import BaseComponent, checked_arguments
 from headrace.errors import DefinitionError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -38,6 +38,7 @@ class Pipeline:
         DefinitionError: on a bad name, a duplicate component id or a cycle.
     """
 
+    @checked_arguments  # an unknown argument is a DefinitionError naming the near miss
     def __init__(
         self,
         pipeline_name: str,
@@ -79,6 +80,8 @@ class Pipeline:
 def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
     """All components reachable upstream, topologically sorted (stable), checked for
     duplicate ids and cycles."""
+    if isinstance(components, (str, bytes)) or not isinstance(components, Iterable):
+        raise DefinitionError(f"Pipeline components must be a list of components, got {components!r}.")
     listed = list(components)
     for c in listed:
         if not isinstance(c, BaseComponent):
