@@ -113,6 +113,10 @@ def _volumes(value: Any, owner: str) -> dict[str, dict[str, str]]:
             raise DefinitionError(
                 f"{owner}: volume {host!r}: {mount!r} must be {{'bind': '/absolute/path', 'mode': 'ro'|'rw'}}."
             )
+        # Docker takes a relative host path for a named volume, and a NUL ends the path early: both would
+        # mount something other than the folder the user wrote down
+        if not host.startswith("/") or "\0" in host or "\0" in bind:
+            raise DefinitionError(f"{owner}: volume host path {host!r} must be an absolute path (without NUL bytes).")
         if mode not in _MODES:
             raise DefinitionError(f"{owner}: volume {host!r} has mode {mode!r}; use 'ro' or 'rw'.")
         out[host] = {"bind": bind, "mode": mode}

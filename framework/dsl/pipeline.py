@@ -53,7 +53,7 @@ class Pipeline:
             raise DefinitionError(
                 f"Invalid pipeline_name {pipeline_name!r}: use letters, digits, '_', '.', '-' (at most 100)."
             )
-        if not isinstance(pipeline_root, (str, os.PathLike)) or not str(pipeline_root):
+        if not isinstance(pipeline_root, (str, os.PathLike)) or not str(pipeline_root) or "\0" in str(pipeline_root):
             raise DefinitionError(f"pipeline_root must be a directory path, got {pipeline_root!r}.")
         if metadata_connection_config is not None and not hasattr(metadata_connection_config, "WhichOneof"):
             raise DefinitionError(

@@ -130,6 +130,9 @@ def test_no_file_is_written_outside_the_configured_locations(tmp_path: Path, mon
             ),
         )
         attempt("Trainer module_file", p, lambda p=p: Trainer(examples=_examples(), module_file=p))
+        volume = {p: {"bind": "/mnt/x", "mode": "rw"}}
+        attempt("with_platform_config volumes", p, lambda v=volume: _compiled_with_volumes(root, v))
+        attempt("Pipeline root", p, lambda p=p: _compiled(Pipeline("p", p, [])))
 
     # One run holding the payloads that reach execution: Importers of every payload, ExampleGens whose
     # split patterns point out (reading outside is allowed, writing is not), executors moving outputs.
@@ -217,3 +220,14 @@ def test_no_file_is_written_outside_the_configured_locations(tmp_path: Path, mon
 
 def _examples() -> Any:
     return Importer(source_uri="/nonexistent", artifact_type=sa.Examples).outputs["result"]
+
+
+def _compiled(pipeline: Any) -> Any:
+    from headrace.compiler import compile_pipeline
+
+    return compile_pipeline(pipeline)
+
+
+def _compiled_with_volumes(root: Path, volumes: dict[str, Any]) -> Any:
+    node = move_output(target="x").with_platform_config({"volumes": volumes}).with_id("vol")
+    return _compiled(Pipeline("vol", str(root), [node]))
