@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
@@ -234,6 +235,12 @@ def register_execution(
     for arts in outputs.values():
         for a in arts:
             a.id = next(out_ids)
+            # Whatever already sits at this attempt's path (a root kept over a recreated store, a guessed
+            # attempt id) is a leftover and must never be published as part of this attempt's output.
+            if os.path.isdir(a.uri) and not os.path.islink(a.uri):
+                shutil.rmtree(a.uri)
+            elif os.path.lexists(a.uri):
+                os.remove(a.uri)
             # A container's command gets the output URI and may write a file there (`grep ... > "$3"`), so
             # for container components only the parent exists, as KFP's launcher leaves it.
             os.makedirs(os.path.dirname(a.uri) if node.kind == "container" else a.uri, exist_ok=True)

@@ -157,6 +157,11 @@ class NodeLauncher:
             log_path=os.path.join(ir.pipeline_root, node.id, ".system", "logs", f"{execution.id}.log"),
             beam_pipeline_args=list(ir.beam_pipeline_args),
         )
+        # Execution ids start again in a recreated store: a tmp dir or log left under the same root by
+        # an attempt of the old store (one killed before its publisher cleaned up) is not this one's.
+        shutil.rmtree(task.tmp_dir, ignore_errors=True)
+        if os.path.lexists(task.log_path):
+            os.remove(task.log_path)
         return PreparedExecution(node, execution, outputs, key, task, started)
 
     def skip(self, node: NodeIR, reason: str, started: float | None = None) -> NodeOutcome:
@@ -176,7 +181,10 @@ class NodeLauncher:
         """Records a FAILED execution for a node that failed before it could run (its inputs could
         not be resolved, say), so the store tells why; best effort if the store itself failed."""
         try:
-            ex = driver.new_execution(self.md, self.handle, node, self.md.pb.Execution.FAILED, error=_error_text(error))
+            # With the launcher that claimed the attempt (launch_node), so the claim is seen as used.
+            ex = driver.new_execution(
+                self.md, self.handle, node, self.md.pb.Execution.FAILED, error=_error_text(error), launcher=self.owner
+            )
             ex_id, _, _ = self.md.call(self.md.store.put_execution, ex, [], self.handle.contexts_for(node.id))
             return int(ex_id)
         except Exception:  # noqa: BLE001 - the outcome already carries the error

@@ -77,7 +77,7 @@ def launch_node(
                     "does nothing. Wait for it, or stop it and launch again."
                 )
             abandon_execution(md, ex, f"Its launcher ({owner}) stopped while this step was running.")
-    _claim(md, handle, node_id, len(executions))
+    _claim(md, handle, node_id, executions, stale_after_s)
     launcher = NodeLauncher(md, handle, enable_cache=enable_cache, owner=_me())
     try:
         return launcher.launch(node_id, execute)
@@ -99,7 +99,25 @@ def _succeeded(md: Metadata, ex: Any) -> bool:
     return ex.last_known_state == md.pb.Execution.CANCELED and "skipped" in ex.custom_properties
 
 
-def _claim(md: Metadata, handle: RunHandle, node_id: str, attempt: int) -> None:
+def _claim(md: Metadata, handle: RunHandle, node_id: str, executions: list[Any], stale_after_s: float | None) -> None:
+    """Claims the node's next attempt number. Each earlier claim is matched with an execution its launcher
+    registered; a claim without one belongs to a launcher between its claim and its registration (alive:
+    this launch is a duplicate) or to one that died there (a SIGKILL between the two writes), which is
+    passed over so it cannot block the node for ever."""
+    registered: dict[str, int] = {}
+    for ex in executions:
+        registered[_owner(ex)] = registered.get(_owner(ex), 0) + 1
+    attempt = 0
+    while (earlier := md.get_context(ATTEMPT, f"{handle.run_id}/{node_id}/{attempt}")) is not None:
+        owner = _owner(earlier)
+        if registered.get(owner, 0) > 0:
+            registered[owner] -= 1
+        elif owner == _me() or _alive(owner, earlier, stale_after_s):
+            raise DuplicateLaunchError(
+                f"Node '{node_id}' of run '{handle.run_id}' was claimed by another launcher ({owner}) that has "
+                "not started it yet; this launch does nothing."
+            )
+        attempt += 1
     ctx = md.pb.Context(type_id=md.context_type_id(ATTEMPT), name=f"{handle.run_id}/{node_id}/{attempt}")
     set_value(ctx.custom_properties["launcher"], _me())
     try:
