@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from headrace.errors import DefinitionError
+from headrace.errors import DefinitionError, MetadataError
 
 DEFAULT_SQLITE_NAME = "metadata.sqlite"
 PASSWORD_ENV = "MYSQL_PWD"  # where a process that did not build the pipeline finds the MySQL password
@@ -73,10 +73,16 @@ def connection_config_from_dict(data: dict[str, Any] | None, pipeline_root: str)
     from ml_metadata.proto import metadata_store_pb2
 
     mysql = data.get("mysql")
-    if mysql is not None and not mysql.get("password"):
+    if isinstance(mysql, dict) and not mysql.get("password"):
         password = _PASSWORDS.get(_mysql_key(mysql)) or os.environ.get(PASSWORD_ENV, "")
         data = {**data, "mysql": {**mysql, "password": password}}
-    return json_format.ParseDict(data, metadata_store_pb2.ConnectionConfig())
+    try:
+        return json_format.ParseDict(data, metadata_store_pb2.ConnectionConfig())
+    except json_format.ParseError as e:  # an IR written by hand or by another tool: say so, no traceback
+        raise MetadataError(
+            f"The IR's metadata_connection is not an ML Metadata ConnectionConfig: {str(e).splitlines()[0]} "
+            "Recompile the pipeline, or pass --metadata."
+        ) from None
 
 
 def connection_config_from_uri(uri: str) -> Any:
