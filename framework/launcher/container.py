@@ -186,6 +186,9 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
     environment = list(config.get("environment", []))
     args: list[str] | None = None
     if is_command:
+        from headrace.launcher.executor_runner import _with_secrets
+
+        task = _with_secrets(task)  # a Secret placed in the argv: only the container sees the value
         argv = resolve_command(executor["command"], task)
         args = resolve_command(executor["args"], task) if executor.get("args") else None
     else:
@@ -197,6 +200,8 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
         for folder in code:
             volumes.setdefault(folder, {"bind": folder, "mode": "ro"})
         environment += ["HOME=/tmp", "PYTHONUNBUFFERED=1"] + ([f"PYTHONPATH={os.pathsep.join(code)}"] if code else [])
+        # the task file holds only a Secret's variable name; the entrypoint reads its value in the container
+        environment += [f"{v}={value}" for v, value in _secret_environment(task).items()]
     for host, mount in config.get("volumes", {}).items():
         volumes[host] = mount
     engine = client(config.get("docker_server_url"))
@@ -217,6 +222,15 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
     with open(result_file, "rb") as f:
         result: ExecutorResult = pickle.load(f)
     return result
+
+
+def _secret_environment(task: ExecutionTask) -> dict[str, str]:
+    """Each Secret parameter's variable with its value from this process's environment."""
+    from headrace.launcher.executor_runner import _with_secrets, secret_variables
+
+    names = secret_variables(task)
+    resolved = _with_secrets(task).exec_properties  # fails naming a variable that is not set
+    return {env: resolved[key] for key, env in names.items()}
 
 
 def _for_container(task: ExecutionTask) -> ExecutionTask:

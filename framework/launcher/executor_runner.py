@@ -94,6 +94,11 @@ def run_task(task: ExecutionTask, capture_logs: bool = False) -> ExecutorResult:
     return result
 
 
+def secret_variables(task: ExecutionTask) -> dict[str, str]:
+    """Parameter -> the environment variable of each Secret parameter of the task."""
+    return {k: v[SECRET_KEY] for k, v in task.exec_properties.items() if is_secret_ir(v)}
+
+
 def _with_secrets(task: ExecutionTask) -> ExecutionTask:
     """The task with each Secret parameter's value read from its environment variable (here, in the
     process that runs the step, so the value is never in the task file, the IR or the store)."""
@@ -114,12 +119,12 @@ def _with_secrets(task: ExecutionTask) -> ExecutionTask:
 
 def _run(task: ExecutionTask) -> ExecutorResult:
     try:
-        task = _with_secrets(task)
         kind = task.executor["kind"]
         if kind == "container" or task.executor.get("image"):
             from headrace.launcher.container import run_container  # the docker SDK loads only here
 
-            return run_container(task)
+            return run_container(task)  # Secrets: into the container's environment, or its argv
+        task = _with_secrets(task)
         target = resolve(task.executor)  # first: importing it registers the user's artifact types
         inputs = _artifacts(task.input_dict)
         outputs = _artifacts(task.output_dict)

@@ -43,8 +43,9 @@ class Secret:
     ML Metadata and compiled files hold only the variable's name; the executor receives its value.
 
     Any parameter declared `str` (`Parameter[str]` in a function component) takes one, e.g.
-    `password=Secret("DB_PASSWORD")`; the variable must be set where the step runs. Changing the
-    value alone does not invalidate the cache.
+    `password=Secret("DB_PASSWORD")`; the variable must be set where the step runs. A step in an
+    image gets the variable in its container's environment; a container command gets the value in
+    its argv. Changing the value alone does not invalidate the cache.
     """
 
     def __init__(self, env: str):

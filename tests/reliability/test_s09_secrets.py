@@ -65,10 +65,30 @@ class Login(BaseComponent):
         super().__init__(_Spec(password=password, user=user))
 
 
-def create_pipeline(root, config, env):
+def create_pipeline(root, config, env, image=None):
     a = call_api(token=Secret(env))
     b = Login(password=Secret(env), user="alice").with_id("login")
-    return Pipeline("secrets", root, [a, b], metadata_connection_config=config, enable_cache=False)
+    nodes = [a, b]
+    if image:  # the same function in the runtime image, and a container command given the secret in its argv
+        from headrace.dsl import placeholders
+        from headrace.dsl.container_component import create_container_component
+
+        digest = create_container_component(
+            name="Digest",
+            outputs={"digest": standard_artifacts.String},
+            parameters={"token": str},
+            image=image,
+            command=[
+                "python3", "-c",
+                "import hashlib, os, sys; os.makedirs(sys.argv[1]); h = hashlib.sha256(sys.argv[2].encode()); "
+                "open(os.path.join(sys.argv[1], 'digest'), 'w').write(h.hexdigest())",
+                placeholders.OutputUriPlaceholder("digest"),
+                placeholders.InputValuePlaceholder("token"),
+            ],
+        )
+        nodes += [call_api(token=Secret(env)).with_id("call_api_in_image").with_image(image),
+                  digest(token=Secret(env)).with_id("container")]
+    return Pipeline("secrets", root, nodes, metadata_connection_config=config, enable_cache=False)
 """
 
 
@@ -120,7 +140,7 @@ def _files_leaking(top: Path, secrets: list[str]) -> list[str]:
 
 @pytest.mark.mariadb
 def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
-    tmp_path, write_module, canary_db, capfd, monkeypatch
+    tmp_path, write_module, canary_db, capfd, monkeypatch, runtime_image
 ):
     from headrace import PipelineRunError
     from headrace.compiler import compile_pipeline
@@ -140,7 +160,7 @@ def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
     monkeypatch.delenv("MYSQL_PWD", raising=False)
     places: dict[str, list[str]] = {}
 
-    pipeline = mod.create_pipeline(str(root), config, SECRET_ENV)
+    pipeline = mod.create_pipeline(str(root), config, SECRET_ENV, runtime_image)
     ir = compile_pipeline(pipeline)
     places["compiled IR"] = _leaks(ir.dump(), canaries)
     kfp_file = compile_kubeflow(ir, str(tmp_path / "kfp" / "pipeline.yaml"))
@@ -157,7 +177,7 @@ def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
     for mode in modes:
         result = LocalDagRunner(executor_mode=mode, quiet=True).run(pipeline)
         run_ids.append(result.run_id)
-        for node in ("call_api", "login"):
+        for node in ("call_api", "login", "call_api_in_image", "container"):
             [uri] = result.nodes[node].outputs["digest"]
             not_delivered += Path(uri, "digest").read_text() != digest
 
@@ -204,7 +224,8 @@ def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
     violations += opened_from_dag_ir.returncode != 0
     figure = (
         f"{len(canaries)} canaries (MariaDB password, Secret parameter) x {len(places)} places, "
-        f"{len(modes)} executor mode(s): {sum(len(v) for v in places.values())} leaks"
+        f"{len(modes)} executor mode(s), steps in process, in workers, in an image and as a container command: "
+        f"{sum(len(v) for v in places.values())} leaks"
     )
     record(
         9,
