@@ -75,6 +75,8 @@ def model_directory(base_directory: str, model_name: str | None = None) -> str:
             f"Push destination {base_directory!r} is not on the local filesystem; headrace pushes to local "
             "(or mounted) directories only, where a directory rename is atomic."
         )
+    if "\0" in os.fspath(base_directory):
+        raise DefinitionError(f"Push destination {base_directory!r} holds a NUL byte; give a directory path.")
     base = os.path.abspath(os.fspath(base_directory))
     if model_name is None:
         return base

@@ -130,6 +130,8 @@ def test_no_file_is_written_outside_the_configured_locations(tmp_path: Path, mon
             ),
         )
         attempt("Trainer module_file", p, lambda p=p: Trainer(examples=_examples(), module_file=p))
+        dest = {"filesystem": {"base_directory": p}}
+        attempt("Pusher push_destination base_directory", p, lambda d=dest: Pusher(model=_model(), push_destination=d))
         volume = {p: {"bind": "/mnt/x", "mode": "rw"}}
         attempt("with_platform_config volumes", p, lambda v=volume: _compiled_with_volumes(root, v))
         attempt("Pipeline root", p, lambda p=p: _compiled(Pipeline("p", p, [])))
@@ -231,3 +233,7 @@ def _compiled(pipeline: Any) -> Any:
 def _compiled_with_volumes(root: Path, volumes: dict[str, Any]) -> Any:
     node = move_output(target="x").with_platform_config({"volumes": volumes}).with_id("vol")
     return _compiled(Pipeline("vol", str(root), [node]))
+
+
+def _model() -> Any:
+    return Importer(source_uri="/nonexistent", artifact_type=sa.Model).outputs["result"]
