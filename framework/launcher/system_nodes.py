@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
+from headrace.launcher.cache import files_fingerprint
 from headrace.launcher.driver import new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import Metadata, event, get_value, set_value
+
+SOURCE_FINGERPRINT = "source_fingerprint"  # custom property: the imported files' fingerprint
 
 
 def run_importer(
@@ -21,14 +25,19 @@ def run_importer(
     type_ir = node.outputs["result"].artifact_type
     type_id = md.artifact_type_id(type_ir.name, type_ir.properties)
     props, custom = p.get("properties") or {}, p.get("custom_properties") or {}
+    # A local source's files (names, sizes, times): an artifact registered for other content is not
+    # reused, else a node reading it would hit a cache entry made from the old files.
+    fingerprint = files_fingerprint([p["source_uri"]]) if os.path.exists(p["source_uri"]) else None
     artifact = None
     if not p.get("reimport"):
         for a in md.call(md.store.get_artifacts_by_uri, p["source_uri"]):
+            found = {k: get_value(v) for k, v in a.custom_properties.items()}
             if (
                 a.type_id == type_id
                 and a.state == md.pb.Artifact.LIVE
                 and {k: get_value(v) for k, v in a.properties.items()} == props
-                and {k: get_value(v) for k, v in a.custom_properties.items()} == custom
+                and found.pop(SOURCE_FINGERPRINT, None) == fingerprint
+                and found == custom
             ):
                 artifact = a if artifact is None or a.id > artifact.id else artifact
     reused = artifact is not None
@@ -38,6 +47,8 @@ def run_importer(
             set_value(artifact.properties[k], v)
         for k, v in custom.items():
             set_value(artifact.custom_properties[k], v)
+        if fingerprint is not None:
+            set_value(artifact.custom_properties[SOURCE_FINGERPRINT], fingerprint)
     state = md.pb.Execution.CACHED if reused and record_cached else md.pb.Execution.COMPLETE
     ex = new_execution(md, handle, node, state)
     ex_id, [art_id], _ = md.call(

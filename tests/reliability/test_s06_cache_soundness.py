@@ -3,8 +3,9 @@
 Changing any input that matters never hits a stale cache entry; changing nothing always hits; a
 cached artifact deleted from disk is never served.
 
-* Real LocalDagRunner runs (function body, parameter, upstream artifact content, deleted output):
-  each example is a random sequence of edits to a two-node pipeline (Produce -> Consume), each
+* Real LocalDagRunner runs (function body, parameter, upstream artifact content, the content of an
+  imported folder, deleted output): each example is a random sequence of edits to a pipeline
+  (Produce -> Consume, and Importer -> UseImport), each
   followed by a run and then by an unchanged rerun. Every run's outputs are read back and compared
   with what the current code and parameters write, so a stale hit shows as wrong content; the
   unchanged rerun must be all CACHED on the same artifacts; a deleted output re-runs its node.
@@ -44,7 +45,7 @@ from headrace.orchestrators import LocalDagRunner
 
 PIPELINE = """
 import os
-from headrace import InputArtifact, OutputArtifact, Parameter, Pipeline, component
+from headrace import Importer, InputArtifact, OutputArtifact, Parameter, Pipeline, component
 from headrace.types import standard_artifacts
 
 @component
@@ -60,19 +61,30 @@ def Consume(examples: InputArtifact[standard_artifacts.Examples], model: OutputA
     with open(os.path.join(model.uri, 'model.txt'), 'w') as f:
         f.write(data + '|' + str(k) + '|c{bc}')
 
-def create_pipeline(root, text, k):
+@component
+def UseImport(examples: InputArtifact[standard_artifacts.Examples], model: OutputArtifact[standard_artifacts.Model]):
+    with open(os.path.join(examples.uri, 'source.txt')) as f:
+        data = f.read()
+    with open(os.path.join(model.uri, 'model.txt'), 'w') as f:
+        f.write(data + '|u')
+
+def create_pipeline(root, text, k, source):
     p = Produce(text=text)
     c = Consume(examples=p.outputs['out'], k=k)
-    return Pipeline('s06', root, [p, c], enable_cache=True)
+    i = Importer(source_uri=source, artifact_type=standard_artifacts.Examples).with_id('imported')
+    u = UseImport(examples=i.outputs['result'])
+    return Pipeline('s06', root, [p, c, i, u], enable_cache=True)
 """
 
 # Edits: a parameter of either node (Produce's text changes the artifact Consume reads), either
-# function's body, deleting either node's latest output from disk, or nothing.
+# function's body, the content of the folder an Importer imports (UseImport reads it), deleting
+# either node's latest output from disk, or nothing.
 EDITS = st.one_of(
     st.tuples(st.just("text"), st.text(alphabet="abcxyz", min_size=1, max_size=3)),
     st.tuples(st.just("k"), st.integers(0, 3)),
     st.tuples(st.just("body_p"), st.integers(0, 3)),
     st.tuples(st.just("body_c"), st.integers(0, 3)),
+    st.tuples(st.just("source"), st.text(alphabet="abcxyz", min_size=1, max_size=3)),
     st.tuples(st.just("delete"), st.sampled_from(["Produce", "Consume"])),
     st.tuples(st.just("nothing"), st.none()),
 )
@@ -113,13 +125,16 @@ def _run_property(edits: list[tuple[str, Any]]) -> None:
     folder = Path(tempfile.mkdtemp(prefix="s06_"))
     try:
         root = str(folder / "root")
-        state: dict[str, Any] = {"text": "a", "k": 0, "body_p": 0, "body_c": 0}
+        state: dict[str, Any] = {"text": "a", "k": 0, "body_p": 0, "body_c": 0, "source": "s"}
+        source = folder / "source"
+        source.mkdir()
+        (source / "source.txt").write_text(state["source"])
         mod = _load(folder, 0, 0)
         runner = LocalDagRunner(quiet=True, raise_on_failure=False)
 
         def run(what: str) -> Any:
             RunStats.runs += 1
-            result = runner.run(mod.create_pipeline(root, state["text"], state["k"]))
+            result = runner.run(mod.create_pipeline(root, state["text"], state["k"], str(source)))
             if not result.succeeded:
                 RunStats.violations.append(f"{what}: run failed: {result.errors}")
                 return None
@@ -127,6 +142,7 @@ def _run_property(edits: list[tuple[str, Any]]) -> None:
             expected = {
                 "Produce": ("out", "data.txt", produced),
                 "Consume": ("model", "model.txt", f"{produced}|{state['k']}|c{state['body_c']}"),
+                "UseImport": ("model", "model.txt", f"{state['source']}|u"),
             }
             for node, (key, name, want) in expected.items():
                 got = _read(result.nodes[node].outputs[key][0], name)
@@ -142,6 +158,9 @@ def _run_property(edits: list[tuple[str, Any]]) -> None:
             deleted: str | None = None
             if kind in ("text", "k"):
                 state[kind] = value
+            elif kind == "source":  # the imported file rewritten in place, as a user refreshes data
+                state[kind] = value
+                (source / "source.txt").write_text(value)
             elif kind in ("body_p", "body_c"):
                 state[kind] = value
                 mod = _load(folder, state["body_p"], state["body_c"])
