@@ -165,8 +165,10 @@ def _node_to_dict(n: NodeIR) -> dict[str, Any]:
 
 
 def _check_order(nodes: tuple[NodeIR, ...]) -> None:
-    """Node ids are unique and every node names only earlier nodes (upstream, producers, Cond
-    futures): the topological order runners rely on."""
+    """Node ids are unique, and a node names (upstream, producers, Cond futures) only nodes before
+    it: the topological order runners rely on. A name of no node in this IR is allowed: a one-node
+    IR (what the Kubeflow entrypoint reads) names upstream nodes that run elsewhere."""
+    ids = [n.id for n in nodes]
     earlier: set[str] = set()
     for n in nodes:
         if n.id in earlier:
@@ -178,9 +180,9 @@ def _check_order(nodes: tuple[NodeIR, ...]) -> None:
             stack += c.get("operands", [])
             if "future" in c:
                 named.add(c["future"]["producer"])
-        unknown = sorted(named - earlier)
-        if unknown:
-            raise IRError(f"Malformed IR: node '{n.id}' names {unknown}, which are not nodes before it.")
+        later = sorted(x for x in named if x in ids and x not in earlier)
+        if later:
+            raise IRError(f"Malformed IR: node '{n.id}' names {later}, which do not come before it.")
         earlier.add(n.id)
 
 
