@@ -5,6 +5,8 @@ ML Metadata is the `ml-metadata` library's MetadataStore; nothing here re-implem
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import random
 import time
@@ -53,6 +55,61 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(0.5, 0.005 * (2 ** min(attempt, 7))) * (0.5 + random.random()))
 
 
+# ML Metadata's SQLite connection gives up on a busy lock at once (no busy_timeout, none settable
+# through its config), so concurrent writers used to spin in Metadata.call's backoff, and newcomers
+# overtook writers that had waited longest (16 writers: p99 11 s, max 24 s). Writers now queue on an
+# advisory lock beside the store instead: flock on "<store>.lock", taken around each write call and
+# each first open (which may create the schema). Readers take no lock (WAL: they never block a writer).
+# HEADRACE_SQLITE_LOCK=0 turns it off.
+_WRITE_PREFIXES = ("put_", "delete_", "update_")
+
+
+def _sqlite_lock_path(config: Any) -> str | None:
+    if config.WhichOneof("config") != "sqlite" or os.environ.get("HEADRACE_SQLITE_LOCK", "1") == "0":
+        return None
+    return config.sqlite.filename_uri + ".lock"
+
+
+class _FileLock:
+    """An exclusive flock on a file, opened lazily (again in a forked child: a descriptor shared
+    with the parent would share its lock). A lock file that cannot be opened means no lock."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextlib.contextmanager
+    def held(self) -> Any:
+        fd = self._open()
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _open(self) -> int | None:
+        if self._fd is None or self._pid != os.getpid():
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+                self._pid = os.getpid()
+            except OSError:
+                return None
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
 def open_store(config: Any) -> Any:
     """Opens (creating if needed) an ML Metadata store, surviving concurrent first opens.
 
@@ -73,10 +130,13 @@ def open_store(config: Any) -> Any:
             raise MetadataError(
                 f"Cannot open the ML Metadata store at {path}: {e}. Give the path of a SQLite file."
             ) from None
+    lock_path = _sqlite_lock_path(config)
+    lock = _FileLock(lock_path) if lock_path else None
     last: Exception | None = None
     for attempt in range(_OPEN_ATTEMPTS):
         try:
-            return metadata_store.MetadataStore(config)
+            with lock.held() if lock is not None else contextlib.nullcontext():
+                return metadata_store.MetadataStore(config)
         except (mlmd_errors.StatusError, RuntimeError) as e:
             # RuntimeError: ML Metadata found "a subset of tables" -- it lost the schema race.
             last = e
@@ -84,6 +144,8 @@ def open_store(config: Any) -> Any:
             if not transient and not isinstance(e, (mlmd_errors.AbortedError, mlmd_errors.UnavailableError)):
                 break
             _backoff(attempt)
+    if lock is not None:
+        lock.close()
     hint = ""
     if config.WhichOneof("config") == "mysql":
         hint = " Is the MySQL/MariaDB server running and reachable, and are the credentials right?"
@@ -141,6 +203,8 @@ class Metadata:
         self.pb = metadata_store_pb2
         self.config = config
         self._store: Any = open_store(config)
+        lock_path = _sqlite_lock_path(config)
+        self._write_lock = _FileLock(lock_path) if lock_path else None
         self._artifact_type_ids: dict[str, int] = {}
         self._artifact_type_names: dict[int, str] = {}
         self._execution_type_ids: dict[str, int] = {}
@@ -171,9 +235,15 @@ class Metadata:
         Raises:
             MetadataError: the call failed for good; the message names the store.
         """
+        name = getattr(fn, "__name__", str(fn))
+        if self._write_lock is not None and name.startswith(_WRITE_PREFIXES):
+            with self._write_lock.held():
+                return self._call(fn, name, *args, **kwargs)
+        return self._call(fn, name, *args, **kwargs)
+
+    def _call(self, fn: Callable[..., T], name: str, *args: Any, **kwargs: Any) -> T:
         from ml_metadata import errors as mlmd_errors
 
-        name = getattr(fn, "__name__", str(fn))
         on_store = getattr(fn, "__self__", None) is self._store
         deadline: float | None = None
         attempt = 0
