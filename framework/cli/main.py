@@ -122,6 +122,7 @@ def run(
         result = beam.run(target, run_id=run_id, enable_cache=False if no_cache else None)
         if quiet:
             click.echo(result.run_id)
+            _quiet_failure(result)
         sys.exit(0 if result.succeeded else 1)
     local = LocalDagRunner(
         max_workers=max_workers,
@@ -133,8 +134,19 @@ def run(
     result = local.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
     if quiet:
         click.echo(result.run_id)
+        _quiet_failure(result)
     if not result.succeeded:
         sys.exit(1)
+
+
+def _quiet_failure(result: Any) -> None:
+    """Under -q the summary is not printed: a run that did not complete still says why, on stderr
+    (each failed node's error, without its traceback, which the step's log and `runs show` keep)."""
+    if result.succeeded:
+        return
+    lines = [f"Error: run {result.run_id} {result.state}"]
+    lines += [f"  node '{e.node_id}' failed: {e.error_type}: {e.message}" for e in result.errors]
+    click.echo("\n".join(lines), err=True)
 
 
 def _load_target(path: str) -> Any:
