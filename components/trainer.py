@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -175,6 +176,34 @@ def choose_keras(version: int | None) -> int:
     return got
 
 
+class _KerasEnv:
+    """TF_USE_LEGACY_KERAS as the caller had it, while Trainers run in this process."""
+
+    lock = threading.Lock()
+    users = 0
+    saved: str | None = None
+
+
+@contextmanager
+def _caller_keras_setting() -> Iterator[None]:
+    """Puts the caller's TF_USE_LEGACY_KERAS back once the last Trainer running in this process ends
+    (in-process Trainers may run at once on threads: the first saves the value, the last restores it)."""
+    with _KerasEnv.lock:
+        if _KerasEnv.users == 0:
+            _KerasEnv.saved = os.environ.get("TF_USE_LEGACY_KERAS")
+        _KerasEnv.users += 1
+    try:
+        yield
+    finally:
+        with _KerasEnv.lock:
+            _KerasEnv.users -= 1
+            if _KerasEnv.users == 0:
+                if _KerasEnv.saved is None:
+                    os.environ.pop("TF_USE_LEGACY_KERAS", None)
+                else:
+                    os.environ["TF_USE_LEGACY_KERAS"] = _KerasEnv.saved
+
+
 @contextmanager
 def _watch_fit(seen: list[Any]) -> Iterator[None]:
     """Records the History of each Keras `Model.fit` the user's code calls (both Keras packages)."""
@@ -242,6 +271,18 @@ class Executor(BaseExecutor):
     and final metrics (TFX's `GenericExecutor`)."""
 
     def Do(
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        # choose_keras sets TF_USE_LEGACY_KERAS for this step; put the caller's value back afterwards,
+        # so that where the Trainer runs in the runner's own process (executor_mode='inprocess') the
+        # processes it starts later (workers, kernels) do not inherit this step's choice.
+        with _caller_keras_setting():
+            self._train(input_dict, output_dict, exec_properties)
+
+    def _train(
         self,
         input_dict: dict[str, list[Artifact]],
         output_dict: dict[str, list[Artifact]],

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _reliability import FULL, record
 
 from headrace import HeadraceError, Importer, Pipeline
@@ -44,6 +45,8 @@ from headrace.components import (
     Trainer,
 )
 from headrace.types import standard_artifacts as sa
+
+pytestmark = pytest.mark.heavy_imports  # the run-time cases run TensorFlow's components in this process
 
 COMPONENTS = [
     "CsvExampleGen",
