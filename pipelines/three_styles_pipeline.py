@@ -61,6 +61,7 @@ class TagExecutor(BaseExecutor):
         with open(os.path.join(dst.uri, "rows.txt"), "w") as f:
             f.write(rows.replace("row", exec_properties["name"]))
         dst.split_names = src.split_names
+        dst.set_custom_property("tagged", 1)  # custom properties travel with the artifact on every runner
 
 
 class Tag(BaseComponent):
@@ -88,10 +89,14 @@ Count = create_container_component(
 )
 
 
-def create_pipeline(pipeline_root: str | None = None, enable_cache: bool = True) -> Pipeline:
-    """MakeRows -> Tag -> Count."""
+def create_pipeline(
+    pipeline_root: str | None = None, enable_cache: bool = True, with_container: bool = True
+) -> Pipeline:
+    """MakeRows -> Tag -> Count (`with_container=False` stops at Tag)."""
     root = pipeline_root or os.path.join(os.environ.get("HEADRACE_HOME", "headrace_runs"), "three-styles")
     rows = MakeRows(rows=4)
     tag = Tag(input_data=rows.outputs["examples"], name="item")
-    count = Count(examples=tag.outputs["output_data"], word="item")
-    return Pipeline("three-styles", root, [rows, tag, count], enable_cache=enable_cache)
+    nodes = [rows, tag]
+    if with_container:
+        nodes.append(Count(examples=tag.outputs["output_data"], word="item"))
+    return Pipeline("three-styles", root, nodes, enable_cache=enable_cache)

@@ -10,7 +10,6 @@ and custom-class nodes runs on plain kfp.local.
 from __future__ import annotations
 
 import os
-import textwrap
 import time
 from pathlib import Path
 
@@ -39,69 +38,10 @@ def runtime_image() -> str:
     return "headrace-runtime:latest"
 
 
-# One function component -> one fully custom component -> one container component.
-EXAMPLE = """
-import json, os
-from headrace import (BaseComponent, BaseExecutor, ChannelParameter, ComponentSpec, ExecutionParameter,
-                      ExecutorClassSpec, InputArtifact, OutputArtifact, OutputDict, Parameter, Pipeline, component)
-from headrace.dsl.container_component import create_container_component
-from headrace.dsl.placeholders import InputUriPlaceholder, InputValuePlaceholder, OutputUriPlaceholder
-from headrace.types import standard_artifacts
-
-@component
-def MakeRows(examples: OutputArtifact[standard_artifacts.Examples], rows: Parameter[int] = 3) -> OutputDict(n=int):
-    with open(os.path.join(examples.uri, "rows.txt"), "w") as f:
-        f.write("".join(f"row {i}\\n" for i in range(rows)))
-    examples.split_names = json.dumps(["train"])
-    return {"n": rows}
-
-class TagSpec(ComponentSpec):
-    INPUTS = {"input_data": ChannelParameter(type=standard_artifacts.Examples)}
-    OUTPUTS = {"output_data": ChannelParameter(type=standard_artifacts.Examples)}
-    PARAMETERS = {"name": ExecutionParameter(type=str)}
-
-class TagExecutor(BaseExecutor):
-    def Do(self, input_dict, output_dict, exec_properties):
-        src, dst = input_dict["input_data"][0], output_dict["output_data"][0]
-        with open(os.path.join(src.uri, "rows.txt")) as f:
-            rows = f.read()
-        with open(os.path.join(dst.uri, "rows.txt"), "w") as f:
-            f.write(rows.replace("row", exec_properties["name"]))
-        dst.split_names = src.split_names
-        dst.set_custom_property("tagged", 1)
-
-class Tag(BaseComponent):
-    SPEC_CLASS = TagSpec
-    EXECUTOR_SPEC = ExecutorClassSpec(TagExecutor)
-    def __init__(self, input_data, name):
-        super().__init__(spec=TagSpec(input_data=input_data, name=name))
-
-Count = create_container_component(
-    name="Count",
-    image="headrace-runtime:latest",
-    command=["sh", "-c", 'mkdir -p "$2" && grep -c "$0" "$1/rows.txt" > "$2/count"',
-             InputValuePlaceholder("word"), InputUriPlaceholder("examples"), OutputUriPlaceholder("count")],
-    inputs={"examples": standard_artifacts.Examples},
-    outputs={"count": standard_artifacts.ExternalArtifact},
-    parameters={"word": str},
-)
-
-def create_pipeline(pipeline_root, with_container=True):
-    rows = MakeRows(rows=4)
-    tag = Tag(input_data=rows.outputs["examples"], name="item")
-    nodes = [rows, tag]
-    if with_container:
-        nodes.append(Count(examples=tag.outputs["output_data"], word="item"))
-    return Pipeline("three-styles", pipeline_root, nodes, enable_cache=False)
-"""
-
-
 @pytest.fixture(scope="module")
-def example(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("example")
-    path = folder / "three_styles_pipeline.py"
-    path.write_text(textwrap.dedent(EXAMPLE))
-    return load_file_as_module(str(path))
+def example():
+    """pipelines/three_styles_pipeline.py: a function -> a fully custom -> a container component."""
+    return load_file_as_module(str(REPO / "pipelines" / "three_styles_pipeline.py"))
 
 
 def _files(folder: Path) -> dict[str, str]:
