@@ -28,6 +28,9 @@ def executions(db: Path) -> list[tuple[int, str, int]]:
     """(execution id, node id, state) of every execution, in id order."""
     if not db.exists():
         return []
+    tables = {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "Execution" not in tables:
+        return []  # killed while the store was being created: the next open must finish the schema
     return query(
         db,
         "SELECT e.id, p.string_value, e.last_known_state FROM Execution e JOIN ExecutionProperty p "
@@ -39,6 +42,9 @@ def outputs_by_state(db: Path, state: int) -> list[tuple[str, str]]:
     """(producing node id, uri) of the output artifacts in `state`."""
     if not db.exists():
         return []
+    tables = {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "Execution" not in tables:
+        return []  # killed while the store was being created: the next open must finish the schema
     return query(
         db,
         "SELECT p.string_value, a.uri FROM Artifact a JOIN Event e ON e.artifact_id = a.id AND e.type = ? "
