@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 FULL = os.environ.get("HEADRACE_RELIABILITY") == "full"
+# Made absolute on import: a scenario may chdir (s08 does) before it records its figures.
+OUT = os.path.abspath(os.environ["HEADRACE_RELIABILITY_OUT"]) if os.environ.get("HEADRACE_RELIABILITY_OUT") else ""
 
 
 def trials(full: int, short: int) -> int:
@@ -32,7 +34,7 @@ def record(
 ) -> None:
     """Writes one scenario's figures (when HEADRACE_RELIABILITY_OUT is set); the caller asserts
     `violations == 0` afterwards, so a violation both fails the test and shows in the report."""
-    out = os.environ.get("HEADRACE_RELIABILITY_OUT")
+    out = OUT
     if not out:
         return
     Path(out).mkdir(parents=True, exist_ok=True)
