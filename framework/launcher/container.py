@@ -17,6 +17,7 @@ non-zero exit fails the step with the tail of the container's log.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import importlib.util
 import json
 import os
@@ -237,7 +238,7 @@ def _for_container(task: ExecutionTask) -> ExecutionTask:
     """The task as the entrypoint runs it: without an image (it runs right there) and without a log
     file (the runner writes the container's output to the log)."""
     executor = {k: v for k, v in task.executor.items() if k not in ("image", "docker")}
-    return ExecutionTask(**{**task.__dict__, "executor": executor, "log_path": ""})
+    return dataclasses.replace(task, executor=executor, log_path="")
 
 
 def _run(

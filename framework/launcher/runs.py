@@ -70,7 +70,7 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None, started_m
         "state": RUNNING,
         "started_ms": started_ms,
         "attempt_started_ms": started_ms,
-        "runner": _runner_id(),
+        "runner": runner_id(),
         "ir_zlib": _pack_ir(ir),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
@@ -173,9 +173,27 @@ def abandon_execution(md: Metadata, execution: Any, message: str) -> None:
     md.call(md.store.put_execution, execution, [(a, None) for a in pending], [])
 
 
-def _runner_id() -> str:
-    """host:pid of this runner, recorded on the runs it drives."""
+def runner_id() -> str:
+    """host:pid of this process, recorded on the runs it drives and the executions it launches."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def local_process_alive(owner: str) -> bool | None:
+    """For a `runner_id()` recorded on this host: whether that process may still be running (this
+    process itself counts as not running it: it is here, not there). None for another host's id,
+    which a pid cannot tell."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _refuse_if_still_running(md: Metadata, run_ctx: Any) -> None:
@@ -183,14 +201,9 @@ def _refuse_if_still_running(md: Metadata, run_ctx: Any) -> None:
     props = run_ctx.custom_properties
     if "state" not in props or get_value(props["state"]) != RUNNING or "runner" not in props:
         return
-    host, _, pid = str(get_value(props["runner"])).rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return  # that runner is gone: resuming is what the user wants
-        except PermissionError:
-            pass
+    runner = str(get_value(props["runner"]))
+    if local_process_alive(runner):
+        pid = runner.rpartition(":")[2]
         raise MetadataError(
             f"Run '{run_ctx.name}' is still running (runner pid {pid} on this host); wait for it or stop it first."
         )
@@ -210,7 +223,7 @@ def set_run_state(md: Metadata, handle: RunHandle, state: str) -> None:
     now_ms = int(time.time() * 1000)
     set_value(props["state"], state)
     if state == RUNNING:
-        set_value(props["runner"], _runner_id())
+        set_value(props["runner"], runner_id())
         set_value(props["attempt_started_ms"], now_ms)
     else:
         attempt = int(get_value(props["attempt_started_ms"])) if "attempt_started_ms" in props else now_ms

@@ -15,8 +15,6 @@ bundle twice, Airflow retries a task, a zombie and its retry can race.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +24,7 @@ from headrace.errors import HeadraceError, MetadataError
 from headrace.launcher.driver import outputs_of
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.launcher import NodeLauncher, NodeOutcome
-from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, start_run
+from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, local_process_alive, runner_id, start_run
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.metadata.store import Metadata, get_value, set_value
 
@@ -78,7 +76,7 @@ def launch_node(
                 )
             abandon_execution(md, ex, f"Its launcher ({owner}) stopped while this step was running.")
     _claim(md, handle, node_id, executions, stale_after_s)
-    launcher = NodeLauncher(md, handle, enable_cache=enable_cache, owner=_me())
+    launcher = NodeLauncher(md, handle, enable_cache=enable_cache, owner=runner_id())
     try:
         return launcher.launch(node_id, execute)
     finally:
@@ -112,14 +110,14 @@ def _claim(md: Metadata, handle: RunHandle, node_id: str, executions: list[Any],
         owner = _owner(earlier)
         if registered.get(owner, 0) > 0:
             registered[owner] -= 1
-        elif owner == _me() or _alive(owner, earlier, stale_after_s):
+        elif owner == runner_id() or _alive(owner, earlier, stale_after_s):
             raise DuplicateLaunchError(
                 f"Node '{node_id}' of run '{handle.run_id}' was claimed by another launcher ({owner}) that has "
                 "not started it yet; this launch does nothing."
             )
         attempt += 1
     ctx = md.pb.Context(type_id=md.context_type_id(ATTEMPT), name=f"{handle.run_id}/{node_id}/{attempt}")
-    set_value(ctx.custom_properties["launcher"], _me())
+    set_value(ctx.custom_properties["launcher"], runner_id())
     try:
         md.call(md.store.put_contexts, [ctx])
     except MetadataError:
@@ -129,27 +127,15 @@ def _claim(md: Metadata, handle: RunHandle, node_id: str, executions: list[Any],
         ) from None
 
 
-def _me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _owner(ex: Any) -> str:
     return str(get_value(ex.custom_properties["launcher"])) if "launcher" in ex.custom_properties else ""
 
 
 def _alive(owner: str, ex: Any, stale_after_s: float | None) -> bool:
     """Whether the launcher that registered `ex` may still be running it."""
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return False  # this process's own earlier attempt: it is not running it now
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+    alive = local_process_alive(owner)
+    if alive is not None:
+        return alive
     if stale_after_s is None:
         return bool(owner)  # another host: assume alive unless told how long a step may take
     age_s = time.time() - ex.last_update_time_since_epoch / 1000
