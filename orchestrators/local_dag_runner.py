@@ -22,11 +22,11 @@ from headrace.launcher import (
 )
 from headrace.launcher.driver import fill_reused_outputs
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.runs import CANCELED, COMPLETE, FAILED, run_state, set_run_state
+from headrace.launcher.runs import CANCELED, COMPLETE, run_state, set_run_state
 from headrace.launcher.worker import WorkerPool
 from headrace.metadata.config import describe
 from headrace.metadata.store import Metadata
-from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult
+from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult, final_state
 from headrace.orchestrators.progress import Progress
 
 _MODES = ("process", "inprocess")
@@ -150,11 +150,7 @@ class LocalDagRunner(BaseRunner):
         except KeyboardInterrupt:
             set_run_state(md, handle, CANCELED)
             raise
-        # A node skipped because a Cond was false does not fail the run.
-        finished = all(o.state in ("COMPLETE", "CACHED", REUSED) or o.by_condition for o in outcomes.values())
-        state = COMPLETE if finished else FAILED
-        if any(o.state == CANCELED for o in outcomes.values()):
-            state = CANCELED
+        state = final_state(outcomes.values())  # a node skipped because a Cond was false does not fail the run
         fill_reused_outputs(md, handle, outcomes)
         set_run_state(md, handle, state)
         result = self._result(handle, ir, state, outcomes, md, time.perf_counter() - started)
