@@ -28,17 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def runtime_image() -> str:
-    """headrace's runtime image, built (or reused) by containers/build.sh, which starts the engine."""
-    import subprocess
-
-    done = subprocess.run(["bash", str(REPO / "containers" / "build.sh")], cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"containers/build.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}", pytrace=False)
-    return "headrace-runtime:latest"
-
-
-@pytest.fixture(scope="module")
 def example():
     """pipelines/three_styles_pipeline.py: a function -> a fully custom -> a container component."""
     return load_file_as_module(str(REPO / "pipelines" / "three_styles_pipeline.py"))
