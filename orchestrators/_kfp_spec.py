@@ -26,6 +26,7 @@ import re
 from typing import Any
 
 from headrace.compiler.ir import InputIR, NodeIR, PipelineIR
+from headrace.dsl.placeholders import argument_text
 from headrace.errors import DefinitionError
 
 SCHEMA_VERSION = "2.1.0"
@@ -57,15 +58,6 @@ def encode_node(ir: PipelineIR, node: NodeIR) -> str:
         beam_pipeline_args=ir.beam_pipeline_args,
     )
     return base64.b64encode(one.dump(indent=None).encode("utf-8")).decode("ascii")
-
-
-def parameter_text(value: Any) -> str:
-    """A parameter as one argv item, as headrace's Docker launcher places it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -> Any:
@@ -196,7 +188,7 @@ def _parameter_type(pb: Any, value: Any) -> int | None:
 def _parameters(pb: Any, node: NodeIR, component: Any, task: Any, as_text: bool) -> None:
     for key, value in sorted(node.parameters.items()):
         if as_text:
-            value = parameter_text(value)
+            value = argument_text(value)
         ptype = _parameter_type(pb, value)
         if ptype is None:
             continue

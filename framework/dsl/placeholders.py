@@ -12,6 +12,7 @@ placeholder's text arrives unchanged. TFX's forms are both accepted:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from headrace.errors import DefinitionError, IRError
@@ -155,6 +156,16 @@ def input(name: str) -> _ArtifactList:
 def output(name: str) -> _ArtifactList:
     """An output's artifacts: `output('out')[0].uri`."""
     return _ArtifactList(name, output=True)
+
+
+def argument_text(value: Any) -> str:
+    """A parameter's value as the one argument a placeholder becomes, on every runner alike: strings
+    unchanged, dicts and lists as JSON (sorted keys), anything else as str()."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
 
 
 _KINDS: dict[str, type[Placeholder]] = {

@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import importlib.util
-import json
 import os
 import pickle
 import sys
@@ -33,6 +32,7 @@ from headrace.dsl.placeholders import (
     InputValuePlaceholder,
     OutputUriPlaceholder,
     Placeholder,
+    argument_text,
     from_ir,
 )
 from headrace.errors import HeadraceError
@@ -60,11 +60,11 @@ def _resolve(item: str | Placeholder, task: ExecutionTask) -> str:
         return "".join(_resolve(i, task) for i in item.items)
     if isinstance(item, (InputValuePlaceholder, ExecPropertyPlaceholder)):
         if item.name in task.exec_properties:
-            return _text(task.exec_properties[item.name])
+            return argument_text(task.exec_properties[item.name])
         art = _first(task.input_dict, item.name, task.node_id, "input")
         if not isinstance(art, ValueArtifact):
             raise ContainerError(f"{task.node_id}: input '{item.name}' is not a value artifact; place its URI instead.")
-        return _text(art.read())
+        return argument_text(art.read())
     if isinstance(item, InputUriPlaceholder):
         return _first(task.input_dict, item.name, task.node_id, "input").uri
     if isinstance(item, OutputUriPlaceholder):
@@ -77,15 +77,6 @@ def _first(artifacts: dict[str, list[dict[str, Any]]], name: str, node_id: str, 
     if not found:
         raise ContainerError(f"{node_id}: the command places {what} '{name}', which has no artifact in this run.")
     return Artifact.from_dict(found[0])
-
-
-def _text(value: Any) -> str:
-    """A parameter as one argument: strings unchanged, containers as JSON, the rest as str()."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 # -- mounts ------------------------------------------------------------------------------------------
