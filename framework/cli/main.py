@@ -120,18 +120,15 @@ def run(
             raise_on_failure=False,
         )
         result = beam.run(target, run_id=run_id, enable_cache=False if no_cache else None)
-        if quiet:
-            click.echo(result.run_id)
-            _quiet_failure(result)
-        sys.exit(0 if result.succeeded else 1)
-    local = LocalDagRunner(
-        max_workers=max_workers,
-        executor_mode="inprocess" if in_process else "process",
-        quiet=quiet,
-        metadata_connection_config=md_config,
-        raise_on_failure=False,  # the summary already says what failed; exit 1 below
-    )
-    result = local.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
+    else:
+        local = LocalDagRunner(
+            max_workers=max_workers,
+            executor_mode="inprocess" if in_process else "process",
+            quiet=quiet,
+            metadata_connection_config=md_config,
+            raise_on_failure=False,  # the summary already says what failed; exit 1 below
+        )
+        result = local.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
     if quiet:
         click.echo(result.run_id)
         _quiet_failure(result)
