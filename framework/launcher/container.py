@@ -36,6 +36,7 @@ from headrace.dsl.placeholders import (
     from_ir,
 )
 from headrace.errors import HeadraceError
+from headrace.launcher.executor_runner import secret_variables, with_secrets
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
 
@@ -178,9 +179,7 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
     environment = list(config.get("environment", []))
     args: list[str] | None = None
     if is_command:
-        from headrace.launcher.executor_runner import _with_secrets
-
-        task = _with_secrets(task)  # a Secret placed in the argv: only the container sees the value
+        task = with_secrets(task)  # a Secret placed in the argv: only the container sees the value
         argv = resolve_command(executor["command"], task)
         args = resolve_command(executor["args"], task) if executor.get("args") else None
     else:
@@ -218,10 +217,8 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
 
 def _secret_environment(task: ExecutionTask) -> dict[str, str]:
     """Each Secret parameter's variable with its value from this process's environment."""
-    from headrace.launcher.executor_runner import _with_secrets, secret_variables
-
     names = secret_variables(task)
-    resolved = _with_secrets(task).exec_properties  # fails naming a variable that is not set
+    resolved = with_secrets(task).exec_properties  # fails naming a variable that is not set
     return {env: resolved[key] for key, env in names.items()}
 
 

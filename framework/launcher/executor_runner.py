@@ -99,15 +99,14 @@ def secret_variables(task: ExecutionTask) -> dict[str, str]:
     return {k: v[SECRET_KEY] for k, v in task.exec_properties.items() if is_secret_ir(v)}
 
 
-def _with_secrets(task: ExecutionTask) -> ExecutionTask:
+def with_secrets(task: ExecutionTask) -> ExecutionTask:
     """The task with each Secret parameter's value read from its environment variable (here, in the
     process that runs the step, so the value is never in the task file, the IR or the store)."""
-    found = {k: v for k, v in task.exec_properties.items() if is_secret_ir(v)}
-    if not found:
+    names = secret_variables(task)
+    if not names:
         return task
     values = {}
-    for key, ref in found.items():
-        env = ref[SECRET_KEY]
+    for key, env in names.items():
         if env not in os.environ:
             raise HeadraceError(
                 f"{task.node_id}: parameter '{key}' is Secret({env!r}), but the environment variable {env} is not "
@@ -124,7 +123,7 @@ def _run(task: ExecutionTask) -> ExecutorResult:
             from headrace.launcher.container import run_container  # the docker SDK loads only here
 
             return run_container(task)  # Secrets: into the container's environment, or its argv
-        task = _with_secrets(task)
+        task = with_secrets(task)
         target = resolve(task.executor)  # first: importing it registers the user's artifact types
         inputs = _artifacts(task.input_dict)
         outputs = _artifacts(task.output_dict)
