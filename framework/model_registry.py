@@ -29,7 +29,8 @@ import uuid
 from typing import Any
 
 from headrace.errors import DefinitionError, HeadraceError
-from headrace.metadata.store import Metadata, get_value, set_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import get_value, set_value
 
 PUSHED_MODEL = "PushedModel"
 ROLLBACK_EXECUTION = "headrace.ModelRollback"

@@ -220,7 +220,7 @@ def run_node_task(ir: PipelineIR, node_id: str, **context: Any) -> dict[str, Any
 
 def _record_airflow_ids(md: Any, handle: Any, context: dict[str, Any]) -> None:
     """Records the Airflow DAG id and run id on the run context (once, by the first task)."""
-    from headrace.metadata.store import set_value
+    from headrace.metadata.values import set_value
 
     props = handle.run_context.custom_properties
     if "airflow_run_id" in props:
@@ -235,7 +235,7 @@ def node_states(md: Any, handle: Any) -> dict[str, str]:
     """Each node's state in the run, from its latest execution in ML Metadata: COMPLETE, CACHED,
     SKIPPED (a Cond was false), FAILED, CANCELED, RUNNING; or NOT_RUN (no execution: Airflow left
     the task upstream_failed, so it never called the launcher)."""
-    from headrace.metadata.store import get_value
+    from headrace.metadata.values import get_value
 
     pb = md.pb.Execution
     names = {pb.COMPLETE: "COMPLETE", pb.CACHED: "CACHED", pb.FAILED: "FAILED", pb.RUNNING: "RUNNING"}

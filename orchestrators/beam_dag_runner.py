@@ -56,7 +56,8 @@ from headrace.errors import DefinitionError, ExecutorError
 from headrace.launcher import NodeOutcome
 from headrace.launcher.runs import CANCELED, FAILED, RUNNING, new_run_id, run_state, set_run_state
 from headrace.metadata.config import describe
-from headrace.metadata.store import Metadata, get_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import get_value
 from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult, final_state
 from headrace.orchestrators.progress import Progress
 

@@ -16,7 +16,8 @@ from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
 from headrace.launcher import driver
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import Metadata, get_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import get_value
 from headrace.types.artifact import ValueArtifact
 from headrace.types.channel import future_text, predicate_text
 

@@ -10,7 +10,8 @@ from typing import Any
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import CACHE, Metadata, event, event_keys, events_by_artifact, get_value, set_value
+from headrace.metadata.store import CACHE, Metadata
+from headrace.metadata.values import event, event_keys, events_by_artifact, get_value, set_value
 from headrace.types.artifact import Artifact, ArtifactState, artifact_class
 
 

@@ -22,7 +22,8 @@ from headrace.launcher.cache import cache_key
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.runs import RunHandle
 from headrace.launcher.task import ExecutionTask, ExecutorResult
-from headrace.metadata.store import Metadata, set_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import set_value
 from headrace.types.artifact import Artifact
 
 COMPLETE, CACHED, FAILED, CANCELED, SKIPPED = "COMPLETE", "CACHED", "FAILED", "CANCELED", "SKIPPED"

@@ -8,7 +8,8 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import CACHE, Metadata, set_value
+from headrace.metadata.store import CACHE, Metadata
+from headrace.metadata.values import set_value
 from headrace.types.artifact import Artifact, ArtifactState
 
 _MAX_ERROR_CHARS = 8000

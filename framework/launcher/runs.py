@@ -15,7 +15,8 @@ from typing import Any
 
 from headrace.compiler.ir import PipelineIR, load
 from headrace.errors import MetadataError
-from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata, get_value, set_value
+from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata
+from headrace.metadata.values import get_value, set_value
 
 # Run states recorded on the run context.
 RUNNING, COMPLETE, FAILED, CANCELED = "RUNNING", "COMPLETE", "FAILED", "CANCELED"

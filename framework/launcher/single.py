@@ -26,7 +26,8 @@ from headrace.launcher.executor_runner import run_task
 from headrace.launcher.launcher import NodeLauncher, NodeOutcome
 from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, local_process_alive, runner_id, start_run
 from headrace.launcher.task import ExecutionTask, ExecutorResult
-from headrace.metadata.store import Metadata, get_value, set_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import get_value, set_value
 
 ATTEMPT = "headrace.NodeAttempt"
 REUSED = "REUSED"

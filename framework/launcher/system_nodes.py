@@ -10,7 +10,8 @@ from headrace.errors import HeadraceError
 from headrace.launcher.cache import files_fingerprint
 from headrace.launcher.driver import new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
-from headrace.metadata.store import Metadata, event, get_value, set_value
+from headrace.metadata.store import Metadata
+from headrace.metadata.values import event, get_value, set_value
 
 SOURCE_FINGERPRINT = "source_fingerprint"  # custom property: the imported files' fingerprint
 

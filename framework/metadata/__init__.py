@@ -8,8 +8,9 @@ from headrace.metadata.config import (
     mysql_metadata_connection_config,
     sqlite_metadata_connection_config,
 )
+from headrace.metadata.connection import open_store
 from headrace.metadata.reader import ArtifactInfo, ExecutionInfo, LineageNode, MetadataReader, RunInfo
-from headrace.metadata.store import Metadata, open_store
+from headrace.metadata.store import Metadata
 
 __all__ = [
     "ArtifactInfo",

@@ -9,7 +9,8 @@ import dataclasses
 from typing import Any
 
 from headrace.errors import MetadataError
-from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata, event_keys, get_value
+from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata
+from headrace.metadata.values import event_keys, get_value
 
 
 @dataclasses.dataclass

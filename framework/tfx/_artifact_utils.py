@@ -84,7 +84,7 @@ def get_artifact_type_class(artifact_type: Any) -> type[Artifact]:
 
 def deserialize_artifact(artifact_type: Any, artifact: Any = None) -> Artifact:
     """A headrace artifact from ML Metadata `ArtifactType` and `Artifact` protos."""
-    from headrace.metadata.store import get_value
+    from headrace.metadata.values import get_value
 
     cls = get_artifact_type_class(artifact_type)
     data: dict[str, Any] = {"type_name": artifact_type.name, "properties": {}, "custom_properties": {}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace.metadata.store import Metadata as _StoreHandle
-from headrace.metadata.store import event_keys
+from headrace.metadata.values import event_keys
 from headrace.types import Artifact
 
 

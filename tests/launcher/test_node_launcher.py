@@ -141,7 +141,7 @@ def test_a_run_whose_runner_is_alive_is_not_resumed(write_module, tmp_path):
 
     from headrace.errors import MetadataError
     from headrace.launcher import resume_run
-    from headrace.metadata.store import set_value
+    from headrace.metadata.values import set_value
 
     mod = write_module(CHAIN)
     ir = compile_pipeline(Pipeline("busy", str(tmp_path / "root"), [mod.Produce()]))

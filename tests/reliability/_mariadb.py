@@ -121,7 +121,7 @@ def audit(md: Any) -> tuple[list[str], dict[str, Any]]:
     executor meant to write; a Copy execution without its INPUT event; two COMPLETE executions of one
     node in one run. Returns (violations, facts: execution states, COMPLETE nodes per run).
     """
-    from headrace.metadata.store import get_value
+    from headrace.metadata.values import get_value
 
     pb = md.pb
     executions = md.call(md.store.get_executions)

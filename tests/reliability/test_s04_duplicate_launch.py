@@ -29,7 +29,7 @@ from headrace.compiler import compile_pipeline
 from headrace.compiler.ir import load
 from headrace.launcher.single import ATTEMPT, DuplicateLaunchError, ensure_run, launch_node
 from headrace.metadata import Metadata, sqlite_metadata_connection_config
-from headrace.metadata.store import set_value
+from headrace.metadata.values import set_value
 
 NODE = """
 import os, time
