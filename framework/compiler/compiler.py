@@ -11,9 +11,10 @@ from headrace.dsl.container_component import TemplatedExecutorContainerSpec, che
 from headrace.dsl.pipeline import Pipeline, sort_components
 from headrace.errors import DefinitionError
 from headrace.metadata.config import connection_config_to_dict
-from headrace.types.artifact import Artifact, class_path
+from headrace.types.artifact import Artifact
 from headrace.types.channel import conditions_of
 from headrace.types.component_spec import Secret
+from headrace.types.registry import class_path
 
 
 class Compiler:

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
-from headrace.types.artifact import dumps_canonical
+from headrace.types.canonical_json import dumps_canonical
 from headrace.version import __version__
 
 _FILE_CACHE: dict[tuple[str, int, int, int, int], str] = {}

@@ -12,7 +12,8 @@ from headrace.errors import HeadraceError
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import CACHE, Metadata
 from headrace.metadata.values import event, event_keys, events_by_artifact, get_value, set_value
-from headrace.types.artifact import Artifact, ArtifactState, artifact_class
+from headrace.types.artifact import Artifact, ArtifactState
+from headrace.types.registry import artifact_class
 
 
 class InputResolutionError(HeadraceError):

@@ -11,7 +11,8 @@ from typing import Any
 from headrace.errors import MetadataError
 from headrace.metadata.connection import Connection
 from headrace.metadata.values import get_value, set_value
-from headrace.types.artifact import Artifact, ArtifactState, artifact_class
+from headrace.types.artifact import Artifact, ArtifactState
+from headrace.types.registry import artifact_class
 
 # Context types headrace records.
 PIPELINE = "pipeline"

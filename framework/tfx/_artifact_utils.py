@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from headrace.types import Artifact
-from headrace.types.artifact import ArtifactState, artifact_class
+from headrace.types.artifact import ArtifactState
+from headrace.types.registry import artifact_class
 
 _SPLIT_NAME_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*)?$")
 SPLIT_DIR_PREFIX = "Split-"

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import enum
 import json
-import sys
-import types
-import weakref
 from typing import Any, ClassVar
 
 from headrace.errors import DefinitionError, did_you_mean
+from headrace.types import registry
+from headrace.types.canonical_json import dumps_canonical
 
 
 class PropertyType(enum.Enum):
@@ -63,8 +62,6 @@ class ArtifactState(enum.StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-_REGISTRY: dict[str, type[Artifact]] = {}
-
 _INSTANCE_FIELDS = frozenset(
     {"id", "uri", "state", "name", "type_id", "_properties", "_custom_properties", "_value", "_has_value"}
 )
@@ -88,8 +85,8 @@ class Artifact:
         # cloudpickle rebuilds a class that travels by value as an empty skeleton first (its
         # attributes come after), and drops the skeleton when that class is already loaded: a
         # skeleton waits until its attributes are set (artifact_class registers it then).
-        if _being_unpickled():
-            _PENDING.append(weakref.ref(cls))
+        if registry.being_unpickled():
+            registry.defer(cls)
             return
         if "TYPE_NAME" not in cls.__dict__:
             cls.TYPE_NAME = cls.__name__
@@ -98,7 +95,7 @@ class Artifact:
                 raise DefinitionError(
                     f"{cls.__name__}.PROPERTIES['{key}'] must be a Property(PropertyType.X), got {prop!r}."
                 )
-        _REGISTRY[cls.TYPE_NAME] = cls
+        registry.register(cls)
 
     def __init__(self) -> None:
         self.id: int | None = None
@@ -173,7 +170,7 @@ class Artifact:
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, float) and value.is_integer():
-            return int(value)  # a wide int stored as a double (see headrace.metadata.store.set_value)
+            return int(value)  # a wide int stored as a double (see headrace.metadata.values.set_value)
         if isinstance(value, str) and value.lstrip("-").isdigit():
             return int(value)  # a wider int stored as a string
         return value if isinstance(value, int) else 0
@@ -299,7 +296,7 @@ class Artifact:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Artifact:
         """Rebuilds an artifact from :meth:`to_dict` output, as its registered class if known."""
-        klass = artifact_class(data["type_name"]) if cls is Artifact else cls
+        klass = registry.artifact_class(data["type_name"]) if cls is Artifact else cls
         if klass is not cls:
             return klass.from_dict(data)  # the registered class reads its own fields (a value, say)
         art = klass()
@@ -335,49 +332,6 @@ def _set_proto_value(target: Any, value: Any) -> None:
 
 def _default(ptype: PropertyType) -> Any:
     return {PropertyType.INT: 0, PropertyType.FLOAT: 0.0, PropertyType.STRING: ""}[ptype]
-
-
-_PENDING: list[weakref.ref[type[Artifact]]] = []  # classes cloudpickle is rebuilding
-
-
-def _being_unpickled() -> bool:
-    frame: types.FrameType | None = sys._getframe(2)
-    for _ in range(6):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "_make_skeleton_class":
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _promote_pending() -> None:
-    """Registers the rebuilt classes whose attributes are set by now (kept skeletons); drops the
-    ones cloudpickle threw away."""
-    waiting = []
-    for ref in _PENDING:
-        cls = ref()
-        if cls is None:
-            continue
-        if set(cls.__dict__) - {"__module__", "__doc__"}:
-            if "TYPE_NAME" not in cls.__dict__:
-                cls.TYPE_NAME = cls.__name__
-            _REGISTRY[cls.TYPE_NAME] = cls
-        else:
-            waiting.append(ref)
-    _PENDING[:] = waiting
-
-
-def artifact_class(type_name: str) -> type[Artifact]:
-    """Returns the registered class for `type_name`, or the generic :class:`Artifact`."""
-    if _PENDING:
-        _promote_pending()
-    return _REGISTRY.get(type_name, Artifact)
-
-
-def class_path(cls: type) -> str:
-    """'module:qualname' of a class, the form the IR records."""
-    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 NULL_PROPERTY = "__is_null__"  # TFX's marker of a value artifact whose value is None
@@ -482,13 +436,3 @@ class ValueArtifact(Artifact):
             art._value = data["value"]
             art._has_value = True
         return art
-
-
-def json_default(value: Any) -> Any:
-    """`json.dumps` default that rejects anything non-JSON with a clear message."""
-    raise TypeError(f"{value!r} ({type(value).__name__}) is not JSON-serializable")
-
-
-def dumps_canonical(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces) for hashing and comparisons."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=json_default)

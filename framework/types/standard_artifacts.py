@@ -190,7 +190,7 @@ class Integer(ValueArtifact):
         return int(data.decode())
 
     def decode_mlmd(self, stored: Any) -> int:
-        return int(stored)  # a wide int is stored as a double or a string (see metadata.store.set_value)
+        return int(stored)  # a wide int is stored as a double or a string (see metadata.values.set_value)
 
 
 class Float(ValueArtifact):

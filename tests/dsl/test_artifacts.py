@@ -9,7 +9,7 @@ import pytest
 
 from headrace import Artifact, Channel, DefinitionError
 from headrace.types import ArtifactState, Property, PropertyType, ValueArtifact, standard_artifacts
-from headrace.types.artifact import artifact_class, class_path
+from headrace.types.registry import artifact_class, class_path
 
 
 # A user-defined artifact type, as a pipeline file would declare it (unique names: the registry is global).
