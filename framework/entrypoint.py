@@ -160,19 +160,17 @@ def run_kfp(argv: list[str]) -> int:
             original = exec_properties[key]
             is_int = isinstance(original, int) and not isinstance(original, bool)
             exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
-    executor = {k: v for k, v in node.executor.items() if k not in ("image", "docker")}  # it runs right here
-    task = ExecutionTask(
-        node_id=node.id,
-        executor=executor,
+    task = ExecutionTask.for_node(
+        ir,
+        node,
+        run_id=args.get("run-id", ""),
+        execution_id=0,
         input_dict=input_dict,
         output_dict=output_dict,
         exec_properties=exec_properties,
-        pipeline_name=ir.pipeline_name,
-        pipeline_root=ir.pipeline_root,
-        run_id=args.get("run-id", ""),
-        execution_id=0,
+        executor={k: v for k, v in node.executor.items() if k not in ("image", "docker")},  # it runs right here
         tmp_dir=tempfile.mkdtemp(prefix="headrace-"),
-        beam_pipeline_args=list(ir.beam_pipeline_args),
+        log_path="",
     )
     result = run_task(task)
     if not result.ok:

@@ -26,13 +26,14 @@ import functools
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR
 from headrace.compiler.ir import load
 from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
-from headrace.orchestrators.base_runner import BaseRunner
+from headrace.orchestrators.base_runner import open_store, to_ir
+from headrace.orchestrators.base_target import CompileTarget
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,15 @@ class AirflowPipelineConfig:
     airflow_dag_config: dict[str, Any] | None = None
 
 
-class AirflowDagRunner(BaseRunner):
-    """Builds an Airflow DAG from a pipeline (TFX's `AirflowDagRunner`).
+class AirflowDagRunner(CompileTarget):
+    """Builds an Airflow DAG from a pipeline (TFX's `AirflowDagRunner`); as a compile target, writes the
+    DAG file and the IR it loads into a dags folder (:func:`write_dag`).
 
     Args:
         config: An :class:`AirflowPipelineConfig`, or its `airflow_dag_config` dict.
     """
+
+    writes_folder: ClassVar[bool] = True
 
     def __init__(self, config: AirflowPipelineConfig | dict[str, Any] | None = None):
         if config is None:
@@ -90,12 +94,37 @@ class AirflowDagRunner(BaseRunner):
             )
         self.config = config
 
+    def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
+        """The IR with an absolute pipeline root: the tasks run in Airflow's workers, elsewhere."""
+        return to_ir(pipeline)
+
     def run(self, pipeline: Pipeline | PipelineIR) -> Any:
         """Returns the `airflow.DAG` of the pipeline (nothing runs now: Airflow runs it).
 
         Put the result in a module-level variable of a file in Airflow's dags folder.
         """
         return build_dag(self.to_ir(pipeline), self.config.airflow_dag_config)
+
+    def render(self, ir: PipelineIR, output: str | None = None) -> str:
+        """The DAG file's source: it builds the DAG from `<pipeline name>.ir.json` next to it."""
+        from headrace.version import __version__
+
+        literal = _py_literal(self.config.airflow_dag_config or {}, "airflow_dag_config")
+        return DAG_FILE_TEMPLATE.format(
+            name=ir.pipeline_name, version=__version__, ir_file=_ir_file(ir), config=literal
+        )
+
+    def write(self, ir: PipelineIR, output: str) -> list[str]:
+        """Writes `<output>/<pipeline_name>.ir.json` and `<output>/<pipeline_name>_dag.py`; returns both paths."""
+        text = self.render(ir, output)
+        os.makedirs(output, exist_ok=True)
+        ir_path = os.path.join(output, _ir_file(ir))
+        with open(ir_path, "w", encoding="utf-8") as f:
+            f.write(ir.dump())
+        dag_path = os.path.join(output, f"{safe_id(ir.pipeline_name)}_dag.py")
+        with open(dag_path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return [dag_path, ir_path]
 
 
 def build_dag(ir: PipelineIR, airflow_dag_config: dict[str, Any] | None = None) -> Any:
@@ -201,7 +230,7 @@ def run_node_task(ir: PipelineIR, node_id: str, **context: Any) -> dict[str, Any
     """
     from headrace.launcher.single import ensure_run, launch_node
 
-    md = BaseRunner().open_metadata(ir)
+    md = open_store(ir)
     handle = ensure_run(md, ir, headrace_run_id(context["run_id"]))
     _record_airflow_ids(md, handle, context)
     # Airflow starts another try of a task only once the earlier try ended or was declared a zombie, so
@@ -231,43 +260,20 @@ def _record_airflow_ids(md: Any, handle: Any, context: dict[str, Any]) -> None:
     md.call(md.store.put_contexts, [handle.run_context])
 
 
-def node_states(md: Any, handle: Any) -> dict[str, str]:
-    """Each node's state in the run, from its latest execution in ML Metadata: COMPLETE, CACHED,
-    SKIPPED (a Cond was false), FAILED, CANCELED, RUNNING; or NOT_RUN (no execution: Airflow left
-    the task upstream_failed, so it never called the launcher)."""
-    from headrace.metadata.values import get_value
-
-    pb = md.pb.Execution
-    names = {pb.COMPLETE: "COMPLETE", pb.CACHED: "CACHED", pb.FAILED: "FAILED", pb.RUNNING: "RUNNING"}
-    latest: dict[str, Any] = {}
-    for ex in md.call(md.store.get_executions_by_context, handle.run_context.id):
-        if "node_id" in ex.custom_properties:
-            node_id = str(get_value(ex.custom_properties["node_id"]))
-            if node_id not in latest or ex.id > latest[node_id].id:
-                latest[node_id] = ex
-    states = {}
-    for n in handle.ir.nodes:
-        ex = latest.get(n.id)
-        if ex is None:
-            states[n.id] = "NOT_RUN"
-        elif ex.last_known_state == pb.CANCELED:
-            states[n.id] = "SKIPPED" if "skipped" in ex.custom_properties else "CANCELED"
-        else:
-            states[n.id] = names.get(ex.last_known_state, "UNKNOWN")
-    return states
-
-
 def finish_run_task(ir: PipelineIR, **context: Any) -> dict[str, str]:
     """The final Airflow task: records COMPLETE on the run if every node completed, was cached or
     was skipped by a Cond, FAILED otherwise; and fails (so the Airflow run fails too) if FAILED."""
-    from headrace.launcher.runs import COMPLETE, FAILED, set_run_state
+    from headrace.launcher.outcomes import COMPLETE, FAILED, node_outcomes
+    from headrace.launcher.runs import set_run_state
     from headrace.launcher.single import ensure_run
 
-    md = BaseRunner().open_metadata(ir)
+    md = open_store(ir)
     handle = ensure_run(md, ir, headrace_run_id(context["run_id"]))
     _record_airflow_ids(md, handle, context)
-    states = node_states(md, handle)
-    ok = all(s in ("COMPLETE", "CACHED", "SKIPPED") for s in states.values())
+    # NOT_RUN: no execution, Airflow left the task upstream_failed, so it never called the launcher.
+    outcomes = node_outcomes(md, handle)
+    states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}
+    ok = all(o is not None and o.succeeded for o in outcomes.values())
     set_run_state(md, handle, COMPLETE if ok else FAILED)
     log.info("headrace run %s: %s %s", handle.run_id, COMPLETE if ok else FAILED, states)
     if not ok:
@@ -319,20 +325,11 @@ def write_dag(
             as Python, so they can hold datetimes and timedeltas besides plain values.
     """
     runner = AirflowDagRunner(config)
-    ir = runner.to_ir(ir_or_pipeline)
-    dag_config = runner.config.airflow_dag_config or {}
-    literal = _py_literal(dag_config, "airflow_dag_config")
-    from headrace.version import __version__
+    return runner.compile(ir_or_pipeline, dags_dir)[0]
 
-    os.makedirs(dags_dir, exist_ok=True)
-    stem = safe_id(ir.pipeline_name)
-    ir_file = f"{stem}.ir.json"
-    with open(os.path.join(dags_dir, ir_file), "w", encoding="utf-8") as f:
-        f.write(ir.dump())
-    dag_path = os.path.join(dags_dir, f"{stem}_dag.py")
-    with open(dag_path, "w", encoding="utf-8") as f:
-        f.write(DAG_FILE_TEMPLATE.format(name=ir.pipeline_name, version=__version__, ir_file=ir_file, config=literal))
-    return dag_path
+
+def _ir_file(ir: PipelineIR) -> str:
+    return f"{safe_id(ir.pipeline_name)}.ir.json"
 
 
 def _py_literal(value: Any, where: str) -> str:

@@ -1,119 +1,321 @@
-"""What every runner shares: turning a pipeline into IR, opening the store, the run result."""
+"""The runner contract: `BaseRunner.run()` is the run's lifecycle, written once; a runner implements
+only where and when nodes execute, in one hook, `_schedule(session)`.
+
+The lifecycle (`run`): compile the pipeline (or take its IR, or a resumed run's stored IR), open the
+store, start the run or resume it (nodes that completed in it are REUSED), hand the run to the
+adapter's hook, collect every node's outcome, record the run's final state, print the summary, and
+raise :class:`~headrace.errors.PipelineRunError` if the run did not complete.
+
+The hook receives a :class:`RunSession`: the run's store, handle and IR, the nodes left to run, and
+the bookkeeping every adapter shares. An adapter that schedules node by node (LocalDagRunner) takes
+`session.next_ready()` and reports `session.finished(outcome)`; one that hands the whole graph to
+another engine (BeamDagRunner) reads `session.todo` and reports each outcome when the engine is done.
+The session starts a node's downstream nodes when it succeeds (or was skipped by a false Cond) and
+skips them, with the reason, when it fails.
+"""
 
 from __future__ import annotations
 
+import abc
+import contextlib
 import dataclasses
 import os
-from collections.abc import Iterable
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR, compile_pipeline
 from headrace.dsl import Pipeline
-from headrace.errors import DefinitionError, ExecutorError, PipelineRunError
-from headrace.launcher import NodeOutcome
-from headrace.metadata.config import connection_config_from_dict
+from headrace.errors import DefinitionError
+from headrace.launcher import NodeLauncher, NodeOutcome, load_run_ir, resume_run, start_run
+from headrace.launcher.outcomes import CANCELED, COMPLETE, FAILED, REUSED, SKIPPED, fill_outputs, final_state
+from headrace.launcher.runs import RunHandle, run_state, set_run_state
+from headrace.metadata.config import connection_config_from_dict, describe
 from headrace.metadata.store import Metadata
-
-SKIPPED, REUSED = "SKIPPED", "REUSED"
-
-
-def final_state(outcomes: Iterable[NodeOutcome]) -> str:
-    """The run's state from its nodes' outcomes: COMPLETE when every node completed, was cached or
-    reused, or was skipped by a false Cond (not a failure); CANCELED if a node was canceled; else FAILED."""
-    found = list(outcomes)
-    if any(o.state == "CANCELED" for o in found):
-        return "CANCELED"
-    finished = all(o.state in ("COMPLETE", "CACHED", REUSED) or o.by_condition for o in found)
-    return "COMPLETE" if finished else "FAILED"
+from headrace.orchestrators.progress import Progress
+from headrace.orchestrators.result import RunResult
 
 
-@dataclasses.dataclass
-class RunResult:
-    """The outcome of a run.
+def to_ir(pipeline: Pipeline | PipelineIR) -> PipelineIR:
+    """Compiles a Pipeline; passes an IR through; makes the pipeline root absolute."""
+    if isinstance(pipeline, Pipeline):
+        ir = compile_pipeline(pipeline)
+    elif isinstance(pipeline, PipelineIR):
+        ir = pipeline
+    else:
+        raise DefinitionError(f"A runner runs a Pipeline or a PipelineIR, got {type(pipeline).__name__}.")
+    root = os.path.abspath(ir.pipeline_root)
+    return ir if root == ir.pipeline_root else dataclasses.replace(ir, pipeline_root=root)
+
+
+def open_store(ir: PipelineIR, override: Any = None) -> Metadata:
+    """The store of this pipeline: `override` (a ConnectionConfig) if given, else the pipeline's own
+    (the SQLite default under the pipeline root if it names none)."""
+    config = override if override is not None else connection_config_from_dict(ir.metadata_connection, ir.pipeline_root)
+    return Metadata(config)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What `headrace run` was told, for `BaseRunner.from_options` (each runner takes what applies to it)."""
+
+    metadata_connection_config: Any = None
+    quiet: bool = False
+    max_workers: int | None = None
+    in_process: bool = False
+    beam_args: tuple[str, ...] = ()
+
+
+class RunSession:
+    """One run being executed: what a runner's `_schedule` hook works with.
 
     Attributes:
-        run_id: The run's id (its pipeline_run context name in ML Metadata).
-        pipeline_name: The pipeline.
-        state: COMPLETE, FAILED or CANCELED.
-        nodes: Per-node outcome; states are COMPLETE, CACHED, FAILED, CANCELED,
-            SKIPPED (not started: a Cond was false, `by_condition` and not a failure, or an upstream
-            node failed; `reason` says which) or REUSED (completed earlier in a resumed run).
-        pipeline_root: Where outputs live.
-        metadata: Where the ML Metadata store is.
-        seconds: Wall time.
+        md: The store.
+        handle: The run (its contexts, its IR as `handle.ir`).
+        launcher: The node launcher of this run (driver -> executor -> publisher) for adapters that
+            launch nodes from this process; adapters whose nodes run elsewhere launch them there.
+        enable_cache: The run-level cache switch (False: --no-cache; None: the pipeline's settings).
+        done: Nodes reused from the run being resumed (they do not run again).
+        executors: What the runner's `_executors` context gave (a worker pool, say), or None.
+        started_ms: When `run()` started (epoch ms).
     """
 
-    run_id: str
-    pipeline_name: str
-    state: str
-    nodes: dict[str, NodeOutcome]
-    pipeline_root: str
-    metadata: str
-    seconds: float
+    def __init__(
+        self,
+        md: Metadata,
+        handle: RunHandle,
+        done: set[str],
+        enable_cache: bool | None,
+        progress: Progress,
+        executors: Any,
+        started_ms: int,
+    ):
+        self.md, self.handle, self.done, self.enable_cache = md, handle, done, enable_cache
+        self.launcher = NodeLauncher(md, handle, enable_cache=enable_cache)
+        self.executors, self.started_ms = executors, started_ms
+        self.progress = progress
+        ir = handle.ir
+        self.outcomes: dict[str, NodeOutcome] = {n: NodeOutcome(n, REUSED) for n in done}
+        self._order = {n.id: i for i, n in enumerate(ir.nodes)}
+        self._waiting = {n.id: set(n.upstream) - done for n in ir.nodes if n.id not in done}
+        self._downstream: dict[str, list[str]] = {n.id: [] for n in ir.nodes}
+        for n in ir.nodes:
+            for up in n.upstream:
+                self._downstream[up].append(n.id)
+        self._ready = sorted((n for n, deps in self._waiting.items() if not deps), key=self._order.__getitem__)
+        for n in self._ready:
+            del self._waiting[n]
 
     @property
-    def succeeded(self) -> bool:
-        """Whether every node completed (or was cached, reused, or skipped by a false Cond)."""
-        return self.state == "COMPLETE"
+    def ir(self) -> PipelineIR:
+        """The run's pipeline."""
+        return self.handle.ir
 
     @property
-    def node_states(self) -> dict[str, str]:
-        """Node id -> state."""
-        return {k: v.state for k, v in self.nodes.items()}
+    def todo(self) -> list[str]:
+        """The nodes this run still has to run (not reused), in the IR's topological order."""
+        return [n.id for n in self.ir.nodes if n.id not in self.done]
 
-    @property
-    def errors(self) -> list[ExecutorError]:
-        """The errors of the nodes that failed."""
-        return [n.error for n in self.nodes.values() if n.error is not None and n.state == "FAILED"]
+    def has_ready(self) -> bool:
+        """Whether a node is ready to start (everything upstream of it succeeded)."""
+        return bool(self._ready)
 
-    def raise_for_failure(self) -> None:
-        """Raises :class:`PipelineRunError` (naming the first failed node and its error, and
-        carrying this result) if the run did not complete."""
-        if not self.succeeded:
-            failed = [n for n in self.nodes.values() if n.state == "FAILED" and n.error is not None]
-            first = failed[0] if failed else None
-            raise PipelineRunError(self, first.node_id if first else None, first.error if first else None)
+    def next_ready(self) -> str | None:
+        """Takes the first ready node (in the IR's order), or None if none is ready now."""
+        return self._ready.pop(0) if self._ready else None
 
-    def _repr_html_(self) -> str:
-        """A notebook view: the run, then one row per node with its state, time and outputs."""
-        from html import escape
+    def started(self, node_id: str) -> None:
+        """Reports that a node's executor started (a progress line)."""
+        self.progress.node_started(node_id)
 
-        rows = "".join(
-            f"<tr><td>{escape(n.node_id)}</td><td>{escape(n.state)}{_reason_html(n.reason)}</td><td>{n.seconds:.2f}s</td>"
-            f"<td>{'<br>'.join(escape(f'{k}: {u}') for k, uris in n.outputs.items() for u in uris)}</td></tr>"
-            for n in self.nodes.values()
-        )
-        errors = "".join(f"<pre>{escape(str(e))}</pre>" for e in self.errors)
-        return (
-            f"<div><b>run {escape(self.run_id)}</b> of '{escape(self.pipeline_name)}': <b>{escape(self.state)}</b> "
-            f"in {self.seconds:.2f}s<table><tr><th>node</th><th>state</th><th>time</th><th>outputs</th></tr>"
-            f"{rows}</table>{errors}</div>"
-        )
+    def finished(self, outcome: NodeOutcome) -> None:
+        """Records how a node ended. A success (or a skip by a false Cond: its downstream nodes then
+        decide for themselves) makes its downstream nodes ready once their other inputs are; anything
+        else skips everything downstream of it, saying why."""
+        node_id = outcome.node_id
+        if node_id in self.outcomes:
+            if outcome.state == SKIPPED and self.outcomes[node_id].state == SKIPPED:
+                return  # the engine skipped it too, for the same failure upstream
+            raise RuntimeError(f"Node '{node_id}' was reported finished twice in run {self.handle.run_id}.")
+        self.outcomes[node_id] = outcome
+        self.progress.node_finished(outcome)
+        if outcome.succeeded:
+            for d in self._downstream[node_id]:
+                deps = self._waiting.get(d)
+                if deps is not None:
+                    deps.discard(node_id)
+                    if not deps:
+                        del self._waiting[d]
+                        self._ready.append(d)
+            self._ready.sort(key=self._order.__getitem__)
+            return
+        why = f"upstream '{node_id}' {outcome.state.lower()}"
+        for d in sorted(self.ir.downstream_closure({node_id}) - {node_id}, key=self._order.__getitem__):
+            if d in self._waiting or d in self._ready:
+                self._waiting.pop(d, None)
+                if d in self._ready:
+                    self._ready.remove(d)
+                self.outcomes[d] = NodeOutcome(d, SKIPPED, reason=why)
+                self.progress.node_finished(self.outcomes[d])
+
+    def abandon(self, reason: str) -> None:
+        """Skips every node that has not started (the run was interrupted, say)."""
+        for d in [*self._ready, *sorted(self._waiting, key=self._order.__getitem__)]:
+            self.outcomes.setdefault(d, NodeOutcome(d, SKIPPED, reason=reason))
+        self._ready.clear()
+        self._waiting.clear()
 
 
-def _reason_html(reason: str) -> str:
-    from html import escape
+class BaseRunner(abc.ABC):
+    """Base class of runners that execute a pipeline (see the module docstring).
 
-    return f"<br><small>{escape(reason)}</small>" if reason else ""
+    Args:
+        metadata_connection_config: Overrides the pipeline's store.
+        enable_cache: False turns the cache off for this runner's runs; None follows the pipeline
+            and component settings.
+        quiet: No progress output.
+        raise_on_failure: `run()` raises :class:`~headrace.errors.PipelineRunError` when the run does
+            not complete (the default, as TFX and kfp do); False returns the result instead.
+    """
 
+    #: A `run_id` that names an existing run of the pipeline carries that run on (as `resume` does)
+    #: rather than being refused; for engines that repeat a whole run to recover (Beam).
+    continues_existing_run_ids: ClassVar[bool] = False
 
-class BaseRunner:
-    """Base class of runners: each reads only the IR."""
+    def __init__(
+        self,
+        metadata_connection_config: Any = None,
+        enable_cache: bool | None = None,
+        quiet: bool = False,
+        raise_on_failure: bool = True,
+    ):
+        self.metadata_connection_config = metadata_connection_config
+        self.enable_cache = enable_cache
+        self.quiet = quiet
+        self.raise_on_failure = raise_on_failure
+
+    @classmethod
+    @abc.abstractmethod
+    def from_options(cls, options: RunOptions) -> BaseRunner:
+        """The runner `headrace run --runner ...` uses, built from the command's options."""
+
+    @abc.abstractmethod
+    def _schedule(self, session: RunSession) -> None:
+        """Runs `session.todo` and reports each node's outcome with `session.finished` (the one hook)."""
+
+    def _executors(self, ir: PipelineIR) -> contextlib.AbstractContextManager[Any]:
+        """Optional: a context holding what executes the run's nodes (a worker pool), entered before the
+        store is opened, so it can start up meanwhile; what it yields is `session.executors`."""
+        return contextlib.nullcontext()
+
+    def _prepare_ir(self, ir: PipelineIR) -> PipelineIR:
+        """Optional: the IR this runner runs (BeamDagRunner adds its Beam arguments)."""
+        return ir
 
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
-        """Compiles a Pipeline; passes an IR through; absolutizes the pipeline root."""
-        if isinstance(pipeline, Pipeline):
-            ir = compile_pipeline(pipeline)
-        elif isinstance(pipeline, PipelineIR):
-            ir = pipeline
-        else:
-            raise DefinitionError(f"A runner runs a Pipeline or a PipelineIR, got {type(pipeline).__name__}.")
-        root = os.path.abspath(ir.pipeline_root)
-        return ir if root == ir.pipeline_root else dataclasses.replace(ir, pipeline_root=root)
+        """Compiles a Pipeline; passes an IR through; makes the pipeline root absolute."""
+        return to_ir(pipeline)
 
     def open_metadata(self, ir: PipelineIR, override: Any = None) -> Metadata:
-        """The store of this pipeline (the SQLite default under the pipeline root if none given)."""
-        config = (
-            override if override is not None else connection_config_from_dict(ir.metadata_connection, ir.pipeline_root)
+        """The store of this pipeline (the runner's override, else the pipeline's own)."""
+        return open_store(ir, override if override is not None else self.metadata_connection_config)
+
+    def run(
+        self,
+        pipeline: Pipeline | PipelineIR | None = None,
+        run_id: str | None = None,
+        resume: str | None = None,
+        enable_cache: bool | None = None,
+        raise_on_failure: bool | None = None,
+    ) -> RunResult:
+        """Runs a pipeline, or resumes the run `resume`.
+
+        Args:
+            pipeline: A Pipeline or its IR. With `resume`, optional if the runner was given the store
+                (`metadata_connection_config`): the run's stored IR is used.
+            run_id: Id for a new run (default: generated).
+            resume: Id of an earlier run of this pipeline: nodes that completed in it are reused; the
+                others (the failed node and its descendants) run again.
+            enable_cache: Per-run cache switch (False: --no-cache).
+            raise_on_failure: Overrides the runner's setting for this run.
+
+        Returns:
+            The RunResult (per-node states, outputs, errors).
+
+        Raises:
+            PipelineRunError: the run did not complete (unless raise_on_failure is False); it names
+                the failed node and its error and carries the RunResult as `.result`.
+        """
+        started, started_ms = time.perf_counter(), int(time.time() * 1000)
+        cache = self.enable_cache if enable_cache is None else enable_cache
+        ir = self._prepare_ir(self._ir_to_run(pipeline, resume))
+        with self._executors(ir) as executors:
+            md = self.open_metadata(ir)
+            if run_id and not resume and self.continues_existing_run_ids and md.get_context("pipeline_run", run_id):
+                resume, run_id = run_id, None
+            if resume:
+                handle, done = resume_run(md, resume, ir)
+            else:
+                handle, done = start_run(md, ir, run_id, started_ms), set()
+            progress = Progress(self.quiet)
+            session = RunSession(md, handle, done, cache, progress, executors, started_ms)
+            if resume and run_state(handle) == COMPLETE:
+                progress.nothing_to_resume(handle.run_id, describe(md.config))
+                return self._finish(session, started, resumed_complete=True, raise_on_failure=raise_on_failure)
+            ids = [n.id for n in handle.ir.nodes]
+            progress.start(handle.run_id, handle.ir.pipeline_name, ids, describe(md.config), bool(resume))
+            for node_id in ids:
+                if node_id in done:
+                    progress.node_finished(session.outcomes[node_id])
+            try:
+                self._schedule(session)
+            except KeyboardInterrupt:
+                session.abandon("the run was interrupted")
+                set_run_state(md, handle, CANCELED)
+                raise
+            except BaseException:
+                set_run_state(md, handle, FAILED)  # the runner itself failed, not a node
+                raise
+            finally:
+                session.launcher.flush()
+            return self._finish(session, started, resumed_complete=False, raise_on_failure=raise_on_failure)
+
+    def _ir_to_run(self, pipeline: Pipeline | PipelineIR | None, resume: str | None) -> PipelineIR:
+        if pipeline is not None:
+            return self.to_ir(pipeline)
+        if resume and self.metadata_connection_config is not None:
+            return self.to_ir(load_run_ir(Metadata(self.metadata_connection_config), resume))  # the run's own IR
+        raise DefinitionError(
+            f"{type(self).__name__}.run needs a pipeline, or resume=RUN_ID with the store given as "
+            f"{type(self).__name__}(metadata_connection_config=...)."
         )
-        return Metadata(config)
+
+    def _finish(
+        self, session: RunSession, started: float, resumed_complete: bool, raise_on_failure: bool | None
+    ) -> RunResult:
+        """Every node's outcome, the run's final state recorded, the summary printed, raise if asked."""
+        md, handle, ir = session.md, session.handle, session.ir
+        session.abandon("the runner did not run it")  # a node the adapter never reported
+        reused = [o for o in session.outcomes.values() if o.state == REUSED and o.node_id in handle.published]
+        for outcome in reused:
+            outcome.execution_id = outcome.execution_id or handle.published[outcome.node_id]
+        fill_outputs(md, reused)
+        if resumed_complete:
+            state, seconds = COMPLETE, 0.0  # nothing ran: the run is left as it was
+        else:
+            state = final_state(session.outcomes.values())
+            set_run_state(md, handle, state)
+            seconds = time.perf_counter() - started
+        result = RunResult(
+            run_id=handle.run_id,
+            pipeline_name=ir.pipeline_name,
+            state=state,
+            nodes={n.id: session.outcomes[n.id] for n in ir.nodes},
+            pipeline_root=ir.pipeline_root,
+            metadata=describe(md.config),
+            seconds=seconds,
+        )
+        if not resumed_complete:
+            session.progress.summary(result)
+        if self.raise_on_failure if raise_on_failure is None else raise_on_failure:
+            result.raise_for_failure()
+        return result

@@ -47,22 +47,16 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR
 from headrace.compiler.ir import load
-from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError, ExecutorError
-from headrace.launcher import NodeOutcome
-from headrace.launcher.runs import CANCELED, FAILED, RUNNING, new_run_id, run_state, set_run_state
-from headrace.metadata.config import describe
+from headrace.launcher.outcomes import CANCELED, FAILED, REUSED, SKIPPED, NodeOutcome, outcome_of
 from headrace.metadata.store import Metadata
-from headrace.metadata.values import get_value
-from headrace.orchestrators.base_runner import REUSED, SKIPPED, BaseRunner, RunResult, final_state
-from headrace.orchestrators.progress import Progress
+from headrace.orchestrators.base_runner import BaseRunner, RunOptions, RunSession
 
 _INSTALL_HINT = "BeamDagRunner needs Apache Beam: pip install 'apache-beam>=2.59'."
-_OK = ("COMPLETE", "CACHED", REUSED)
 _WAIT_FOR_OTHER_LAUNCH_S = 0.5
 
 
@@ -81,6 +75,8 @@ class BeamDagRunner(BaseRunner):
         beam_orchestrator_args: Beam options for the orchestrating pipeline only (TFX's argument).
     """
 
+    continues_existing_run_ids: ClassVar[bool] = True  # a repeated run id carries that run on
+
     def __init__(
         self,
         beam_pipeline_args: Sequence[str] | None = None,
@@ -90,67 +86,50 @@ class BeamDagRunner(BaseRunner):
         raise_on_failure: bool = True,
         beam_orchestrator_args: Sequence[str] | None = None,
     ):
+        super().__init__(metadata_connection_config, enable_cache, quiet, raise_on_failure)
         self.beam_pipeline_args = _strings("beam_pipeline_args", beam_pipeline_args)
         self.beam_orchestrator_args = _strings("beam_orchestrator_args", beam_orchestrator_args)
-        self.metadata_connection_config = metadata_connection_config
-        self.enable_cache = enable_cache
-        self.quiet = quiet
-        self.raise_on_failure = raise_on_failure
 
-    def run(
-        self,
-        pipeline: Pipeline | PipelineIR,
-        run_id: str | None = None,
-        enable_cache: bool | None = None,
-        raise_on_failure: bool | None = None,
-    ) -> RunResult:
-        """Runs a pipeline.
+    @classmethod
+    def from_options(cls, options: RunOptions) -> BeamDagRunner:
+        """The runner of `headrace run --runner beam` (--beam-arg)."""
+        return cls(
+            beam_pipeline_args=list(options.beam_args),
+            metadata_connection_config=options.metadata_connection_config,
+            quiet=options.quiet,
+            raise_on_failure=False,
+        )
 
-        Args:
-            pipeline: A Pipeline or its IR.
-            run_id: Id of the run (default: generated). The id of an earlier run of this pipeline
-                carries it on: nodes that completed in it are REUSED, the others run.
-            enable_cache: Per-run cache switch (False: --no-cache).
-            raise_on_failure: Overrides the runner's setting for this run.
-
-        Returns:
-            The RunResult (per-node states, outputs, errors).
-
-        Raises:
-            PipelineRunError: the run did not complete (unless raise_on_failure is False).
-        """
-        started = time.perf_counter()
-        started_ms = int(time.time() * 1000)
-        try:
-            import apache_beam as beam
-            from apache_beam.options.pipeline_options import PipelineOptions
+    def _prepare_ir(self, ir: PipelineIR) -> PipelineIR:
+        try:  # before the run is registered: a missing Beam is the user's to install, not a failed run
+            import apache_beam  # noqa: F401
         except ImportError as e:
             raise ImportError(_INSTALL_HINT) from e
-        from headrace.launcher.single import ensure_run
+        if not self.beam_pipeline_args:
+            return ir
+        return dataclasses.replace(ir, beam_pipeline_args=(*ir.beam_pipeline_args, *self.beam_pipeline_args))
 
-        ir = self.to_ir(pipeline)
-        if self.beam_pipeline_args:
-            ir = dataclasses.replace(ir, beam_pipeline_args=(*ir.beam_pipeline_args, *self.beam_pipeline_args))
-        md = self.open_metadata(ir, self.metadata_connection_config)
-        handle = ensure_run(md, ir, run_id or new_run_id())
-        if run_state(handle) != RUNNING:
-            set_run_state(md, handle, RUNNING)
-        progress = Progress(self.quiet)
-        progress.start(handle.run_id, ir.pipeline_name, [n.id for n in ir.nodes], describe(md.config), False)
+    def _schedule(self, session: RunSession) -> None:
+        """One Beam pipeline: a step per depth of the nodes left to run; outcomes reported when it ends."""
+        import apache_beam as beam
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        ir, run_id = session.ir, session.handle.run_id
         spec = _StepSpec(
             ir_json=ir.dump(indent=None),
-            config=md.config.SerializeToString(),
-            run_id=handle.run_id,
-            enable_cache=self.enable_cache if enable_cache is None else enable_cache,
-            results_dir=os.path.join(ir.pipeline_root, ".system", "beam", handle.run_id),
-            started_ms=started_ms,
+            config=session.md.config.SerializeToString(),
+            run_id=run_id,
+            enable_cache=session.enable_cache,
+            results_dir=os.path.join(ir.pipeline_root, ".system", "beam", run_id),
+            started_ms=session.started_ms,
+            reused=tuple(sorted(session.done)),
         )
         os.makedirs(spec.results_dir, exist_ok=True)
         options = PipelineOptions(_orchestrator_args([*self.beam_pipeline_args, *self.beam_orchestrator_args]))
         try:
             with beam.Pipeline(options=options) as p:
                 done: list[Any] = []
-                for depth, ids in enumerate(_depths(ir)):
+                for depth, ids in enumerate(_depths(ir, set(session.todo))):
                     step = p | f"Nodes at depth {depth}: {', '.join(ids)}" >> beam.Create(ids)
                     if len(ids) > 1:  # one element per worker: the nodes of a depth run in parallel
                         step = step | f"Spread depth {depth}" >> beam.Reshuffle()
@@ -158,32 +137,11 @@ class BeamDagRunner(BaseRunner):
                         beam.pvalue.AsList(tuple(done) | f"Done before depth {depth}" >> beam.Flatten()) if done else []
                     )
                     done.append(step | f"Launch depth {depth}" >> beam.Map(_launch_step, before, spec))
-            outcomes = _collect(ir, spec.results_dir)
-        except KeyboardInterrupt:
-            set_run_state(md, handle, CANCELED)
-            raise
-        except Exception:
-            set_run_state(md, handle, FAILED)  # the Beam pipeline itself failed, not a node
-            raise
+            outcomes = _collect(session.todo, spec.results_dir)
         finally:
             shutil.rmtree(spec.results_dir, ignore_errors=True)
-        for node in ir.nodes:
-            progress.node_finished(outcomes[node.id])
-        state = final_state(outcomes.values())
-        set_run_state(md, handle, state)
-        result = RunResult(
-            run_id=handle.run_id,
-            pipeline_name=ir.pipeline_name,
-            state=state,
-            nodes={n.id: outcomes[n.id] for n in ir.nodes},
-            pipeline_root=ir.pipeline_root,
-            metadata=describe(md.config),
-            seconds=time.perf_counter() - started,
-        )
-        progress.summary(result)
-        if self.raise_on_failure if raise_on_failure is None else raise_on_failure:
-            result.raise_for_failure()
-        return result
+        for node_id in session.todo:
+            session.finished(outcomes[node_id])
 
 
 def _strings(name: str, args: Sequence[str] | None) -> list[str]:
@@ -206,14 +164,17 @@ def _orchestrator_args(args: list[str]) -> list[str]:
     return [*args, "--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}"]
 
 
-def _depths(ir: PipelineIR) -> list[list[str]]:
-    """Node ids grouped by the length of their longest upstream path (the IR is topological)."""
+def _depths(ir: PipelineIR, todo: set[str]) -> list[list[str]]:
+    """The nodes to run grouped by the length of their longest upstream path among them (the IR is
+    topological; a reused node counts as done before the first step)."""
     depth: dict[str, int] = {}
     for node in ir.nodes:
-        depth[node.id] = 1 + max((depth[u] for u in node.upstream), default=-1)
+        if node.id in todo:
+            depth[node.id] = 1 + max((depth[u] for u in node.upstream if u in depth), default=-1)
     groups: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for node in ir.nodes:
-        groups[depth[node.id]].append(node.id)
+        if node.id in todo:
+            groups[depth[node.id]].append(node.id)
     return groups
 
 
@@ -227,6 +188,7 @@ class _StepSpec:
     enable_cache: bool | None
     results_dir: str
     started_ms: int
+    reused: tuple[str, ...] = ()  # nodes of the resumed run that completed earlier: done before the first step
 
 
 @functools.lru_cache(maxsize=4)
@@ -239,6 +201,7 @@ def _launch_step(node_id: str, done: list[tuple[str, str, str]], spec: _StepSpec
     (node id, state, why) for the steps after it; the full outcome goes to the results folder."""
     ir = _ir(spec.ir_json)
     upstream = {n: (state, why) for n, state, why in done}
+    upstream.update((n, (REUSED, "")) for n in spec.reused)
     outcome = None
     for up in ir.node(node_id).upstream:
         state, why = upstream.get(up, (SKIPPED, f"upstream '{up}' did not run"))
@@ -284,20 +247,10 @@ def _launch(ir: PipelineIR, node_id: str, spec: _StepSpec) -> NodeOutcome:
 def _reused_in_this_run(md: Metadata, outcome: NodeOutcome, started_ms: int) -> NodeOutcome:
     """A REUSED outcome whose execution this very run recorded (an earlier launch of a repeated bundle)
     is reported as what that execution was: COMPLETE, CACHED, or SKIPPED by a Cond."""
-    from headrace.launcher.driver import outputs_of
-    from headrace.launcher.launcher import outputs_summary
-
     [ex] = md.call(md.store.get_executions_by_id, [outcome.execution_id])
     if ex.create_time_since_epoch < started_ms:
         return outcome  # done by an earlier runner of this run id: reused indeed
-    seconds = max(0, ex.last_update_time_since_epoch - ex.create_time_since_epoch) / 1000
-    if ex.last_known_state == md.pb.Execution.CANCELED and "skipped" in ex.custom_properties:
-        why = str(get_value(ex.custom_properties["skipped"]))
-        return NodeOutcome(outcome.node_id, SKIPPED, ex.id, seconds=seconds, reason=why, by_condition=True)
-    state = "CACHED" if ex.last_known_state == md.pb.Execution.CACHED else "COMPLETE"
-    outs = outputs_of(md, [ex.id]).get(ex.id, {})
-    log = str(get_value(ex.custom_properties["log"])) if "log" in ex.custom_properties else ""
-    return dataclasses.replace(outcome, state=state, seconds=seconds, log=log, summary=outputs_summary(outs))
+    return outcome_of(md, outcome.node_id, ex, with_outputs=True)
 
 
 def _write(results_dir: str, outcome: NodeOutcome) -> None:
@@ -318,15 +271,15 @@ def _write(results_dir: str, outcome: NodeOutcome) -> None:
     os.replace(tmp, path)
 
 
-def _collect(ir: PipelineIR, results_dir: str) -> dict[str, NodeOutcome]:
+def _collect(node_ids: list[str], results_dir: str) -> dict[str, NodeOutcome]:
     outcomes: dict[str, NodeOutcome] = {}
-    for node in ir.nodes:
-        path = os.path.join(results_dir, f"{node.id}.json")
+    for node_id in node_ids:
+        path = os.path.join(results_dir, f"{node_id}.json")
         if not os.path.exists(path):
-            outcomes[node.id] = NodeOutcome(node.id, SKIPPED, reason="the Beam pipeline did not run this step")
+            outcomes[node_id] = NodeOutcome(node_id, SKIPPED, reason="the Beam pipeline did not run this step")
             continue
         with open(path) as f:
             data = json.load(f)
         error = data.pop("error")
-        outcomes[node.id] = NodeOutcome(**data, error=ExecutorError(node.id, **error) if error is not None else None)
+        outcomes[node_id] = NodeOutcome(**data, error=ExecutorError(node_id, **error) if error is not None else None)
     return outcomes

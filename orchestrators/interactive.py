@@ -23,10 +23,11 @@ from headrace.errors import DefinitionError
 from headrace.launcher import NodeLauncher, start_run
 from headrace.launcher.driver import outputs_of
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.runs import COMPLETE, FAILED, set_run_state
+from headrace.launcher.outcomes import final_state
+from headrace.launcher.runs import set_run_state
 from headrace.metadata.config import describe, sqlite_metadata_connection_config
 from headrace.metadata.store import Metadata
-from headrace.orchestrators.base_runner import RunResult
+from headrace.orchestrators.result import RunResult
 from headrace.types import Artifact, Channel
 
 
@@ -134,7 +135,7 @@ class InteractiveContext:
         handle.published.update(upstream)
         launcher = NodeLauncher(md, handle, enable_cache=None if enable_cache else False)
         outcome = launcher.launch(node.id, execute=self._execute)
-        state = COMPLETE if outcome.state in ("COMPLETE", "CACHED") or outcome.by_condition else FAILED
+        state = final_state([outcome])
         set_run_state(md, handle, state)
         seconds = time.perf_counter() - started
         result = RunResult(

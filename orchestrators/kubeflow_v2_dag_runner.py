@@ -38,9 +38,9 @@ import warnings
 from collections.abc import MutableMapping
 from typing import Any
 
-from headrace.compiler import compile_pipeline
 from headrace.compiler.ir import PipelineIR
 from headrace.errors import DefinitionError, HeadraceError
+from headrace.orchestrators.base_target import CompileTarget
 
 DEFAULT_IMAGE = "headrace-runtime:latest"
 _INSTALL_HINT = "Kubeflow Pipelines support needs the `kfp` package (2.x): pip install 'kfp>=2,<3'."
@@ -136,28 +136,31 @@ def spec_text(spec: Any, format: str = "yaml") -> str:
     return header + yaml.dump(data, sort_keys=True)
 
 
+def _format(path: str | None) -> str:
+    """The package format a path asks for: JSON if it ends in .json, else YAML (kfp's layout)."""
+    return "json" if path and path.endswith(".json") else "yaml"
+
+
 def compile_kubeflow(
     ir: PipelineIR, path: str, format: str | None = None, config: KubeflowV2DagRunnerConfig | None = None
 ) -> str:
     """Writes the IR as a KFP v2 package file at `path`; the format is 'yaml' or 'json' (default: from
     the file's extension, YAML unless it ends in .json). Returns the path."""
-    fmt = format or ("json" if path.endswith(".json") else "yaml")
-    text = spec_text(build_pipeline_spec(ir, config), fmt)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+    text = spec_text(build_pipeline_spec(ir, config), format or _format(path))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
 
 
-class KubeflowV2DagRunner:
+class KubeflowV2DagRunner(CompileTarget):
     """Compiles pipelines to Kubeflow Pipelines v2 package files (TFX's `KubeflowV2DagRunner`).
 
     Args:
         config: The runner's settings.
-        output_dir: Where to write the file (default: the current directory).
-        output_filename: The file's name (default 'pipeline.json' as in TFX; a name ending in .yaml or
-            .yml gives YAML).
+        output_dir: Where `run` writes the file (default: the current directory).
+        output_filename: The file's name for `run` (default 'pipeline.json' as in TFX; a name ending in
+            .yaml or .yml gives YAML).
     """
 
     def __init__(
@@ -172,18 +175,30 @@ class KubeflowV2DagRunner:
         self.output_dir = output_dir or os.getcwd()
         self.output_filename = output_filename or "pipeline.json"
 
+    @classmethod
+    def from_options(cls, image: str | None = None) -> KubeflowV2DagRunner:
+        """The target of `headrace compile --target kubeflow [--image IMAGE]`."""
+        return cls(KubeflowV2DagRunnerConfig(default_image=image))
+
     @property
     def output_path(self) -> str:
         """Where `run` writes the file."""
         return os.path.join(self.output_dir, self.output_filename)
 
+    def render(self, ir: PipelineIR, output: str | None = None) -> str:
+        """The package's text: JSON if `output` ends in .json, else YAML.
+
+        Raises:
+            DefinitionError: the pipeline has something Kubeflow cannot express (see the module docstring).
+        """
+        return spec_text(build_pipeline_spec(ir, self.config), _format(output))
+
     def run(self, pipeline: Any) -> dict[str, Any]:
-        """Compiles `pipeline` (a Pipeline or its PipelineIR), writes the file, returns the spec as a dict."""
+        """Compiles `pipeline` (a Pipeline or its PipelineIR), writes `output_path`, returns the spec as a dict."""
         from google.protobuf import json_format
 
-        ir = pipeline if isinstance(pipeline, PipelineIR) else compile_pipeline(pipeline)
         fmt = "yaml" if self.output_filename.endswith((".yaml", ".yml")) else "json"
-        spec = build_pipeline_spec(ir, self.config)
+        spec = build_pipeline_spec(self.to_ir(pipeline), self.config)
         os.makedirs(self.output_dir, exist_ok=True)
         with open(self.output_path, "w", encoding="utf-8") as f:
             f.write(spec_text(spec, fmt))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from headrace.launcher import NodeOutcome
 
 if TYPE_CHECKING:
-    from headrace.orchestrators.base_runner import RunResult
+    from headrace.orchestrators.result import RunResult
 
 _MARK = {
     "COMPLETE": "done",

@@ -10,13 +10,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from headrace.launcher.launcher import NodeLauncher, NodeOutcome, PreparedExecution
+    from headrace.launcher.launcher import NodeLauncher, PreparedExecution
+    from headrace.launcher.outcomes import NodeOutcome, final_state, node_outcome, node_outcomes
     from headrace.launcher.runs import RunHandle, attach_run, load_run_ir, new_run_id, resume_run, start_run
     from headrace.launcher.task import ExecutionTask, ExecutorResult
 
 _WHERE = {
     "NodeLauncher": "launcher",
-    "NodeOutcome": "launcher",
+    "NodeOutcome": "outcomes",
+    "final_state": "outcomes",
+    "node_outcome": "outcomes",
+    "node_outcomes": "outcomes",
     "PreparedExecution": "launcher",
     "RunHandle": "runs",
     "attach_run": "runs",
@@ -36,8 +40,11 @@ __all__ = [
     "PreparedExecution",
     "RunHandle",
     "attach_run",
+    "final_state",
     "load_run_ir",
     "new_run_id",
+    "node_outcome",
+    "node_outcomes",
     "resume_run",
     "start_run",
 ]

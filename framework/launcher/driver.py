@@ -9,9 +9,10 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
+from headrace.launcher.outcomes import CACHED, COMPLETE, node_outcome
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import CACHE, Metadata
-from headrace.metadata.values import event, event_keys, events_by_artifact, get_value, set_value
+from headrace.metadata.values import event, event_keys, events_by_artifact, set_value
 from headrace.types.artifact import Artifact, ArtifactState
 from headrace.types.registry import artifact_class
 
@@ -26,24 +27,15 @@ class UpstreamSkippedError(InputResolutionError):
 
 
 def skipped_reason(md: Metadata, handle: RunHandle, node_id: str) -> str | None:
-    """Why `node_id` was skipped in this run (its latest execution here is a skip record), or None."""
+    """Why `node_id` was skipped by a false Cond in this run, or None."""
     known = handle.skipped.get(node_id)
     if known is not None or node_id not in handle.node_contexts:
         return known
-    latest = None
-    for ex in md.call(md.store.get_executions_by_context, handle.node_contexts[node_id].id):
-        props = ex.custom_properties
-        if "run_id" in props and get_value(props["run_id"]) == handle.run_id and (latest is None or ex.id > latest.id):
-            latest = ex
-    if (
-        latest is None
-        or latest.last_known_state != md.pb.Execution.CANCELED
-        or "skipped" not in latest.custom_properties
-    ):
+    outcome = node_outcome(md, handle, node_id)
+    if outcome is None or not outcome.by_condition:
         return None
-    reason = str(get_value(latest.custom_properties["skipped"]))
-    handle.skipped[node_id] = reason
-    return reason
+    handle.skipped[node_id] = outcome.reason
+    return outcome.reason
 
 
 def producer_execution_id(md: Metadata, handle: RunHandle, producer: str) -> int | None:
@@ -51,15 +43,11 @@ def producer_execution_id(md: Metadata, handle: RunHandle, producer: str) -> int
     known = handle.published.get(producer)
     if known is not None:
         return known
-    best = None
-    for ex in md.call(md.store.get_executions_by_context, handle.node_contexts[producer].id):
-        in_run = get_value(ex.custom_properties["run_id"]) if "run_id" in ex.custom_properties else None
-        if in_run == handle.run_id and ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED):
-            if best is None or ex.id > best:
-                best = ex.id
-    if best is not None:
-        handle.published[producer] = best
-    return best
+    outcome = node_outcome(md, handle, producer)
+    if outcome is None or outcome.state not in (COMPLETE, CACHED):
+        return None
+    handle.published[producer] = outcome.execution_id or 0
+    return outcome.execution_id
 
 
 def outputs_of(md: Metadata, execution_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
@@ -260,14 +248,3 @@ def _check_confined(root: str, uris: list[str]) -> None:
                 f"Output folder {uri} resolves to {real}, outside the pipeline root {root} (a symlink in the "
                 "pipeline root points out of it). Remove the symlink, or make the pipeline root itself point there."
             )
-
-
-def fill_reused_outputs(md: Metadata, handle: RunHandle, outcomes: dict[str, Any]) -> None:
-    """Gives the REUSED outcomes of a resumed run the output URIs of the executions they reuse."""
-    reused = {n: o for n, o in outcomes.items() if o.state == "REUSED" and not o.outputs and n in handle.published}
-    if not reused:
-        return
-    found = outputs_of(md, [handle.published[n] for n in reused])
-    for node_id, outcome in reused.items():
-        outcome.execution_id = handle.published[node_id]
-        outcome.outputs = {k: [a.uri for a in arts] for k, arts in found.get(outcome.execution_id, {}).items()}

@@ -20,47 +20,14 @@ from headrace.errors import ExecutorError
 from headrace.launcher import conditions, driver, publisher, system_nodes
 from headrace.launcher.cache import cache_key
 from headrace.launcher.executor_runner import run_task
+from headrace.launcher.outcomes import CACHED, CANCELED, COMPLETE, FAILED, SKIPPED, NodeOutcome, outputs_summary
 from headrace.launcher.runs import RunHandle
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.metadata.store import Metadata
 from headrace.metadata.values import set_value
 from headrace.types.artifact import Artifact
 
-COMPLETE, CACHED, FAILED, CANCELED, SKIPPED = "COMPLETE", "CACHED", "FAILED", "CANCELED", "SKIPPED"
 _CACHED_BATCH = 64
-
-
-@dataclasses.dataclass
-class NodeOutcome:
-    """How one node ended in this run."""
-
-    node_id: str
-    state: str
-    execution_id: int | None = None
-    outputs: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # key -> URIs
-    error: ExecutorError | None = None
-    seconds: float = 0.0
-    log: str = ""  # what the step printed, if anything
-    # SKIPPED: why. `by_condition`: a Cond was false (for this node or the node whose outputs it
-    # needs), which is not a failure; otherwise an upstream node failed.
-    reason: str = ""
-    by_condition: bool = False
-    summary: str = ""  # the one line the step's outputs say about themselves (custom property `summary`)
-
-
-def outputs_summary(outs: dict[str, list[Any]]) -> str:
-    """The `summary` custom properties of a node's outputs (headrace artifacts or MLMD protos)."""
-    lines = []
-    for arts in outs.values():
-        for a in arts:
-            if hasattr(a, "get_custom_property"):
-                text = a.get_custom_property("summary", "")
-            else:
-                found = a.custom_properties.get("summary")
-                text = found.string_value if found is not None else ""
-            if text and text not in lines:
-                lines.append(str(text))
-    return "; ".join(lines)
 
 
 @dataclasses.dataclass
@@ -143,20 +110,13 @@ class NodeLauncher:
             return NodeOutcome(
                 node.id, FAILED, self._record_failure(node, error), error=error, seconds=time.perf_counter() - started
             )
-        ir = handle.ir
-        task = ExecutionTask(
-            node_id=node.id,
-            executor=node.executor,
-            input_dict={k: [md.artifact_from_proto(a).to_dict() for a in v] for k, v in inputs.items()},
-            output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()},
-            exec_properties=dict(node.parameters),
-            pipeline_name=ir.pipeline_name,
-            pipeline_root=ir.pipeline_root,
+        task = ExecutionTask.for_node(
+            handle.ir,
+            node,
             run_id=handle.run_id,
             execution_id=execution.id,
-            tmp_dir=os.path.join(ir.pipeline_root, node.id, ".system", "tmp", str(execution.id)),
-            log_path=os.path.join(ir.pipeline_root, node.id, ".system", "logs", f"{execution.id}.log"),
-            beam_pipeline_args=list(ir.beam_pipeline_args),
+            input_dict={k: [md.artifact_from_proto(a).to_dict() for a in v] for k, v in inputs.items()},
+            output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()},
         )
         # Execution ids start again in a recreated store: a tmp dir or log left under the same root by
         # an attempt of the old store (one killed before its publisher cleaned up) is not this one's.

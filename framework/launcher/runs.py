@@ -15,11 +15,11 @@ from typing import Any
 
 from headrace.compiler.ir import PipelineIR, load
 from headrace.errors import MetadataError
+from headrace.launcher.outcomes import CACHED, COMPLETE, RUNNING, node_outcomes
 from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata
 from headrace.metadata.values import get_value, set_value
 
-# Run states recorded on the run context.
-RUNNING, COMPLETE, FAILED, CANCELED = "RUNNING", "COMPLETE", "FAILED", "CANCELED"
+# Run states recorded on the run context are the node states' names: RUNNING, COMPLETE, FAILED, CANCELED.
 
 
 def new_run_id() -> str:
@@ -138,22 +138,17 @@ def resume_run(md: Metadata, run_id: str, ir: PipelineIR | None = None) -> tuple
     handle = attach_run(md, run_id, ir)
     run_ctx = handle.run_context
     _refuse_if_still_running(md, run_ctx)
-    done: set[str] = set()
-    latest: dict[str, Any] = {}
     for ex in md.call(md.store.get_executions_by_context, run_ctx.id):
-        node_id = get_value(ex.custom_properties["node_id"]) if "node_id" in ex.custom_properties else None
-        if node_id is None:
-            continue
-        if ex.last_known_state == md.pb.Execution.RUNNING:
+        if ex.last_known_state == md.pb.Execution.RUNNING and "node_id" in ex.custom_properties:
             abandon_execution(md, ex, "The runner stopped while this step was running.")
-        if node_id not in latest or ex.id > latest[node_id].id:
-            latest[node_id] = ex
-    succeeded = (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED)
+
+    done: set[str] = set()
+    outcomes = node_outcomes(md, handle)
     for node in handle.ir.nodes:  # topological: a node is reused only if everything upstream is too
-        ex = latest.get(node.id)
-        if ex is not None and ex.last_known_state in succeeded and done.issuperset(node.upstream):
+        outcome = outcomes[node.id]
+        if outcome is not None and outcome.state in (COMPLETE, CACHED) and done.issuperset(node.upstream):
             done.add(node.id)
-            handle.published[node.id] = ex.id
+            handle.published[node.id] = outcome.execution_id or 0
     if run_state(handle) == COMPLETE and done.issuperset(n.id for n in handle.ir.nodes):
         return handle, done  # nothing to do: the run is left as it was
     set_run_state(md, handle, RUNNING)

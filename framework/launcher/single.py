@@ -21,16 +21,15 @@ from typing import Any
 
 from headrace.compiler.ir import PipelineIR
 from headrace.errors import HeadraceError, MetadataError
-from headrace.launcher.driver import outputs_of
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.launcher import NodeLauncher, NodeOutcome
+from headrace.launcher.launcher import NodeLauncher
+from headrace.launcher.outcomes import REUSED, NodeOutcome, fill_outputs, node_outcome, run_executions
 from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, local_process_alive, runner_id, start_run
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.metadata.store import Metadata
 from headrace.metadata.values import get_value, set_value
 
 ATTEMPT = "headrace.NodeAttempt"
-REUSED = "REUSED"
 
 
 class DuplicateLaunchError(HeadraceError):
@@ -61,12 +60,12 @@ def launch_node(
         DuplicateLaunchError: another live launcher holds this node of this run.
     """
     handle.ir.node(node_id)  # KeyError for a node the pipeline does not have
-    executions = _executions(md, handle, node_id)
-    finished = [e for e in executions if _succeeded(md, e)]
-    if finished:
-        last = finished[-1]
-        outputs = outputs_of(md, [last.id]).get(last.id, {})
-        return NodeOutcome(node_id, REUSED, last.id, outputs={k: [a.uri for a in v] for k, v in outputs.items()})
+    executions = run_executions(md, handle, node_id)
+    earlier = node_outcome(md, handle, node_id, executions)
+    if earlier is not None and earlier.succeeded:
+        reused = NodeOutcome(node_id, REUSED, earlier.execution_id)
+        fill_outputs(md, [reused])
+        return reused
     for ex in executions:
         if ex.last_known_state == md.pb.Execution.RUNNING:
             owner = _owner(ex)
@@ -82,20 +81,6 @@ def launch_node(
         return launcher.launch(node_id, execute)
     finally:
         launcher.flush()
-
-
-def _executions(md: Metadata, handle: RunHandle, node_id: str) -> list[Any]:
-    node_ctx = handle.node_contexts[node_id]
-    found = md.call(md.store.get_executions_by_context, node_ctx.id)
-    run_id = handle.run_id
-    mine = [e for e in found if "run_id" in e.custom_properties and get_value(e.custom_properties["run_id"]) == run_id]
-    return sorted(mine, key=lambda e: e.id)
-
-
-def _succeeded(md: Metadata, ex: Any) -> bool:
-    if ex.last_known_state in (md.pb.Execution.COMPLETE, md.pb.Execution.CACHED):
-        return True
-    return ex.last_known_state == md.pb.Execution.CANCELED and "skipped" in ex.custom_properties
 
 
 def _claim(md: Metadata, handle: RunHandle, node_id: str, executions: list[Any], stale_after_s: float | None) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from headrace.compiler.ir import NodeIR, PipelineIR
 
 
 @dataclasses.dataclass
@@ -22,6 +26,40 @@ class ExecutionTask:
     tmp_dir: str
     log_path: str = ""
     beam_pipeline_args: list[str] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def for_node(
+        cls,
+        ir: PipelineIR,
+        node: NodeIR,
+        *,
+        run_id: str,
+        execution_id: int,
+        input_dict: dict[str, list[dict[str, Any]]],
+        output_dict: dict[str, list[dict[str, Any]]],
+        exec_properties: dict[str, Any] | None = None,
+        executor: dict[str, Any] | None = None,
+        tmp_dir: str | None = None,
+        log_path: str | None = None,
+    ) -> ExecutionTask:
+        """The task of one node of a run, as every launcher builds it (the node launcher, and a container's
+        entrypoint from KFP's ExecutorInput). By default the scratch folder and the log live under
+        `<pipeline_root>/<node>/.system/` named by the execution id, and the parameters are the node's."""
+        system = os.path.join(ir.pipeline_root, node.id, ".system")
+        return cls(
+            node_id=node.id,
+            executor=dict(node.executor) if executor is None else executor,
+            input_dict=input_dict,
+            output_dict=output_dict,
+            exec_properties=dict(node.parameters) if exec_properties is None else exec_properties,
+            pipeline_name=ir.pipeline_name,
+            pipeline_root=ir.pipeline_root,
+            run_id=run_id,
+            execution_id=execution_id,
+            tmp_dir=os.path.join(system, "tmp", str(execution_id)) if tmp_dir is None else tmp_dir,
+            log_path=os.path.join(system, "logs", f"{execution_id}.log") if log_path is None else log_path,
+            beam_pipeline_args=list(ir.beam_pipeline_args),
+        )
 
 
 @dataclasses.dataclass

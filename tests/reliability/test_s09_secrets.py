@@ -208,8 +208,8 @@ def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
         [
             sys.executable,
             "-c",
-            "import sys; from headrace.compiler import load; from headrace.orchestrators.base_runner import BaseRunner;"
-            "ir = load(open(sys.argv[1]).read()); BaseRunner().open_metadata(ir); print('opened')",
+            "import sys; from headrace.compiler import load; from headrace.orchestrators.base_runner import open_store;"
+            "ir = load(open(sys.argv[1]).read()); open_store(ir); print('opened')",
             str(dags / "secrets.ir.json"),
         ],
         env=env,
