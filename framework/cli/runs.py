@@ -1,0 +1,99 @@
+"""`headrace runs`: list, show and compare runs."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from headrace.cli.common import duration, metadata_store, store_options, when
+from headrace.cli.loader import UserError
+
+
+@click.group()
+def runs() -> None:
+    """List and inspect runs."""
+
+
+@runs.command(name="list")
+@store_options
+@click.option("--name", help="Only runs of this pipeline name.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None, as_json: bool) -> None:
+    """List runs, newest first."""
+    from headrace.metadata import MetadataReader
+
+    found = MetadataReader(metadata_store(metadata, pipeline_file)).runs(name)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in found], indent=2))
+        return
+    if not found:
+        click.echo("no runs")
+        return
+    click.echo(f"{'RUN ID':<22} {'PIPELINE':<20} {'STATE':<9} {'STARTED':<19} DURATION")
+    for r in found:
+        click.echo(
+            f"{r.run_id:<22} {r.pipeline_name:<20} {r.state:<9} {when(r.started_ms):<19} "
+            + (f"{r.seconds:.2f}s" if r.seconds is not None else "-")
+        )
+
+
+@runs.command(name="compare")
+@click.argument("run_ids", nargs=-1, required=True)
+@store_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="json: for scripts.")
+@click.option("--diff", "only_differences", is_flag=True, help="Only the rows that differ.")
+def runs_compare(
+    run_ids: tuple[str, ...], metadata: str | None, pipeline_file: str | None, fmt: str, only_differences: bool
+) -> None:
+    """Compare runs side by side: parameters, code, states, metrics (differences marked)."""
+    from headrace.cli.compare import compare, render
+
+    if len(run_ids) < 2:
+        raise UserError("Give at least two run ids to compare (headrace runs list shows them).")
+    table = compare(metadata_store(metadata, pipeline_file), list(run_ids))
+    click.echo(json.dumps(table, indent=2, default=str) if fmt == "json" else render(table, only_differences))
+
+
+@runs.command(name="show")
+@click.argument("run_id")
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_json: bool) -> None:
+    """Show a run: its executions with states, times, inputs and outputs."""
+    import dataclasses
+
+    from headrace.launcher import load_run_ir
+    from headrace.metadata import MetadataReader
+
+    reader = MetadataReader(metadata_store(metadata, pipeline_file))
+    info = reader.run(run_id)
+    execs = reader.executions(run_id)
+    if as_json:
+        click.echo(json.dumps({"run": info.__dict__, "executions": [dataclasses.asdict(e) for e in execs]}, indent=2))
+        return
+    click.echo(
+        f"run {info.run_id} of '{info.pipeline_name}': {info.state}, started {when(info.started_ms)}, "
+        f"took {f'{info.seconds:.2f}s' if info.seconds is not None else '-'}"
+    )
+    for e in execs:
+        click.echo(f"  #{e.id:<5} {e.node_id:<24} {e.state:<9} {duration(e.create_time_ms, e.update_time_ms):>8}")
+        for side, arts in (("in ", e.inputs), ("out", e.outputs)):
+            for key, items in arts.items():
+                for a in items:
+                    value = a.custom_properties.get("value")
+                    shown = f" value={value!r}" if value is not None else ""
+                    click.echo(f"         {side} {key}: {a.type_name} #{a.id} {a.state} {a.uri}{shown}")
+        if e.error:
+            click.echo("         error: " + e.error.strip().splitlines()[0])
+        if e.properties.get("skipped"):
+            click.echo(f"         skipped: {e.properties['skipped']}")
+        if e.properties.get("log"):
+            click.echo(f"         log: {e.properties['log']}")
+    ran = {e.node_id for e in execs}
+    not_run = [n.id for n in load_run_ir(reader.md, run_id).nodes if n.id not in ran]
+    if not_run:
+        click.echo(f"  not run (an upstream node failed, or the run stopped): {', '.join(not_run)}")
+
+
+COMMANDS = [runs]
