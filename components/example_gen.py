@@ -35,7 +35,7 @@ class ExampleGenSpec(ComponentSpec):
     """ExampleGen's contract (TFX's parameter names, plus headrace's reading options)."""
 
     PARAMETERS = {
-        "input_base": ExecutionParameter(type=str),
+        "input_base": ExecutionParameter(type=str, fingerprint=True),
         "input_config": ExecutionParameter(type=dict),
         "output_config": ExecutionParameter(type=dict),
         "range_config": ExecutionParameter(type=dict, optional=True),
@@ -353,7 +353,6 @@ class FileBasedExampleGen(BaseComponent):
 
     SPEC_CLASS = ExampleGenSpec
     EXECUTOR_SPEC: ExecutorSpec = ExecutorClassSpec(Executor)
-    FILE_INPUTS = ("input_base",)
     _auto_payload = False
 
     def __init__(

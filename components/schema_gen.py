@@ -88,7 +88,7 @@ class SchemaGen(BaseComponent):
 class ImportSchemaGenSpec(ComponentSpec):
     """ImportSchemaGen's contract."""
 
-    PARAMETERS = {"schema_file": ExecutionParameter(type=str)}
+    PARAMETERS = {"schema_file": ExecutionParameter(type=str, fingerprint=True)}
     OUTPUTS = {"schema": ChannelParameter(type=Schema)}
 
 
@@ -132,7 +132,6 @@ class ImportSchemaGen(BaseComponent):
 
     SPEC_CLASS = ImportSchemaGenSpec
     EXECUTOR_SPEC = ExecutorClassSpec(ImportSchemaExecutor)
-    FILE_INPUTS = ("schema_file",)
 
     def __init__(self, schema_file: str | os.PathLike[str]):
         if not isinstance(schema_file, (str, os.PathLike)) or not str(schema_file):

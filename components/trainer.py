@@ -4,7 +4,7 @@ The module file is a path; it is loaded under a private module name with its fol
 `sys.path`, so it imports its neighbours (`import penguin_utils`). Neighbours loaded by an earlier
 execution in the same worker are dropped first, so an edited neighbour is seen. Its content and
 that of the `.py` files it imports from its folder are part of the cache key
-(`headrace.launcher.cache.module_file_digest`).
+(`headrace.fingerprint.module_file_digest`).
 
 Keras: TFX's module files save with Keras 2 (`model.save(path, save_format='tf')`), which the Keras
 3 that TensorFlow 2.16 ships as `tf.keras` rejects. By default the executor sets
@@ -59,7 +59,7 @@ class TrainerSpec(ComponentSpec):
     """Trainer's contract (TFX's names)."""
 
     PARAMETERS = {
-        "module_file": ExecutionParameter(type=str, optional=True),
+        "module_file": ExecutionParameter(type=str, optional=True, fingerprint=True),
         "run_fn": ExecutionParameter(type=str, optional=True),
         "train_args": ExecutionParameter(type=dict),
         "eval_args": ExecutionParameter(type=dict),
@@ -347,7 +347,7 @@ class Executor(BaseExecutor):
             artifact.set_custom_property("train_steps", fn_args.train_steps or 0)
             artifact.set_custom_property("eval_steps", fn_args.eval_steps or 0)
             if module_file:
-                from headrace.launcher.cache import module_file_digest
+                from headrace.fingerprint import module_file_digest
 
                 artifact.set_custom_property("module_file_sha256", module_file_digest(module_file))
             artifact.set_custom_property("keras_version", keras)

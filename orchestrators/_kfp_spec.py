@@ -13,7 +13,8 @@ One IR node becomes one task, one component (`comp-<task>`) and one executor (`e
 - importer nodes become KFP importers (output key `artifact`, KFP's convention).
 
 Artifacts are typed `headrace.<TypeName>`; dependencies become `dependentTasks`, caching
-`cachingOptions.enableCache`, and `Cond` predicates a `triggerPolicy.condition` in CEL over the
+`cachingOptions.enableCache` (off for a node that reads declared files, whose content KFP's cache
+key cannot see), and `Cond` predicates a `triggerPolicy.condition` in CEL over the
 producer's output artifact metadata (TFX's encoding for Vertex). Resolver nodes cannot be expressed:
 they query headrace's ML Metadata store, which a KFP task does not see.
 """
@@ -48,6 +49,16 @@ def pipeline_name(name: str) -> str:
     return task_name(name)
 
 
+def cache_notes(ir: PipelineIR) -> list[str]:
+    """One line per task whose KFP caching is off because its node reads declared files."""
+    return [
+        f"Caching is off for task '{task_name(n.id)}': it reads {', '.join(n.file_inputs)}, whose files' content "
+        "KFP's cache key cannot see (an edited file would be served from KFP's cache)."
+        for n in ir.nodes
+        if n.file_inputs
+    ]
+
+
 def encode_node(ir: PipelineIR, node: NodeIR) -> str:
     """The node as a one-node IR, base64 of its JSON (what the entrypoint's --node-ir reads)."""
     one = PipelineIR(
@@ -74,6 +85,7 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
     spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version="headrace")
     spec.pipeline_info.name = pipeline_name(ir.pipeline_name)
     spec.pipeline_info.display_name = display_name or ir.pipeline_name
+    spec.pipeline_info.description = "\n".join(cache_notes(ir))
     spec.default_pipeline_root = ir.pipeline_root
     deployment = pb.PipelineDeploymentConfig()
     for node in ir.nodes:
@@ -85,7 +97,10 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
         task.task_info.name = node.id
         task.component_ref.name = f"comp-{name}"
         cache = node.enable_cache if node.enable_cache is not None else ir.enable_cache
-        task.caching_options.enable_cache = bool(cache)
+        # KFP's cache key is the task's inputs and container spec: it cannot see the content of the files a
+        # node declares (ExecutionParameter(fingerprint=True): an input folder, a module file), so an edited
+        # CSV under the same input_base would be served from it. Such tasks run uncached (see cache_notes).
+        task.caching_options.enable_cache = bool(cache) and not node.file_inputs
         task.dependent_tasks.extend(sorted({names[u] for u in node.upstream}))
         _artifact_io(pb, ir, node, names, component, task)
         if node.kind == "importer":

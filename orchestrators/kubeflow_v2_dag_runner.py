@@ -120,7 +120,8 @@ def build_pipeline_spec(ir: PipelineIR, config: KubeflowV2DagRunnerConfig | None
 
 
 def spec_text(spec: Any, format: str = "yaml") -> str:
-    """The PipelineSpec as the text of a package file: YAML (kfp's layout) or JSON."""
+    """The PipelineSpec as the text of a package file: YAML (kfp's layout; the pipeline's description,
+    which says which tasks run uncached and why, repeated as comment lines in its header) or JSON."""
     from google.protobuf import json_format
 
     data = json_format.MessageToDict(spec)
@@ -133,7 +134,8 @@ def spec_text(spec: Any, format: str = "yaml") -> str:
     header = (
         f"# PIPELINE DEFINITION\n# Name: {spec.pipeline_info.name}\n# Compiled by headrace for Kubeflow Pipelines v2\n"
     )
-    return header + yaml.dump(data, sort_keys=True)
+    notes = "".join(f"# {line}\n" for line in spec.pipeline_info.description.splitlines())
+    return header + notes + yaml.dump(data, sort_keys=True)
 
 
 def _format(path: str | None) -> str:
@@ -198,7 +200,8 @@ class KubeflowV2DagRunner(CompileTarget):
         from google.protobuf import json_format
 
         fmt = "yaml" if self.output_filename.endswith((".yaml", ".yml")) else "json"
-        spec = build_pipeline_spec(self.to_ir(pipeline), self.config)
+        ir = self.to_ir(pipeline)
+        spec = build_pipeline_spec(ir, self.config)
         os.makedirs(self.output_dir, exist_ok=True)
         with open(self.output_path, "w", encoding="utf-8") as f:
             f.write(spec_text(spec, fmt))

@@ -128,7 +128,10 @@ def _compile_node(
         parameters=params,
         upstream=tuple(u.id for u in c.upstream_nodes),
         enable_cache=c.enable_cache,
-        file_inputs=tuple(k for k in c.FILE_INPUTS if isinstance(params.get(k), str)),
+        # parameters the spec declares fingerprint=True: their files' content belongs to the cache key
+        file_inputs=tuple(
+            k for k, p in type(c.spec).PARAMETERS.items() if p.fingerprint and isinstance(params.get(k), str)
+        ),
         conditions=tuple(p.to_ir() for p in conditions_of(c)),
     )
 

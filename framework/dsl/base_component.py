@@ -24,10 +24,6 @@ class BaseComponent:
 
     SPEC_CLASS: ClassVar[type[ComponentSpec]]
     EXECUTOR_SPEC: ClassVar[ExecutorSpec]
-    # Parameters that name files or folders the executor reads from outside the store (e.g.
-    # ExampleGen's `input_base`): their names, sizes, modification times and inodes enter the cache key,
-    # so new or changed files re-run the node and unchanged ones hit the cache.
-    FILE_INPUTS: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)

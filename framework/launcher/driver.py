@@ -201,14 +201,25 @@ def register_execution(
     inputs: dict[str, list[Any]],
     key: str | None,
     launcher: str | None = None,
+    input_fingerprint: str | None = None,
 ) -> tuple[Any, dict[str, list[Artifact]]]:
-    """Registers a RUNNING execution with its INPUT events and PENDING outputs; one write.
+    """Registers a RUNNING execution with its INPUT events and PENDING outputs; one write. It carries
+    the cache key, the launcher (host:pid) and the fingerprint of the files the node declares.
 
     Output URIs are `{pipeline_root}/{node_id}/{output_key}/{attempt}` with a fresh attempt
     id, so a retry never writes into a directory an earlier attempt wrote.
     """
     attempt = secrets.token_hex(6)
-    ex = new_execution(md, handle, node, md.pb.Execution.RUNNING, cache_key=key, attempt=attempt, launcher=launcher)
+    ex = new_execution(
+        md,
+        handle,
+        node,
+        md.pb.Execution.RUNNING,
+        cache_key=key,
+        attempt=attempt,
+        launcher=launcher,
+        input_fingerprint=input_fingerprint,
+    )
     root = handle.ir.pipeline_root
     outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
     _check_confined(root, [a.uri for arts in outputs.values() for a in arts])

@@ -18,7 +18,7 @@ from typing import Any
 from headrace.compiler.ir import NodeIR
 from headrace.errors import ExecutorError
 from headrace.launcher import conditions, driver, publisher, system_nodes
-from headrace.launcher.cache import cache_key
+from headrace.launcher.cache import cache_key, input_fingerprint
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.outcomes import CACHED, CANCELED, COMPLETE, FAILED, SKIPPED, NodeOutcome, outputs_summary
 from headrace.launcher.runs import RunHandle
@@ -89,8 +89,9 @@ class NodeLauncher:
                 return self._done(node, COMPLETE, ex_id, outs, started)
             inputs = driver.resolve_inputs(md, handle, node)
             key = None
+            fingerprint = input_fingerprint(node)  # the declared files' content: keyed, and recorded
             if driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache):
-                key = cache_key(node, {k: [a.id for a in v] for k, v in inputs.items()})
+                key = cache_key(node, {k: [a.id for a in v] for k, v in inputs.items()}, fingerprint)
                 hit = driver.lookup_cache(md, node, key)
                 if hit is not None:
                     # Written behind, in batches: a fully cached run costs a few transactions in all.
@@ -102,7 +103,9 @@ class NodeLauncher:
                         self.flush()
                     return outcome
             self.flush()  # keep the store's order: cached records land before later registrations
-            execution, outputs = driver.register_execution(md, handle, node, inputs, key, launcher=self.owner)
+            execution, outputs = driver.register_execution(
+                md, handle, node, inputs, key, launcher=self.owner, input_fingerprint=fingerprint
+            )
         except driver.UpstreamSkippedError as e:
             return self.skip(node, str(e), started)
         except Exception as e:  # noqa: BLE001 - reported as this node's failure

@@ -7,7 +7,7 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
-from headrace.launcher.cache import files_fingerprint
+from headrace.fingerprint import content_fingerprint
 from headrace.launcher.driver import new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import Metadata
@@ -28,7 +28,7 @@ def run_importer(
     props, custom = p.get("properties") or {}, p.get("custom_properties") or {}
     # A local source's files (names, sizes, times): an artifact registered for other content is not
     # reused, else a node reading it would hit a cache entry made from the old files.
-    fingerprint = files_fingerprint([p["source_uri"]]) if os.path.exists(p["source_uri"]) else None
+    fingerprint = content_fingerprint([p["source_uri"]]) if os.path.exists(p["source_uri"]) else None
     artifact = None
     if not p.get("reimport"):
         for a in md.call(md.store.get_artifacts_by_uri, p["source_uri"]):

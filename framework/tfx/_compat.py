@@ -1,4 +1,5 @@
-"""Small adapters where TFX's signature differs from headrace's: `Pipeline` and `ExecutionMode`."""
+"""Small adapters where TFX's signature or convention differs from headrace's: `Pipeline`, `ExecutionMode`,
+`ComponentSpec`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from headrace.dsl import BaseComponent
 from headrace.dsl import Pipeline as _HeadracePipeline
 from headrace.errors import DefinitionError
+from headrace.types import ComponentSpec as _HeadraceComponentSpec
+from headrace.types import ExecutionParameter
 
 
 class ExecutionMode(enum.Enum):
@@ -75,3 +78,17 @@ class Pipeline(_HeadracePipeline):
 
 
 __all__ = ["ExecutionMode", "Pipeline"]
+
+
+class ComponentSpec(_HeadraceComponentSpec):
+    """headrace's `ComponentSpec` with TFX's convention for user code: a str parameter named `module_file`
+    names a module whose content (and that of the `.py` files it imports from its folder) belongs to the
+    cache key, as TFX fingerprints it, so a custom component ported from TFX re-runs when its module file
+    is edited. headrace's own specs declare this with `ExecutionParameter(fingerprint=True)`."""
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        declared = cls.PARAMETERS.get("module_file")
+        if isinstance(declared, ExecutionParameter) and declared.base_type is str and not declared.fingerprint:
+            code = ExecutionParameter(declared.type, declared.optional, fingerprint=True)
+            cls.PARAMETERS = {**cls.PARAMETERS, "module_file": code}

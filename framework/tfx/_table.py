@@ -155,7 +155,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "Artifact": "headrace.types:Artifact",
         "BaseChannel": "headrace.types:Channel",
         "Channel": "headrace.types:Channel",
-        "ComponentSpec": "headrace.types:ComponentSpec",
+        "ComponentSpec": "headrace.tfx._compat:ComponentSpec",
         "ExecPropertyTypes": Const(Any),
         "OutputChannel": "headrace.types:Channel",
         "Property": "headrace.types:Property",
@@ -182,7 +182,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "types.artifact_utils": {},
     "types.component_spec": {
         "ChannelParameter": "headrace.types:ChannelParameter",
-        "ComponentSpec": "headrace.types:ComponentSpec",
+        "ComponentSpec": "headrace.tfx._compat:ComponentSpec",
         "ExecutionParameter": "headrace.types:ExecutionParameter",
     },
     "types.standard_component_specs": {

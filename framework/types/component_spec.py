@@ -78,17 +78,28 @@ class ExecutionParameter:
     Args:
         type: int, float, str, bool, dict or list (or typing forms such as Dict[str, int]).
         optional: A parameter that may be left out or None.
+        fingerprint: The parameter names a file or folder whose content belongs to the cache key (a
+            module file of user code, a folder of input data): when the node runs, the launcher
+            fingerprints it (a Python file by its content and that of the `.py` files it imports from
+            its folder; anything else by the names, sizes and times of its files), records that on the
+            execution as `input_fingerprint`, and keys the cache on it, so an edited file re-runs the
+            node. Only for str parameters.
     """
 
-    def __init__(self, type: Any, optional: bool = False):
+    def __init__(self, type: Any, optional: bool = False, fingerprint: bool = False):
         base = typing.get_origin(type) or type
         if base not in _JSON_TYPES:
             raise DefinitionError(
                 f"ExecutionParameter type must be one of int, float, str, bool, dict, list; got {type!r}."
             )
+        if fingerprint and base is not str:
+            raise DefinitionError(
+                f"ExecutionParameter(fingerprint=True) names a file or folder, so its type must be str; got {type!r}."
+            )
         self.type = type
         self.base_type = base
         self.optional = optional
+        self.fingerprint = fingerprint
 
     def check(self, owner: str, name: str, value: Any) -> Any:
         """Returns the value (ints accepted for floats) or raises a clear error."""
@@ -106,7 +117,8 @@ class ExecutionParameter:
         return value
 
     def __repr__(self) -> str:
-        return f"ExecutionParameter(type={_type_name(self.type)}, optional={self.optional})"
+        extra = ", fingerprint=True" if self.fingerprint else ""
+        return f"ExecutionParameter(type={_type_name(self.type)}, optional={self.optional}{extra})"
 
 
 class ComponentSpec:

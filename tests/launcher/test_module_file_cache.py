@@ -1,11 +1,15 @@
-"""A `module_file` parameter's cache fingerprint: the file and the `.py` files it imports from its folder."""
+"""A module file's cache fingerprint (a parameter declared fingerprint=True): the file and the `.py` files it
+imports from its folder; a parameter not declared is not fingerprinted."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from headrace.launcher.cache import code_fingerprint, module_file_digest
+from headrace import BaseComponent, BaseExecutor, ComponentSpec, ExecutionParameter, ExecutorClassSpec
+from headrace.compiler import compile_component
+from headrace.fingerprint import module_file_digest
+from headrace.launcher.cache import cache_key, input_fingerprint
 
 
 def _write(path: Path, text: str) -> Path:
@@ -63,15 +67,73 @@ def test_a_syntax_error_in_a_neighbour_still_digests_it(tmp_path: Path) -> None:
     assert module_file_digest(str(module)) != before
 
 
-def test_code_fingerprint_follows_the_module_files_neighbours(tmp_path: Path) -> None:
+class _Noop(BaseExecutor):
+    def Do(self, input_dict, output_dict, exec_properties):
+        pass
+
+
+def _component(declared: bool, module_file: str) -> BaseComponent:
+    class Spec(ComponentSpec):
+        PARAMETERS = {"module_file": ExecutionParameter(type=str, fingerprint=declared)}
+
+    class WithModule(BaseComponent):
+        SPEC_CLASS = Spec
+        EXECUTOR_SPEC = ExecutorClassSpec(_Noop)
+
+        def __init__(self, module_file: str):
+            super().__init__(spec=Spec(module_file=module_file))
+
+    return WithModule(module_file=module_file)
+
+
+def test_a_declared_module_file_and_its_neighbours_are_in_the_cache_key(tmp_path: Path) -> None:
     module = _project(tmp_path)
-
-    class Node:  # the two NodeIR fields code_fingerprint reads
-        executor = {"kind": "python_class", "code": "abc"}
-        parameters = {"module_file": str(module)}
-
-    before = code_fingerprint(Node())  # type: ignore[arg-type]
+    node = compile_component(_component(True, str(module)))
+    assert node.file_inputs == ("module_file",)
+    before, key = input_fingerprint(node), cache_key(node, {})
     _write(tmp_path / "pkg" / "sizes.py", "UNITS = 16\n")
-    assert code_fingerprint(Node()) != before  # type: ignore[arg-type]
-    Node.parameters = {"module_file": str(tmp_path / "missing.py")}
-    assert code_fingerprint(Node()) == code_fingerprint(Node())  # type: ignore[arg-type]
+    assert input_fingerprint(node) != before and cache_key(node, {}) != key
+    missing = compile_component(_component(True, str(tmp_path / "missing.py")))
+    assert input_fingerprint(missing) == input_fingerprint(missing)
+
+
+def test_an_undeclared_parameter_is_not_fingerprinted(tmp_path: Path) -> None:
+    module = _project(tmp_path)
+    node = compile_component(_component(False, str(module)))
+    assert node.file_inputs == () and input_fingerprint(node) is None
+    key = cache_key(node, {})
+    _write(tmp_path / "pkg" / "sizes.py", "UNITS = 16\n")
+    assert cache_key(node, {}) == key  # only what the spec declares belongs to the key
+
+
+def test_fingerprint_is_only_for_str_parameters() -> None:
+    import pytest
+
+    from headrace.errors import DefinitionError
+
+    with pytest.raises(DefinitionError, match="must be str"):
+        ExecutionParameter(type=int, fingerprint=True)
+
+
+def test_the_execution_records_the_fingerprint(tmp_path: Path) -> None:
+    from headrace import Pipeline
+    from headrace.metadata import Metadata, sqlite_metadata_connection_config
+    from headrace.metadata.values import get_value
+    from headrace.orchestrators import LocalDagRunner
+
+    module = _project(tmp_path / "code")
+    pipeline = Pipeline("fp", str(tmp_path / "root"), [_component(True, str(module))])
+    runner = LocalDagRunner(executor_mode="inprocess", quiet=True)
+    first = runner.run(pipeline)
+    _write(tmp_path / "code" / "helpers.py", "def scale(x):\n    return 3 * x\n")
+    third = runner.run(pipeline)
+    md = Metadata(sqlite_metadata_connection_config(first.metadata))
+    recorded = [
+        get_value(
+            md.call(md.store.get_executions_by_id, [r.nodes["WithModule"].execution_id])[0].custom_properties[
+                "input_fingerprint"
+            ]
+        )
+        for r in (first, third)
+    ]
+    assert recorded[0] != recorded[1] and all(len(f) == 64 for f in recorded)

@@ -310,3 +310,31 @@ def test_tfx_import_paths_serve_the_runner():
 
     assert v1.orchestration.experimental.KubeflowV2DagRunner is orchestrators.KubeflowV2DagRunner
     assert kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig is orchestrators.KubeflowV2DagRunnerConfig
+
+
+def test_a_task_reading_declared_files_runs_uncached_on_kubeflow_and_the_file_says_why(tmp_path):
+    """KFP's cache keys a task on its inputs and container spec, which do not change when a CSV under the same
+    input_base is edited: such a task (a parameter declared fingerprint=True) is compiled with caching off, and
+    the compiled file says so, while the rest of the pipeline keeps KFP's cache."""
+    from headrace.components import CsvExampleGen, StatisticsGen
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "part.csv").write_text("x,y\n1,2\n")
+    gen = CsvExampleGen(input_base=str(data))
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    ir = compile_pipeline(Pipeline("files", "/root", [gen, stats]))
+    assert ir.node("CsvExampleGen").file_inputs == ("input_base",)
+    for fmt in ("yaml", "json"):
+        path = compile_kubeflow(ir, str(tmp_path / f"p.{fmt}"))
+        text = Path(path).read_text()
+        data_ = yaml.safe_load(text)  # JSON is YAML
+        tasks = data_["root"]["dag"]["tasks"]
+        assert tasks[task_name("CsvExampleGen")]["cachingOptions"].get("enableCache", False) is False
+        assert tasks[task_name("StatisticsGen")]["cachingOptions"]["enableCache"] is True
+        assert "Caching is off for task 'csvexamplegen': it reads input_base" in data_["pipelineInfo"]["description"]
+        if fmt == "yaml":
+            assert "# Caching is off for task 'csvexamplegen'" in text.split("\n", 6)[3]
+    from kfp.components import load_component_from_file
+
+    assert load_component_from_file(str(tmp_path / "p.yaml")).name == "files"

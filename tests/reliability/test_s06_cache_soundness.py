@@ -10,7 +10,7 @@ cached artifact deleted from disk is never served.
   with what the current code and parameters write, so a stale hit shows as wrong content; the
   unchanged rerun must be all CACHED on the same artifacts; a deleted output re-runs its node.
 * Cache-key level (no run): a Trainer-style `module_file` (and a neighbour it imports), a file under
-  an ExampleGen FILE_INPUTS path (CsvExampleGen's `input_base`), and the image (`with_image`, a
+  a path the spec declares fingerprint=True (CsvExampleGen's `input_base`), and the image (`with_image`, a
   container component's image). Docker is not started: the image enters the key at compile time,
   which is what these tests check.
 """
@@ -190,11 +190,11 @@ def _run_property(edits: list[tuple[str, Any]]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# -- cache-key level: module file, FILE_INPUTS, image ------------------------------------------------
+# -- cache-key level: module file, declared input folder, image ------------------------------------------------
 
 
 class _ModuleSpec(ComponentSpec):
-    PARAMETERS = {"module_file": ExecutionParameter(type=str)}
+    PARAMETERS = {"module_file": ExecutionParameter(type=str, fingerprint=True)}
 
 
 class _NoopExecutor(BaseExecutor):
