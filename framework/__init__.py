@@ -23,6 +23,8 @@ from headrace.dsl import (
     Secret,
     SpanRangeStrategy,
     component,
+    create_container_component,
+    placeholders,
 )
 from headrace.errors import DefinitionError, ExecutorError, HeadraceError, PipelineRunError
 from headrace.types import Artifact, Channel, ChannelParameter, ComponentSpec, ExecutionParameter, standard_artifacts
@@ -39,6 +41,10 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module("headrace.orchestrators"), name)
     raise AttributeError(f"module 'headrace' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ORCHESTRATORS})
 
 
 __all__ = [
@@ -71,5 +77,7 @@ __all__ = [
     "SpanRangeStrategy",
     "__version__",
     "component",
+    "create_container_component",
+    "placeholders",
     "standard_artifacts",
 ]

@@ -1,8 +1,10 @@
 """The authoring API: components, pipelines, system nodes."""
 
+from headrace.dsl import placeholders
 from headrace.dsl.annotations import InputArtifact, OutputArtifact, OutputDict, Parameter
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.cond import Cond
+from headrace.dsl.container_component import create_container_component
 from headrace.dsl.executor import BaseExecutor, BeamExecutorSpec, ExecutorClassSpec
 from headrace.dsl.function_component import component
 from headrace.dsl.pipeline import Pipeline
@@ -33,4 +35,6 @@ __all__ = [
     "Secret",
     "SpanRangeStrategy",
     "component",
+    "create_container_component",
+    "placeholders",
 ]

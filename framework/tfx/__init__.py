@@ -5,9 +5,9 @@
 ``from headrace.tfx.dsl.components.base import executor_spec``, and so on (a sed one-liner is
 in docs/MIGRATING_FROM_TFX.md). Each TFX module path is built on import from one table
 (`headrace/tfx/_table.py`) that says which headrace name serves which TFX name; there is no
-copy of TFX's folder tree and no second API. Names TFX has and headrace does not have yet
-(the standard components, Beam/Kubeflow/Airflow runners, ...) raise an ImportError that names
-the headrace capability that will bring them.
+copy of TFX's folder tree and no second API. The standard components, the Local, Beam,
+Kubeflow (V2) and Airflow runners and TFX's protos are served; a name TFX has and headrace does
+not have yet raises an ImportError (`NotYetAvailableError`) that names the capability it belongs to.
 
 Importing this package is light: names resolve on first use. headrace's own code never imports it.
 """
