@@ -1,4 +1,5 @@
-# The two commands: `make demo` (set up + run the main job, the penguin pipeline) and `make test`.
+# The commands: `make demo` (set up + run the main job, the penguin pipeline), `make test` (the full
+# suite: services, lint, every test; what CI runs) and `make unit` (the fast tier, for the edit-test loop).
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
@@ -21,10 +22,13 @@ lint: setup
 	$(PY) -m ruff format --check framework components orchestrators pipelines tests bench
 	$(PY) -m mypy
 
+# The fast tier, under two minutes: no service, no Docker image, no TensorFlow, Beam, Airflow or
+# notebook kernel (tests/conftest.py says what is slow, and fails a fast test that loads those).
 unit: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --unit tests
 
-test: setup services lint unit
+test: setup services lint
+	$(PY) -m pytest -q tests
 
 bench: setup
 	@$(PY) -m compileall -q framework components orchestrators  # fresh .pyc: the figures are not about compiling

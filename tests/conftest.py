@@ -1,11 +1,33 @@
-"""Shared fixtures: pipeline modules written to a temp dir, loaded as a user's file would be."""
+"""Shared fixtures (pipeline modules written to a temp dir, loaded as a user's file would be; the
+services a test needs) and the two tiers.
+
+The tiers: `make test` runs every test; `make unit` (`pytest --unit`) runs the fast tier, every test
+that is not `slow`. A test is slow when it
+  - is marked `slow` (on the test, or `pytestmark` on its module, with the reason);
+  - is marked `heavy_imports` (it loads TensorFlow, TFDV, Beam or pyarrow into the test process) or
+    `mariadb` (a service);
+  - uses the `runtime_image` fixture (a Docker image build) or the `chromium` fixture;
+  - sits in tests/reliability (the fault-injection scenarios);
+  - sits in a module that imports a left-out library at its top (tests/unit_tier: TensorFlow, Beam,
+    Airflow, the notebook machinery, Docker), or whose `pytestmark` says slow or heavy_imports: under
+    --unit such a module is not even imported, so collecting it costs nothing.
+The fast tier is everything else, so a new fast test joins it without anyone opting it in. What keeps
+a new slow test from landing there unmarked is not a timer but a guard: under --unit every Python
+process a test starts (the test process, forked and spawned workers, the CLI, a notebook kernel) refuses
+to import the left-out libraries, and the test fails, naming the library and the marker to add.
+"""
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
+import os
+import shutil
 import sqlite3
 import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -13,12 +35,149 @@ import pytest
 
 from headrace.cli.loader import load_file_as_module
 
+REPO = Path(__file__).resolve().parents[1]
+GUARD_DIR = Path(__file__).resolve().parent / "unit_tier"
+_SLOW_FIXTURES = {
+    "runtime_image": "builds the Docker runtime image",
+    "chromium": "renders pages in Chromium",
+}
+_SLOW_FOLDERS = {
+    "reliability": "a reliability scenario (kills, outages, contention; `make reliability` runs the full forms)",
+}
+_SLOW_MARKERS = {
+    "heavy_imports": "loads heavy libraries into the test process",
+    "mariadb": "needs the MariaDB service",
+}
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that load TensorFlow (TFDV), Beam or pyarrow into the test process run last: a process
-    that has loaded a library with native threads never forks workers, so the tests before them
-    keep the runner's fast path."""
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--unit",
+        action="store_true",
+        help="the fast tier (make unit): leave out slow tests, and fail a test that loads a left-out library",
+    )
+
+
+def _guard() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("headrace_unit_guard", GUARD_DIR / "sitecustomize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("unit"):
+        return
+    record = Path(config.rootpath) / ".pytest_cache" / f"unit-guard-{os.getpid()}.txt"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("")
+    os.environ["HEADRACE_UNIT_GUARD"] = str(record)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD_DIR), os.environ.get("PYTHONPATH")) if p)
+    config.stash[_RECORD] = [record, 0]
+    _guard().install()
+
+
+_RECORD = pytest.StashKey[list]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_RECORD, None)
+    if state is not None:
+        state[0].unlink(missing_ok=True)
+
+
+@functools.cache
+def _module_slow_reason(path: Path) -> str | None:
+    """Why a test module is slow as a whole, read from its source without importing it."""
+    folder = path.parent.name
+    if folder in _SLOW_FOLDERS and path.parent.parent == Path(__file__).resolve().parent:
+        return _SLOW_FOLDERS[folder]
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (OSError, SyntaxError):
+        return None
+    left_out = _guard().LEFT_OUT
+    for node in tree.body:
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        for name in names:
+            if name.partition(".")[0] in left_out:
+                return f"imports {name} at its top"
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets):
+            marks = ast.unparse(node.value)
+            for mark in ("slow", "heavy_imports"):
+                if f"mark.{mark}" in marks:
+                    return f"pytestmark {mark}"
+    return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("unit") and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        if _module_slow_reason(collection_path):
+            return True
+    return None
+
+
+def slow_reason(item: pytest.Item) -> str | None:
+    """Why a test is left out of the fast tier, or None if it belongs there."""
+    marker = item.get_closest_marker("slow")
+    if marker is not None:
+        return str(marker.args[0]) if marker.args else "marked slow"
+    for name, why in _SLOW_MARKERS.items():
+        if item.get_closest_marker(name) is not None:
+            return why
+    for name, why in _SLOW_FIXTURES.items():
+        if name in getattr(item, "fixturenames", ()):
+            return why
+    return _module_slow_reason(Path(item.path))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks the slow tests `slow` (so `-m slow` and `-m "not slow"` select the tiers), leaves them out
+    under --unit, and orders the rest: tests that load TensorFlow (TFDV), Beam or pyarrow into the test
+    process run last, since a process that has loaded a library with native threads never forks workers,
+    so the tests before them keep the runner's fast path."""
+    fast, slow = [], []
+    for item in items:
+        why = slow_reason(item)
+        if why is None:
+            fast.append(item)
+        else:
+            if item.get_closest_marker("slow") is None:
+                item.add_marker(pytest.mark.slow(why))
+            slow.append(item)
+    if config.getoption("unit"):
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+        items[:] = fast
     items.sort(key=lambda item: item.get_closest_marker("heavy_imports") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _unit_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under --unit: fails the test if it (or a process it started, or a fixture set up for it) tried to
+    load a left-out library, even if the code under test caught the ImportError."""
+    yield
+    state = request.config.stash.get(_RECORD, None)
+    if state is None:
+        return
+    record, offset = state
+    with open(record, "rb") as f:
+        f.seek(offset)
+        new = f.read()
+    state[1] = offset + len(new)
+    if new:
+        lines = [line.split("\t") for line in new.decode(errors="replace").splitlines()]
+        seen = "; ".join(sorted({f"{w[1]} ({w[0]}) in pid {w[2]}: {w[3]}" for w in lines if len(w) >= 4}))
+        pytest.fail(
+            f'this test loads what the fast tier leaves out: {seen}. Mark it `@pytest.mark.slow("why")` '
+            "(or its module: pytestmark); `make test` runs it, `make unit` then leaves it out.",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -44,7 +203,6 @@ def sql(db: Path, query: str) -> list[tuple]:
 
 # -- the container runtime image (tests/containers) -----------------------------------------------
 RUNTIME_IMAGE = "headrace-runtime:latest"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +222,23 @@ def runtime_image() -> str:
             pytrace=False,
         )
     return RUNTIME_IMAGE
+
+
+# -- Chromium (the HTML reports as a person sees them) ---------------------------------------------
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Chromium's path. If it is missing it is installed by scripts/services.sh (which needs root);
+    without it the test fails: the full suite never skips a service."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        result = subprocess.run(
+            ["bash", str(REPO / "scripts" / "services.sh"), "chromium"], capture_output=True, text=True, timeout=900
+        )
+        found = shutil.which("chromium")
+        if found is None:
+            pytest.fail(
+                f"Chromium is not installed and `bash scripts/services.sh chromium` did not install it "
+                f"(exit {result.returncode}): {result.stderr[-2000:]}",
+                pytrace=False,
+            )
+    return found

@@ -284,7 +284,8 @@ def test_options_headrace_does_not_compute_are_refused_when_built(config: dict, 
 
 
 def test_what_is_accepted_a_tfma_eval_config_with_from_logits_and_binarize() -> None:
-    tfma = pytest.importorskip("tensorflow_model_analysis")
+    import tensorflow_model_analysis as tfma
+
     config = tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(label_key="species")],
         metrics_specs=[

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from datagen import custom_property, output_uri, run, split_names, split_rows, write_csv
 
-from headrace.components import CsvExampleGen, FileBasedExampleGen, ImportExampleGen
+from headrace.components import CsvExampleGen, FileBasedExampleGen, ImportExampleGen, proto
 from headrace.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ def test_output_config_ratios_names_and_a_partition_column(tmp_path: Path) -> No
 
 
 def test_tfx_proto_configs_are_accepted(tmp_path: Path) -> None:
-    proto = pytest.importorskip("headrace.components.proto")
     write_csv(tmp_path / "in" / "d.csv", 600)
     output = proto.Output(
         split_config=proto.SplitConfig(

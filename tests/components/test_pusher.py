@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from headrace import Importer, LocalDagRunner, Pipeline, model_registry
+from headrace.components import proto
 from headrace.components.pusher import Executor as PusherExecutor
 from headrace.components.pusher import Pusher, rollback
 from headrace.dsl.executor import ExecutorClassSpec
@@ -225,7 +226,6 @@ def test_unix_timestamp_versioning_keeps_tfx_versions(tmp_path: Path) -> None:
 
 
 def test_tfx_push_destination_proto_is_accepted(tmp_path: Path) -> None:
-    proto = pytest.importorskip("headrace.components.proto")
     destination = proto.PushDestination(
         filesystem=proto.PushDestination.Filesystem(base_directory=str(tmp_path / "serving" / "penguin"))
     )

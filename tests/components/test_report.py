@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import pytest
 from headrace import OutputArtifact, Parameter, component
 from headrace.components import report
 from headrace.types import standard_artifacts
+
+pytestmark = pytest.mark.heavy_imports  # TFDV computes the statistics the pages show, in this process
 
 SCRIPT = "<script>alert(1)</script>"
 N_TRAIN, N_EVAL = 400, 200
@@ -41,8 +42,8 @@ def data():
     """Statistics of a train split and of an eval split that breaks the train schema: a new category
     ('purple' in color), a missing column (city) and missing values in a column always present in
     train (age). TFDV is imported once, here."""
-    np = pytest.importorskip("numpy")
-    tfdv = pytest.importorskip("tensorflow_data_validation")
+    import numpy as np
+    import tensorflow_data_validation as tfdv
     from tensorflow_data_validation.statistics import stats_impl, stats_options
 
     rng = np.random.default_rng(7)
@@ -271,15 +272,10 @@ def test_importing_the_module_imports_no_tensorflow():
 
 # -- what a person sees ----------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed: `bash scripts/services.sh chromium` (or make services)"
-)
 
-
-def _screenshot(html_path: Path, png: Path, *flags: str) -> None:
+def _screenshot(chromium: str, html_path: Path, png: Path, *flags: str) -> None:
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={png}",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={png}",
          "--window-size=1280,2000", f"--user-data-dir={png.parent / 'chromium-profile'}", *flags,
          html_path.as_uri()],
         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(png.parent)},
@@ -303,13 +299,12 @@ def _has(colors: dict[tuple[int, int, int], int], hex_color: str, at_least: int)
     return near >= at_least
 
 
-@needs_chromium
 @pytest.mark.parametrize("page", ["statistics", "schema", "anomalies", "drift"])
-def test_chromium_renders_the_report(page, pages, tmp_path):
+def test_chromium_renders_the_report(page, pages, tmp_path, chromium):
     uri = tmp_path / "artifact"
     html_path = Path(report.write_report(str(uri), pages[page]))
     png = tmp_path / f"{page}.png"
-    _screenshot(html_path, png)
+    _screenshot(chromium, html_path, png)
     assert png.stat().st_size > 15_000, "a nearly empty screenshot"
     colors = _colors(png)
     assert len(colors) > 50, "the page rendered as (nearly) one color"
@@ -362,7 +357,7 @@ def notebook(monkeypatch):
     return shown
 
 
-def test_context_show_puts_the_report_inline_in_a_notebook(context_run, notebook, pages, tmp_path):
+def test_context_show_puts_the_report_inline_in_a_notebook(context_run, notebook, pages, tmp_path, chromium):
     from html import unescape
 
     context, result, statistics, examples = context_run
@@ -386,14 +381,14 @@ def test_context_show_puts_the_report_inline_in_a_notebook(context_run, notebook
     notebook.clear()
     context.show(statistics.get()[0])
     assert notebook[1] == frame
-    if CHROMIUM:  # the frame shows the report, as a person sees it in the notebook
-        page = tmp_path / "notebook.html"
-        page.write_text(f"<!DOCTYPE html><html><body><h1>cell output</h1>{frame}</body></html>")
-        png = tmp_path / "notebook.png"
-        # Chromium renders a sandboxed frame in its own process, and a headless screenshot is taken
-        # before that process paints about half the time; in one process it is painted every time.
-        _screenshot(page, png, "--disable-features=IsolateSandboxedIframes")
-        assert _has(_colors(png), "#4e79a7", 1000), "no histogram inside the frame"
+    # the frame shows the report, as a person sees it in the notebook
+    page = tmp_path / "notebook.html"
+    page.write_text(f"<!DOCTYPE html><html><body><h1>cell output</h1>{frame}</body></html>")
+    png = tmp_path / "notebook.png"
+    # Chromium renders a sandboxed frame in its own process, and a headless screenshot is taken
+    # before that process paints about half the time; in one process it is painted every time.
+    _screenshot(chromium, page, png, "--disable-features=IsolateSandboxedIframes")
+    assert _has(_colors(png), "#4e79a7", 1000), "no histogram inside the frame"
 
 
 def test_context_show_prints_the_report_url_outside_a_notebook(context_run, capsys):

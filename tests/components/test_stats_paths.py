@@ -278,12 +278,11 @@ def test_beam_engine_on_worker_processes_agrees(pipeline_run: dict[str, Any]) ->
 # -- DaskRunner ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dask_cluster() -> Any:
-    """A local Dask cluster of two worker processes (skipped if Dask cannot start here)."""
-    distributed = pytest.importorskip("distributed", reason="DaskRunner needs dask and distributed (apache-beam[dask])")
-    try:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    except Exception as e:  # noqa: BLE001 - any start-up failure means: not on this machine
-        pytest.skip(f"a local Dask cluster does not start here: {type(e).__name__}: {e}")
+    """A local Dask cluster of two worker processes (dask and distributed are in the lock, from
+    apache-beam[dask]: `make setup` installs them)."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     yield cluster
     cluster.close()
 

@@ -13,6 +13,8 @@ import pytest
 
 from headrace import LocalDagRunner
 
+pytestmark = pytest.mark.slow("trains and serves the penguin model (TensorFlow)")
+
 PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "penguin" / "pipeline.py"
 
 

@@ -23,6 +23,8 @@ from google.protobuf import json_format, text_format
 from headrace.tfx import NotYetAvailableError
 from headrace.tfx import v1 as tfx
 
+pytestmark = pytest.mark.slow("TFX's guides write tf.Examples and run TFDV")
+
 PORTED = Path(__file__).resolve().parent / "ported" / "guide_data_components"
 COLUMNS = ["species", "culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g", "user_id", "row_id"]
 
