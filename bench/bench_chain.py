@@ -34,6 +34,7 @@ FIXED_REPEATS = 3
 UNCACHED_BUDGET_MS = 5.0
 CACHED_BUDGET_MS = 2.0
 TMPFS = "/dev/shm"
+_SYNC_NAMES = {-1: "FULL (SQLite's default)", 0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 REFERENCE = "TFX 1.16 LocalDagRunner on this machine kind: 26-49 ms/node uncached, 16-23 ms/node cached"
 
 
@@ -68,6 +69,14 @@ def _import_mlmd() -> float:
     return time.perf_counter() - t
 
 
+def _synchronous() -> int:
+    """PRAGMA synchronous of ML Metadata's last SQLite connection in this process (-1: not set by headrace)."""
+    from headrace.metadata import sqlite_sync
+
+    level = sqlite_sync.last_synchronous
+    return -1 if level is None else level
+
+
 def child_chain(n: int) -> None:
 
     t_headrace = _import_all()
@@ -96,6 +105,7 @@ def child_chain(n: int) -> None:
             "build": t_build,
             "uncached": walls[0],
             "cached": walls[1],
+            "synchronous": _synchronous(),
         }
     )
 
@@ -113,8 +123,15 @@ def child_fixed() -> None:
 
     with tempfile.TemporaryDirectory(prefix="headrace-bench-") as tmp:
         t = time.perf_counter()
-        Metadata(sqlite_metadata_connection_config(os.path.join(tmp, "metadata.sqlite")))
+        md = Metadata(sqlite_metadata_connection_config(os.path.join(tmp, "metadata.sqlite")))
         t_open = time.perf_counter() - t
+        writes = []
+        type_id = md.execution_type_id("probe")
+        for _ in range(20):
+            ex = md.pb.Execution(type_id=type_id, last_known_state=md.pb.Execution.RUNNING)
+            t = time.perf_counter()
+            md.call(md.store.put_execution, ex, [], [])
+            writes.append(time.perf_counter() - t)
 
         def task(i: int) -> ExecutionTask:
             out = standard_artifacts.Integer()
@@ -145,7 +162,14 @@ def child_fixed() -> None:
     if not (first.ok and res.ok):
         sys.exit(f"worker probe failed: {first.message or res.message}\n{first.traceback or res.traceback}")
     benchlib.emit(
-        {"import_mlmd": t_mlmd, "open_store": t_open, "worker_boot": t_boot, "worker_trip": statistics.median(trips)}
+        {
+            "import_mlmd": t_mlmd,
+            "open_store": t_open,
+            "store_write": statistics.median(writes),
+            "synchronous": _synchronous(),
+            "worker_boot": t_boot,
+            "worker_trip": statistics.median(trips),
+        }
     )
 
 
@@ -228,6 +252,11 @@ def main() -> list[Figure]:
         "verdict",
     )
     print(f"median of {REPEATS} fresh processes per N; each process: the uncached run, then the cached run")
+    print(
+        f"ML Metadata's SQLite in WAL mode, synchronous={_sync_name(res[SIZES[-1]][0])} "
+        f"({'NORMAL: no fsync per commit' if res[SIZES[-1]][0]['synchronous'] == 1 else 'an fsync per commit'}; "
+        "HEADRACE_SQLITE_SYNCHRONOUS=FULL for one)"
+    )
     print("BUDGET FIGURE = run() wall / N; ml_metadata was imported (and timed) in the same process before run()")
     print(benchlib.table(headers, rows, right=(0, 2, 3, 4)))
     print()
@@ -278,6 +307,11 @@ def main() -> list[Figure]:
                 ("import ml_metadata", f"{f['import_mlmd'] * 1000:.1f}", "in the start-up probe processes"),
                 ("open a new SQLite store", f"{f['open_store'] * 1000:.1f}", "Metadata(config): WAL + schema creation"),
                 (
+                    "one store write",
+                    f"{f['store_write'] * 1000:.2f}",
+                    f"put_execution, median of 20 (2 per uncached node), SQLite synchronous={_sync_name(f)}",
+                ),
+                (
                     "boot executor worker",
                     f"{f['worker_boot'] * 1000:.1f}",
                     "Worker() to the first Noop result (overlaps the store opening in run())",
@@ -302,6 +336,10 @@ def main() -> list[Figure]:
         print(banner)
     print()
     return figures
+
+
+def _sync_name(child: dict) -> str:
+    return _SYNC_NAMES.get(int(child["synchronous"]), "?")
 
 
 def tmpfs_section(figures: list[Figure]) -> None:
