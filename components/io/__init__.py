@@ -1,0 +1,88 @@
+"""What the components share to read and write artifacts: `examples` (Examples splits, payload formats,
+record batches, which splits a step reads), `tfrecord` (TFRecord files, no TensorFlow needed),
+`artifact_files` (statistics, schema and anomalies files, checked as they are read) and
+`tensorflow_runtime` (the worker group of TensorFlow steps, a quiet start-up, loading a SavedModel).
+Importing this package imports neither TensorFlow nor pyarrow."""
+
+from __future__ import annotations
+
+from headrace.components.io import artifact_files
+from headrace.components.io.artifact_files import (
+    ANOMALIES_FILE,
+    SCHEMA_FILE,
+    STATS_FILE,
+    ArtifactFileError,
+    parse_schema_text,
+    read_anomalies,
+    read_schema,
+    read_statistics,
+    write_anomalies,
+    write_schema,
+    write_statistics,
+)
+from headrace.components.io.examples import (
+    BATCH_ROWS,
+    FORMAT_PARQUET,
+    FORMAT_TF_EXAMPLE,
+    PAYLOAD_FORMATS,
+    ExamplesReadError,
+    as_list_batch,
+    check_splits,
+    chosen_splits,
+    data_file,
+    data_files,
+    decode_examples,
+    feature_values,
+    iter_batches,
+    payload_format,
+    scalar,
+    serialize_examples,
+    split_names,
+    split_uri,
+    write_tf_examples,
+)
+from headrace.components.io.tensorflow_runtime import TFDV_GROUP, ModelLoadError, load_saved_model, quiet_tensorflow
+from headrace.components.io.tfrecord import RecordWriter, TFRecordError, is_gzip, read_records, write_records
+
+__all__ = [
+    "ANOMALIES_FILE",
+    "BATCH_ROWS",
+    "FORMAT_PARQUET",
+    "FORMAT_TF_EXAMPLE",
+    "PAYLOAD_FORMATS",
+    "SCHEMA_FILE",
+    "STATS_FILE",
+    "TFDV_GROUP",
+    "ArtifactFileError",
+    "ExamplesReadError",
+    "ModelLoadError",
+    "RecordWriter",
+    "TFRecordError",
+    "artifact_files",
+    "as_list_batch",
+    "check_splits",
+    "chosen_splits",
+    "data_file",
+    "data_files",
+    "decode_examples",
+    "feature_values",
+    "is_gzip",
+    "iter_batches",
+    "load_saved_model",
+    "parse_schema_text",
+    "payload_format",
+    "quiet_tensorflow",
+    "read_anomalies",
+    "read_records",
+    "read_schema",
+    "read_statistics",
+    "scalar",
+    "serialize_examples",
+    "split_names",
+    "split_uri",
+    "write_anomalies",
+    "write_records",
+    "write_schema",
+    "write_statistics",
+    "write_tf_examples",
+]
