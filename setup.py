@@ -8,7 +8,6 @@ PACKAGE_DIR = {
     "headrace.orchestrators": "orchestrators",
 }
 SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx"]
-COMPONENT_PACKAGES = ["example_gen", "statistics", "validation", "training", "evaluation", "serving", "io", "beam", "reports", "proto"]
 
 EXTRAS = {
     "data": [
@@ -38,9 +37,7 @@ setup(
     description="ML pipelines with TFX's mental model, a fraction of the weight.",
     python_requires=">=3.11,<3.12",
     package_dir=PACKAGE_DIR,
-    packages=list(PACKAGE_DIR)
-    + [f"headrace.{p}" for p in SUBPACKAGES]
-    + [f"headrace.components.{p}" for p in COMPONENT_PACKAGES],
+    packages=list(PACKAGE_DIR) + [f"headrace.{p}" for p in SUBPACKAGES],
     install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1", "cloudpickle>=3"],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["headrace=headrace.cli.main:main"]},

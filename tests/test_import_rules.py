@@ -32,6 +32,7 @@ LAYER_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
             "headrace.launcher",
             "headrace.errors",
             "headrace.version",
+            "headrace.model_registry",
         ),
         ("headrace.components", "headrace.orchestrators", "headrace.cli"),
     ),

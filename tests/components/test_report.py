@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from headrace import OutputArtifact, Parameter, component
-from headrace.components import reports as report
-from headrace.components.reports._html import num
+from headrace.components import report
 from headrace.types import standard_artifacts
 
 pytestmark = pytest.mark.heavy_imports  # TFDV computes the statistics the pages show, in this process
@@ -124,7 +123,7 @@ def test_statistics_page_compares_the_splits_feature_by_feature(pages, data):
     assert age.count('class="split"') == 2 and "train" in age and "eval" in age
     assert age.count("<svg") == 2 and age.count("<rect") >= 10  # a histogram per split
     train_age = next(f for f in data["stats"]["train"].datasets[0].features if f.path.step == ["age"]).num_stats
-    assert num(train_age.mean) in age and num(train_age.max) in age
+    assert report.num(train_age.mean) in age and report.num(train_age.max) in age
     # The median comes from the quantiles (TFDV leaves the median field at 0) and lies between min and max.
     median = r'<td class="n">([\d.,]+)</td><td class="n">[\d.,]+</td><td><svg'  # the cell before max
     medians = re.findall(median, age)
@@ -237,12 +236,8 @@ def test_write_report_replaces_the_file_atomically(tmp_path):
     assert report.write_report(str(uri), "x", name="other.html").endswith("other.html")
 
 
-def test_pages_render_what_tfx_file_layout_holds(tmp_path, data):
-    """An artifact TFX wrote (Split-<name>/FeatureStats.pb, schema.pbtxt, Split-<name>/SchemaDiff.pb),
-    read back through headrace's artifact files, renders as the page the component would write."""
+def test_report_for_artifact_reads_tfx_file_layout(tmp_path, data):
     from google.protobuf import text_format
-
-    from headrace.components.io import ArtifactFileError, read_anomalies, read_schema, read_statistics
 
     stats_uri, schema_uri, anomalies_uri = (tmp_path / n for n in ("stats", "schema", "anomalies"))
     for split in ("train", "eval"):
@@ -253,20 +248,21 @@ def test_pages_render_what_tfx_file_layout_holds(tmp_path, data):
     schema_uri.mkdir()
     (schema_uri / "schema.pbtxt").write_text(text_format.MessageToString(data["schema"]))
 
-    splits = ("eval", "train")  # as a directory listing may give them
-    stats_html = report.statistics_html({s: read_statistics(str(stats_uri), s) for s in splits}, "ExampleStatistics")
-    assert f"{N_TRAIN} examples" in stats_html and f"{N_EVAL} examples" in stats_html
-    assert stats_html.index(">train<") < stats_html.index(">eval<")  # train first, whatever the given order
-    assert "blue, green, red" in report.schema_html(read_schema(str(schema_uri)), "Schema")
-    anomalies = {s: read_anomalies(str(anomalies_uri), s) for s in splits}
-    assert "Column dropped" in report.anomalies_html(anomalies, "ExampleAnomalies")
-    with pytest.raises(ArtifactFileError, match="Split-train"):
-        read_statistics(str(schema_uri), "train")
+    stats_html = report.report_for_artifact("ExampleStatistics", str(stats_uri))
+    assert stats_html and f"{N_TRAIN} examples" in stats_html and f"{N_EVAL} examples" in stats_html
+    assert stats_html.index(">train<") < stats_html.index(">eval<")  # train first, whatever the listing order
+    schema_html = report.report_for_artifact("Schema", str(schema_uri))
+    assert schema_html and "blue, green, red" in schema_html
+    anomalies_html = report.report_for_artifact("ExampleAnomalies", str(anomalies_uri))
+    assert anomalies_html and "Column dropped" in anomalies_html
+    assert report.report_for_artifact("Model", str(tmp_path)) is None
+    with pytest.raises(FileNotFoundError, match="Split-"):
+        report.report_for_artifact("ExampleStatistics", str(schema_uri))
 
 
 def test_importing_the_module_imports_no_tensorflow():
     code = (
-        "import json, sys, headrace.components.reports\n"
+        "import json, sys, headrace.components.report\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'tensorflow_data_validation', 'tensorflow_metadata', 'apache_beam'))))"
     )
