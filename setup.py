@@ -8,6 +8,7 @@ PACKAGE_DIR = {
     "headrace.orchestrators": "orchestrators",
 }
 SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx"]
+COMPONENT_PACKAGES = ["example_gen", "statistics", "validation", "training", "evaluation", "serving", "io", "reports", "proto"]
 
 EXTRAS = {
     "data": [
@@ -37,7 +38,9 @@ setup(
     description="ML pipelines with TFX's mental model, a fraction of the weight.",
     python_requires=">=3.11,<3.12",
     package_dir=PACKAGE_DIR,
-    packages=list(PACKAGE_DIR) + [f"headrace.{p}" for p in SUBPACKAGES],
+    packages=list(PACKAGE_DIR)
+    + [f"headrace.{p}" for p in SUBPACKAGES]
+    + [f"headrace.components.{p}" for p in COMPONENT_PACKAGES],
     install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1", "cloudpickle>=3"],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["headrace=headrace.cli.main:main"]},

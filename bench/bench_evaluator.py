@@ -68,7 +68,7 @@ def _setup(work: str, rows: int) -> None:
 
     from headrace import LocalDagRunner
     from headrace.components import CsvExampleGen
-    from headrace.components.examples_io import iter_batches, write_tf_examples
+    from headrace.components.io.examples import iter_batches, write_tf_examples
     from headrace.dsl import Pipeline
 
     gen = CsvExampleGen(input_base=os.path.join(work, "data"))

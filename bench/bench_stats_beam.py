@@ -74,7 +74,8 @@ def child(uri: str, payload: str, path: str, *beam_args: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow_data_validation  # noqa: F401 - timed as the step's import
 
-    from headrace.components import stats_beam, stats_engine
+    from headrace.components.statistics import beam as stats_beam
+    from headrace.components.statistics import engine as stats_engine
 
     options = stats_engine.stats_options(None)
     imported = time.perf_counter()

@@ -233,7 +233,7 @@ def _display_text(text: str) -> None:
     print(text)
 
 
-_REPORT_NAME = "report.html"  # written at the top of an artifact's URI by headrace.components.report.write_report
+_REPORT_NAME = "report.html"  # written at the top of an artifact's URI by headrace.components.reports.write_report
 _REPORT_HEIGHT = 600  # pixels: a screenful of the report, which scrolls inside its frame
 
 

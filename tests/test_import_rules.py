@@ -7,6 +7,7 @@ The layer check is a static AST scan: import-linter cannot follow setup.py's pac
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import subprocess
 import sys
@@ -21,29 +22,43 @@ SOURCE_ROOTS = {"framework": "headrace", "components": "headrace.components", "o
 HEAVY = ("tensorflow", "apache_beam", "tensorflow_data_validation", "kfp", "airflow", "docker")
 MAX_LINES = 800
 
-# (modules the rule applies to, modules they must not import)
-LAYER_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-    (
-        (
-            "headrace.types",
-            "headrace.dsl",
-            "headrace.compiler",
-            "headrace.metadata",
-            "headrace.launcher",
-            "headrace.errors",
-            "headrace.version",
-            "headrace.model_registry",
-        ),
-        ("headrace.components", "headrace.orchestrators", "headrace.cli"),
-    ),
+# The layers, top to bottom. A module belongs to the first layer one of whose prefixes it matches
+# ("headrace" alone is the package's own __init__, the public facade). A layer may import only the
+# layers it `may_import` (and itself); the core is everything else in framework/.
+EDGE = ("headrace", "headrace.__main__", "headrace.cli", "headrace.entrypoint", "headrace.tfx")
+LAYERS: dict[str, tuple[str, ...]] = {
+    "edge": EDGE,
+    "orchestrators": ("headrace.orchestrators",),
+    "components": ("headrace.components",),
+    "core": ("headrace.",),
+}
+MAY_IMPORT = {
+    "edge": {"edge", "orchestrators", "components", "core"},
+    "orchestrators": {"orchestrators", "core"},
+    "components": {"components", "core"},
+    "core": {"core"},
+}
+
+# Inside the core, (modules a rule applies to, modules they must not import): each sub-layer only downwards.
+CORE_RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("headrace.types",), ("headrace.dsl", "headrace.compiler", "headrace.metadata", "headrace.launcher")),
     (("headrace.dsl",), ("headrace.compiler", "headrace.metadata", "headrace.launcher")),
     (("headrace.compiler", "headrace.metadata"), ("headrace.launcher",)),
-    (("headrace.components",), ("headrace.orchestrators",)),
 ]
 
 # headrace.tfx is a compatibility layer on top: nothing outside it imports it.
 COMPAT_LAYER = "headrace.tfx"
+
+
+def layer_of(module: str) -> str:
+    """The layer a module (or an import target inside headrace) belongs to."""
+    for layer, prefixes in LAYERS.items():
+        for prefix in prefixes:
+            if module == prefix or (
+                prefix != "headrace" and module.startswith(prefix if prefix.endswith(".") else prefix + ".")
+            ):
+                return layer
+    raise ValueError(f"{module} is in no layer")
 
 
 # -- (a) a fresh interpreter -------------------------------------------------------------------------
@@ -194,13 +209,44 @@ def _matches(target: str, prefix: str) -> bool:
     return target == prefix or target.startswith(prefix + ".")
 
 
+@functools.cache
+def _known_modules() -> frozenset[str]:
+    return frozenset(module_name(p) for p in _source_files())
+
+
+def _private_owner(target: str) -> str | None:
+    """The package a private module belongs to (a module file whose name starts with '_':
+    `headrace.components.io._x` is private to `headrace.components.io`). None for a public module, and
+    for a private name inside a module (that module's business)."""
+    parts = target.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__") and ".".join(parts[: i + 1]) in _known_modules():
+            return ".".join(parts[:i])
+    return None
+
+
 def layer_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
     found = []
     if not _matches(module, COMPAT_LAYER):
         for ref in refs:
             if _matches(ref.target, COMPAT_LAYER):
                 found.append(f"{where}:{ref.line}: {module} imports {ref.target} (only headrace.tfx may import it)")
-    for sources, forbidden in LAYER_RULES:
+    layer = layer_of(module)
+    # `from headrace import fileio` names a module, not the package's facade: judge the module.
+    lines_naming_modules = {r.line for r in refs if r.target != "headrace" and r.target in _known_modules()}
+    for ref in refs:
+        if not _matches(ref.target, "headrace") or (ref.target == "headrace" and ref.line in lines_naming_modules):
+            continue
+        target_layer = layer_of(ref.target)
+        if target_layer not in MAY_IMPORT[layer]:
+            found.append(
+                f"{where}:{ref.line}: {module} ({layer}) imports {ref.target} ({target_layer}): the {layer} layer "
+                f"may import only {', '.join(sorted(MAY_IMPORT[layer]))}"
+            )
+        owner = _private_owner(ref.target)
+        if owner is not None and not _matches(module, owner) and owner != "headrace":
+            found.append(f"{where}:{ref.line}: {module} imports {ref.target}, private to {owner}")
+    for sources, forbidden in CORE_RULES:
         if not any(_matches(module, s) for s in sources):
             continue
         for ref in refs:
@@ -208,6 +254,24 @@ def layer_violations(refs: list[ImportRef], module: str, where: str) -> list[str
                 if _matches(ref.target, bad):
                     found.append(f"{where}:{ref.line}: {module} imports {ref.target} (must not import {bad})")
     return sorted(set(found))
+
+
+def adapter_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
+    """An orchestrator adapter (a module the RUNNERS/TARGETS table names) imports no other adapter."""
+    from headrace.orchestrators import RUNNERS, TARGETS
+
+    adapters = {f"headrace.orchestrators.{m}" for m, _c, _h in (*RUNNERS.values(), *TARGETS.values())}
+    adapters.discard("headrace.orchestrators.base_target")  # the IR target lives in the targets' base
+    if module not in adapters:
+        return []
+    return sorted(
+        {
+            f"{where}:{ref.line}: adapter {module} imports adapter {ref.target}: share code through a base module"
+            for ref in refs
+            for other in adapters - {module}
+            if _matches(ref.target, other)
+        }
+    )
 
 
 def heavy_violations(refs: list[ImportRef], where: str) -> list[str]:
@@ -303,11 +367,26 @@ def test_no_heavy_dependency_at_module_top_level():
     assert not violations, "heavy imports at module top level:\n" + "\n".join(violations)
 
 
-def test_every_layer_exists():
+def test_every_module_is_in_one_layer_and_every_layer_has_modules():
     modules = {module_name(p) for p in _source_files()}
-    for sources, forbidden in LAYER_RULES:
+    by_layer: dict[str, set[str]] = {}
+    for m in modules:
+        by_layer.setdefault(layer_of(m), set()).add(m)
+    assert set(by_layer) == set(LAYERS), f"layers without a module: {set(LAYERS) - set(by_layer)}"
+    assert by_layer["edge"] >= {"headrace", "headrace.cli.main", "headrace.entrypoint", "headrace.tfx"}
+    assert "headrace.launcher.launcher" in by_layer["core"] and "headrace.orchestrators" in by_layer["orchestrators"]
+    for sources, forbidden in CORE_RULES:
         for name in (*sources, *forbidden):
             assert any(_matches(m, name) for m in modules), f"rule names {name}, which has no source file"
+
+
+def test_adapters_do_not_import_each_other():
+    violations = []
+    for path in _source_files():
+        module = module_name(path)
+        refs = scan_imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
+        violations += adapter_violations(refs, module, str(path.relative_to(REPO)))
+    assert not violations, "\n".join(violations)
 
 
 @pytest.mark.parametrize("root", sorted(SOURCE_ROOTS))

@@ -32,7 +32,7 @@ def lineage(artifact_id: int, metadata: str | None, pipeline_file: str | None) -
     show(tree, 0)
 
 
-_REPORT = "report.html"  # where components write an artifact's HTML report (headrace.components.report)
+_REPORT = "report.html"  # where components write an artifact's HTML report (headrace.components.reports.pages)
 _LISTED_FILES = 20
 
 

@@ -25,7 +25,7 @@ def models_list(name: str | None, metadata: str | None, pipeline_file: str | Non
     version TensorFlow Serving serves (the highest on disk)."""
     import dataclasses
 
-    from headrace.model_registry import pushed_versions
+    from headrace.components.serving.model_registry import pushed_versions
 
     found = pushed_versions(metadata_store(metadata, pipeline_file), name)
     if as_json:
@@ -57,8 +57,8 @@ def models_show(name: str, metadata: str | None, pipeline_file: str | None, as_j
     data it came from (lineage), and which version serves now."""
     import dataclasses
 
+    from headrace.components.serving.model_registry import pushed_versions, serving_version
     from headrace.metadata import MetadataReader
-    from headrace.model_registry import pushed_versions, serving_version
 
     md = metadata_store(metadata, pipeline_file)
     found = pushed_versions(md, name)
@@ -148,7 +148,7 @@ def models_rollback(
 ) -> None:
     """Serve VERSION of model NAME again: copies it to a new highest version (TensorFlow Serving
     serves the highest) and records the rollback in ML Metadata."""
-    from headrace.model_registry import rollback
+    from headrace.components.serving.model_registry import rollback
 
     done = rollback(base_directory, name, version, metadata=metadata_store(metadata, pipeline_file), reason=reason)
     click.echo(

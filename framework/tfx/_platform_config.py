@@ -3,8 +3,8 @@ in headrace's private pool: `DockerPlatformConfig` for `component.with_platform_
 
 from __future__ import annotations
 
-from headrace.components._proto_builder import Field, Message, build
 from headrace.components.proto import DESCRIPTOR_POOL
+from headrace.components.proto.builder import Field, Message, build
 
 _file = build(
     DESCRIPTOR_POOL,

@@ -93,7 +93,7 @@ _INFRA_VALIDATOR_PB2 = {
     "DESCRIPTOR": f"{_PROTO}:INFRA_VALIDATOR_DESCRIPTOR",
 }
 _BULK_INFERRER_PB2 = {**_from(_PROTO, _BULK_INFERRER_MESSAGES), "DESCRIPTOR": f"{_PROTO}:BULK_INFERRER_DESCRIPTOR"}
-_FN_ARGS = _from(f"{_COMP}.data_accessor", "DataAccessor FnArgs")
+_FN_ARGS = _from(f"{_COMP}.training.data_accessor", "DataAccessor FnArgs")
 _EXECUTOR_SPECS = {
     "BeamExecutorSpec": "headrace.dsl.executor:BeamExecutorSpec",
     "ExecutorClassSpec": f"{_DSL}:ExecutorClassSpec",
@@ -138,7 +138,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.components": {
         **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
         **_from(_TFX_GENS, "CsvExampleGen"),
-        "Trainer": f"{_COMP}.trainer:Trainer",
+        "Trainer": f"{_COMP}.training.trainer:Trainer",
         **_from(_COMP, "BulkInferrer Evaluator InfraValidator Pusher"),
         **_FN_ARGS,
     },
@@ -301,7 +301,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
             _COMP, "DistributionValidator ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"
         ),
         **_from(_TFX_GENS, "CsvExampleGen FileBasedExampleGen"),
-        "Trainer": f"{_COMP}.trainer:Trainer",
+        "Trainer": f"{_COMP}.training.trainer:Trainer",
         **_from(_COMP, "BulkInferrer Evaluator InfraValidator Pusher"),
     },
     "components.evaluator": {},
@@ -312,13 +312,13 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.bulk_inferrer.component": _from(_COMP, "BulkInferrer"),
     "components.pusher": {},
     "components.pusher.component": _from(_COMP, "Pusher"),
-    "components.pusher.executor": {"Executor": f"{_COMP}.pusher:Executor"},
+    "components.pusher.executor": {"Executor": f"{_COMP}.serving.pusher:Executor"},
     "components.trainer": {},
-    "components.trainer.component": {"Trainer": f"{_COMP}.trainer:Trainer"},
+    "components.trainer.component": {"Trainer": f"{_COMP}.training.trainer:Trainer"},
     "components.trainer.executor": {
-        "Executor": f"{_COMP}.trainer:Executor",
-        "GenericExecutor": f"{_COMP}.trainer:GenericExecutor",
-        "TrainerFnArgs": f"{_COMP}.data_accessor:FnArgs",  # TFX's deprecated alias of FnArgs
+        "Executor": f"{_COMP}.training.trainer:Executor",
+        "GenericExecutor": f"{_COMP}.training.trainer:GenericExecutor",
+        "TrainerFnArgs": f"{_COMP}.training.data_accessor:FnArgs",  # TFX's deprecated alias of FnArgs
     },
     "components.trainer.fn_args_utils": dict(_FN_ARGS),
     "components.example_gen": {},
@@ -326,9 +326,9 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
     "components.example_gen.csv_example_gen": {},
     "components.example_gen.csv_example_gen.component": _from(_TFX_GENS, "CsvExampleGen"),
-    "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen:CsvExecutor"},
+    "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen.component:CsvExecutor"},
     "components.example_gen.utils": {
-        n: f"{_COMP}.example_gen_utils:{n}"
+        n: f"{_COMP}.example_gen.utils:{n}"
         for n in (
             "date_to_span_number",
             "span_number_to_date",

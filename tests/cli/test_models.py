@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from headrace import Importer, InputArtifact, LocalDagRunner, OutputArtifact, Parameter, Pipeline, component
-from headrace.components.pusher import Pusher
+from headrace.components.serving.pusher import Pusher
 from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 from headrace.types.standard_artifacts import Examples, Model, ModelBlessing
 

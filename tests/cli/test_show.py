@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def Stats(statistics: OutputArtifact[sa.ExampleStatistics]) -> OutputDict(rows=int):
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    from headrace.components.report import statistics_html, write_report
+    from headrace.components.reports.pages import statistics_html, write_report
 
     statistics.split_names = '["train", "eval"]'
     statistics.set_custom_property("note", "made <here>")

@@ -56,7 +56,7 @@ def split_rows(uri: str, split: str) -> list[dict[str, Any]]:
     """The rows of one split of an Examples artifact (Parquet or tf.Example), in file order."""
     import pyarrow as pa
 
-    from headrace.components.examples_io import iter_batches
+    from headrace.components.io.examples import iter_batches
 
     payload = "FORMAT_PARQUET" if glob.glob(os.path.join(uri, f"Split-{split}", "*.parquet")) else "FORMAT_TF_EXAMPLE"
     batches = list(iter_batches(uri, split, payload))

@@ -7,8 +7,8 @@ import pytest
 from google.protobuf import descriptor_pool
 
 from headrace.components import BulkInferrer, CsvExampleGen
-from headrace.components._proto_builder import Field, Message, build
-from headrace.components.bulk_inferrer import output_columns
+from headrace.components.proto.builder import Field, Message, build
+from headrace.components.serving.bulk_inferrer import output_columns
 from headrace.dsl import Importer
 from headrace.errors import DefinitionError
 from headrace.tfx import v1 as tfx

@@ -11,7 +11,7 @@ import pytest
 from datagen import custom_property, live_artifacts, output_uri, run, split_names, write_csv
 
 from headrace.components import CsvExampleGen, ExampleValidator, ImportSchemaGen, SchemaGen, StatisticsGen
-from headrace.components.artifact_files import read_anomalies, read_schema, read_statistics
+from headrace.components.io.artifact_files import read_anomalies, read_schema, read_statistics
 from headrace.dsl import InputArtifact, component
 from headrace.types.standard_artifacts import ExampleAnomalies
 

@@ -17,7 +17,7 @@ import pytest
 
 from headrace import LocalDagRunner
 from headrace.components import CsvExampleGen, StatisticsGen
-from headrace.components.distribution_validator import DistributionValidator, Executor
+from headrace.components.validation.distribution_validator import DistributionValidator, Executor
 from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
 from headrace.types.standard_artifacts import ExampleAnomalies, Examples

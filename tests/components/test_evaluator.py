@@ -173,7 +173,7 @@ def test_thresholds_maps_and_per_slice_thresholds_as_tfx_penguin_tfma_writes_the
     """TFX's penguin_tfma thresholds the model's compiled metric in `per_slice_thresholds` (no
     `metrics`), for the overall slice only; the `thresholds` map holds for every slice. Bounds come
     as a tfma.EvalConfig's JSON writes them (numbers) or as messages ({"value": x})."""
-    from headrace.components.evaluator import check_config, validate
+    from headrace.components.evaluation.evaluator import check_config, validate
 
     per_slice = {
         "thresholds": [
@@ -356,14 +356,14 @@ def _tfma_data(logits: bool = False) -> tuple:
     ],
 )
 def test_multi_class_metrics_are_tfmas(metric: str, class_id: int | None, tfma: float) -> None:
-    from headrace.components._metrics import compute
+    from headrace.components.evaluation._metrics import compute
 
     y, p = _tfma_data()
     assert compute(metric, y, p, class_id=class_id) == pytest.approx(tfma, rel=1e-4)
 
 
 def test_from_logits_is_tfmas() -> None:
-    from headrace.components._metrics import compute
+    from headrace.components.evaluation._metrics import compute
 
     y, z = _tfma_data(logits=True)
     _, p = _tfma_data()
@@ -385,7 +385,7 @@ def test_from_logits_is_tfmas() -> None:
 def test_binary_only_metrics_on_a_multi_class_model_raise(metric: str, instead: str) -> None:
     """TFMA raises for Accuracy on class scores; its BinaryCrossentropy compares the class index
     with every probability (and raises with from_logits)."""
-    from headrace.components._metrics import compute
+    from headrace.components.evaluation._metrics import compute
 
     y, p = _tfma_data()
     with pytest.raises(ValueError, match=f"{metric} is for a binary model.*3 class scores.*use {instead}"):
@@ -395,7 +395,7 @@ def test_binary_only_metrics_on_a_multi_class_model_raise(metric: str, instead: 
 def test_a_metrics_own_per_slice_thresholds_and_a_binarized_metrics_threshold_apply() -> None:
     """MetricConfig.per_slice_thresholds (a list, beside `threshold`) hold on the slices they name;
     a binarized metric's threshold holds for each class's value."""
-    from headrace.components.evaluator import check_config, validate
+    from headrace.components.evaluation.evaluator import check_config, validate
 
     bound = {"value_threshold": {"lower_bound": 0.8}}
     config = check_config(

@@ -16,8 +16,8 @@ import pytest
 from datagen import custom_property, output_uri, run, split_names, split_rows
 
 from headrace.components import CsvExampleGen, FileBasedExampleGen, StatisticsGen
-from headrace.components.artifact_files import read_statistics
-from headrace.components.example_gen_beam import BaseExampleGenExecutor, dict_to_serialized_example
+from headrace.components.example_gen.beam import BaseExampleGenExecutor, dict_to_serialized_example
+from headrace.components.io.artifact_files import read_statistics
 from headrace.dsl.executor import BeamExecutorSpec, ExecutorClassSpec
 from headrace.errors import DefinitionError
 

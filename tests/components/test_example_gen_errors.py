@@ -9,7 +9,7 @@ import pytest
 from datagen import custom_property, live_artifacts, output_uri, run, split_rows
 
 from headrace.components import CsvExampleGen
-from headrace.components._readers import InputDataError, ReadStats, read_csv
+from headrace.components.example_gen.readers import InputDataError, ReadStats, read_csv
 
 pytestmark = pytest.mark.heavy_imports  # pyarrow reads the splits back in this process
 

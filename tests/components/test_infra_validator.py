@@ -248,7 +248,7 @@ def test_make_warmup_writes_a_warmed_up_model_that_pusher_pushes(models: Path, t
     as TF Serving warmup records (PredictionLog), and a Pusher given only the infra_blessing pushes it;
     a model that is not blessed gets no stamped model."""
     from headrace.components import Pusher
-    from headrace.components._tfrecord import read_records
+    from headrace.components.io.tfrecord import read_records
 
     data = tmp_path / "data"
     data.mkdir()

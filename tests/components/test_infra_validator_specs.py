@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from headrace.components import CsvExampleGen, InfraValidator
-from headrace.components.infra_validator import serving_note
+from headrace.components.serving.infra_validator import serving_note
 from headrace.dsl import Importer
 from headrace.errors import DefinitionError
 from headrace.tfx import v1 as tfx

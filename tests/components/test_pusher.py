@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from headrace import Importer, LocalDagRunner, Pipeline, model_registry
+from headrace import Importer, LocalDagRunner, Pipeline
 from headrace.components import proto
-from headrace.components.pusher import Executor as PusherExecutor
-from headrace.components.pusher import Pusher, rollback
+from headrace.components.serving import model_registry
+from headrace.components.serving.pusher import Executor as PusherExecutor
+from headrace.components.serving.pusher import Pusher, rollback
 from headrace.dsl.executor import ExecutorClassSpec
 from headrace.errors import DefinitionError
 from headrace.metadata import ArtifactInfo, Metadata, MetadataReader, sqlite_metadata_connection_config

@@ -30,8 +30,8 @@ import pytest
 from datagen import custom_property, output_uri, run
 
 from headrace.components import CsvExampleGen, StatisticsGen
-from headrace.components.artifact_files import read_statistics
-from headrace.components.examples_io import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, as_list_batch, iter_batches
+from headrace.components.io.artifact_files import read_statistics
+from headrace.components.io.examples import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, as_list_batch, iter_batches
 
 pytestmark = pytest.mark.heavy_imports  # TFDV and Beam run in this process
 
@@ -220,7 +220,8 @@ def test_the_comparison_sees_a_difference(pipeline_run: dict[str, Any]) -> None:
 # -- the engine functions directly ---------------------------------------------------------------
 def test_beam_engine_with_small_batches_agrees_with_the_stream(pipeline_run: dict[str, Any]) -> None:
     """Many batches per split (1000 rows each): the Beam combine merges many partial sketches."""
-    from headrace.components import stats_beam, stats_engine
+    from headrace.components.statistics import beam as stats_beam
+    from headrace.components.statistics import engine as stats_engine
 
     examples = output_uri(pipeline_run["result"], "eg_tfrecord", "examples")
     options = stats_engine.stats_options(None)
@@ -238,7 +239,7 @@ def test_read_shards_cover_every_row_once(pipeline_run: dict[str, Any], label: s
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from headrace.components.stats_beam import read_shard, read_shards
+    from headrace.components.beam import read_shard, read_shards
 
     examples = output_uri(pipeline_run["result"], f"eg_{label}", "examples")
     payload = PAYLOADS[label]
@@ -263,7 +264,8 @@ def test_read_shards_cover_every_row_once(pipeline_run: dict[str, Any], label: s
 
 def test_beam_engine_on_worker_processes_agrees(pipeline_run: dict[str, Any]) -> None:
     """DirectRunner with two worker processes: each split is read in parts, in parallel."""
-    from headrace.components import stats_beam, stats_engine
+    from headrace.components.statistics import beam as stats_beam
+    from headrace.components.statistics import engine as stats_engine
 
     examples = output_uri(pipeline_run["result"], "eg_tfrecord", "examples")
     options = stats_engine.stats_options(None)

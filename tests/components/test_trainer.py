@@ -14,7 +14,7 @@ import pytest
 from datagen import custom_property, output_uri, run, split_rows
 
 from headrace.components import CsvExampleGen
-from headrace.components.trainer import Trainer
+from headrace.components.training.trainer import Trainer
 from headrace.errors import DefinitionError
 from headrace.tfx import v1 as tfx
 
@@ -128,7 +128,7 @@ def test_parquet_and_tfrecord_payloads_feed_the_same_datasets(
     from tensorflow_metadata.proto.v0 import schema_pb2
     from tfx_bsl.public import tfxio
 
-    from headrace.components.data_accessor import data_accessor
+    from headrace.components.training.data_accessor import data_accessor
 
     tmp = penguin["tmp"]
     parquet = run(tmp / f"parquet_root_{in_memory}", CsvExampleGen(input_base=str(tmp / "data")), name="parquet")
@@ -250,7 +250,7 @@ def test_tfx_import_paths_serve_the_trainer_and_its_protos() -> None:
 
 
 def test_run_fn_loading_sees_edited_neighbours_and_names_what_is_missing(tmp_path: Path) -> None:
-    from headrace.components.trainer import TrainerError, load_run_fn
+    from headrace.components.training.trainer import TrainerError, load_run_fn
 
     (tmp_path / "helper_for_trainer_test.py").write_text("VALUE = 1\n")
     module = tmp_path / "module.py"
@@ -271,7 +271,7 @@ def test_run_fn_loading_sees_edited_neighbours_and_names_what_is_missing(tmp_pat
 
 
 def test_hyperparameters_from_an_artifact_or_a_dict(tmp_path: Path) -> None:
-    from headrace.components.trainer import _hyperparameters
+    from headrace.components.training.trainer import _hyperparameters
     from headrace.types.standard_artifacts import HyperParameters
 
     artifact = HyperParameters()

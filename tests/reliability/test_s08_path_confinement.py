@@ -76,10 +76,10 @@ def move_output(target: Parameter[str], out: OutputArtifact[sa.String]) -> None:
 
 
 def test_no_file_is_written_outside_the_configured_locations(tmp_path: Path, monkeypatch: Any) -> None:
-    from headrace import model_registry
     from headrace.cli.main import main
     from headrace.components import CsvExampleGen, Pusher, Trainer
     from headrace.components.proto import Input
+    from headrace.components.serving import model_registry
     from headrace.metadata import Metadata, sqlite_metadata_connection_config
     from headrace.orchestrators import LocalDagRunner
 

@@ -71,7 +71,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     "is the pipeline's code. Container components (a command in any image) never produce it: their "
     "outputs are files, read by no pickle.",
     (
-        "components/_serving_probe.py",
+        "components/serving/_serving_probe.py",
         "request = pickle.load(f)",
     ): "MESSAGE from InfraValidator: the request it built (model dir, tags, parsed examples) pickled into a "
     "private tempfile.TemporaryDirectory (mode 0700, removed afterwards) for the probe subprocess it starts; "
@@ -134,8 +134,8 @@ def ReadValues(i: InputArtifact[Integer], f: InputArtifact[Float], s: InputArtif
 def ReadFiles(examples: InputArtifact[Examples], schema: InputArtifact[Schema],
               stats: InputArtifact[ExampleStatistics], anomalies: InputArtifact[ExampleAnomalies],
               model: InputArtifact[Model]) -> OutputDict(seen=str):
-    from headrace.components import artifact_files
-    from headrace.components.examples_io import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, iter_batches
+    from headrace.components.io import artifact_files
+    from headrace.components.io.examples import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, iter_batches
     seen = [_try(lambda: list(iter_batches(examples.uri, split, fmt)))
             for split in ('train', 'eval') for fmt in (FORMAT_PARQUET, FORMAT_TF_EXAMPLE)]
     seen += [_try(lambda: artifact_files.read_schema(schema.uri)),

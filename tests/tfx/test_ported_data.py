@@ -110,7 +110,7 @@ def splits_of(uri: Path) -> list[str]:
 
 def split_rows(uri: Path, split: str) -> list[dict[str, Any]]:
     """The rows of one split of an Examples artifact (Parquet or TFRecords of tf.Example)."""
-    from headrace.components import examples_io
+    from headrace.components.io import examples as examples_io
 
     files = examples_io.data_files(examples_io.split_uri(str(uri), split))
     parquet = bool(files) and files[0].endswith(".parquet")
@@ -166,7 +166,7 @@ def test_examplegen_1_relative_input_base_default_split(tmp_path, monkeypatch):
 def test_examplegen_2_import_tfrecords(tmp_path):
     import pyarrow as pa
 
-    from headrace.components import examples_io
+    from headrace.components.io import examples as examples_io
 
     rows = penguins(30)
     (tmp_path / "tfrecords").mkdir()

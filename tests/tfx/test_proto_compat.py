@@ -17,7 +17,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, text_f
 from google.protobuf.descriptor import FieldDescriptor as FD
 
 from headrace.components import proto
-from headrace.components._proto_builder import MAX, Enum, Field, Message, build
+from headrace.components.proto.builder import MAX, Enum, Field, Message, build
 from headrace.tfx import NotYetAvailableError
 from headrace.tfx.proto import example_gen_pb2, range_config_pb2
 
@@ -326,8 +326,8 @@ def test_messages_are_not_in_the_default_pool():
 TFX_FIRST = """
 import json
 from google.protobuf import descriptor_pool, json_format, message_factory
-from headrace.components._proto_builder import file_proto
-from headrace.components import _proto_builder as b
+from headrace.components.proto.builder import file_proto
+from headrace.components.proto import builder as b
 
 # What importing tfx.proto.example_gen_pb2 does: the same file, registered in the default pool first.
 defs = [b.Message('Output', [b.Field('split_config', 3, 'SplitConfig')]),

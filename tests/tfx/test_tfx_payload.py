@@ -22,7 +22,7 @@ def test_tfx_csv_example_gen_writes_tf_examples_and_headrace_s_writes_parquet(tm
     from tfx_bsl.coders import example_coder
 
     from headrace.components import CsvExampleGen
-    from headrace.components._tfrecord import read_records
+    from headrace.components.io.tfrecord import read_records
     from headrace.tfx import v1 as tfx
 
     (tmp_path / "in").mkdir()

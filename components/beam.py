@@ -1,0 +1,171 @@
+"""Beam helpers shared by the components that run on Apache Beam (ExampleGen, StatisticsGen, BulkInferrer):
+which runner the arguments name and how parallel it is, the runner to build, and reading Examples splits as
+read shards (a file, or one part of it) a record batch at a time. Apache Beam and pyarrow are imported
+inside the functions that need them."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from headrace.components.io.examples import (
+    FORMAT_PARQUET,
+    FORMAT_TF_EXAMPLE,
+    ExamplesReadError,
+    as_list_batch,
+    data_files,
+    decode_examples,
+    split_uri,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+TFRECORD_PART_BYTES = 8 << 20  # a TFRecord file is cut into parts of at least this size (compressed)
+DASK_RUNNER = "--runner=apache_beam.runners.dask.dask_runner.DaskRunner"
+_DIRECT = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadShard:
+    """One unit of reading: a data file, or part `part` of `parts` of it.
+
+    Parquet parts are sets of row groups (`row_groups`); TFRecord parts are every `parts`-th
+    chunk of `batch_rows` records, starting at chunk `part`.
+    """
+
+    path: str
+    payload: str
+    part: int = 0
+    parts: int = 1
+    row_groups: tuple[int, ...] | None = None
+
+
+def parallelism(beam_pipeline_args: Sequence[str]) -> int:
+    """How many workers the runner the args describe runs at once (1: in this process)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    opts = PipelineOptions(list(beam_pipeline_args)).get_all_options(retain_unknown_options=True)
+    runner = str(opts.get("runner") or "DirectRunner").rsplit(".", 1)[-1]
+    if runner in _DIRECT:
+        if (opts.get("direct_running_mode") or "in_memory") == "in_memory":
+            return 1
+        return int(opts.get("direct_num_workers") or 0) or os.cpu_count() or 1
+    for key in ("parallelism", "max_num_workers", "num_workers", "direct_num_workers"):
+        value = opts.get(key)
+        if isinstance(value, (int, str)) and str(value).isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def read_shards(
+    uri: str, split: str, payload: str, parts: int, min_part_bytes: int = TFRECORD_PART_BYTES
+) -> list[ReadShard]:
+    """The read shards of one split: each file cut into at most `parts` parts (a Parquet file
+    into at most one part per row group, a TFRecord file into parts of `min_part_bytes` or more)."""
+    if payload not in (FORMAT_PARQUET, FORMAT_TF_EXAMPLE):
+        raise ExamplesReadError(f"Unsupported payload format {payload!r}; the Beam path reads Parquet and tf.Example.")
+    shards: list[ReadShard] = []
+    for path in data_files(split_uri(uri, split)):
+        if payload == FORMAT_PARQUET:
+            import pyarrow.parquet as pq
+
+            groups = pq.ParquetFile(path).metadata.num_row_groups
+            n = max(1, min(parts, groups))
+            shards += [ReadShard(path, payload, k, n, tuple(range(k, groups, n))) for k in range(n)]
+        else:
+            n = max(1, min(parts, os.path.getsize(path) // max(1, min_part_bytes)))
+            shards += [ReadShard(path, payload, k, n) for k in range(n)]
+    return shards
+
+
+def read_shard(
+    shard: ReadShard, columns: list[str] | None, batch_rows: int, lists: bool = True
+) -> Iterator[pa.RecordBatch]:
+    """Streams one shard as record batches of list columns (TFDV's form), or with `lists=False`
+    as `examples_io.iter_batches` gives them (Parquet's flat typed columns)."""
+    if shard.payload == FORMAT_PARQUET:
+        import pyarrow.parquet as pq
+
+        try:
+            batches = pq.ParquetFile(shard.path).iter_batches(
+                batch_size=batch_rows, row_groups=list(shard.row_groups or ()), columns=columns
+            )
+            for batch in batches:
+                yield as_list_batch(batch) if lists else batch
+        except OSError as e:
+            raise ExamplesReadError(f"Cannot read Parquet file {shard.path}: {e}") from None
+        return
+    from headrace.components.io.tfrecord import read_records
+
+    chunk: list[bytes] = []
+    chunk_index, in_chunk = 0, 0
+    for record in read_records(shard.path):
+        if chunk_index % shard.parts == shard.part:  # keep (and decode) only this part's chunks
+            chunk.append(record)
+        in_chunk += 1
+        if in_chunk == batch_rows:
+            if chunk:
+                yield decode_examples(chunk, columns)
+                chunk = []
+            chunk_index, in_chunk = chunk_index + 1, 0
+    if chunk:
+        yield decode_examples(chunk, columns)
+
+
+def beam_runner(args: Sequence[str]) -> Any:
+    """The runner for `args`: for DirectRunner (also when no runner is named), Beam's FnApiRunner
+    (the engine DirectRunner uses for batch pipelines, honouring --direct_running_mode and
+    --direct_num_workers). Beam 2.72's DirectRunner first tries to download its Prism runner
+    from GitHub; going straight to the FnApiRunner keeps a step from depending on the network
+    and from running on a different engine on machines that can download. Other runners: None
+    (Beam picks the one --runner names)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if runner_name(args) not in _DIRECT:
+        return None
+    options = PipelineOptions(list(args))
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=info)
+
+
+def runner_name(args: Sequence[str]) -> str:
+    """The short name of the runner `args` select (DirectRunner when they name none)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    return str(PipelineOptions(list(args)).get_all_options().get("runner") or "DirectRunner").rsplit(".", 1)[-1]
+
+
+def runner_args(args: Sequence[str]) -> list[str]:
+    """The Beam arguments, made runnable: `--runner=DaskRunner` spelled as Beam finds it (its
+    module path, whose import registers the --dask_* options); on Dask, one read shard per Dask
+    partition unless the args say otherwise: the DaskRunner holds a partition's whole output in
+    memory and runs a partition as one task (its default of 128 elements a partition would read
+    every shard of a split in one task)."""
+    out = [DASK_RUNNER if a in ("--runner=DaskRunner", "--runner=dask") else a for a in args]
+    if DASK_RUNNER in out:
+        import apache_beam.runners.dask.dask_runner  # noqa: F401 - registers the --dask_* options
+
+        if not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in out):
+            out.append("--dask_partition_size=1")
+    return out
+
+
+__all__ = [
+    "DASK_RUNNER",
+    "TFRECORD_PART_BYTES",
+    "ReadShard",
+    "beam_runner",
+    "parallelism",
+    "read_shard",
+    "read_shards",
+    "runner_args",
+    "runner_name",
+]
