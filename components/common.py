@@ -70,6 +70,6 @@ def chosen_splits(artifact: Any, exclude: list[str], owner: str) -> list[str]:
 
 def write_report(uri: str, html: str) -> None:
     """Writes `report.html` into the artifact's folder (`headrace show` and notebooks open it)."""
-    from headrace.components.reports.pages import write_report as write
+    from headrace.components.reports import write_report as write
 
     write(uri, html)

@@ -515,7 +515,7 @@ class Executor(BaseExecutor):
             blessing.set_custom_property("reasons", json.dumps(failures))
         with open(os.path.join(blessing.uri, NOT_BLESSED_FILE if failures else BLESSED_FILE), "w") as f:
             f.write("\n".join(failures))
-        from headrace.components.reports.pages import evaluation_html
+        from headrace.components.reports import evaluation_html
 
         _common.write_report(evaluation.uri, evaluation_html(current, baseline, failures, "Model evaluation"))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in overall.items() if "/" not in k)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import html
 import math
+from collections.abc import Mapping
+from typing import Any
 
 EMPTY = "\u2013"  # an en dash: no value
 
@@ -138,3 +140,12 @@ def page(title: str, body: str) -> str:
         f"<title>{esc(title)}</title><style>{_CSS}</style></head>"
         f'<body><h1>{esc(title)}</h1><div class="meta">headrace report · {made}</div>{body}</body></html>\n'
     )
+
+
+DATASET = "(dataset)"  # the feature column of an anomaly about the whole dataset
+
+
+def ordered_splits(by_split: Mapping[str, Any]) -> list[str]:
+    """Split names, train and eval first (the comparison a person makes), then the rest by name."""
+    first = {"train": 0, "eval": 1, "test": 2}
+    return sorted(by_split, key=lambda s: (first.get(s, 3), s))

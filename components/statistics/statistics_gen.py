@@ -73,7 +73,7 @@ class Executor(BaseExecutor):
         statistics.set_custom_property("execution_path", path)
         counts = ", ".join(f"{s} {by_split[s].datasets[0].num_examples:,}" for s in splits)
         print(f"statistics of {counts} rows ({path.replace('_', '-')})")
-        from headrace.components.reports.pages import statistics_html
+        from headrace.components.reports import statistics_html
 
         _common.write_report(statistics.uri, statistics_html(by_split, "Statistics"))
 

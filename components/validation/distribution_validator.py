@@ -391,7 +391,7 @@ class Executor(BaseExecutor):
 
 def _write(uri: str, found: _Found, options: dict[str, Any]) -> None:
     """drift.json and report.html."""
-    from headrace.components.reports.pages import drift_html
+    from headrace.components.reports import drift_html
 
     document = {
         "split_pairs": [list(p) for p in found.pairs],

@@ -64,7 +64,7 @@ class Executor(BaseExecutor):
         import tensorflow_data_validation as tfdv
 
         from headrace.components.io import artifact_files
-        from headrace.components.reports.pages import anomalies_html
+        from headrace.components.reports import anomalies_html
 
         statistics = input_dict["statistics"][0]
         schema = artifact_files.read_schema(input_dict["schema"][0].uri)

@@ -40,7 +40,7 @@ class Executor(BaseExecutor):
         import tensorflow_data_validation as tfdv
 
         from headrace.components.io import artifact_files
-        from headrace.components.reports.pages import schema_html
+        from headrace.components.reports import schema_html
 
         statistics = input_dict["statistics"][0]
         splits = _common.chosen_splits(statistics, exec_properties.get("exclude_splits") or [], "SchemaGen")
@@ -102,7 +102,7 @@ class ImportSchemaExecutor(BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         from headrace.components.io import artifact_files
-        from headrace.components.reports.pages import schema_html
+        from headrace.components.reports import schema_html
 
         path = exec_properties["schema_file"]
         try:

@@ -32,7 +32,7 @@ def lineage(artifact_id: int, metadata: str | None, pipeline_file: str | None) -
     show(tree, 0)
 
 
-_REPORT = "report.html"  # where components write an artifact's HTML report (headrace.components.reports.pages)
+_REPORT = "report.html"  # where components write an artifact's HTML report (headrace.components.reports)
 _LISTED_FILES = 20
 
 
@@ -53,6 +53,8 @@ def show_command(artifact_id: int, metadata: str | None, pipeline_file: str | No
             for key in sorted(props):
                 click.echo(f"    {key}: {shown(props[key])}")
     report = os.path.join(a.uri, _REPORT)
+    if not os.path.isfile(report) and os.path.isdir(a.uri):
+        report = _rebuilt_report(a.type_name, a.id, a.uri) or report
     if os.path.isfile(report):
         url = _file_url(report)
         click.echo(f"  report: {url}")
@@ -73,6 +75,24 @@ def show_command(artifact_id: int, metadata: str | None, pipeline_file: str | No
             click.echo(f"    ... and {len(files) - _LISTED_FILES} more")
     if open_report:
         raise UserError(f"Artifact #{a.id} has no report to open (no {_REPORT} in {a.uri}).")
+
+
+def _rebuilt_report(type_name: str, artifact_id: int, uri: str) -> str | None:
+    """For a data artifact written without a report (by TFX, say): its page rebuilt from its files, in a
+    temporary folder (the artifact's own folder is never written), or None."""
+    import tempfile
+
+    from headrace.components.reports import rebuild, write_report
+
+    try:
+        html = rebuild(type_name, uri)
+    except Exception:  # noqa: BLE001 - missing or unreadable files: the files are listed instead
+        return None
+    if html is None:
+        return None
+    folder = os.path.join(tempfile.gettempdir(), "headrace-reports", str(artifact_id))
+    click.echo("  (no report.html in its folder: rebuilt from its files)")
+    return write_report(folder, html)
 
 
 def _file_url(path: str) -> str:

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def Stats(statistics: OutputArtifact[sa.ExampleStatistics]) -> OutputDict(rows=int):
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    from headrace.components.reports.pages import statistics_html, write_report
+    from headrace.components.reports import statistics_html, write_report
 
     statistics.split_names = '["train", "eval"]'
     statistics.set_custom_property("note", "made <here>")
@@ -107,6 +107,25 @@ def test_show_prints_the_artifact_and_the_url_of_its_report(store):
     assert "<h1>Statistics</h1>" in (Path(uri) / "report.html").read_text()
     bare = headrace("show", store["statistics"], "--metadata", store["db"])
     assert bare.stdout == result.stdout  # '12' and '#12' are the same artifact
+
+
+def test_show_rebuilds_the_report_of_a_data_artifact_written_without_one(store):
+    """A statistics artifact whose folder has TFX's files but no report.html (written by TFX, or the page
+    removed): the page is rebuilt from its files into a temporary folder; the artifact's folder is left alone."""
+    first = headrace("show", store["statistics"], "--metadata", store["db"])
+    uri = Path(re.search(r"^  uri: (.*)$", first.stdout, re.M).group(1))
+    page = uri / "report.html"
+    saved = page.read_text()
+    page.unlink()
+    try:
+        result = headrace("show", store["statistics"], "--metadata", store["db"])
+        assert result.returncode == 0, output(result)
+        assert "rebuilt from its files" in result.stdout
+        url = re.search(r"^  report: file://(\S+)$", result.stdout, re.M).group(1)
+        assert not url.startswith(str(uri)) and "headrace-reports" in url
+        assert "train" in Path(url).read_text() and not page.exists()
+    finally:
+        page.write_text(saved)
 
 
 def test_show_says_there_is_no_report_and_lists_the_files(store):

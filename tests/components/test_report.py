@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from headrace import OutputArtifact, Parameter, component
-from headrace.components.reports import pages as report
+from headrace.components import reports as report
+from headrace.components.reports.html import num
 from headrace.types import standard_artifacts
 
 pytestmark = pytest.mark.heavy_imports  # TFDV computes the statistics the pages show, in this process
@@ -123,7 +124,7 @@ def test_statistics_page_compares_the_splits_feature_by_feature(pages, data):
     assert age.count('class="split"') == 2 and "train" in age and "eval" in age
     assert age.count("<svg") == 2 and age.count("<rect") >= 10  # a histogram per split
     train_age = next(f for f in data["stats"]["train"].datasets[0].features if f.path.step == ["age"]).num_stats
-    assert report.num(train_age.mean) in age and report.num(train_age.max) in age
+    assert num(train_age.mean) in age and num(train_age.max) in age
     # The median comes from the quantiles (TFDV leaves the median field at 0) and lies between min and max.
     median = r'<td class="n">([\d.,]+)</td><td class="n">[\d.,]+</td><td><svg'  # the cell before max
     medians = re.findall(median, age)
@@ -236,7 +237,7 @@ def test_write_report_replaces_the_file_atomically(tmp_path):
     assert report.write_report(str(uri), "x", name="other.html").endswith("other.html")
 
 
-def test_report_for_artifact_reads_tfx_file_layout(tmp_path, data):
+def test_rebuild_reads_tfx_file_layout(tmp_path, data):
     from google.protobuf import text_format
 
     stats_uri, schema_uri, anomalies_uri = (tmp_path / n for n in ("stats", "schema", "anomalies"))
@@ -248,21 +249,21 @@ def test_report_for_artifact_reads_tfx_file_layout(tmp_path, data):
     schema_uri.mkdir()
     (schema_uri / "schema.pbtxt").write_text(text_format.MessageToString(data["schema"]))
 
-    stats_html = report.report_for_artifact("ExampleStatistics", str(stats_uri))
+    stats_html = report.rebuild("ExampleStatistics", str(stats_uri))
     assert stats_html and f"{N_TRAIN} examples" in stats_html and f"{N_EVAL} examples" in stats_html
     assert stats_html.index(">train<") < stats_html.index(">eval<")  # train first, whatever the listing order
-    schema_html = report.report_for_artifact("Schema", str(schema_uri))
+    schema_html = report.rebuild("Schema", str(schema_uri))
     assert schema_html and "blue, green, red" in schema_html
-    anomalies_html = report.report_for_artifact("ExampleAnomalies", str(anomalies_uri))
+    anomalies_html = report.rebuild("ExampleAnomalies", str(anomalies_uri))
     assert anomalies_html and "Column dropped" in anomalies_html
-    assert report.report_for_artifact("Model", str(tmp_path)) is None
+    assert report.rebuild("Model", str(tmp_path)) is None
     with pytest.raises(FileNotFoundError, match="Split-"):
-        report.report_for_artifact("ExampleStatistics", str(schema_uri))
+        report.rebuild("ExampleStatistics", str(schema_uri))
 
 
 def test_importing_the_module_imports_no_tensorflow():
     code = (
-        "import json, sys, headrace.components.reports.pages\n"
+        "import json, sys, headrace.components.reports\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('tensorflow', 'tensorflow_data_validation', 'tensorflow_metadata', 'apache_beam'))))"
     )
