@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from headrace.components.example_gen import config as cfg
-from headrace.components.example_gen.component import record_output
+from headrace.components.example_gen.executor import record_output
 from headrace.components.example_gen.readers import InputDataError
 from headrace.components.io.examples import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, data_files, split_uri
 from headrace.dsl.executor import BaseExecutor

@@ -28,18 +28,18 @@ import importlib.util
 import json
 import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from headrace.components import common as _common
 from headrace.components.example_gen.config import as_dict
 from headrace.components.io.examples import payload_format, split_names, split_uri
+from headrace.components.training._keras import caller_keras_setting, choose_keras, final_metrics, watch_fit
 from headrace.components.training.data_accessor import FnArgs, data_accessor
+from headrace.components.training.errors import TrainerError
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec, ExecutorSpec
-from headrace.errors import DefinitionError, HeadraceError
+from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
@@ -49,10 +49,6 @@ SERVING_MODEL_DIR = "Format-Serving"
 EVAL_MODEL_DIR = "Format-TFMA"
 KERAS3_GROUP = "tensorflow-keras3"  # a process keeps the first tf.keras it resolves: Keras 3 trains apart
 _MODULE_PREFIX = "_headrace_trainer_"
-
-
-class TrainerError(HeadraceError):
-    """The Trainer cannot load or run the user's module file, or it wrote no model."""
 
 
 class TrainerSpec(ComponentSpec):
@@ -145,110 +141,6 @@ def load_run_fn(module_file: str | None, run_fn: str | None) -> Callable[..., An
     return fn
 
 
-def choose_keras(version: int | None) -> int:
-    """Sets TF_USE_LEGACY_KERAS for `version` (None: the user's setting, else Keras 2) before
-    tf.keras is first resolved, and returns the Keras major version tf.keras then is."""
-    if version == 3:
-        os.environ["TF_USE_LEGACY_KERAS"] = "0"
-    elif version == 2:
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    else:
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    wanted = 2 if os.environ["TF_USE_LEGACY_KERAS"].lower() in ("1", "true", "yes") else 3
-    import tensorflow as tf
-
-    try:
-        got = 2 if tf.keras.__name__.startswith("tf_keras") else 3
-    except (ImportError, RecursionError, AttributeError) as e:
-        # TensorFlow's lazy tf.keras loader is left broken for the life of the process when its first
-        # resolution fails (e.g. another step imported Keras 3 before TF_USE_LEGACY_KERAS was set).
-        raise TrainerError(
-            f"Trainer: tf.keras cannot be resolved in this process ({type(e).__name__}); another step that ran "
-            f"here first loaded a different Keras. Run the Trainer in its own process (executor_mode='process', "
-            f"the default) or set keras_version=3 to use the Keras already loaded."
-        ) from None
-    if got != wanted:
-        raise TrainerError(
-            f"Trainer: this process resolved tf.keras to Keras {got} before the Trainer ran, but the Trainer needs "
-            f"Keras {wanted}. Keep Trainers with different keras_version in separate runs, or set TF_USE_LEGACY_KERAS "
-            "before anything imports tf.keras."
-        )
-    return got
-
-
-class _KerasEnv:
-    """TF_USE_LEGACY_KERAS as the caller had it, while Trainers run in this process."""
-
-    lock = threading.Lock()
-    users = 0
-    saved: str | None = None
-
-
-@contextmanager
-def _caller_keras_setting() -> Iterator[None]:
-    """Puts the caller's TF_USE_LEGACY_KERAS back once the last Trainer running in this process ends
-    (in-process Trainers may run at once on threads: the first saves the value, the last restores it)."""
-    with _KerasEnv.lock:
-        if _KerasEnv.users == 0:
-            _KerasEnv.saved = os.environ.get("TF_USE_LEGACY_KERAS")
-        _KerasEnv.users += 1
-    try:
-        yield
-    finally:
-        with _KerasEnv.lock:
-            _KerasEnv.users -= 1
-            if _KerasEnv.users == 0:
-                if _KerasEnv.saved is None:
-                    os.environ.pop("TF_USE_LEGACY_KERAS", None)
-                else:
-                    os.environ["TF_USE_LEGACY_KERAS"] = _KerasEnv.saved
-
-
-@contextmanager
-def _watch_fit(seen: list[Any]) -> Iterator[None]:
-    """Records the History of each Keras `Model.fit` the user's code calls (both Keras packages)."""
-    patched: list[tuple[Any, Any]] = []
-    for module_name in ("tf_keras", "keras"):
-        module = sys.modules.get(module_name)
-        model = getattr(module, "Model", None) if module is not None else None
-        # Keras 3 defines fit on a backend trainer class the Model inherits from: patch that class.
-        model_cls = next((c for c in getattr(model, "__mro__", ()) if "fit" in vars(c)), None)
-        if model_cls is None or any(model_cls is done for done, _ in patched):
-            continue
-        original = vars(model_cls)["fit"]
-
-        def fit(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            history = __original(self, *args, **kwargs)
-            seen.append(history)
-            return history
-
-        model_cls.fit = fit
-        patched.append((model_cls, original))
-    try:
-        yield
-    finally:
-        for model_cls, original in patched:
-            model_cls.fit = original
-
-
-def _final_metrics(returned: Any, histories: list[Any]) -> dict[str, float]:
-    """Numbers from what run_fn returned (a dict, a History), else from the last fit's last epoch."""
-    source = returned
-    if source is None and histories:
-        source = histories[-1]
-    if hasattr(source, "history"):
-        source = {k: v[-1] for k, v in source.history.items() if v}
-    if not isinstance(source, dict):
-        return {}
-    out = {}
-    for k, v in source.items():
-        try:
-            out[str(k)] = float(v)
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
 def _hyperparameters(input_dict: dict[str, list[Artifact]], exec_properties: dict[str, Any]) -> dict[str, Any] | None:
     """The hyperparameters: a HyperParameters artifact's `best_hyperparameters.txt` (TFX's file: a
     keras_tuner config or a plain dict as JSON), else the dict given to the component."""
@@ -279,7 +171,7 @@ class Executor(BaseExecutor):
         # choose_keras sets TF_USE_LEGACY_KERAS for this step; put the caller's value back afterwards,
         # so that where the Trainer runs in the runner's own process (executor_mode='inprocess') the
         # processes it starts later (workers, kernels) do not inherit this step's choice.
-        with _caller_keras_setting():
+        with caller_keras_setting():
             self._train(input_dict, output_dict, exec_properties)
 
     def _train(
@@ -333,7 +225,7 @@ class Executor(BaseExecutor):
         module_file = exec_properties.get("module_file")
         run_fn = load_run_fn(module_file, exec_properties.get("run_fn"))
         histories: list[Any] = []
-        with _watch_fit(histories):
+        with watch_fit(histories):
             returned = run_fn(fn_args)
         serving = fn_args.serving_model_dir or ""
         if not os.path.isfile(os.path.join(serving, "saved_model.pb")):
@@ -342,7 +234,7 @@ class Executor(BaseExecutor):
                 f"Trainer: run_fn wrote no SavedModel to fn_args.serving_model_dir ({serving}); save it there, "
                 f"e.g. {hint}."
             )
-        metrics = _final_metrics(returned, histories)
+        metrics = final_metrics(returned, histories)
         for artifact in (model, model_run):
             artifact.set_custom_property("train_steps", fn_args.train_steps or 0)
             artifact.set_custom_property("eval_steps", fn_args.eval_steps or 0)

@@ -28,10 +28,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headrace.components import common as _common
-from headrace.components.validation._drift_tests import SAMPLE_SEED, collect, compare_pair, finite
+from headrace.components.validation._comparators import comparator_rows, comparator_schema, comparison_only
+from headrace.components.validation._drift_config import check_pairs, drift_config_dict
+from headrace.components.validation._drift_tests import SAMPLE_SEED, collect, compare_pair
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
 from headrace.errors import DefinitionError, HeadraceError
@@ -40,13 +42,9 @@ from headrace.types.channel import Channel
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from headrace.types.standard_artifacts import ExampleAnomalies, Examples, ExampleStatistics, Schema
 
-if TYPE_CHECKING:
-    pass
-
 DRIFT_FILE = "drift.json"
 ANOMALIES_DIR = "SplitPair-{}"
 ANOMALIES_FILE = "SchemaDiff.pb"  # TFX's DistributionValidator layout: one folder per split pair
-_DATASET = "(dataset)"
 
 # Blessing values of TFX's DistributionValidator (custom property `blessed`, per split pair).
 BLESSED, NOT_BLESSED, NO_BASELINE = 1, 0, 2
@@ -83,116 +81,6 @@ class DistributionValidatorSpec(ComponentSpec):
 
 
 # -- TFDV's comparators ----------------------------------------------------------------------------
-
-
-def _comparison_only(anomalies: Any) -> Any:
-    """The anomalies of the distribution comparison alone: a schema inferred from the baseline also
-    reports, say, a new category as out of its domain; that is ExampleValidator's business."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    keep = {v.number for v in anomalies_pb2.AnomalyInfo.Type.DESCRIPTOR.values if v.name.startswith("COMPARATOR_")}
-    out = anomalies_pb2.Anomalies()
-    out.CopyFrom(anomalies)
-    for name in list(out.anomaly_info):
-        info = out.anomaly_info[name]
-        reasons = [r for r in info.reason if r.type in keep]
-        if not reasons:
-            del out.anomaly_info[name]
-            continue
-        del info.reason[:]
-        info.reason.extend(reasons)
-        info.description = " ".join(r.description for r in reasons)
-        info.short_description = reasons[0].short_description if len(reasons) == 1 else "Multiple errors"
-        info.ClearField("diff_regions")
-    if out.HasField("dataset_anomaly_info"):
-        reasons = [r for r in out.dataset_anomaly_info.reason if r.type in keep]
-        if reasons:
-            del out.dataset_anomaly_info.reason[:]
-            out.dataset_anomaly_info.reason.extend(reasons)
-            out.dataset_anomaly_info.description = " ".join(r.description for r in reasons)
-        else:
-            out.ClearField("dataset_anomaly_info")
-    out.ClearField("data_missing")
-    return out
-
-
-def _comparator_schema(schema: Any, options: dict[str, Any]) -> tuple[Any, set[str]]:
-    """The schema with drift comparators set: TFX's per-feature config first, then the thresholds
-    (L-infinity on categorical features, Jensen-Shannon on numeric ones). Returns the schema and
-    the features that were given a comparator."""
-    from google.protobuf import json_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    chosen: set[str] = set()
-    configured = {}
-    config = options["config"] or {}
-    slice_config = config.get("default_slice_config") or {}
-    for item in slice_config.get("feature") or []:
-        configured[".".join(item.get("path", {}).get("step", []))] = item.get("distribution_comparator") or {}
-    by_name = {f.name: f for f in schema.feature}
-    for name, comparator in configured.items():
-        if name in by_name:
-            json_format.ParseDict(comparator, by_name[name].drift_comparator)
-            chosen.add(name)
-    if "num_examples_comparator" in slice_config:
-        json_format.ParseDict(
-            slice_config["num_examples_comparator"], schema.dataset_constraints.num_examples_drift_comparator
-        )
-    l_inf, js = options["l_infinity_threshold"], options["jensen_shannon_threshold"]
-    for f in schema.feature:
-        if f.name in configured or (options["features"] and f.name not in options["features"]):
-            continue
-        categorical = (
-            f.type == schema_pb2.BYTES
-            or f.HasField("string_domain")
-            or f.HasField("domain")
-            or (f.type == schema_pb2.INT and f.int_domain.is_categorical)
-        )
-        if categorical and l_inf is not None:
-            f.drift_comparator.infinity_norm.threshold = l_inf
-            chosen.add(f.name)
-        elif not categorical and f.type in (schema_pb2.INT, schema_pb2.FLOAT) and js is not None:
-            f.drift_comparator.jensen_shannon_divergence.threshold = js
-            chosen.add(f.name)
-    return schema, chosen | (set(configured) - set(by_name))
-
-
-_MEASUREMENTS = {1: "l_infinity", 2: "jensen_shannon", 3: "normalized_abs_difference"}
-
-
-def _comparator_rows(anomalies: Any, chosen: set[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One row per measurement TFDV made; the features given a comparator and not measured."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    rows: list[dict[str, Any]] = []
-    for info in anomalies.drift_skew_info:
-        name = ".".join(info.path.step)
-        for m in info.drift_measurements:
-            value, threshold = finite(m.value), finite(m.threshold)
-            rows.append(
-                {
-                    "feature": name,
-                    "test": _MEASUREMENTS.get(m.type, str(m.type)),
-                    "statistic": value,
-                    "p_value": None,
-                    "threshold": threshold,
-                    "drifted": value is not None and threshold is not None and value > threshold,
-                }
-            )
-    measured = {r["feature"] for r in rows}
-    unfit = "TFDV could not compare it (missing statistics, or a comparator unfit for its type)"
-    skipped = [{"feature": name, "reason": unfit} for name in sorted(chosen - measured)]
-    kinds = anomalies_pb2.AnomalyInfo.Type
-    for r in anomalies.dataset_anomaly_info.reason:  # the num_examples comparator's verdict
-        if r.type in (kinds.COMPARATOR_LOW_NUM_EXAMPLES, kinds.COMPARATOR_HIGH_NUM_EXAMPLES):
-            none = dict.fromkeys(("statistic", "p_value", "threshold"))
-            rows.append(
-                {"feature": _DATASET, "test": "num_examples", **none, "drifted": True, "description": r.description}
-            )
-    return rows, skipped
-
-
-# -- the executor --------------------------------------------------------------------------------------
 
 
 def split_pairs(current: Artifact, baseline: Artifact, include: list[list[str]] | None) -> list[tuple[str, str]]:
@@ -292,13 +180,13 @@ def _run_comparators(
         base_stats = artifact_files.read_statistics(baseline.uri, pair[1])
         # TFX infers the comparators' schema from the baseline; a given schema is copied, never changed.
         start = tfdv.infer_schema(base_stats) if schema is None else type(schema).FromString(schema.SerializeToString())
-        pair_schema, chosen = _comparator_schema(start, options)
+        pair_schema, chosen = comparator_schema(start, options)
         full = tfdv.validate_statistics(cur_stats, pair_schema, previous_statistics=base_stats)
         path = os.path.join(uri, ANOMALIES_DIR.format(pair_name(*pair)), ANOMALIES_FILE)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
-            f.write(_comparison_only(full).SerializeToString())
-        rows, skipped = _comparator_rows(full, chosen)
+            f.write(comparison_only(full).SerializeToString())
+        rows, skipped = comparator_rows(full, chosen)
         found.add(pair, [{**r, "n_current": None, "n_baseline": None} for r in rows], skipped)
 
 
@@ -421,46 +309,6 @@ def _write(uri: str, found: _Found, options: dict[str, Any]) -> None:
 # -- the component ---------------------------------------------------------------------------------
 
 
-def _config_dict(owner: str, config: Any) -> dict[str, Any] | None:
-    """TFX's DistributionValidatorConfig (any protobuf message of that shape) or its dict form."""
-    if config is None:
-        return None
-    if hasattr(config, "DESCRIPTOR") and hasattr(config, "SerializeToString"):
-        from google.protobuf import json_format
-
-        config = json_format.MessageToDict(config, preserving_proto_field_name=True)
-    if not isinstance(config, dict) or set(config) - {"default_slice_config"}:
-        raise DefinitionError(
-            f"{owner}: config must be a DistributionValidatorConfig or its dict form, e.g. "
-            "{'default_slice_config': {'feature': [{'path': {'step': ['age']}, "
-            "'distribution_comparator': {'jensen_shannon_divergence': {'threshold': 0.1}}}]}}; got "
-            f"{config!r}."
-        )
-    unknown = set(config.get("default_slice_config") or {}) - {"feature", "num_examples_comparator"}
-    if unknown:
-        raise DefinitionError(
-            f"{owner}: config.default_slice_config has unknown fields {sorted(unknown)}; it takes 'feature' and "
-            "'num_examples_comparator'."
-        )
-    return config
-
-
-def _check_pairs(owner: str, pairs: Any) -> list[list[str]] | None:
-    if pairs is None:
-        return None
-    if isinstance(pairs, str):  # TFX passes them as JSON text
-        pairs = json.loads(pairs)
-    ok = isinstance(pairs, (list, tuple)) and all(
-        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(s, str) for s in p) for p in pairs
-    )
-    if not ok or not pairs:
-        raise DefinitionError(
-            f"{owner}: include_split_pairs must be a non-empty list of (current split, baseline split) pairs, "
-            f"e.g. [('eval', 'train')]; got {pairs!r}."
-        )
-    return [list(p) for p in pairs]
-
-
 class DistributionValidator(BaseComponent):
     """Finds features whose distribution moved between current data and a baseline.
 
@@ -569,8 +417,8 @@ class DistributionValidator(BaseComponent):
                 examples=examples,
                 baseline_examples=baseline_examples,
                 schema=schema,
-                include_split_pairs=_check_pairs(owner, include_split_pairs),
-                distribution_validator_config=_config_dict(owner, config),
+                include_split_pairs=check_pairs(owner, include_split_pairs),
+                distribution_validator_config=drift_config_dict(owner, config),
                 features=list(features) if features is not None else None,
                 significance_level=significance_level,
                 bonferroni=bonferroni,

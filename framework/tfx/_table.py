@@ -326,7 +326,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "components.example_gen.base_example_gen_executor": _from(_COMP, "BaseExampleGenExecutor"),
     "components.example_gen.csv_example_gen": {},
     "components.example_gen.csv_example_gen.component": _from(_TFX_GENS, "CsvExampleGen"),
-    "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen.component:CsvExecutor"},
+    "components.example_gen.csv_example_gen.executor": {"Executor": f"{_COMP}.example_gen.executor:CsvExecutor"},
     "components.example_gen.utils": {
         n: f"{_COMP}.example_gen.utils:{n}"
         for n in (
