@@ -1,19 +1,10 @@
-"""TFX's config protos of the data components, as real protobuf messages built at import (no protoc).
+"""TFX's config protos of the standard components, as real protobuf messages built at import (no protoc).
 
-`Input`, `Output`, `SplitConfig`, `CustomConfig` and the `PayloadFormat` / `FileFormat` enums are
-TFX's `tfx/proto/example_gen.proto` (package `tfx.components.example_gen`); `RangeConfig`,
-`StaticRange` and `RollingRange` are `tfx/proto/range_config.proto` (package `tfx.configs`);
-`TrainArgs` and `EvalArgs` are `tfx/proto/trainer.proto` (package `tfx.components.trainer`);
-`PushDestination` (with `PushDestination.Filesystem`) and the `Versioning` enum are
-`tfx/proto/pusher.proto` (package `tfx.components.pusher`); `FeatureSlicingSpec` and
-`SingleSlicingSpec` are `tfx/proto/evaluator.proto` (package `tfx.components.evaluator`);
-`ServingSpec`, `ValidationSpec`, `RequestSpec` and their parts (`TensorFlowServing`,
-`LocalDockerConfig`, `KubernetesConfig`, `PodOverrides`, `EnvVar`, `EnvVarSource`,
-`SecretKeySelector`, `Resources`, `TensorFlowServingRequestSpec`) are
-`tfx/proto/infra_validator.proto` (package `tfx.components.infra_validator`); `ModelSpec`,
-`DataSpec`, `OutputExampleSpec`, `OutputColumnsSpec`, `ClassifyOutput`, `RegressOutput`,
-`PredictOutput` and `PredictOutputCol` are `tfx/proto/bulk_inferrer.proto` (package
-`tfx.components.bulkinferrer`; its `ModelSpec` is not TFMA's `tensorflow_model_analysis.ModelSpec`). Full
+Seven of TFX's files, each declared once below with its package, names and field numbers:
+`tfx/proto/example_gen.proto` (Input, Output, SplitConfig, CustomConfig, the PayloadFormat and
+FileFormat enums), `range_config.proto`, `trainer.proto`, `pusher.proto`, `evaluator.proto`,
+`infra_validator.proto` and `bulk_inferrer.proto` (its `ModelSpec` is not TFMA's). Every message and
+enum of them is bound in this module under its name (`__all__` lists them), with its docstring. Full
 names, field numbers and types are TFX's, so binary encoding, JSON and text format are the same as
 TFX's messages, and TFX's code builds them unchanged::
 
@@ -32,11 +23,12 @@ Importing this module imports google.protobuf and nothing else heavy.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.protobuf import any_pb2, descriptor_pool
 
-from headrace.components.proto.builder import MAX, Enum, Field, Message, build
+from headrace.components.proto.builder import MAX as _MAX
+from headrace.components.proto.builder import Enum, Field, Message, build
 
 DESCRIPTOR_POOL = descriptor_pool.DescriptorPool()
 """The private pool holding these files (and google/protobuf/any.proto, which CustomConfig uses)."""
@@ -62,8 +54,13 @@ _example_gen = build(
             "Input",
             [Field("splits", 1, "Split", repeated=True)],
             nested=[Message("Split", [_SPLIT_NAME, Field("pattern", 2, "string")])],
+            doc="ExampleGen's input: named splits, each a glob `pattern` relative to input_base.",
         ),
-        Message("CustomConfig", [Field("custom_config", 1, ".google.protobuf.Any")]),
+        Message(
+            "CustomConfig",
+            [Field("custom_config", 1, ".google.protobuf.Any")],
+            doc="Extra configuration of a custom ExampleGen, packed in a google.protobuf.Any.",
+        ),
         Enum(
             "PayloadFormat",
             [
@@ -73,7 +70,7 @@ _example_gen = build(
                 ("FORMAT_PROTO", FORMAT_PROTO),
                 ("FORMAT_PARQUET", FORMAT_PARQUET),
             ],
-            reserved=[(1, 5), (8, 10), (12, 14), (16, MAX)],
+            reserved=[(1, 5), (8, 10), (12, 14), (16, _MAX)],
         ),
         Enum(
             "FileFormat",
@@ -82,9 +79,14 @@ _example_gen = build(
                 ("FORMAT_TFRECORDS_GZIP", FORMAT_TFRECORDS_GZIP),
                 ("FILE_FORMAT_PARQUET", FILE_FORMAT_PARQUET),
             ],
-            reserved=[(1, 4), 6, (7, 15), (17, MAX)],
+            reserved=[(1, 4), 6, (7, 15), (17, _MAX)],
         ),
-        Message("Output", [Field("split_config", 3, "SplitConfig")], reserved=[1, 2, 4]),
+        Message(
+            "Output",
+            [Field("split_config", 3, "SplitConfig")],
+            reserved=[1, 2, 4],
+            doc="ExampleGen's output: how to split the examples (`split_config`).",
+        ),
         Message(
             "SplitConfig",
             [
@@ -92,6 +94,7 @@ _example_gen = build(
                 Field("partition_feature_name", 2, "string", oneof="splitting_method_config"),
             ],
             nested=[Message("Split", [_SPLIT_NAME, Field("hash_buckets", 2, "uint32")], reserved=[3])],
+            doc="Output splits by hash buckets, optionally hashing one feature (`partition_feature_name`).",
         ),
     ],
     dependencies=["google/protobuf/any.proto"],
@@ -99,8 +102,6 @@ _example_gen = build(
 )
 EXAMPLE_GEN_DESCRIPTOR = _example_gen.descriptor
 """The FileDescriptor of tfx/proto/example_gen.proto (TFX's `example_gen_pb2.DESCRIPTOR`)."""
-PayloadFormat = _example_gen.enums["PayloadFormat"]
-FileFormat = _example_gen.enums["FileFormat"]
 
 # -- tfx/proto/range_config.proto -----------------------------------------------------------------
 _range_config = build(
@@ -108,11 +109,16 @@ _range_config = build(
     "tfx/proto/range_config.proto",
     "tfx.configs",
     [
-        Message("StaticRange", [Field("start_span_number", 1, "int32"), Field("end_span_number", 2, "int32")]),
+        Message(
+            "StaticRange",
+            [Field("start_span_number", 1, "int32"), Field("end_span_number", 2, "int32")],
+            doc="The spans [start_span_number, end_span_number] (ExampleGen takes one span: start == end).",
+        ),
         Message(
             "RollingRange",
             [Field("start_span_number", 1, "int32"), Field("num_spans", 2, "int32")],
             reserved=[3],
+            doc="The latest `num_spans` spans, none before `start_span_number`.",
         ),
         Message(
             "RangeConfig",
@@ -121,6 +127,7 @@ _range_config = build(
                 Field("rolling_range", 2, "RollingRange", oneof="range"),
             ],
             reserved=[3, 4, 5],
+            doc="Which spans to process: a `static_range` or a `rolling_range`.",
         ),
     ],
     module=__name__,
@@ -136,8 +143,18 @@ _trainer = build(
     "tfx/proto/trainer.proto",
     "tfx.components.trainer",
     [
-        Message("TrainArgs", [_SPLITS, _NUM_STEPS], reserved=[(3, 9)]),
-        Message("EvalArgs", [_SPLITS, _NUM_STEPS], reserved=[3]),
+        Message(
+            "TrainArgs",
+            [_SPLITS, _NUM_STEPS],
+            reserved=[(3, 9)],
+            doc="Trainer's training: the `splits` to train on (default ['train']) and `num_steps`.",
+        ),
+        Message(
+            "EvalArgs",
+            [_SPLITS, _NUM_STEPS],
+            reserved=[3],
+            doc="Trainer's evaluation: the `splits` to evaluate on (default ['eval']) and `num_steps`.",
+        ),
     ],
     module=__name__,
 )
@@ -163,6 +180,7 @@ _pusher = build(
                 )
             ],
             reserved=[1, 2, (4, 6)],
+            doc="Where Pusher copies a blessed model: a `filesystem` base_directory (and `versioning`).",
         ),
         Enum("Versioning", [("AUTO", AUTO), ("UNIX_TIMESTAMP", UNIX_TIMESTAMP)]),
     ],
@@ -170,7 +188,6 @@ _pusher = build(
 )
 PUSHER_DESCRIPTOR = _pusher.descriptor
 """The FileDescriptor of tfx/proto/pusher.proto (TFX's `pusher_pb2.DESCRIPTOR`)."""
-Versioning = _pusher.enums["Versioning"]
 
 # -- tfx/proto/evaluator.proto -------------------------------------------------------------------
 _evaluator = build(
@@ -178,8 +195,18 @@ _evaluator = build(
     "tfx/proto/evaluator.proto",
     "tfx.components.evaluator",
     [
-        Message("SingleSlicingSpec", [Field("column_for_slicing", 1, "string", repeated=True)], reserved=[2]),
-        Message("FeatureSlicingSpec", [Field("specs", 1, "SingleSlicingSpec", repeated=True)], reserved=[2]),
+        Message(
+            "SingleSlicingSpec",
+            [Field("column_for_slicing", 1, "string", repeated=True)],
+            reserved=[2],
+            doc="One slicing directive: the columns to slice on (none: the whole data set).",
+        ),
+        Message(
+            "FeatureSlicingSpec",
+            [Field("specs", 1, "SingleSlicingSpec", repeated=True)],
+            reserved=[2],
+            doc="TFX's deprecated Evaluator slicing: a list of SingleSlicingSpec.",
+        ),
     ],
     module=__name__,
 )
@@ -201,6 +228,7 @@ _infra_validator = build(
                 Field("kubernetes", 3, "KubernetesConfig", oneof="serving_platform"),
                 Field("model_name", 4, "string"),
             ],
+            doc="InfraValidator's serving binary (`tensorflow_serving`) and platform (`local_docker`, `kubernetes`).",
         ),
         Message(
             "TensorFlowServing",
@@ -209,6 +237,7 @@ _infra_validator = build(
                 Field("tags", 1, "string", repeated=True),
                 Field("digests", 2, "string", repeated=True),
             ],
+            doc="TF Serving's docker image: `image_name` and its `tags` / `digests`.",
         ),
         Message(
             "LocalDockerConfig",
@@ -218,6 +247,7 @@ _infra_validator = build(
                 Field("client_timeout_seconds", 3, "int32"),
                 Field("host_ip_address", 4, "string"),
             ],
+            doc="TF Serving in the local Docker engine (client URL, API version, timeout, host IP).",
         ),
         Message(
             "KubernetesConfig",
@@ -226,6 +256,7 @@ _infra_validator = build(
                 Field("active_deadline_seconds", 2, "int32"),
                 Field("serving_pod_overrides", 3, "PodOverrides"),
             ],
+            doc="TF Serving in a Kubernetes pod (service account, deadline, pod overrides).",
         ),
         Message(
             "PodOverrides",
@@ -234,18 +265,34 @@ _infra_validator = build(
                 Field("env", 2, "EnvVar", repeated=True),
                 Field("resources", 3, "Resources"),
             ],
+            doc="Annotations, environment variables and resources of the serving pod.",
         ),
         Message(
             "EnvVar",
             [Field("name", 1, "string"), Field("value", 2, "string"), Field("value_from", 3, "EnvVarSource")],
+            doc="An environment variable of the serving container: a `value` or a `value_from` source.",
         ),
-        Message("EnvVarSource", [Field("secret_key_ref", 4, "SecretKeySelector")], reserved=[1, 2, 3]),
-        Message("SecretKeySelector", [Field("name", 1, "string"), Field("key", 2, "string")]),
+        Message(
+            "EnvVarSource",
+            [Field("secret_key_ref", 4, "SecretKeySelector")],
+            reserved=[1, 2, 3],
+            doc="Where an EnvVar's value comes from: a `secret_key_ref`.",
+        ),
+        Message(
+            "SecretKeySelector",
+            [Field("name", 1, "string"), Field("key", 2, "string")],
+            doc="A key of a Kubernetes Secret.",
+        ),
         Message(
             "Resources",
             [Field("requests", 1, _STRING_MAP), Field("limits", 2, _STRING_MAP), Field("claims", 3, _STRING_MAP)],
+            doc="The serving pod's resource requests, limits and claims.",
         ),
-        Message("ValidationSpec", [Field("max_loading_time_seconds", 1, "int32"), Field("num_tries", 2, "int32")]),
+        Message(
+            "ValidationSpec",
+            [Field("max_loading_time_seconds", 1, "int32"), Field("num_tries", 2, "int32")],
+            doc="InfraValidator's limits: `max_loading_time_seconds` and `num_tries`.",
+        ),
         Message(
             "RequestSpec",
             [
@@ -254,10 +301,12 @@ _infra_validator = build(
                 Field("num_examples", 3, "int32"),
                 Field("make_warmup", 4, "bool"),
             ],
+            doc="InfraValidator's requests: `tensorflow_serving` signatures, `split_name`, `num_examples`.",
         ),
         Message(
             "TensorFlowServingRequestSpec",
             [Field("tag_set", 1, "string", repeated=True), Field("signature_names", 2, "string", repeated=True)],
+            doc="The SavedModel `tag_set` and the `signature_names` to send requests to.",
         ),
     ],
     module=__name__,
@@ -275,12 +324,19 @@ _bulk_inferrer = build(
             "ModelSpec",
             [Field("model_signature_name", 2, "string", repeated=True), Field("tag", 5, "string", repeated=True)],
             reserved=[1, 3, 4, 6],
+            doc="BulkInferrer's model: the `model_signature_name`(s) to run and the SavedModel `tag`s.",
         ),
-        Message("DataSpec", [Field("example_splits", 2, "string", repeated=True)], reserved=[1, 3, 4]),
+        Message(
+            "DataSpec",
+            [Field("example_splits", 2, "string", repeated=True)],
+            reserved=[1, 3, 4],
+            doc="BulkInferrer's data: the `example_splits` to run on (empty: every split).",
+        ),
         Message(
             "OutputExampleSpec",
             [Field("output_columns_spec", 3, "OutputColumnsSpec", repeated=True)],
             reserved=[1, 2, 4],
+            doc="BulkInferrer's output as examples: how each signature's outputs map to columns.",
         ),
         Message(
             "OutputColumnsSpec",
@@ -290,156 +346,47 @@ _bulk_inferrer = build(
                 Field("regress_output", 3, "RegressOutput", oneof="output_type"),
                 Field("predict_output", 4, "PredictOutput", oneof="output_type"),
             ],
+            doc="One signature's output columns: a classify, regress or predict output.",
         ),
-        Message("ClassifyOutput", [Field("label_column", 1, "string"), Field("score_column", 2, "string")]),
-        Message("RegressOutput", [Field("value_column", 1, "string")]),
-        Message("PredictOutput", [Field("output_columns", 1, "PredictOutputCol", repeated=True)]),
-        Message("PredictOutputCol", [Field("output_key", 1, "string"), Field("output_column", 2, "string")]),
+        Message(
+            "ClassifyOutput",
+            [Field("label_column", 1, "string"), Field("score_column", 2, "string")],
+            doc="Column names of a classification's labels and scores.",
+        ),
+        Message(
+            "RegressOutput",
+            [Field("value_column", 1, "string")],
+            doc="Column name of a regression's value.",
+        ),
+        Message(
+            "PredictOutput",
+            [Field("output_columns", 1, "PredictOutputCol", repeated=True)],
+            doc="Column names of a predict signature's outputs.",
+        ),
+        Message(
+            "PredictOutputCol",
+            [Field("output_key", 1, "string"), Field("output_column", 2, "string")],
+            doc="A predict signature's output key and its column name.",
+        ),
     ],
     module=__name__,
 )
 BULK_INFERRER_DESCRIPTOR = _bulk_inferrer.descriptor
 """The FileDescriptor of tfx/proto/bulk_inferrer.proto (TFX's `bulk_inferrer_pb2.DESCRIPTOR`)."""
 
-if TYPE_CHECKING:
-    # What type checkers see (google.protobuf is untyped here): each name is a message class.
-    from google.protobuf.message import Message as _Message
+_FILES = (_example_gen, _range_config, _trainer, _pusher, _evaluator, _infra_validator, _bulk_inferrer)
+# Each message and enum of the files above, bound here under its name (nested ones hang off their parent:
+# SplitConfig.Split). Declared once, in the build(...) calls: the bindings, their docs and __all__ follow.
+_MESSAGES = {n: c for f in _FILES for n, c in f.messages.items() if "." not in n}
+_ENUMS = {n: e for f in _FILES for n, e in f.enums.items() if "." not in n}
+globals().update(_MESSAGES)
+globals().update(_ENUMS)
 
-    class Input(_Message):
-        class Split(_Message): ...
 
-    class CustomConfig(_Message): ...
-
-    class Output(_Message): ...
-
-    class SplitConfig(_Message):
-        class Split(_Message): ...
-
-    class StaticRange(_Message): ...
-
-    class RollingRange(_Message): ...
-
-    class RangeConfig(_Message): ...
-
-    class TrainArgs(_Message): ...
-
-    class EvalArgs(_Message): ...
-
-    class PushDestination(_Message):
-        class Filesystem(_Message): ...
-
-    class SingleSlicingSpec(_Message): ...
-
-    class FeatureSlicingSpec(_Message): ...
-
-    class ServingSpec(_Message): ...
-
-    class TensorFlowServing(_Message): ...
-
-    class LocalDockerConfig(_Message): ...
-
-    class KubernetesConfig(_Message): ...
-
-    class PodOverrides(_Message): ...
-
-    class EnvVar(_Message): ...
-
-    class EnvVarSource(_Message): ...
-
-    class SecretKeySelector(_Message): ...
-
-    class Resources(_Message): ...
-
-    class ValidationSpec(_Message): ...
-
-    class RequestSpec(_Message): ...
-
-    class TensorFlowServingRequestSpec(_Message): ...
-
-    class ModelSpec(_Message): ...
-
-    class DataSpec(_Message): ...
-
-    class OutputExampleSpec(_Message): ...
-
-    class OutputColumnsSpec(_Message): ...
-
-    class ClassifyOutput(_Message): ...
-
-    class RegressOutput(_Message): ...
-
-    class PredictOutput(_Message): ...
-
-    class PredictOutputCol(_Message): ...
-
-else:
-    Input = _example_gen.messages["Input"]
-    CustomConfig = _example_gen.messages["CustomConfig"]
-    Output = _example_gen.messages["Output"]
-    SplitConfig = _example_gen.messages["SplitConfig"]
-    StaticRange = _range_config.messages["StaticRange"]
-    RollingRange = _range_config.messages["RollingRange"]
-    RangeConfig = _range_config.messages["RangeConfig"]
-    TrainArgs = _trainer.messages["TrainArgs"]
-    EvalArgs = _trainer.messages["EvalArgs"]
-    PushDestination = _pusher.messages["PushDestination"]
-    SingleSlicingSpec = _evaluator.messages["SingleSlicingSpec"]
-    FeatureSlicingSpec = _evaluator.messages["FeatureSlicingSpec"]
-    ServingSpec = _infra_validator.messages["ServingSpec"]
-    TensorFlowServing = _infra_validator.messages["TensorFlowServing"]
-    LocalDockerConfig = _infra_validator.messages["LocalDockerConfig"]
-    KubernetesConfig = _infra_validator.messages["KubernetesConfig"]
-    PodOverrides = _infra_validator.messages["PodOverrides"]
-    EnvVar = _infra_validator.messages["EnvVar"]
-    EnvVarSource = _infra_validator.messages["EnvVarSource"]
-    SecretKeySelector = _infra_validator.messages["SecretKeySelector"]
-    Resources = _infra_validator.messages["Resources"]
-    ValidationSpec = _infra_validator.messages["ValidationSpec"]
-    RequestSpec = _infra_validator.messages["RequestSpec"]
-    TensorFlowServingRequestSpec = _infra_validator.messages["TensorFlowServingRequestSpec"]
-    ModelSpec = _bulk_inferrer.messages["ModelSpec"]
-    DataSpec = _bulk_inferrer.messages["DataSpec"]
-    OutputExampleSpec = _bulk_inferrer.messages["OutputExampleSpec"]
-    OutputColumnsSpec = _bulk_inferrer.messages["OutputColumnsSpec"]
-    ClassifyOutput = _bulk_inferrer.messages["ClassifyOutput"]
-    RegressOutput = _bulk_inferrer.messages["RegressOutput"]
-    PredictOutput = _bulk_inferrer.messages["PredictOutput"]
-    PredictOutputCol = _bulk_inferrer.messages["PredictOutputCol"]
-
-Input.__doc__ = "ExampleGen's input: named splits, each a glob `pattern` relative to input_base."
-CustomConfig.__doc__ = "Extra configuration of a custom ExampleGen, packed in a google.protobuf.Any."
-Output.__doc__ = "ExampleGen's output: how to split the examples (`split_config`)."
-SplitConfig.__doc__ = "Output splits by hash buckets, optionally hashing one feature (`partition_feature_name`)."
-StaticRange.__doc__ = "The spans [start_span_number, end_span_number] (ExampleGen takes one span: start == end)."
-RollingRange.__doc__ = "The latest `num_spans` spans, none before `start_span_number`."
-RangeConfig.__doc__ = "Which spans to process: a `static_range` or a `rolling_range`."
-TrainArgs.__doc__ = "Trainer's training: the `splits` to train on (default ['train']) and `num_steps`."
-EvalArgs.__doc__ = "Trainer's evaluation: the `splits` to evaluate on (default ['eval']) and `num_steps`."
-PushDestination.__doc__ = "Where Pusher copies a blessed model: a `filesystem` base_directory (and `versioning`)."
-SingleSlicingSpec.__doc__ = "One slicing directive: the columns to slice on (none: the whole data set)."
-FeatureSlicingSpec.__doc__ = "TFX's deprecated Evaluator slicing: a list of SingleSlicingSpec."
-ServingSpec.__doc__ = (
-    "InfraValidator's serving binary (`tensorflow_serving`) and platform (`local_docker`, `kubernetes`)."
-)
-TensorFlowServing.__doc__ = "TF Serving's docker image: `image_name` and its `tags` / `digests`."
-LocalDockerConfig.__doc__ = "TF Serving in the local Docker engine (client URL, API version, timeout, host IP)."
-KubernetesConfig.__doc__ = "TF Serving in a Kubernetes pod (service account, deadline, pod overrides)."
-PodOverrides.__doc__ = "Annotations, environment variables and resources of the serving pod."
-EnvVar.__doc__ = "An environment variable of the serving container: a `value` or a `value_from` source."
-EnvVarSource.__doc__ = "Where an EnvVar's value comes from: a `secret_key_ref`."
-SecretKeySelector.__doc__ = "A key of a Kubernetes Secret."
-Resources.__doc__ = "The serving pod's resource requests, limits and claims."
-ValidationSpec.__doc__ = "InfraValidator's limits: `max_loading_time_seconds` and `num_tries`."
-RequestSpec.__doc__ = "InfraValidator's requests: `tensorflow_serving` signatures, `split_name`, `num_examples`."
-TensorFlowServingRequestSpec.__doc__ = "The SavedModel `tag_set` and the `signature_names` to send requests to."
-ModelSpec.__doc__ = "BulkInferrer's model: the `model_signature_name`(s) to run and the SavedModel `tag`s."
-DataSpec.__doc__ = "BulkInferrer's data: the `example_splits` to run on (empty: every split)."
-OutputExampleSpec.__doc__ = "BulkInferrer's output as examples: how each signature's outputs map to columns."
-OutputColumnsSpec.__doc__ = "One signature's output columns: a classify, regress or predict output."
-ClassifyOutput.__doc__ = "Column names of a classification's labels and scores."
-RegressOutput.__doc__ = "Column name of a regression's value."
-PredictOutput.__doc__ = "Column names of a predict signature's outputs."
-PredictOutputCol.__doc__ = "A predict signature's output key and its column name."
+def __getattr__(name: str) -> Any:
+    """Type checkers see the messages bound above as Any (google.protobuf has no types here); at run time
+    every name is bound, so this answers only names the module does not have."""
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)" at "([\w.\[\]]+)"')
@@ -492,59 +439,7 @@ def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, A
     return result
 
 
-__all__ = [
-    "AUTO",
-    "BULK_INFERRER_DESCRIPTOR",
-    "DESCRIPTOR_POOL",
-    "EVALUATOR_DESCRIPTOR",
-    "EXAMPLE_GEN_DESCRIPTOR",
-    "FILE_FORMAT_PARQUET",
-    "FILE_FORMAT_UNSPECIFIED",
-    "FORMAT_PARQUET",
-    "FORMAT_PROTO",
-    "FORMAT_TFRECORDS_GZIP",
-    "FORMAT_TF_EXAMPLE",
-    "FORMAT_TF_SEQUENCE_EXAMPLE",
-    "FORMAT_UNSPECIFIED",
-    "INFRA_VALIDATOR_DESCRIPTOR",
-    "PUSHER_DESCRIPTOR",
-    "RANGE_CONFIG_DESCRIPTOR",
-    "TRAINER_DESCRIPTOR",
-    "UNIX_TIMESTAMP",
-    "ClassifyOutput",
-    "CustomConfig",
-    "DataSpec",
-    "EnvVar",
-    "EnvVarSource",
-    "EvalArgs",
-    "FeatureSlicingSpec",
-    "FileFormat",
-    "Input",
-    "KubernetesConfig",
-    "LocalDockerConfig",
-    "ModelSpec",
-    "Output",
-    "OutputColumnsSpec",
-    "OutputExampleSpec",
-    "PayloadFormat",
-    "PodOverrides",
-    "PredictOutput",
-    "PredictOutputCol",
-    "PushDestination",
-    "RangeConfig",
-    "RegressOutput",
-    "RequestSpec",
-    "Resources",
-    "RollingRange",
-    "SecretKeySelector",
-    "ServingSpec",
-    "SingleSlicingSpec",
-    "SplitConfig",
-    "StaticRange",
-    "TensorFlowServing",
-    "TensorFlowServingRequestSpec",
-    "TrainArgs",
-    "ValidationSpec",
-    "Versioning",
-    "config_dict",
-]
+# The constants above (enum values, descriptors, the pool), the messages and enums, and config_dict.
+__all__ = sorted(
+    [n for n in list(globals()) if n.isupper() and not n.startswith("_")] + [*_MESSAGES, *_ENUMS, "config_dict"]
+)

@@ -67,12 +67,14 @@ class Enum(NamedTuple):
 
 
 class Message(NamedTuple):
-    """A message: its fields, nested messages and enums, and reserved numbers or inclusive ranges."""
+    """A message: its fields, nested messages and enums, reserved numbers or inclusive ranges, and the
+    docstring its class gets."""
 
     name: str
     fields: Sequence[Field] = ()
     nested: Sequence[Message | Enum] = ()
     reserved: Sequence[Reserved] = ()
+    doc: str = ""
 
 
 class ProtoFile(NamedTuple):
@@ -250,7 +252,18 @@ def build(
             walk(md.nested_types, md.enum_types, qualname + ".")
 
     walk(fd.message_types_by_name.values(), fd.enum_types_by_name.values(), "")
+    for qualname, doc in _docs(definitions, ""):
+        messages[qualname].__doc__ = doc
     return ProtoFile(fd, messages, enums)
+
+
+def _docs(definitions: Iterable[Message | Enum], prefix: str) -> Iterator[tuple[str, str]]:
+    """(qualified name, docstring) of every message declared with one."""
+    for d in definitions:
+        if isinstance(d, Message):
+            if d.doc:
+                yield prefix + d.name, d.doc
+            yield from _docs(d.nested, prefix + d.name + ".")
 
 
 __all__ = ["MAX", "SCALARS", "Enum", "Field", "Message", "ProtoFile", "build", "file_proto"]
