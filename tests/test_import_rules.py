@@ -256,6 +256,31 @@ def layer_violations(refs: list[ImportRef], module: str, where: str) -> list[str
     return sorted(set(found))
 
 
+# Subpackages of headrace.components that every component may use module by module; the capability
+# subpackages (example_gen, evaluation, ...) are used by other capabilities only through their __init__.
+SHARED_COMPONENT_PACKAGES = {"io", "beam", "reports", "proto", "common"}
+
+
+def capability_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
+    """A component imports another capability only through that subpackage's public face."""
+    parts = module.split(".")
+    if parts[:2] != ["headrace", "components"] or len(parts) < 4:
+        return []
+    found = []
+    for ref in refs:
+        target = ref.target.split(".")
+        if target[:2] != ["headrace", "components"] or len(target) < 4:
+            continue
+        package = target[2]
+        if package == parts[2] or package in SHARED_COMPONENT_PACKAGES:
+            continue
+        if ".".join(target[:4]) in _known_modules():
+            found.append(
+                f"{where}:{ref.line}: {module} imports {ref.target}: import it from headrace.components.{package}"
+            )
+    return sorted(set(found))
+
+
 def adapter_violations(refs: list[ImportRef], module: str, where: str) -> list[str]:
     """An orchestrator adapter (a module the RUNNERS/TARGETS table names) imports no other adapter."""
     from headrace.orchestrators import RUNNERS, TARGETS
@@ -378,6 +403,17 @@ def test_every_module_is_in_one_layer_and_every_layer_has_modules():
     for sources, forbidden in CORE_RULES:
         for name in (*sources, *forbidden):
             assert any(_matches(m, name) for m in modules), f"rule names {name}, which has no source file"
+
+
+def test_components_use_other_capabilities_through_their_public_face():
+    violations = []
+    for path in _source_files():
+        module = module_name(path)
+        refs = scan_imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
+        violations += capability_violations(refs, module, str(path.relative_to(REPO)))
+    assert not violations, "\n".join(violations)
+    sample = scan_imports("from headrace.components.serving.pusher import Pusher\n", "headrace.components.evaluation.x")
+    assert capability_violations(sample, "headrace.components.evaluation.x", "x.py"), "the rule must see a violation"
 
 
 def test_adapters_do_not_import_each_other():

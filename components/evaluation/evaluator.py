@@ -72,8 +72,7 @@ def _evaluate(
     import numpy as np
 
     from headrace.components.io.examples import payload_format
-    from headrace.components.serving.bulk_inferrer import predictions
-    from headrace.components.serving.infra_validator import serving_dir
+    from headrace.components.serving import predictions, serving_dir
 
     spec = (config.get("model_specs") or [{}])[0]
     label_key, wanted = spec["label_key"], spec.get("prediction_key")

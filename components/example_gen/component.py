@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from headrace.components.example_gen import config as cfg
 from headrace.components.example_gen.executor import CsvExecutor, Executor, ImportExecutor
 from headrace.components.io.examples import FORMAT_PARQUET
+from headrace.components.proto import as_dict
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import ExecutorClassSpec, ExecutorSpec
 from headrace.errors import DefinitionError
@@ -91,8 +92,8 @@ class FileBasedExampleGen(BaseComponent):
         if not isinstance(input_base, (str, os.PathLike)) or not str(input_base):
             raise DefinitionError(f"{owner}: input_base must be a folder path, got {input_base!r}.")
         base = os.path.abspath(os.fspath(input_base))
-        inputs = cfg.check_input_config(owner, cfg.as_dict(owner, "input_config", input_config) or cfg.DEFAULT_INPUT)
-        outputs = cfg.check_output_config(owner, cfg.as_dict(owner, "output_config", output_config) or {}, inputs)
+        inputs = cfg.check_input_config(owner, as_dict(owner, "input_config", input_config) or cfg.DEFAULT_INPUT)
+        outputs = cfg.check_output_config(owner, as_dict(owner, "output_config", output_config) or {}, inputs)
         if invalid_rows not in INVALID_ROW_POLICIES:
             raise DefinitionError(f"{owner}: invalid_rows must be 'error' or 'skip', got {invalid_rows!r}.")
         if output_file_format not in (None, 0, 5, 16):
@@ -124,8 +125,8 @@ class FileBasedExampleGen(BaseComponent):
                 input_base=base,
                 input_config=inputs,
                 output_config=outputs,
-                range_config=cfg.check_range_config(owner, cfg.as_dict(owner, "range_config", range_config)),
-                custom_config=cfg.as_dict(owner, "custom_config", custom_config),
+                range_config=cfg.check_range_config(owner, as_dict(owner, "range_config", range_config)),
+                custom_config=as_dict(owner, "custom_config", custom_config),
                 # None: the executor's default (TFX's tf.Example for a Beam executor, the input's
                 # format for ImportExampleGen, Parquet otherwise).
                 output_data_format=cfg.payload_name(owner, output_data_format)

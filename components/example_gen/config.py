@@ -30,23 +30,6 @@ DEFAULT_OUTPUT = {
 }
 
 
-def as_dict(owner: str, name: str, config: Any) -> dict[str, Any] | None:
-    """A config as its proto-JSON dict (field names as in the .proto), from a proto message (TFX's
-    `example_gen_pb2.Output(...)`, headrace.components.proto) or a dict of the same shape."""
-    if config is None:
-        return None
-    if hasattr(config, "DESCRIPTOR"):
-        from google.protobuf import json_format
-
-        return json_format.MessageToDict(config, preserving_proto_field_name=True)
-    if isinstance(config, dict):
-        return copy.deepcopy(config)
-    raise DefinitionError(
-        f"{owner}: {name} must be a proto message (e.g. example_gen_pb2.{name.split('_')[0].title()}(...)) or a "
-        f"dict of the same fields, got {type(config).__name__}."
-    )
-
-
 def check_input_config(owner: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validates an Input config: named splits with glob patterns."""
     splits = config.get("splits") or []

@@ -22,6 +22,7 @@ Importing this module imports google.protobuf and nothing else heavy.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -29,6 +30,7 @@ from google.protobuf import any_pb2, descriptor_pool
 
 from headrace.components.proto.builder import MAX as _MAX
 from headrace.components.proto.builder import Enum, Field, Message, build
+from headrace.errors import DefinitionError
 
 DESCRIPTOR_POOL = descriptor_pool.DescriptorPool()
 """The private pool holding these files (and google/protobuf/any.proto, which CustomConfig uses)."""
@@ -389,6 +391,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def as_dict(owner: str, name: str, config: Any) -> dict[str, Any] | None:
+    """A config as its proto-JSON dict (field names as in the .proto), from a proto message (TFX's
+    `example_gen_pb2.Output(...)`, headrace.components.proto) or a dict of the same shape."""
+    if config is None:
+        return None
+    if hasattr(config, "DESCRIPTOR"):
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(config, preserving_proto_field_name=True)
+    if isinstance(config, dict):
+        return copy.deepcopy(config)
+    raise DefinitionError(
+        f"{owner}: {name} must be a proto message (e.g. example_gen_pb2.{name.split('_')[0].title()}(...)) or a "
+        f"dict of the same fields, got {type(config).__name__}."
+    )
+
+
 _UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)" at "([\w.\[\]]+)"')
 
 
@@ -404,7 +423,7 @@ def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, A
     """
     from google.protobuf import json_format
 
-    from headrace.errors import DefinitionError, did_you_mean
+    from headrace.errors import did_you_mean
 
     if value is None:
         return None
@@ -441,5 +460,6 @@ def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, A
 
 # The constants above (enum values, descriptors, the pool), the messages and enums, and config_dict.
 __all__ = sorted(
-    [n for n in list(globals()) if n.isupper() and not n.startswith("_")] + [*_MESSAGES, *_ENUMS, "config_dict"]
+    [n for n in list(globals()) if n.isupper() and not n.startswith("_")]
+    + [*_MESSAGES, *_ENUMS, "as_dict", "config_dict"]
 )

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 from headrace.components import common as _common
-from headrace.components.example_gen.config import as_dict
 from headrace.components.io.examples import payload_format, split_names, split_uri
+from headrace.components.proto import as_dict
 from headrace.components.training._keras import caller_keras_setting, choose_keras, final_metrics, watch_fit
 from headrace.components.training.data_accessor import FnArgs, data_accessor
 from headrace.components.training.errors import TrainerError
