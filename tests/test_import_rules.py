@@ -20,7 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = {"framework": "headrace", "components": "headrace.components", "orchestrators": "headrace.orchestrators"}
 HEAVY = ("tensorflow", "apache_beam", "tensorflow_data_validation", "kfp", "airflow", "docker")
-MAX_LINES = 800
+MAX_LINES = 450  # no module over 450 lines in framework/, components/ or orchestrators/
 
 # The layers, top to bottom. A module belongs to the first layer one of whose prefixes it matches
 # ("headrace" alone is the package's own __init__, the public facade). A layer may import only the
