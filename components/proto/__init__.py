@@ -22,15 +22,12 @@ Importing this module imports google.protobuf and nothing else heavy.
 
 from __future__ import annotations
 
-import copy
-import re
 from typing import Any
 
 from google.protobuf import any_pb2, descriptor_pool
 
 from headrace.components.proto.builder import MAX as _MAX
 from headrace.components.proto.builder import Enum, Field, Message, build
-from headrace.errors import DefinitionError
 
 DESCRIPTOR_POOL = descriptor_pool.DescriptorPool()
 """The private pool holding these files (and google/protobuf/any.proto, which CustomConfig uses)."""
@@ -391,72 +388,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def as_dict(owner: str, name: str, config: Any) -> dict[str, Any] | None:
-    """A config as its proto-JSON dict (field names as in the .proto), from a proto message (TFX's
-    `example_gen_pb2.Output(...)`, headrace.components.proto) or a dict of the same shape."""
-    if config is None:
-        return None
-    if hasattr(config, "DESCRIPTOR"):
-        from google.protobuf import json_format
-
-        return json_format.MessageToDict(config, preserving_proto_field_name=True)
-    if isinstance(config, dict):
-        return copy.deepcopy(config)
-    raise DefinitionError(
-        f"{owner}: {name} must be a proto message (e.g. example_gen_pb2.{name.split('_')[0].title()}(...)) or a "
-        f"dict of the same fields, got {type(config).__name__}."
-    )
-
-
-_UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)" at "([\w.\[\]]+)"')
-
-
-def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, Any] | None:
-    """A component's config parameter as its proto-JSON dict (field names as in the .proto), checked
-    against `message` (one of this module's classes) at definition time.
-
-    `value` is None (returned as is), a `message` (headrace's class, or another class of the same full
-    name, e.g. a real TFX's `infra_validator_pb2.ServingSpec`: converted through bytes), or a dict of its
-    fields (.proto or JSON names). Anything else, a different message (TFMA's `ModelSpec` for
-    BulkInferrer's `tfx.components.bulkinferrer.ModelSpec`), an unknown field or a wrong value type is a
-    DefinitionError naming `owner`, the parameter and the fix.
-    """
-    from google.protobuf import json_format
-
-    from headrace.errors import did_you_mean
-
-    if value is None:
-        return None
-    full = message.DESCRIPTOR.full_name  # type: ignore[attr-defined]
-    short = full.rsplit(".", 1)[-1]
-    hint = f"pass tfx.v1.proto.{short}(...) (headrace.components.proto.{short}), its dict, or None"
-    descriptor = getattr(value, "DESCRIPTOR", None)
-    if descriptor is not None and hasattr(value, "SerializeToString"):
-        if descriptor.full_name != full:
-            raise DefinitionError(
-                f"{owner}: {name} must be a {full}, got a {descriptor.full_name}"
-                + (" (same short name, another proto)" if descriptor.name == short else "")
-                + f"; {hint}."
-            )
-        parsed = value if isinstance(value, message) else message.FromString(value.SerializeToString())  # type: ignore[attr-defined]
-    elif isinstance(value, dict):
-        try:
-            parsed = json_format.ParseDict(value, message())
-        except json_format.ParseError as e:
-            unknown = _UNKNOWN_FIELD.search(str(e))
-            if unknown is None:
-                raise DefinitionError(f"{owner}: {name} is not a valid {full}: {e} ({hint}).") from None
-            owner_type, field, where = unknown.groups()
-            fields = [f.name for f in DESCRIPTOR_POOL.FindMessageTypeByName(owner_type).fields]
-            raise DefinitionError(
-                f"{owner}: {name} has no field '{field}' (at {where}; {owner_type} has {', '.join(fields)})."
-                f"{did_you_mean(field, fields)}"
-            ) from None
-    else:
-        raise DefinitionError(f"{owner}: {name} must be a {full} message; got {type(value).__name__}: {hint}.")
-    result: dict[str, Any] = json_format.MessageToDict(parsed, preserving_proto_field_name=True)
-    return result
-
+from headrace.components.proto.convert import as_dict as as_dict  # noqa: E402 - convert reads the pool above
+from headrace.components.proto.convert import config_dict as config_dict  # noqa: E402
 
 # The constants above (enum values, descriptors, the pool), the messages and enums, and config_dict.
 __all__ = sorted(
