@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from headrace.launcher import NodeOutcome
+from headrace.launcher.capture import write_terminal
 
 if TYPE_CHECKING:
     from headrace.orchestrators.result import RunResult
@@ -32,7 +33,8 @@ class Progress:
 
     def _print(self, text: str) -> None:
         if not self.quiet:
-            print(text, file=self.stream, flush=True)
+            # To the terminal even while steps on threads have fds 1 and 2 pointed at their logs.
+            write_terminal(self.stream, text + "\n")
 
     def start(self, run_id: str, pipeline: str, node_ids: list[str], metadata: str, resumed: bool) -> None:
         """The run's header line."""
@@ -45,15 +47,19 @@ class Progress:
         """Resuming a run that already completed."""
         self._print(f"run {run_id} already COMPLETE: nothing to resume (metadata {metadata})")
 
+    def _count(self) -> str:
+        """[finished/total], the count padded so the node names line up past [9/10]."""
+        return f"[{self.finished:>{len(str(self.total))}}/{self.total}]"
+
     def node_started(self, node_id: str) -> None:
         """A node's executor started."""
-        self._print(f"  [{self.finished}/{self.total}] {node_id:<{self.width}}  running")
+        self._print(f"  {self._count()} {node_id:<{self.width}}  running")
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         """A node ended (done, cached, failed, skipped, reused), with its time and error."""
         self.finished += 1
         mark = _MARK.get(outcome.state, outcome.state)
-        line = f"  [{self.finished}/{self.total}] {outcome.node_id:<{self.width}}  {mark}"
+        line = f"  {self._count()} {outcome.node_id:<{self.width}}  {mark}"
         if outcome.state in ("COMPLETE", "CACHED", "FAILED"):
             line += f"  {outcome.seconds:.2f}s"
         if outcome.error is not None and outcome.state == "FAILED":
@@ -72,7 +78,7 @@ class Progress:
         parts = ", ".join(f"{v} {_MARK.get(k, k).lower()}" for k, v in sorted(counts.items()))
         lines = [f"run {result.run_id} {result.state} in {result.seconds:.2f}s ({parts})"]
         for n in result.nodes.values():
-            outs = "; ".join(f"{k}: {', '.join(v)}" for k, v in n.outputs.items())
+            outs = _outputs_text(n)
             why = f"  {n.reason}" if n.state == "SKIPPED" and n.reason else ""
             lines.append(f"  {n.node_id:<{self.width}}  {n.state:<9} {n.seconds:6.2f}s  {outs}{why}")
             if n.summary and n.state in ("COMPLETE", "CACHED"):
@@ -90,6 +96,18 @@ class Progress:
         if result.state != "COMPLETE":
             lines.append(f"rerun what did not complete with: {cli} run --resume {result.run_id} --metadata {store}")
         self._print("\n".join(lines))
+
+
+def _outputs_text(outcome: NodeOutcome) -> str:
+    """The node's outputs for the summary table. A channel with no artifact is said in words: only a
+    resolver completes without outputs, and then it found nothing that qualifies yet (on a first run,
+    LatestBlessedModelStrategy has no blessed model to give the Evaluator as a baseline)."""
+    outputs = outcome.outputs
+    if outputs and not any(outputs.values()) and outcome.state in ("COMPLETE", "CACHED"):
+        if "model_blessing" in outputs or "blessing" in outputs:
+            return "nothing resolved: no blessed model yet"
+        return f"nothing resolved: no {' or '.join(outputs)} yet"
+    return "; ".join(f"{k}: {', '.join(v) if v else 'none'}" for k, v in outputs.items())
 
 
 def cli_command() -> str:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import sys
 import traceback
-from typing import Any, TextIO
+from typing import Any
 
 from headrace.dsl.executor import BaseExecutor
 from headrace.dsl.function_component import call_function
 from headrace.dsl.user_code import load
 from headrace.errors import HeadraceError
+from headrace.launcher.capture import append_to_log, capture_process, capture_thread, native_log_path
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
 from headrace.types.component_spec import SECRET_KEY, is_secret_ir
@@ -29,69 +29,41 @@ def _artifacts(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[Artifact
     return {k: [Artifact.from_dict(a) for a in v] for k, v in data.items()}
 
 
-class _Tee(io.TextIOBase):
-    """A stream that writes through to the terminal and to the execution's log file, which is
-    created on the first write (a step that prints nothing costs nothing)."""
-
-    def __init__(self, stream: TextIO, log: _LazyLog):
-        self._stream = stream
-        self._log = log
-
-    def write(self, text: str) -> int:
-        self._stream.write(text)
-        self._log.write(text)
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-        self._log.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-
-class _LazyLog:
-    def __init__(self, path: str):
-        self.path = path
-        self.file: TextIO | None = None
-
-    def write(self, text: str) -> None:
-        if self.file is None:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self.file = open(self.path, "a", encoding="utf-8")  # closed in close()
-        self.file.write(text)
-
-    def flush(self) -> None:
-        if self.file is not None:
-            self.file.flush()
-
-    def close(self) -> str:
-        """Closes the file; returns its path if anything was written."""
-        if self.file is None:
-            return ""
-        self.file.close()
-        return self.path
-
-
-def run_task(task: ExecutionTask, capture_logs: bool = False) -> ExecutorResult:
+def run_task(task: ExecutionTask, capture_logs: bool | None = None) -> ExecutorResult:
     """Runs the task's executor; never raises for a failure of user code.
 
-    With `capture_logs` (worker processes, which run one task at a time), what the step prints
-    goes to the terminal and to `task.log_path`, with the traceback of a failure appended."""
-    if not (capture_logs and task.log_path):
+    What the step prints goes to `task.log_path`, with the traceback of a failure appended, and to the
+    terminal only under HEADRACE_VERBOSE=1 (see `headrace.launcher.capture`). `capture_logs=True`: this
+    process runs one step at a time (a worker), so its fds 1 and 2 are the step's. None (the default):
+    the step may share the process with others (steps on threads); in a notebook kernel nothing is
+    captured there, since the cell is where a person reads what a step printed. False: nothing is
+    captured (a container's entrypoint, whose output is the container's log)."""
+    if capture_logs is False or not task.log_path or (capture_logs is None and _in_notebook()):
         return _run(task)
-    log = _LazyLog(task.log_path)
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Tee(saved[0], log), _Tee(saved[1], log)
-    try:
-        result = _run(task)
+    if capture_logs:
+        with capture_process(task.log_path) as found:
+            result = _run(task)
+        log_path = found[0]
         if not result.ok:
-            log.write(result.traceback or f"{result.error_type}: {result.message}\n")
-    finally:
-        sys.stdout, sys.stderr = saved
-        result_log = log.close()
-    result.log_path = result_log
+            append_to_log(task.log_path, _failure_text(result))
+            log_path = task.log_path
+    else:
+        with capture_thread(task.log_path, native_log_path(task.pipeline_root, task.run_id)) as log:
+            result = _run(task)
+            if not result.ok:
+                log.write(_failure_text(result))
+        log_path = log.close()
+    result.log_path = log_path
     return result
+
+
+def _failure_text(result: ExecutorResult) -> str:
+    return result.traceback or f"{result.error_type}: {result.message}\n"
+
+
+def _in_notebook() -> bool:
+    """Whether sys.stdout is a notebook cell's (ipykernel's stream)."""
+    return type(sys.stdout).__module__.partition(".")[0] == "ipykernel"
 
 
 def secret_variables(task: ExecutionTask) -> dict[str, str]:

@@ -39,9 +39,12 @@ def test_interrupt_cancels_the_running_step(tmp_path):
     path = tmp_path / "slow_pipeline.py"
     path.write_text(textwrap.dedent(PIPELINE))
     root = tmp_path / "root"
-    proc = subprocess.Popen([sys.executable, str(path), str(root)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "started"
+    proc = subprocess.Popen([sys.executable, str(path), str(root)])
+    # What the step prints goes to its log (not the runner's terminal): wait for its line there.
+    deadline = time.monotonic() + 60
+    while not any("started" in log.read_text() for log in root.glob("Slow/.system/logs/*.log")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the step did not start"
+        time.sleep(0.05)
     started = time.monotonic()
     os.kill(proc.pid, signal.SIGINT)
     proc.wait(timeout=30)
