@@ -101,11 +101,12 @@ class Progress:
 def _outputs_text(outcome: NodeOutcome) -> str:
     """The node's outputs for the summary table. A channel with no artifact is said in words: only a
     resolver completes without outputs, and then it found nothing that qualifies yet (on a first run,
-    LatestBlessedModelStrategy has no blessed model to give the Evaluator as a baseline)."""
+    LatestBlessedModelStrategy has no blessed model to give the Evaluator as a baseline; on a cached re-run
+    the blessed model is this run's candidate, which is never its own baseline)."""
     outputs = outcome.outputs
     if outputs and not any(outputs.values()) and outcome.state in ("COMPLETE", "CACHED"):
         if "model_blessing" in outputs or "blessing" in outputs:
-            return "nothing resolved: no blessed model yet"
+            return "nothing resolved: no blessed model to compare with yet"
         return f"nothing resolved: no {' or '.join(outputs)} yet"
     return "; ".join(f"{k}: {', '.join(v) if v else 'none'}" for k, v in outputs.items())
 
