@@ -128,9 +128,9 @@ def _drop_if_empty(path: str) -> str:
             return path
         os.remove(path)
     except OSError:
-        return ""
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(path))  # only if no other log is there
+        pass
+    # The folder stays: removing it when empty races with another process (or a run on another thread)
+    # that has just made it for its own log under the same root.
     return ""
 
 
