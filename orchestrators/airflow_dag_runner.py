@@ -273,11 +273,11 @@ def finish_run_task(ir: PipelineIR, **context: Any) -> dict[str, str]:
     # NOT_RUN: no execution, Airflow left the task upstream_failed, so it never called the launcher.
     outcomes = node_outcomes(md, handle)
     states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}
-    ok = all(o is not None and o.succeeded for o in outcomes.values())
+    bad = {n: states[n] for n, o in outcomes.items() if o is None or not o.succeeded}
+    ok = not bad
     set_run_state(md, handle, COMPLETE if ok else FAILED)
     log.info("headrace run %s: %s %s", handle.run_id, COMPLETE if ok else FAILED, states)
     if not ok:
-        bad = {k: v for k, v in states.items() if v not in ("COMPLETE", "CACHED", "SKIPPED")}
         raise RuntimeError(f"headrace run '{handle.run_id}' of '{ir.pipeline_name}' FAILED: {bad}")
     return states
 
