@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from headrace.types.artifact import Artifact
 from headrace.types.channel import conditions_of
 from headrace.types.component_spec import Secret
 from headrace.types.registry import class_path
+from headrace.types.runtime import FinalStatusStr, RuntimeParameter, runtime_value_ir
 
 
 class Compiler:
@@ -37,12 +39,25 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
     components = sort_components(pipeline.components)  # ids may have changed since construction
     type_cache: dict[type, ArtifactTypeIR] = {}
     code_cache: dict[int, Any] = {}  # a function shared by many nodes is fingerprinted and shipped once
-    nodes = tuple(_compile_node(c, type_cache, code_cache, pipeline.default_image) for c in components)
+    nodes = [_compile_node(c, type_cache, code_cache, pipeline.default_image) for c in components]
     _check_conditions(components)
+    handler = pipeline.exit_handler
+    if handler is not None:
+        if handler.upstream_nodes or any(n.id == handler.id for n in nodes):
+            pipeline.set_exit_handler(handler)  # raises, saying why (it was changed after it was set)
+        node = _compile_node(handler, type_cache, code_cache, pipeline.default_image)
+        nodes.append(dataclasses.replace(node, upstream=tuple(n.id for n in nodes), exit_handler=True))
+    for c in components:
+        if any(isinstance(v, FinalStatusStr) for v in c.exec_properties.values()):
+            raise DefinitionError(
+                f"Component '{c.id}' takes FinalStatusStr(), which only an exit handler receives: make it the "
+                "pipeline's exit_handler=..., or give the parameter a value."
+            )
     return PipelineIR(
         pipeline_name=pipeline.pipeline_name,
         pipeline_root=pipeline.pipeline_root,
-        nodes=nodes,
+        nodes=tuple(nodes),
+        runtime_parameters=_runtime_parameters([*components, *([handler] if handler else [])]),
         # without a MySQL password: it stays in this process, or comes from MYSQL_PWD (metadata.config)
         metadata_connection=connection_config_to_dict(pipeline.metadata_connection_config),
         enable_cache=pipeline.enable_cache,
@@ -114,7 +129,7 @@ def _compile_node(
         )
     outputs = {key: OutputIR(artifact_type=_artifact_type(ch.type, type_cache)) for key, ch in c.outputs.items()}
     # a Secret is compiled to its variable's name; the launcher reads the value when the step runs
-    params = {k: v.to_ir() if isinstance(v, Secret) else v for k, v in c.exec_properties.items()}
+    params = {k: v.to_ir() if isinstance(v, Secret) else runtime_value_ir(v) for k, v in c.exec_properties.items()}
     try:
         json.dumps(params)
     except (TypeError, ValueError) as e:
@@ -133,7 +148,29 @@ def _compile_node(
             k for k, p in type(c.spec).PARAMETERS.items() if p.fingerprint and isinstance(params.get(k), str)
         ),
         conditions=tuple(p.to_ir() for p in conditions_of(c)),
+        retry=c.retry,
+        timeout_seconds=c.timeout_seconds,
+        resources=c.resources,
     )
+
+
+def _runtime_parameters(components: list[BaseComponent]) -> dict[str, dict[str, Any]]:
+    """The runtime parameters the components take, by name; one name declared twice must agree."""
+    declared: dict[str, dict[str, Any]] = {}
+    for c in components:
+        for key, value in c.exec_properties.items():
+            if not isinstance(value, RuntimeParameter):
+                continue
+            decl = value.declaration()
+            earlier = declared.setdefault(value.name, decl)
+            if {k: v for k, v in earlier.items() if k != "description"} != {
+                k: v for k, v in decl.items() if k != "description"
+            }:
+                raise DefinitionError(
+                    f"Runtime parameter '{value.name}' is declared twice, differently ({earlier} and, for "
+                    f"'{c.id}'.{key}, {decl}); use one RuntimeParameter object for both."
+                )
+    return declared
 
 
 def _check_conditions(components: list[BaseComponent]) -> None:

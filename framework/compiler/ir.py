@@ -10,8 +10,14 @@ import json
 from typing import Any
 
 from headrace.errors import IRError
+from headrace.types.runtime import PARAMETER_TYPES
 
-IR_VERSION = 2  # 2: user code travels by name or by value (payload), with its fingerprint
+# 2: user code travels by name or by value (payload), with its fingerprint. 3: runtime parameters,
+# retry policies, timeouts, resources and exit handlers.
+IR_VERSION = 3
+_READS = (2, 3)  # version 3 only adds fields, each optional: a version-2 IR reads as it was
+RETRY_FIELDS = {"max_retries": int, "backoff_seconds": float, "backoff_factor": float, "max_backoff_seconds": float}
+RESOURCE_FIELDS = {"cpu": str, "memory": str, "accelerator": str, "accelerator_count": int}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +64,14 @@ class NodeIR:
     # Cond predicates (`Predicate.to_ir()`), all of which must hold for the node to run; their
     # producers are in `upstream`. Omitted from the JSON when empty.
     conditions: tuple[dict[str, Any], ...] = ()
+    # How often a failed node is tried again and how long to wait between tries (RETRY_FIELDS), or None.
+    retry: dict[str, Any] | None = None
+    # The executor is stopped and the node FAILED after this many seconds, or None.
+    timeout_seconds: float | None = None
+    # What the step asks of the machine (RESOURCE_FIELDS): compiled for Kubeflow and Airflow, recorded locally.
+    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Runs after every other node, whatever happened to them (its upstream is every other node).
+    exit_handler: bool = False
 
     @property
     def kind(self) -> str:
@@ -75,6 +89,8 @@ class PipelineIR:
     metadata_connection: dict[str, Any] | None = None
     enable_cache: bool = False
     beam_pipeline_args: tuple[str, ...] = ()
+    # Runtime parameters by name: {"ptype": one of PARAMETER_TYPES, "default": value (absent: required)}.
+    runtime_parameters: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     ir_version: int = IR_VERSION
 
     def node(self, node_id: str) -> NodeIR:
@@ -102,6 +118,7 @@ class PipelineIR:
             "enable_cache": self.enable_cache,
             "beam_pipeline_args": list(self.beam_pipeline_args),
             "nodes": [_node_to_dict(n) for n in self.nodes],
+            **({"runtime_parameters": self.runtime_parameters} if self.runtime_parameters else {}),
         }
 
     def dump(self, indent: int | None = 2) -> str:
@@ -114,7 +131,7 @@ class PipelineIR:
         if not isinstance(data, dict):
             raise IRError(f"The IR must be a JSON object, got {type(data).__name__}.")
         version = data.get("ir_version")
-        if version != IR_VERSION:
+        if version not in _READS:
             raise IRError(
                 f"IR version {version!r} is not supported by this headrace (reads version {IR_VERSION}); "
                 "recompile the pipeline with this version."
@@ -129,7 +146,8 @@ class PipelineIR:
                 metadata_connection=_typed(data, "metadata_connection", (dict, type(None)), "the IR", None),
                 enable_cache=_typed(data, "enable_cache", bool, "the IR", False),
                 beam_pipeline_args=tuple(_strings(data, "beam_pipeline_args", "the IR")),
-                ir_version=version,
+                runtime_parameters=_runtime_parameters_from_dict(data),
+                ir_version=IR_VERSION,
             )
         except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError, RecursionError) as e:
             if isinstance(e, IRError):
@@ -161,6 +179,10 @@ def _node_to_dict(n: NodeIR) -> dict[str, Any]:
         "enable_cache": n.enable_cache,
         **({"file_inputs": list(n.file_inputs)} if n.file_inputs else {}),
         **({"conditions": list(n.conditions)} if n.conditions else {}),
+        **({"retry": n.retry} if n.retry else {}),
+        **({"timeout_seconds": n.timeout_seconds} if n.timeout_seconds is not None else {}),
+        **({"resources": n.resources} if n.resources else {}),
+        **({"exit_handler": True} if n.exit_handler else {}),
     }
 
 
@@ -260,7 +282,39 @@ def _node_from_dict(d: Any) -> NodeIR:
         enable_cache=_typed(d, "enable_cache", (bool, type(None)), where, None),
         file_inputs=tuple(_strings(d, "file_inputs", where)),
         conditions=tuple(_condition_from_dict(c) for c in _typed(d, "conditions", list, where, [])),
+        retry=_fields(d, "retry", RETRY_FIELDS, where) or None,
+        timeout_seconds=_number(_typed(d, "timeout_seconds", (int, float, type(None)), where, None)),
+        resources=_fields(d, "resources", RESOURCE_FIELDS, where),
+        exit_handler=_typed(d, "exit_handler", bool, where, False),
     )
+
+
+def _number(value: int | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _fields(d: Any, key: str, fields: dict[str, type], where: str) -> dict[str, Any]:
+    """A settings object (retry, resources) of known fields with their types, checked."""
+    value = _typed(d, key, (dict, type(None)), where, None) or {}
+    out: dict[str, Any] = {}
+    for name, v in value.items():
+        if name not in fields:
+            raise IRError(f"Malformed IR: unknown field '{name}' in the {key} of {where}.")
+        expected = fields[name]
+        numeric = expected is float and isinstance(v, int)
+        if isinstance(v, bool) or not (isinstance(v, expected) or numeric):
+            raise IRError(f"Malformed IR: field '{name}' of the {key} of {where} must be {expected.__name__}.")
+        out[name] = float(v) if numeric else v
+    return out
+
+
+def _runtime_parameters_from_dict(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    declared = _typed(data, "runtime_parameters", dict, "the IR", {})
+    for name, decl in declared.items():
+        ptype = _typed(decl, "ptype", str, f"runtime parameter '{name}'")
+        if ptype not in PARAMETER_TYPES:
+            raise IRError(f"Malformed IR: runtime parameter '{name}' has type {ptype!r}, not one of {PARAMETER_TYPES}.")
+    return {name: dict(decl) for name, decl in declared.items()}
 
 
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")

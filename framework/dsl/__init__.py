@@ -16,6 +16,7 @@ from headrace.dsl.system_nodes import (
     SpanRangeStrategy,
 )
 from headrace.types.component_spec import Secret
+from headrace.types.runtime import FinalStatusStr, RuntimeParameter
 
 __all__ = [
     "BaseComponent",
@@ -23,6 +24,7 @@ __all__ = [
     "BeamExecutorSpec",
     "Cond",
     "ExecutorClassSpec",
+    "FinalStatusStr",
     "Importer",
     "InputArtifact",
     "LatestArtifactStrategy",
@@ -32,6 +34,7 @@ __all__ = [
     "Parameter",
     "Pipeline",
     "Resolver",
+    "RuntimeParameter",
     "Secret",
     "SpanRangeStrategy",
     "component",

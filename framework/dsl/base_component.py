@@ -49,6 +49,9 @@ class BaseComponent:
         self._enable_cache: bool | None = None
         self._image: str | None = None
         self._platform_config: dict[str, Any] = {}
+        self._retry: dict[str, Any] | None = None
+        self._timeout: float | None = None
+        self._resources: dict[str, Any] = {}
         for key, channel in spec.outputs.items():
             channel._bind(self, key)
         _attach_conditions(self)  # built inside `with Cond(...)` (a component without outputs too)
@@ -154,6 +157,61 @@ class BaseComponent:
     def platform_config(self) -> dict[str, Any]:
         """The Docker settings set by :meth:`with_platform_config` (a dict; empty when unset)."""
         return dict(self._platform_config)
+
+    # -- how it runs -------------------------------------------------------------------------
+    def with_retry(
+        self,
+        max_retries: int,
+        backoff_seconds: float = 0.0,
+        backoff_factor: float = 2.0,
+        max_backoff_seconds: float = 3600.0,
+    ) -> BaseComponent:
+        """Tries the node again when it fails, up to `max_retries` more times, waiting
+        `backoff_seconds * backoff_factor ** (n - 1)` (at most `max_backoff_seconds`) before the n-th
+        retry. Each attempt is its own execution in ML Metadata; only the last one's outputs are
+        published. Kubeflow gets a retryPolicy and Airflow the task's retries."""
+        from headrace.dsl.run_settings import retry_policy
+
+        self._retry = retry_policy(self.id, max_retries, backoff_seconds, backoff_factor, max_backoff_seconds)
+        return self
+
+    def with_timeout(self, seconds: float) -> BaseComponent:
+        """Stops the node's executor (its worker process or container) after `seconds`, and fails the
+        node. Kubeflow and Airflow get their own timeout settings."""
+        from headrace.dsl.run_settings import timeout
+
+        self._timeout = timeout(self.id, seconds)
+        return self
+
+    def with_resources(
+        self,
+        cpu: str | float | None = None,
+        memory: str | int | None = None,
+        accelerator: str | None = None,
+        accelerator_count: int | None = None,
+    ) -> BaseComponent:
+        """What the step asks of the machine, as Kubernetes quantities (cpu=2 or '500m',
+        memory='4Gi', accelerator='nvidia-tesla-t4', accelerator_count=1): Kubeflow's resource
+        requests and limits, Airflow's executor config; recorded on the execution locally."""
+        from headrace.dsl.run_settings import resources
+
+        self._resources = resources(self.id, cpu, memory, accelerator, accelerator_count)
+        return self
+
+    @property
+    def retry(self) -> dict[str, Any] | None:
+        """The retry policy set by :meth:`with_retry`, or None."""
+        return dict(self._retry) if self._retry else None
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        """The timeout set by :meth:`with_timeout`, or None."""
+        return self._timeout
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        """The resources set by :meth:`with_resources` (empty when unset)."""
+        return dict(self._resources)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"

@@ -33,6 +33,10 @@ class Pipeline:
         beam_pipeline_args: Arguments for Beam-based executors.
         default_image: A Docker image every function and custom component runs in (as with
             `component.with_image(...)`) unless it sets its own.
+        exit_handler: A component that runs after every other node, whatever happened to them
+            (TFX's exit handler, KFP's `dsl.ExitHandler`, Airflow's all_done). Give a str
+            parameter of it `FinalStatusStr()` to receive the run's final status as JSON. It takes
+            no inputs from the pipeline's nodes.
 
     Raises:
         DefinitionError: on a bad name, a duplicate component id or a cycle.
@@ -48,6 +52,7 @@ class Pipeline:
         enable_cache: bool = True,
         beam_pipeline_args: Sequence[str] | None = None,
         default_image: str | None = None,
+        exit_handler: BaseComponent | None = None,
     ):
         if not isinstance(pipeline_name, str) or not _NAME_RE.match(pipeline_name):
             raise DefinitionError(
@@ -72,6 +77,35 @@ class Pipeline:
             )
         self.default_image = default_image
         self.components = sort_components(components)
+        self.exit_handler: BaseComponent | None = None
+        if exit_handler is not None:
+            self.set_exit_handler(exit_handler)
+
+    def set_exit_handler(self, component: BaseComponent) -> None:
+        """Makes `component` the pipeline's exit handler (see the `exit_handler` argument).
+
+        Raises:
+            DefinitionError: it is not a component, is one of the pipeline's nodes, or reads their outputs.
+        """
+        if not isinstance(component, BaseComponent):
+            raise DefinitionError(f"exit_handler must be a component, got {component!r} ({type(component).__name__}).")
+        if any(c is component for c in self.components):
+            raise DefinitionError(
+                f"The exit handler '{component.id}' is also a node of the pipeline: leave it out of the components."
+            )
+        if component.upstream_nodes:
+            raise DefinitionError(
+                f"The exit handler '{component.id}' reads the outputs of "
+                f"{', '.join(repr(u.id) for u in component.upstream_nodes)} or runs after them: it runs after every "
+                "node whatever happened, so it takes no inputs from them (give it FinalStatusStr() for the run's "
+                "status)."
+            )
+        if any(c.id == component.id for c in self.components):
+            raise DefinitionError(
+                f"The exit handler's id '{component.id}' is taken by a node of the pipeline; give it another "
+                "with .with_id('...')."
+            )
+        self.exit_handler = component
 
     def __repr__(self) -> str:
         return f"Pipeline({self.pipeline_name!r}, {len(self.components)} components)"

@@ -9,6 +9,7 @@ from headrace.errors import DefinitionError, did_you_mean
 from headrace.types import json_types
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
+from headrace.types.runtime import check_value_for
 
 _JSON_TYPES = (int, float, str, bool, dict, list)
 
@@ -102,7 +103,10 @@ class ExecutionParameter:
         self.fingerprint = fingerprint
 
     def check(self, owner: str, name: str, value: Any) -> Any:
-        """Returns the value (ints accepted for floats) or raises a clear error."""
+        """Returns the value (ints accepted for floats) or raises a clear error. A RuntimeParameter of
+        the parameter's type (or FinalStatusStr for a str) stands for a value the run gives."""
+        if check_value_for(owner, name, value, self.base_type):
+            return value
         if isinstance(value, Secret):
             if self.base_type is not str:
                 raise DefinitionError(f"{owner}: parameter '{name}' is not a str, so it cannot take {value!r}.")

@@ -24,7 +24,7 @@ import yaml
 
 from headrace import Channel, Cond, InputArtifact, OutputArtifact, OutputDict, Pipeline, Resolver, component
 from headrace.cli.loader import load_file_as_module
-from headrace.compiler import compile_pipeline
+from headrace.compiler import IR_VERSION, compile_pipeline
 from headrace.dsl import LatestBlessedModelStrategy
 from headrace.errors import DefinitionError
 from headrace.orchestrators import KubeflowV2DagRunner, KubeflowV2DagRunnerConfig
@@ -293,7 +293,7 @@ def test_cli_compiles_for_kubeflow_and_submits_to_a_stub_kfp_api(stub_kfp, tmp_p
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(out.read_text())["pipelineInfo"]["name"] == "containers"
     default = CliRunner().invoke(main, ["compile", pipeline_file])
-    assert json.loads(default.output)["ir_version"] == 2  # the IR stays the default
+    assert json.loads(default.output)["ir_version"] == IR_VERSION  # the IR stays the default
     result = CliRunner().invoke(main, ["submit", str(out), "--endpoint", endpoint, "--run-name", "cli"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "run-42"  # kfp's links go to stderr

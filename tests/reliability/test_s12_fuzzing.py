@@ -131,7 +131,7 @@ def fuzz_load_text(text: str) -> None:
 
 
 @SETTINGS
-@given(JSON | st.dictionaries(KEYS, JSON, max_size=8).map(lambda d: {**d, "ir_version": 2}))
+@given(JSON | st.dictionaries(KEYS, JSON, max_size=8).map(lambda d: {**d, "ir_version": 3}))
 def fuzz_from_dict(data: Any) -> None:
     _check("PipelineIR.from_dict(json)", lambda: _from_dict(data), data)
 
