@@ -21,16 +21,20 @@ import contextlib
 import dataclasses
 import os
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR, compile_pipeline
-from headrace.dsl import Pipeline
+from headrace.dsl import BaseComponent, Pipeline
 from headrace.errors import DefinitionError
 from headrace.launcher import NodeLauncher, NodeOutcome, load_run_ir, resume_run, start_run
 from headrace.launcher.outcomes import CANCELED, COMPLETE, FAILED, REUSED, SKIPPED, fill_outputs, final_state
+from headrace.launcher.parameters import bind, bind_for_run, resolve
+from headrace.launcher.retries import next_retry
 from headrace.launcher.runs import RunHandle, run_state, set_run_state
 from headrace.metadata.config import connection_config_from_dict, describe
 from headrace.metadata.store import Metadata
+from headrace.orchestrators.base_target import exit_handler_of, with_exit_handler
 from headrace.orchestrators.progress import Progress
 from headrace.orchestrators.result import RunResult
 
@@ -88,6 +92,7 @@ class RunSession:
         progress: Progress,
         executors: Any,
         started_ms: int,
+        retries: bool = False,
     ):
         self.md, self.handle, self.done, self.enable_cache = md, handle, done, enable_cache
         self.launcher = NodeLauncher(md, handle, enable_cache=enable_cache)
@@ -97,6 +102,12 @@ class RunSession:
         self.outcomes: dict[str, NodeOutcome] = {n: NodeOutcome(n, REUSED) for n in done}
         self._order = {n.id: i for i, n in enumerate(ir.nodes)}
         self._waiting = {n.id: set(n.upstream) - done for n in ir.nodes if n.id not in done}
+        self._retrying = retries  # whether failed nodes are retried here (BaseRunner.retries_in_session)
+        self._retries: dict[str, int] = {}  # node -> retries started (its retry policy)
+        self._delayed: list[tuple[float, str]] = []  # (monotonic time it is ready, node) of retries waiting
+        self._handlers = [
+            n.id for n in ir.nodes if n.exit_handler
+        ]  # they run after every other node, whatever happened
         self._downstream: dict[str, list[str]] = {n.id: [] for n in ir.nodes}
         for n in ir.nodes:
             for up in n.upstream:
@@ -116,11 +127,17 @@ class RunSession:
         return [n.id for n in self.ir.nodes if n.id not in self.done]
 
     def has_ready(self) -> bool:
-        """Whether a node is ready to start (everything upstream of it succeeded)."""
+        """Whether a node is ready to start (everything upstream of it succeeded; a retry's wait is over)."""
+        self._due_retries()
         return bool(self._ready)
+
+    def has_pending(self) -> bool:
+        """Whether a node is ready, or will be once a retry's wait is over."""
+        return self.has_ready() or bool(self._delayed)
 
     def next_ready(self) -> str | None:
         """Takes the first ready node (in the IR's order), or None if none is ready now."""
+        self._due_retries()
         return self._ready.pop(0) if self._ready else None
 
     def started(self, node_id: str) -> None:
@@ -132,6 +149,8 @@ class RunSession:
         decide for themselves) makes its downstream nodes ready once their other inputs are; anything
         else skips everything downstream of it, saying why."""
         node_id = outcome.node_id
+        if self._retrying and outcome.state == FAILED and node_id not in self.outcomes and self._retry_later(outcome):
+            return
         if node_id in self.outcomes:
             if outcome.state == SKIPPED and self.outcomes[node_id].state == SKIPPED:
                 return  # the engine skipped it too, for the same failure upstream
@@ -139,29 +158,65 @@ class RunSession:
         self.outcomes[node_id] = outcome
         self.progress.node_finished(outcome)
         if outcome.succeeded:
-            for d in self._downstream[node_id]:
-                deps = self._waiting.get(d)
-                if deps is not None:
-                    deps.discard(node_id)
-                    if not deps:
-                        del self._waiting[d]
-                        self._ready.append(d)
-            self._ready.sort(key=self._order.__getitem__)
+            self._release(node_id, self._downstream[node_id])
             return
         why = f"upstream '{node_id}' {outcome.state.lower()}"
         for d in sorted(self.ir.downstream_closure({node_id}) - {node_id}, key=self._order.__getitem__):
+            if d in self._handlers:
+                continue  # an exit handler runs whatever happened
             if d in self._waiting or d in self._ready:
                 self._waiting.pop(d, None)
                 if d in self._ready:
                     self._ready.remove(d)
                 self.outcomes[d] = NodeOutcome(d, SKIPPED, reason=why)
                 self.progress.node_finished(self.outcomes[d])
+                self._release(d, self._handlers)
+        self._release(node_id, self._handlers)
+
+    def _retry_later(self, outcome: NodeOutcome) -> bool:
+        """Whether the failed node's retry policy tries it again: then it becomes ready after the wait."""
+        node = self.ir.node(outcome.node_id)
+        retries = self._retries.get(node.id, 0)
+        delay = next_retry(node, retries)
+        if delay is None:
+            return False
+        self._retries[node.id] = retries + 1
+        self.progress.node_retrying(outcome, retries + 1, int((node.retry or {}).get("max_retries", 0)), delay)
+        self._delayed.append((time.monotonic() + delay, node.id))
+        self._delayed.sort()
+        return True
+
+    def seconds_to_next_retry(self) -> float | None:
+        """How long until the next node waiting for a retry is ready (0 if one is), or None if none waits."""
+        if not self._delayed:
+            return None
+        return max(0.0, self._delayed[0][0] - time.monotonic())
+
+    def _due_retries(self) -> None:
+        now = time.monotonic()
+        while self._delayed and self._delayed[0][0] <= now:
+            _, node_id = self._delayed.pop(0)
+            self._ready.append(node_id)
+            self._ready.sort(key=self._order.__getitem__)
+
+    def _release(self, node_id: str, downstream: Iterable[str]) -> None:
+        """`node_id` has finished: those of `downstream` that waited only for it become ready."""
+        for d in downstream:
+            deps = self._waiting.get(d)
+            if deps is not None and node_id in deps:
+                deps.discard(node_id)
+                if not deps:
+                    del self._waiting[d]
+                    self._ready.append(d)
+        self._ready.sort(key=self._order.__getitem__)
 
     def abandon(self, reason: str) -> None:
         """Skips every node that has not started (the run was interrupted, say)."""
-        for d in [*self._ready, *sorted(self._waiting, key=self._order.__getitem__)]:
+        delayed = [n for _, n in self._delayed]
+        for d in [*self._ready, *delayed, *sorted(self._waiting, key=self._order.__getitem__)]:
             self.outcomes.setdefault(d, NodeOutcome(d, SKIPPED, reason=reason))
         self._ready.clear()
+        self._delayed.clear()
         self._waiting.clear()
 
 
@@ -180,6 +235,10 @@ class BaseRunner(abc.ABC):
     #: A `run_id` that names an existing run of the pipeline carries that run on (as `resume` does)
     #: rather than being refused; for engines that repeat a whole run to recover (Beam).
     continues_existing_run_ids: ClassVar[bool] = False
+    #: The session tries a failed node again as its retry policy says (it becomes ready again after the
+    #: wait), for adapters that take nodes from `next_ready` until none is pending; an adapter whose engine
+    #: launches each node once retries in the launcher instead (`launch_with_retries`).
+    retries_in_session: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -211,8 +270,17 @@ class BaseRunner(abc.ABC):
         """Optional: the IR this runner runs (BeamDagRunner adds its Beam arguments)."""
         return ir
 
+    _exit_handler: BaseComponent | None = None
+
+    def set_exit_handler(self, component: BaseComponent | Sequence[BaseComponent]) -> None:
+        """Gives the pipelines this runner runs an exit handler (TFX's form of
+        `Pipeline(..., exit_handler=...)`; a list of one component is taken too)."""
+        self._exit_handler = exit_handler_of(component)
+
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
         """Compiles a Pipeline; passes an IR through; makes the pipeline root absolute."""
+        if isinstance(pipeline, Pipeline):
+            pipeline = with_exit_handler(pipeline, self._exit_handler)
         return to_ir(pipeline)
 
     def open_metadata(self, ir: PipelineIR, override: Any = None) -> Metadata:
@@ -226,6 +294,7 @@ class BaseRunner(abc.ABC):
         resume: str | None = None,
         enable_cache: bool | None = None,
         raise_on_failure: bool | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Runs a pipeline, or resumes the run `resume`.
 
@@ -237,6 +306,9 @@ class BaseRunner(abc.ABC):
                 others (the failed node and its descendants) run again.
             enable_cache: Per-run cache switch (False: --no-cache).
             raise_on_failure: Overrides the runner's setting for this run.
+            parameters: Values of the pipeline's runtime parameters, by name (text is parsed, as from
+                `--param name=value`); the others take their defaults. Recorded on the run, and part of
+                the cache key. A resumed run keeps the values it was started with.
 
         Returns:
             The RunResult (per-node states, outputs, errors).
@@ -244,20 +316,25 @@ class BaseRunner(abc.ABC):
         Raises:
             PipelineRunError: the run did not complete (unless raise_on_failure is False); it names
                 the failed node and its error and carries the RunResult as `.result`.
+            DefinitionError: before anything runs, for a runtime parameter the pipeline does not
+                declare, a required one without a value, or a value of the wrong type.
         """
         started, started_ms = time.perf_counter(), int(time.time() * 1000)
         cache = self.enable_cache if enable_cache is None else enable_cache
         ir = self._prepare_ir(self._ir_to_run(pipeline, resume))
+        if not resume:
+            resolve(ir, parameters)  # a bad value is refused before any worker starts
         with self._executors(ir) as executors:
             md = self.open_metadata(ir)
             if run_id and not resume and self.continues_existing_run_ids and md.get_context("pipeline_run", run_id):
                 resume, run_id = run_id, None
             if resume:
-                handle, done = resume_run(md, resume, ir)
+                handle, done = resume_run(md, resume, bind_for_run(md, ir, resume, parameters))
             else:
-                handle, done = start_run(md, ir, run_id, started_ms), set()
+                bound, values = bind(ir, parameters)
+                handle, done = start_run(md, bound, run_id, started_ms, parameters=values), set()
             progress = Progress(self.quiet)
-            session = RunSession(md, handle, done, cache, progress, executors, started_ms)
+            session = RunSession(md, handle, done, cache, progress, executors, started_ms, self.retries_in_session)
             if resume and run_state(handle) == COMPLETE:
                 progress.nothing_to_resume(handle.run_id, describe(md.config))
                 return self._finish(session, started, resumed_complete=True, raise_on_failure=raise_on_failure)

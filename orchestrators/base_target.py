@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import abc
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from headrace.compiler import PipelineIR, compile_pipeline
-from headrace.dsl import Pipeline
+from headrace.dsl import BaseComponent, Pipeline
 from headrace.errors import DefinitionError
 
 
@@ -31,6 +32,13 @@ class CompileTarget(abc.ABC):
         nodes in containers use it)."""
         return cls()
 
+    _exit_handler: BaseComponent | None = None
+
+    def set_exit_handler(self, component: BaseComponent | Sequence[BaseComponent]) -> None:
+        """Gives the pipelines this target compiles an exit handler (TFX's form of
+        `Pipeline(..., exit_handler=...)`; a list of one component is taken too)."""
+        self._exit_handler = exit_handler_of(component)
+
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
         """Compiles a Pipeline; passes an IR through. The pipeline root is kept as written (a remote
         root such as gs://... must stay as it is); a target whose tasks run on this machine's
@@ -38,7 +46,7 @@ class CompileTarget(abc.ABC):
         if isinstance(pipeline, PipelineIR):
             return pipeline
         if isinstance(pipeline, Pipeline):
-            return compile_pipeline(pipeline)
+            return compile_pipeline(with_exit_handler(pipeline, self._exit_handler))
         raise DefinitionError(f"A target compiles a Pipeline or a PipelineIR, got {type(pipeline).__name__}.")
 
     @abc.abstractmethod
@@ -58,6 +66,22 @@ class CompileTarget(abc.ABC):
     def compile(self, pipeline: Pipeline | PipelineIR, output: str) -> list[str]:
         """Compiles `pipeline` and writes it at `output`; returns the paths written."""
         return self.write(self.to_ir(pipeline), output)
+
+
+def exit_handler_of(component: BaseComponent | Sequence[BaseComponent]) -> BaseComponent:
+    """The one exit handler `set_exit_handler` was given (a component, or TFX's list of one)."""
+    if isinstance(component, (list, tuple)) and len(component) == 1:
+        component = component[0]
+    if not isinstance(component, BaseComponent):
+        raise DefinitionError(f"set_exit_handler takes one component, got {component!r}.")
+    return component
+
+
+def with_exit_handler(pipeline: Pipeline, handler: BaseComponent | None) -> Pipeline:
+    """The pipeline with the runner's exit handler set on it (if the runner has one)."""
+    if handler is not None and pipeline.exit_handler is not handler:
+        pipeline.set_exit_handler(handler)
+    return pipeline
 
 
 class IRTarget(CompileTarget):

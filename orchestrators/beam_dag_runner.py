@@ -203,7 +203,8 @@ def _launch_step(node_id: str, done: list[tuple[str, str, str]], spec: _StepSpec
     upstream = {n: (state, why) for n, state, why in done}
     upstream.update((n, (REUSED, "")) for n in spec.reused)
     outcome = None
-    for up in ir.node(node_id).upstream:
+    node = ir.node(node_id)
+    for up in () if node.exit_handler else node.upstream:  # an exit handler runs whatever happened
         state, why = upstream.get(up, (SKIPPED, f"upstream '{up}' did not run"))
         if state == FAILED or state == CANCELED:
             outcome = NodeOutcome(node_id, SKIPPED, reason=f"upstream '{up}' {state.lower()}")
@@ -222,7 +223,7 @@ def _launch(ir: PipelineIR, node_id: str, spec: _StepSpec) -> NodeOutcome:
     from ml_metadata.proto import metadata_store_pb2
 
     from headrace.launcher.runs import attach_run
-    from headrace.launcher.single import DuplicateLaunchError, launch_node
+    from headrace.launcher.single import DuplicateLaunchError, launch_with_retries
 
     started = time.perf_counter()
     try:
@@ -230,7 +231,7 @@ def _launch(ir: PipelineIR, node_id: str, spec: _StepSpec) -> NodeOutcome:
         handle = attach_run(md, spec.run_id, ir)
         while True:
             try:
-                outcome = launch_node(md, handle, node_id, enable_cache=spec.enable_cache)
+                outcome = launch_with_retries(md, handle, node_id, enable_cache=spec.enable_cache)
                 break
             except DuplicateLaunchError:  # another launch of this node (a repeated bundle) runs it: wait
                 time.sleep(_WAIT_FOR_OTHER_LAUNCH_S)

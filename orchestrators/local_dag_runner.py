@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from headrace.compiler import PipelineIR
 from headrace.errors import DefinitionError
 from headrace.launcher import ExecutionTask, ExecutorResult, NodeOutcome, PreparedExecution
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.worker import WorkerPool
+from headrace.launcher.worker import WorkerPool, run_in_time
 from headrace.orchestrators.base_runner import BaseRunner, RunOptions, RunSession
 
 _MODES = ("process", "inprocess")
@@ -36,6 +37,8 @@ class LocalDagRunner(BaseRunner):
         raise_on_failure: `run()` raises :class:`~headrace.errors.PipelineRunError` when the run
             does not complete (the default, as TFX and kfp do); False returns the result instead.
     """
+
+    retries_in_session = True
 
     def __init__(
         self,
@@ -84,7 +87,7 @@ class LocalDagRunner(BaseRunner):
         backend: WorkerPool | _ThreadBackend = pool if pool is not None else _ThreadBackend(self.max_workers)
         running: dict[str, PreparedExecution] = {}
         try:
-            while session.has_ready() or running:
+            while session.has_pending() or running:
                 while len(running) < self.max_workers and (node_id := session.next_ready()) is not None:
                     prepared = launcher.prepare(nodes[node_id])
                     if isinstance(prepared, NodeOutcome):
@@ -93,9 +96,12 @@ class LocalDagRunner(BaseRunner):
                     session.started(node_id)
                     running[node_id] = prepared
                     backend.submit(node_id, prepared.task)
+                retry_in = session.seconds_to_next_retry()  # a failed node waiting to be tried again
                 if running:
-                    for node_id, result in backend.wait():
+                    for node_id, result in backend.wait(retry_in):
                         session.finished(launcher.publish(running.pop(node_id), result))
+                elif retry_in is not None and not session.has_ready():
+                    time.sleep(retry_in)
         except KeyboardInterrupt:
             if pool is not None:
                 pool.kill()
@@ -115,10 +121,11 @@ class _ThreadBackend:
         self._keys: dict[cf.Future[ExecutorResult], str] = {}
 
     def submit(self, key: str, task: ExecutionTask) -> None:
-        self._keys[self._threads.submit(run_task, task)] = key
+        # A step with a timeout runs in a process of its own, which can be stopped (a thread cannot).
+        self._keys[self._threads.submit(run_in_time if task.timeout_seconds else run_task, task)] = key
 
-    def wait(self) -> list[tuple[str, ExecutorResult]]:
-        finished, _ = cf.wait(self._keys, return_when=cf.FIRST_COMPLETED)
+    def wait(self, timeout: float | None = None) -> list[tuple[str, ExecutorResult]]:
+        finished, _ = cf.wait(self._keys, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return [(self._keys.pop(f), f.result()) for f in finished]
 
     def close(self) -> None:

@@ -68,6 +68,14 @@ class Progress:
             line += f"  ({_first_line(outcome.reason)})"
         self._print(line)
 
+    def node_retrying(self, outcome: NodeOutcome, retry: int, retries: int, delay: float) -> None:
+        """A node failed and will be tried again (its retry policy)."""
+        error = f"  {outcome.error.error_type}: {_first_line(outcome.error.message)}" if outcome.error else ""
+        self._print(
+            f"  {self._count()} {outcome.node_id:<{self.width}}  failed  {outcome.seconds:.2f}s{error}"
+            f"  (retry {retry} of {retries} in {delay:g}s)"
+        )
+
     def summary(self, result: RunResult) -> None:
         """The end-of-run table, the errors with their original tracebacks, and where to look next."""
         if self.quiet:

@@ -32,6 +32,13 @@ def _choices(table: dict[str, tuple[str, str, str]]) -> str:
 @click.option("--in-process", is_flag=True, help="local: run executors in this process (for debugging).")
 @click.option("--runner", type=click.Choice(list(RUNNERS)), default="local", show_default=True, help=_choices(RUNNERS))
 @click.option("--beam-arg", "beam_args", multiple=True, metavar="ARG", help="beam: a Beam pipeline argument.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A runtime parameter's value for this run (repeatable); the others take their defaults.",
+)
 def run(
     pipeline_file: str | None,
     resume: str | None,
@@ -44,6 +51,7 @@ def run(
     in_process: bool,
     runner: str,
     beam_args: tuple[str, ...],
+    params: tuple[str, ...],
 ) -> None:
     """Run PIPELINE_FILE (a .py pipeline file, or the .json IR `headrace compile` wrote) on this
     machine, or resume a run."""
@@ -65,12 +73,31 @@ def run(
     target = _load_target(pipeline_file) if pipeline_file else None
     options = RunOptions(md_config, quiet, max_workers, in_process, beam_args)
     chosen = runner_class(runner).from_options(options)  # raise_on_failure=False: the summary says what failed
-    result = chosen.run(target, run_id=run_id, resume=resume, enable_cache=False if no_cache else None)
+    result = chosen.run(
+        target,
+        run_id=run_id,
+        resume=resume,
+        enable_cache=False if no_cache else None,
+        parameters=parse_params(params),
+    )
     if quiet:
         click.echo(result.run_id)
         _quiet_failure(result)
     if not result.succeeded:
         sys.exit(1)
+
+
+def parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    """`--param NAME=VALUE` options as a dict (the values stay text: the run parses them by type)."""
+    values: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param takes NAME=VALUE, got {item!r}.")
+        if name.strip() in values:
+            raise UserError(f"--param {name.strip()} is given twice.")
+        values[name.strip()] = value
+    return values
 
 
 def _quiet_failure(result: Any) -> None:

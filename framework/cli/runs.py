@@ -76,6 +76,8 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
         f"run {info.run_id} of '{info.pipeline_name}': {info.state}, started {when(info.started_ms)}, "
         f"took {f'{info.seconds:.2f}s' if info.seconds is not None else '-'}"
     )
+    if info.parameters:
+        click.echo("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in sorted(info.parameters.items())))
     for e in execs:
         click.echo(f"  #{e.id:<5} {e.node_id:<24} {e.state:<9} {duration(e.create_time_ms, e.update_time_ms):>8}")
         for side, arts in (("in ", e.inputs), ("out", e.outputs)):

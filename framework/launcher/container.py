@@ -261,7 +261,8 @@ def _run(
     )
     timed_out = threading.Event()
     timer = None
-    if config.get("timeout_seconds"):
+    seconds = config.get("timeout_seconds") or task.timeout_seconds
+    if seconds:
 
         def kill() -> None:
             timed_out.set()
@@ -270,7 +271,7 @@ def _run(
             except Exception:  # noqa: BLE001 - it may have just ended
                 pass
 
-        timer = threading.Timer(config["timeout_seconds"], kill)
+        timer = threading.Timer(seconds, kill)
     tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
     try:
         container.start()

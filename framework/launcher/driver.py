@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -219,6 +220,9 @@ def register_execution(
         attempt=attempt,
         launcher=launcher,
         input_fingerprint=input_fingerprint,
+        # what the step asked of the machine (with_resources): honoured by Kubeflow and Airflow, recorded here
+        resources=json.dumps(node.resources, sort_keys=True) if node.resources else None,
+        timeout_seconds=node.timeout_seconds,
     )
     root = handle.ir.pipeline_root
     outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}

@@ -16,11 +16,20 @@ from collections.abc import Callable
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
-from headrace.errors import ExecutorError
-from headrace.launcher import conditions, driver, publisher, system_nodes
+from headrace.errors import DefinitionError, ExecutorError
+from headrace.launcher import conditions, driver, parameters, publisher, system_nodes
 from headrace.launcher.cache import cache_key, input_fingerprint
 from headrace.launcher.executor_runner import run_task
-from headrace.launcher.outcomes import CACHED, CANCELED, COMPLETE, FAILED, SKIPPED, NodeOutcome, outputs_summary
+from headrace.launcher.outcomes import (
+    CACHED,
+    CANCELED,
+    COMPLETE,
+    FAILED,
+    SKIPPED,
+    NodeOutcome,
+    node_outcomes,
+    outputs_summary,
+)
 from headrace.launcher.runs import RunHandle
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.metadata.store import Metadata
@@ -76,6 +85,15 @@ class NodeLauncher:
         started = time.perf_counter()
         md, handle = self.md, self.handle
         try:
+            if node.exit_handler:
+                node = _with_final_status(md, handle, node)
+            waiting = parameters.unbound_in(node)
+            if waiting:
+                raise DefinitionError(
+                    f"Parameters {waiting} of '{node.id}' take runtime parameters the run was not given values "
+                    "for: start the run through a runner (which binds them), or bind the IR with "
+                    "headrace.launcher.parameters.bind first."
+                )
             if node.conditions:
                 false = conditions.false_condition(md, handle, node)
                 if false is not None:
@@ -224,6 +242,25 @@ class NodeLauncher:
         )
 
 
+def _with_final_status(md: Metadata, handle: RunHandle, node: NodeIR) -> NodeIR:
+    """The exit handler with the run's final status so far: every other node's outcome, from the store."""
+    others = {k: v for k, v in node_outcomes(md, handle).items() if k != node.id}
+    failed = [(k, o) for k, o in others.items() if o is None or not o.succeeded]
+    state = "SUCCEEDED"
+    if any(o is not None and o.state == CANCELED for _, o in failed):
+        state = "CANCELLED"
+    elif failed:
+        state = "FAILED"
+    error = None
+    for node_id, outcome in failed:
+        if outcome is not None and outcome.error is not None:
+            error = f"'{node_id}' {outcome.state.lower()}: {outcome.error.error_type}: {outcome.error.message}"
+            break
+    if failed and error is None:
+        error = f"'{failed[0][0]}' did not complete"
+    return parameters.with_final_status(node, state, handle.run_id, error)
+
+
 def _checked_outputs(prepared: PreparedExecution, result: ExecutorResult) -> dict[str, list[Artifact]]:
     """The executor's output artifacts, checked against what was registered."""
     if set(result.output_dict) != set(prepared.outputs):
@@ -242,7 +279,7 @@ def _checked_outputs(prepared: PreparedExecution, result: ExecutorResult) -> dic
 
 def _framework_error(node_id: str, e: Exception) -> ExecutorError:
     # A condition that cannot be evaluated is the pipeline author's to fix: its message says how.
-    expected = isinstance(e, conditions.ConditionError)
+    expected = isinstance(e, (conditions.ConditionError, DefinitionError))
     return ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc(), expected)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import json
 import os
 import secrets
 import shutil
@@ -50,15 +51,22 @@ class RunHandle:
         return [self.pipeline_context, self.run_context, self.node_contexts[node_id]]
 
 
-def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None, started_ms: int | None = None) -> RunHandle:
+def start_run(
+    md: Metadata,
+    ir: PipelineIR,
+    run_id: str | None = None,
+    started_ms: int | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> RunHandle:
     """Registers a new run (and, first time, the pipeline and node contexts).
 
     Args:
         md: The store.
-        ir: The pipeline.
+        ir: The pipeline, its runtime parameters bound (`headrace.launcher.parameters.bind`).
         run_id: The run's id (default: generated).
         started_ms: When the run started (epoch ms; default now), so the recorded duration
             is the one the runner reports.
+        parameters: The runtime parameter values bound into `ir`, recorded on the run.
     """
     run_id = run_id or new_run_id()
     started_ms = started_ms or int(time.time() * 1000)
@@ -73,6 +81,7 @@ def start_run(md: Metadata, ir: PipelineIR, run_id: str | None = None, started_m
         "attempt_started_ms": started_ms,
         "runner": runner_id(),
         "ir_zlib": _pack_ir(ir),
+        **({"runtime_parameters": json.dumps(parameters, sort_keys=True)} if parameters else {}),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
     [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])
@@ -94,6 +103,15 @@ def _link_run_to_pipeline(md: Metadata, handle: RunHandle) -> None:
         md.call(md.store.put_parent_contexts, [parent])
     except MetadataError:
         pass  # already linked (resume)
+
+
+def run_parameters(md: Metadata, run_id: str) -> dict[str, Any]:
+    """The runtime parameter values run `run_id` was started with ({} if none)."""
+    ctx = md.get_context(PIPELINE_RUN, run_id)
+    if ctx is None or "runtime_parameters" not in ctx.custom_properties:
+        return {}
+    values: dict[str, Any] = json.loads(str(get_value(ctx.custom_properties["runtime_parameters"])))
+    return values
 
 
 def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:

@@ -16,16 +16,25 @@ bundle twice, Airflow retries a task, a zombie and its retry can race.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from headrace.compiler.ir import PipelineIR
 from headrace.errors import HeadraceError, MetadataError
-from headrace.launcher.executor_runner import run_task
 from headrace.launcher.launcher import NodeLauncher
-from headrace.launcher.outcomes import REUSED, NodeOutcome, fill_outputs, node_outcome, run_executions
-from headrace.launcher.runs import RunHandle, abandon_execution, attach_run, local_process_alive, runner_id, start_run
+from headrace.launcher.outcomes import FAILED, REUSED, NodeOutcome, fill_outputs, node_outcome, run_executions
+from headrace.launcher.parameters import bind, bind_for_run
+from headrace.launcher.retries import next_retry
+from headrace.launcher.runs import (
+    RunHandle,
+    abandon_execution,
+    attach_run,
+    local_process_alive,
+    runner_id,
+    start_run,
+)
 from headrace.launcher.task import ExecutionTask, ExecutorResult
+from headrace.launcher.worker import run_in_time
 from headrace.metadata.store import Metadata
 from headrace.metadata.values import get_value, set_value
 
@@ -36,14 +45,21 @@ class DuplicateLaunchError(HeadraceError):
     """Another launcher is running (or just claimed) this node of this run."""
 
 
-def ensure_run(md: Metadata, ir: PipelineIR, run_id: str) -> RunHandle:
-    """The run `run_id`, started now if no launcher started it yet (several may try at once)."""
+def ensure_run(md: Metadata, ir: PipelineIR, run_id: str, parameters: Mapping[str, Any] | None = None) -> RunHandle:
+    """The run `run_id`, started now if no launcher started it yet (several may try at once), with its
+    runtime parameters bound: `parameters` (checked; text is parsed) for a new run, else the run's own.
+
+    Raises:
+        DefinitionError: `parameters` do not fit the pipeline's runtime parameters, or differ from the
+            values the run was started with.
+    """
     if md.get_context("pipeline_run", run_id) is not None:
-        return attach_run(md, run_id, ir)
+        return attach_run(md, run_id, bind_for_run(md, ir, run_id, parameters))
+    bound, values = bind(ir, parameters)
     try:
-        return start_run(md, ir, run_id)
+        return start_run(md, bound, run_id, parameters=values)
     except MetadataError:
-        return attach_run(md, run_id, ir)  # another launcher started it first
+        return attach_run(md, run_id, bind_for_run(md, ir, run_id, parameters))  # another launcher started it first
 
 
 def launch_node(
@@ -51,7 +67,7 @@ def launch_node(
     handle: RunHandle,
     node_id: str,
     enable_cache: bool | None = None,
-    execute: Callable[[ExecutionTask], ExecutorResult] = run_task,
+    execute: Callable[[ExecutionTask], ExecutorResult] = run_in_time,
     stale_after_s: float | None = None,
 ) -> NodeOutcome:
     """Runs `node_id` of the run once (see the module docstring); returns its outcome.
@@ -81,6 +97,28 @@ def launch_node(
         return launcher.launch(node_id, execute)
     finally:
         launcher.flush()
+
+
+def launch_with_retries(
+    md: Metadata,
+    handle: RunHandle,
+    node_id: str,
+    enable_cache: bool | None = None,
+    execute: Callable[[ExecutionTask], ExecutorResult] = run_in_time,
+    stale_after_s: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NodeOutcome:
+    """`launch_node`, tried again after a failure as the node's retry policy says (waiting between
+    attempts): for engines that launch a node once and have no retries of their own (a Beam step).
+    Each attempt is its own execution; only the last one's outputs are published."""
+    retries = 0
+    while True:
+        outcome = launch_node(md, handle, node_id, enable_cache, execute, stale_after_s)
+        delay = next_retry(handle.ir.node(node_id), retries) if outcome.state == FAILED else None
+        if delay is None:
+            return outcome
+        retries += 1
+        sleep(delay)
 
 
 def _claim(md: Metadata, handle: RunHandle, node_id: str, executions: list[Any], stale_after_s: float | None) -> None:

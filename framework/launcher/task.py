@@ -26,6 +26,7 @@ class ExecutionTask:
     tmp_dir: str
     log_path: str = ""
     beam_pipeline_args: list[str] = dataclasses.field(default_factory=list)
+    timeout_seconds: float | None = None  # the executor is stopped after this long (with_timeout)
 
     @classmethod
     def for_node(
@@ -59,6 +60,7 @@ class ExecutionTask:
             tmp_dir=os.path.join(system, "tmp", str(execution_id)) if tmp_dir is None else tmp_dir,
             log_path=os.path.join(system, "logs", f"{execution_id}.log") if log_path is None else log_path,
             beam_pipeline_args=list(ir.beam_pipeline_args),
+            timeout_seconds=node.timeout_seconds,
         )
 
 

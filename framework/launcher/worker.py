@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 from headrace.launcher.task import ExecutionTask, ExecutorResult
@@ -209,6 +210,7 @@ class WorkerPool:
         self._all: list[Worker] = []
         self._lock = threading.Lock()
         self._busy: dict[int, tuple[Worker, Any]] = {}  # result fd -> (worker, key), for submit/wait
+        self._deadlines: dict[int, tuple[float, float]] = {}  # result fd -> (monotonic deadline, timeout)
         self._finished: list[tuple[Any, ExecutorResult]] = []
         _reap()
 
@@ -270,12 +272,19 @@ class WorkerPool:
             )
             return
         self._busy[worker.result_fd] = (worker, key)
+        if task.timeout_seconds and not task.executor.get("image"):  # a container stops itself (run_container)
+            self._deadlines[worker.result_fd] = (time.monotonic() + task.timeout_seconds, task.timeout_seconds)
 
-    def wait(self) -> list[tuple[Any, ExecutorResult]]:
-        """Blocks until a submitted task finishes; returns every finished (key, result)."""
+    def wait(self, timeout: float | None = None) -> list[tuple[Any, ExecutorResult]]:
+        """Blocks until a submitted task finishes (or `timeout` seconds pass); returns every finished
+        (key, result). A task past its own timeout is stopped (its worker killed) and fails."""
         if not self._finished and self._busy:
-            ready, _, _ = select.select(list(self._busy), [], [])
+            now = time.monotonic()
+            waits = [d - now for d, _ in self._deadlines.values()] + ([timeout] if timeout is not None else [])
+            ready, _, _ = select.select(list(self._busy), [], [], max(0.0, min(waits)) if waits else None)
+            self._stop_overdue(set(ready))
             for fd in ready:
+                self._deadlines.pop(fd, None)
                 worker, key = self._busy.pop(fd)
                 try:
                     result = worker.receive()
@@ -286,6 +295,19 @@ class WorkerPool:
                 self._finished.append((key, result))
         finished, self._finished = self._finished, []
         return finished
+
+    def _stop_overdue(self, ready: set[int]) -> None:
+        """Kills the workers whose task ran past its timeout; their tasks fail, saying so."""
+        now = time.monotonic()
+        for fd, (deadline, seconds) in list(self._deadlines.items()):
+            if fd in ready or deadline > now:
+                continue
+            del self._deadlines[fd]
+            worker, key = self._busy.pop(fd)
+            worker.proc.kill()
+            self._release(worker, WorkerDiedError(worker.death()))
+            worker.close()
+            self._finished.append((key, timed_out(seconds)))
 
     def kill(self) -> None:
         """Kills every worker at once (the run was interrupted)."""
@@ -300,6 +322,34 @@ class WorkerPool:
             workers, self._all, self._idle = self._all, [], []
         for w in workers:
             w.close()
+
+
+def timed_out(seconds: float) -> ExecutorResult:
+    """The result of a step stopped at its timeout."""
+    return ExecutorResult(
+        ok=False,
+        error_type="StepTimeout",
+        message=f"The step ran longer than its timeout ({seconds:g} s, set with with_timeout) and was stopped.",
+        expected=True,
+    )
+
+
+def run_in_time(task: ExecutionTask) -> ExecutorResult:
+    """Runs a task here, or, when it has a timeout, in a worker process of its own that is killed at the
+    timeout (a thread cannot be stopped). What a launcher without a worker pool runs tasks with."""
+    from headrace.launcher.executor_runner import run_task
+
+    if not task.timeout_seconds or task.executor.get("image"):
+        return run_task(task)
+    pool = WorkerPool(1)
+    try:
+        pool.submit(task.node_id, task)
+        finished: list[tuple[Any, ExecutorResult]] = []
+        while not finished:
+            finished = pool.wait()
+        return finished[0][1]
+    finally:
+        pool.close()
 
 
 def serve(task_fd: int, result_fd: int) -> None:

@@ -6,6 +6,7 @@ The CLI is built on it; it is public so notebooks and tests can use it too.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from headrace.errors import MetadataError
@@ -51,6 +52,7 @@ class RunInfo:
     started_ms: int
     finished_ms: int
     active_ms: int = 0  # time spent running, summed over the first attempt and any resumes
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)  # its runtime parameter values
 
     @property
     def seconds(self) -> float | None:
@@ -141,6 +143,7 @@ class MetadataReader:
             int(p.get("started_ms", 0)),  # stored as a double: ML Metadata's MySQL ints are 32-bit
             int(p.get("finished_ms", 0)),
             int(p.get("active_ms", 0)),
+            json.loads(str(p["runtime_parameters"])) if "runtime_parameters" in p else {},
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

@@ -25,6 +25,9 @@ _DSL = "headrace.dsl"
 _C = "headrace.tfx._compat"
 _COMP = "headrace.components"
 _PROTO = "headrace.components.proto"
+# TFX's exit handler decorator is its @component; the node becomes the exit handler through
+# runner.set_exit_handler (or headrace's Pipeline(exit_handler=...)).
+_EXIT_HANDLER = {"exit_handler": "headrace.tfx._decorators:component", "FinalStatusStr": "headrace.dsl:FinalStatusStr"}
 _TFX_GENS = "headrace.tfx._components"  # ExampleGens writing TFX's tf.Example by default
 
 DATA = "headrace's data components"
@@ -120,6 +123,8 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
         "SpanRangeStrategy": f"{_DSL}:SpanRangeStrategy",
         "create_container_component": "headrace.dsl.container_component:create_container_component",
+        "RuntimeParameter": f"{_DSL}:RuntimeParameter",
+        "FinalStatusStr": f"{_DSL}:FinalStatusStr",
     },
     "v1.dsl.io": {},
     "v1.dsl.io.fileio": {},
@@ -134,7 +139,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "v1.types.standard_artifacts": {},
     "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
     "v1.orchestration.metadata": dict(_METADATA),
-    "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT, **_KUBEFLOW_V2},
+    "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT, **_KUBEFLOW_V2, **_EXIT_HANDLER},
     "v1.components": {
         **_from(_COMP, "ExampleValidator ImportExampleGen ImportSchemaGen SchemaGen StatisticsGen"),
         **_from(_TFX_GENS, "CsvExampleGen"),
@@ -271,7 +276,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration": {},
     "orchestration.pipeline": {"ExecutionMode": f"{_C}:ExecutionMode", "Pipeline": _PIPELINE},
     "orchestration.metadata": {**_METADATA, "Metadata": "headrace.tfx._metadata:Metadata"},
-    "orchestration.data_types": {},
+    "orchestration.data_types": {"RuntimeParameter": f"{_DSL}:RuntimeParameter"},
     "orchestration.local": {},
     "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
     "orchestration.beam": {},
@@ -282,6 +287,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     ),
     "orchestration.kubeflow": {},
     "orchestration.kubeflow.v2": {},
+    "orchestration.kubeflow.decorators": dict(_EXIT_HANDLER),
     "orchestration.kubeflow.v2.kubeflow_v2_dag_runner": dict(_KUBEFLOW_V2),
     "orchestration.experimental": {},
     "orchestration.experimental.interactive": {},
@@ -418,7 +424,6 @@ MISSING: dict[str, str] = {
     "v1.dsl.components.AsyncOutputArtifact": ORCH,
     "dsl.component.experimental.annotations.BeamComponentParameter": BEAM,
     "dsl.component.experimental.annotations.AsyncOutputArtifact": ORCH,
-    "v1.dsl.experimental.RuntimeParameter": ORCH,
     "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
     "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
     "dsl.experimental.spans_resolver": DATA,
@@ -428,10 +433,7 @@ MISSING: dict[str, str] = {
     "dsl.components.base.base_beam_component": BEAM,
     "dsl.components.base.base_beam_executor": BEAM,
     "v1.types.BaseBeamComponent": BEAM,
-    "orchestration.data_types.RuntimeParameter": ORCH,
     "orchestration.kubeflow.kubeflow_dag_runner": ORCH,  # TFX's Kubeflow v1 runner: headrace compiles for KFP v2 only
-    "v1.orchestration.experimental.exit_handler": ORCH,
-    "v1.orchestration.experimental.FinalStatusStr": ORCH,
     "v1.extensions.google_cloud_ai_platform": CLOUD,
     "v1.extensions.google_cloud_big_query": CLOUD,
     "extensions": CLOUD,

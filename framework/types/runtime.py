@@ -77,9 +77,9 @@ class RuntimeParameter:
         return f"RuntimeParameter({self.name!r}, {self.type_name}{default})"
 
 
-class FinalStatusStr:
+class FinalStatusStr(str):
     """The run's final status as a JSON string, for a parameter of an exit handler (TFX's
-    `FinalStatusStr`): {"state": "SUCCEEDED" or "FAILED", "error": {"message": ...},
+    `FinalStatusStr`, a str too): {"state": "SUCCEEDED" or "FAILED", "error": {"message": ...},
     "pipelineJobResourceName": the run id, "pipelineTaskName": the exit handler's id}."""
 
     def to_ir(self) -> dict[str, bool]:
