@@ -17,13 +17,14 @@ import tempfile
 import time
 from typing import Any
 
-from headrace.compiler import PipelineIR, compile_component
+from headrace.compiler import PipelineIR, compile_component, runtime_parameters_of
 from headrace.dsl import BaseComponent
 from headrace.errors import DefinitionError
 from headrace.launcher import NodeLauncher, start_run
 from headrace.launcher.driver import outputs_of
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.outcomes import final_state
+from headrace.launcher.parameters import bind
 from headrace.launcher.runs import set_run_state
 from headrace.metadata.config import describe, sqlite_metadata_connection_config
 from headrace.metadata.store import Metadata
@@ -129,9 +130,11 @@ class InteractiveContext:
             metadata_connection=None,
             enable_cache=enable_cache,
             beam_pipeline_args=tuple(beam_pipeline_args or self.beam_pipeline_args),
+            runtime_parameters=runtime_parameters_of([component]),
         )
+        ir, values = bind(ir, None)  # a RuntimeParameter takes its default here
         md = self.metadata
-        handle = start_run(md, ir, f"{self.pipeline_name}-{started_ms}-{node.id}", started_ms)
+        handle = start_run(md, ir, f"{self.pipeline_name}-{started_ms}-{node.id}", started_ms, parameters=values)
         handle.published.update(upstream)
         launcher = NodeLauncher(md, handle, enable_cache=None if enable_cache else False)
         outcome = launcher.launch(node.id, execute=self._execute)

@@ -57,7 +57,7 @@ def compile_pipeline(pipeline: Pipeline) -> PipelineIR:
         pipeline_name=pipeline.pipeline_name,
         pipeline_root=pipeline.pipeline_root,
         nodes=tuple(nodes),
-        runtime_parameters=_runtime_parameters([*components, *([handler] if handler else [])]),
+        runtime_parameters=runtime_parameters_of([*components, *([handler] if handler else [])]),
         # without a MySQL password: it stays in this process, or comes from MYSQL_PWD (metadata.config)
         metadata_connection=connection_config_to_dict(pipeline.metadata_connection_config),
         enable_cache=pipeline.enable_cache,
@@ -154,7 +154,7 @@ def _compile_node(
     )
 
 
-def _runtime_parameters(components: list[BaseComponent]) -> dict[str, dict[str, Any]]:
+def runtime_parameters_of(components: list[BaseComponent]) -> dict[str, dict[str, Any]]:
     """The runtime parameters the components take, by name; one name declared twice must agree."""
     declared: dict[str, dict[str, Any]] = {}
     for c in components:

@@ -201,3 +201,14 @@ def test_the_exit_handler_runs_last_whatever_happened_with_the_final_status(tmp_
         assert result.state == "COMPLETE" and status == {**status, "state": "SUCCEEDED", "error": {}}
     executions = MetadataReader(_store(tmp_path)).executions(result.run_id)
     assert executions[-1].node_id == "notify"  # after every other node
+
+
+def test_interactive_context_takes_a_runtime_parameters_default(tmp_path):
+    from headrace import InteractiveContext
+
+    context = InteractiveContext(pipeline_root=str(tmp_path))
+    ran = context.run(write(epochs=RuntimeParameter("epochs", int, default=4)))
+    assert ran.state == "COMPLETE"
+    assert open(os.path.join(ran.component.outputs["out"].get()[0].uri, "value")).read() == "4:0.1"
+    with pytest.raises(DefinitionError, match="'epochs' .*has no default"):
+        context.run(write(epochs=RuntimeParameter("epochs", int)))
