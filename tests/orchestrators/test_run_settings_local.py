@@ -210,5 +210,5 @@ def test_interactive_context_takes_a_runtime_parameters_default(tmp_path):
     ran = context.run(write(epochs=RuntimeParameter("epochs", int, default=4)))
     assert ran.state == "COMPLETE"
     assert open(os.path.join(ran.component.outputs["out"].get()[0].uri, "value")).read() == "4:0.1"
-    with pytest.raises(DefinitionError, match="'epochs' .*has no default"):
+    with pytest.raises(DefinitionError, match=r"'epochs' .*has no default"):
         context.run(write(epochs=RuntimeParameter("epochs", int)))

@@ -136,10 +136,24 @@ def test_retries_timeouts_and_parameters_under_faults(write_module, tmp_path):
     ).with_id("W")
     ir = compile_pipeline(Pipeline("s13h", str(tmp_path / "h"), [declared]))
     hostile = trials(full=3000, short=300)
-    pool_of_values = ["", " ", "1e999", "nan", "inf", "0x10", "１２", "\x00", "9" * 5000, "-0", "true", "[]", "{}"]
+    pool_of_values = [
+        "",
+        " ",
+        "1e999",
+        "nan",
+        "inf",
+        "0x10",
+        "\uff11\uff12",
+        "\x00",
+        "9" * 5000,
+        "-0",
+        "true",
+        "[]",
+        "{}",
+    ]
     refused = 0
     for i in range(hostile):
-        value = rng.choice(pool_of_values + [rng.random(), rng.randint(-(2**70), 2**70), None, [], {}, True, b"1"])
+        value = rng.choice([*pool_of_values, rng.random(), rng.randint(-(2**70), 2**70), None, [], {}, True, b"1"])
         name = rng.choice(["seed", "pause", "seed ", "SEED", "pause\x00", "other"])
         try:
             resolved = resolve(ir, {"seed": 1, name: value})
