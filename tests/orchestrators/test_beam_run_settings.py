@@ -53,14 +53,18 @@ def test_beam_honours_parameters_retries_timeouts_and_the_exit_handler(tmp_path,
     m = write_module(COMPONENTS, "settings_components")
     write, flaky, sleeper, report = m.write, m.flaky, m.sleeper, m.report
     status_file = tmp_path / "status.json"
-    flaky_node = flaky(marker=str(tmp_path / "m"), fails=1).with_retry(2, backoff_seconds=0.2)
+    flaky_node = flaky(marker=str(tmp_path / "m"), fails=1).with_retry(2, backoff_seconds=0.5)
+    flaky_node.with_resources(cpu=1, memory="256Mi")
     param_node = write(epochs=RuntimeParameter("epochs", int, default=1)).add_upstream_node(flaky_node)
     slow = sleeper(seconds=60.0).with_timeout(1)
     handler = report(status=FinalStatusStr(), path=str(status_file)).with_id("notify")
     pipeline = Pipeline("beam-settings", str(tmp_path), [param_node, slow], exit_handler=handler)
     result = BeamDagRunner(quiet=True, raise_on_failure=False).run(pipeline, parameters={"epochs": "4"})
     assert result.nodes["flaky"].state == "COMPLETE"
-    assert [e.state for e in _executions(tmp_path, result.run_id, "flaky")] == ["FAILED", "COMPLETE"]
+    attempts = _executions(tmp_path, result.run_id, "flaky")
+    assert [e.state for e in attempts] == ["FAILED", "COMPLETE"]
+    assert attempts[1].create_time_ms - attempts[0].update_time_ms >= 450  # the policy's 0.5 s wait
+    assert json.loads(attempts[1].properties["resources"]) == {"cpu": "1", "memory": "256Mi"}
     assert open(os.path.join(result.nodes["write"].outputs["out"][0], "value")).read() == "4:0.1"
     assert result.nodes["sleeper"].state == "FAILED" and result.nodes["sleeper"].error.error_type == "StepTimeout"
     assert result.nodes["notify"].state == "COMPLETE" and result.state == "FAILED"
