@@ -10,6 +10,7 @@ from headrace.compiler.ir import ArtifactTypeIR, InputIR, NodeIR, OutputIR, Pipe
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.container_component import TemplatedExecutorContainerSpec, check_command
 from headrace.dsl.pipeline import Pipeline, sort_components
+from headrace.dsl.user_code import with_artifact_types
 from headrace.errors import DefinitionError
 from headrace.metadata.config import connection_config_to_dict
 from headrace.types.artifact import Artifact
@@ -113,6 +114,8 @@ def _compile_node(
     default_image: str | None = None,
 ) -> NodeIR:
     executor = _placed(c, c.EXECUTOR_SPEC.to_ir(code_cache), default_image)
+    # code that travels by value takes the node's artifact classes from the user's files along
+    executor = with_artifact_types(executor, [ch.type for ch in (*c.inputs.values(), *c.outputs.values())], c.id)
     inputs = {}
     for key, ch in c.inputs.items():
         if ch.producer is None and executor["kind"] != "resolver":

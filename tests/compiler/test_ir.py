@@ -317,7 +317,7 @@ def test_parameters_and_pipeline_root_path_like(tmp_path):
     executor = ir.node("Source").executor
     assert executor["kind"] == "python_function"
     assert (executor["module"], executor["qualname"]) == (__name__, "Source")
-    assert "payload" not in executor  # an importable module travels by name
+    assert "payload" in executor  # a test module is no installed module: it travels by value
     assert len(executor["code"]) == 64
 
 

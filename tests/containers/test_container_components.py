@@ -163,8 +163,8 @@ def test_platform_config_sets_environment_user_and_extra_volumes(tmp_path, runti
 def test_a_function_component_with_image_runs_in_the_container_with_the_same_outputs_and_cache(
     tmp_path, runtime_image, monkeypatch
 ):
-    # A fresh worker interpreter, which has not imported the component's module: the runner finds its
-    # folder by the module's name and mounts it into the container.
+    # A fresh worker interpreter, which has not imported the component's module: the component travels
+    # by value in the IR (its module is the tests' own, not installed), so nothing is mounted for it.
     monkeypatch.setenv("HEADRACE_WORKER_START", "spawn")
     local = run(tmp_path / "local", [Tokens(text="a b c", repeat=2)])
     boxed = run(tmp_path / "boxed", [Tokens(text="a b c", repeat=2).with_image(runtime_image)])

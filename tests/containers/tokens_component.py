@@ -1,6 +1,6 @@
 """A function component the container tests run in-process and inside the runtime image. It lives in
-its own module, importable in the image (its folder is mounted on PYTHONPATH) without the test
-module's imports (pytest is not in the image)."""
+its own module, so what travels into the image (by value: the tests' modules are not installed) does
+not drag the test module's imports along (pytest is not in the image)."""
 
 from __future__ import annotations
 
