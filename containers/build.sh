@@ -23,6 +23,10 @@ TAG="$REPO:$VERSION$suffix"; LATEST="$REPO:latest$suffix"
 SLIM=python:3.11-slim; DEBIAN_BASE=headrace-base:bookworm
 CACHE=.cache; mkdir -p "$CACHE"
 
+# The engine first, outside the lock below: a dockerd started while this script holds the lock's
+# descriptor would inherit it and hold the lock for as long as it runs (every later build waited forever).
+docker info >/dev/null 2>&1 || bash scripts/services.sh docker
+
 # One build at a time on this machine (tests, make image and other checkouts share the engine): a
 # concurrent build's prune of the build stage would remove the stage this one is copying from.
 exec 9>/tmp/headrace-image-build.lock
@@ -30,8 +34,6 @@ flock 9
 
 say() { echo "build.sh: $*"; }
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
-docker info >/dev/null 2>&1 || bash scripts/services.sh docker
 
 debian_mirror() {
   # The first mirror serving the plain "bookworm" suite in the machine's apt sources (one-line or deb822).
