@@ -75,15 +75,13 @@ def pickled_by_value(module_names: list[str]) -> Iterator[None]:
     classes and the helpers they use), as it does for `__main__`."""
     import cloudpickle
 
+    registered = cloudpickle.list_registry_pickle_by_value()  # by the user, say: left registered
     added = []
     for name in module_names:
         module = sys.modules.get(name)
-        if module is None:
+        if module is None or name in registered or getattr(module, "__name__", None) != name:
             continue
-        try:
-            cloudpickle.register_pickle_by_value(module)
-        except ValueError:  # already registered (by the user, say): leave it so
-            continue
+        cloudpickle.register_pickle_by_value(module)
         added.append(module)
     try:
         yield

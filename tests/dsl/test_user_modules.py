@@ -247,3 +247,20 @@ def test_a_payload_from_another_python_version_is_a_clear_error(on_path):
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     with pytest.raises(CodeLoadError, match=rf"compiled by Python 3\.10 .* this is Python {here}\. Run the step"):
         load(executor)
+
+
+def test_modules_are_pickled_by_value_only_while_shipping_and_a_users_registration_stays(on_path):
+    import cloudpickle
+
+    write(on_path, {"mine.py": "def f():\n    return 1\n", "theirs.py": "def g():\n    return 2\n"})
+    import mine
+    import theirs
+
+    cloudpickle.register_pickle_by_value(theirs)
+    try:
+        ship(mine.f, "f")
+        ship(theirs.g, "g")
+        assert cloudpickle.list_registry_pickle_by_value() >= {"theirs"}
+        assert "mine" not in cloudpickle.list_registry_pickle_by_value()
+    finally:
+        cloudpickle.unregister_pickle_by_value(theirs)
