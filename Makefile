@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
-.PHONY: setup demo test lint unit services bench clean reliability image
+.PHONY: setup demo test lint unit services bench clean reliability image airflow
 
 setup:
 	@bash scripts/setup.sh
@@ -12,7 +12,10 @@ demo: setup
 	$(HEADRACE) run pipelines/penguin/pipeline.py
 
 services:
-	@bash scripts/services.sh mariadb chromium docker
+	@bash scripts/services.sh mariadb chromium docker postgresql
+
+airflow: setup  # Airflow 3 in its own venv, .venv-airflow (requirements/airflow-lock.txt); see docs/AIRFLOW.md
+	@bash scripts/airflow.sh 3
 
 image: setup  # the runtime image headrace-runtime:<version> and :latest (EXTRAS=tf for more); see containers/
 	@bash containers/build.sh

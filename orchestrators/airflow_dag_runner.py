@@ -1,76 +1,80 @@
-"""AirflowDagRunner: the IR as an Apache Airflow (2.10) DAG, one task per node.
+"""AirflowDagRunner: the IR as an Apache Airflow DAG (Airflow 3.x and 2.10), one task per node.
 
-Each node task calls the shared launcher on its own (`headrace.launcher.single`): `ensure_run` for
-the Airflow run (its run id is the headrace run id), then `launch_node`, which is idempotent, so an
-Airflow retry of a failed task runs a new attempt and a retry of a task that had in fact finished
-reuses it. A node that fails makes its task fail, so Airflow's retries apply. A last task,
+Each node's task runs `<python> -m headrace task run <IR file> <node>` (see `headrace.orchestrators.node_task`)
+with the interpreter of headrace's own environment: the shared launcher runs the node in the headrace run
+of the Airflow run (its run id is the headrace run id) and is idempotent, so an Airflow retry of a failed
+task runs a new attempt and a retry of a task that had in fact finished reuses it. A node that fails fails
+its task, so Airflow's retries apply; what it prints is in the task's log. A last task,
 `headrace_finish_run` (trigger rule all_done), records the run's final state in ML Metadata.
+
+The IR's run settings become Airflow's: a node's retry policy its task's `retries`, `retry_delay`,
+`retry_exponential_backoff` and `max_retry_delay`; its timeout `execution_timeout`; its cpu request
+`pool_slots` (slots of the task's pool; memory and accelerators are shown in the task's docs, since only a
+Kubernetes pod could honour them); runtime parameters the DAG's `params`, which a trigger's conf overrides;
+the exit handler a task with trigger rule all_done after every other node.
 
 Two ways to hand a pipeline to Airflow:
 
+- `headrace compile --target airflow` (:func:`write_dag`): writes the compiled IR and a DAG file that
+  imports only Airflow and the standard library (the code of `_airflow_dag.py` is copied into it), so
+  Airflow's environment needs nothing of headrace's: the way for Airflow 3, which cannot share an
+  environment with ml-metadata. The interpreter its tasks run is this process's (`sys.executable`),
+  or `AirflowPipelineConfig(python=...)`.
 - TFX's: a file in the dags folder defines the pipeline and ends with
-  `DAG = AirflowDagRunner(config).run(pipeline)`; Airflow runs that file on every parse.
-- :func:`write_dag` (`headrace compile --target airflow`): writes the compiled IR and a small DAG
-  file that builds the DAG from it. Parsing it runs no pipeline-definition code: it reads JSON.
+  `DAG = AirflowDagRunner(config).run(pipeline)`. That file imports headrace, so it works where headrace
+  and Airflow share an environment: Airflow 2.10. Its tasks are the same.
 
-Airflow is imported only to build a DAG (never by `import headrace.orchestrators`, nor by
-:func:`write_dag`).
+Airflow is imported only to build a DAG in this process (`run`), never by `import headrace.orchestrators`
+nor by :func:`write_dag`.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime
-import difflib
-import functools
-import logging
+import math
 import os
+import pprint
 import re
+import sys
 from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR
 from headrace.compiler.ir import load
 from headrace.dsl import Pipeline
 from headrace.errors import DefinitionError
-from headrace.orchestrators.base_runner import open_store, to_ir
+from headrace.orchestrators import _airflow_dag
+from headrace.orchestrators.base_runner import to_ir
 from headrace.orchestrators.base_target import CompileTarget
-
-log = logging.getLogger(__name__)
+from headrace.orchestrators.node_task import headrace_run_id
 
 FINISH_TASK_ID = "headrace_finish_run"
-# Top-level config keys that are task settings: they go into the DAG's default_args (every task).
-TASK_KEYS = (
-    "retries",
-    "retry_delay",
-    "retry_exponential_backoff",
-    "max_retry_delay",
-    "execution_timeout",
-    "owner",
-    "pool",
-    "queue",
-)
-_DEFAULT_START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-_UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9_.:+-]")
 _UNSAFE_DAG_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _INSTALL_HINT = (
-    "Package 'apache-airflow' must be installed to build an Airflow DAG (AirflowDagRunner). "
-    "Install it with: pip install 'apache-airflow==2.10.3' (and its constraints file)."
+    "Package 'apache-airflow' must be installed in this environment to build an Airflow DAG here "
+    "(AirflowDagRunner.run, the TFX-style DAG file: Airflow 2.10, pip install 'headrace[airflow]'). For "
+    "Airflow 3, in its own environment, write the DAG file with `headrace compile FILE --target airflow -o DAGS`."
 )
 
 
 @dataclasses.dataclass
 class AirflowPipelineConfig:
-    """How the DAG is scheduled (TFX's `AirflowPipelineConfig`).
+    """How the DAG is scheduled (TFX's `AirflowPipelineConfig`), and which interpreter runs its tasks.
 
     Args:
         airflow_dag_config: Keyword arguments of `airflow.DAG` (`schedule`, `start_date`, `catchup`,
             `default_args`, `tags`, `dag_id`, ...), plus task settings at the top level for
-            convenience (`retries`, `retry_delay`, ... see `TASK_KEYS`), which go into
-            `default_args`. Defaults: dag_id = the pipeline name, schedule None (runs are
-            triggered), start_date 2024-01-01 UTC, catchup False.
+            convenience (`retries`, `retry_delay`, ... see `_airflow_dag.TASK_KEYS`), which go into
+            `default_args`; a node's own `with_retry`/`with_timeout` wins over them. Defaults: dag_id =
+            the pipeline name, schedule None (runs are triggered), start_date 2024-01-01 UTC, catchup False.
+        python: The Python interpreter of headrace's environment on Airflow's workers, which each task
+            runs (`python -m headrace task run ...`). Default: the interpreter compiling the pipeline
+            (`sys.executable`), right when Airflow's workers run on this machine.
     """
 
     airflow_dag_config: dict[str, Any] | None = None
+    python: str | None = None
 
 
 class AirflowDagRunner(CompileTarget):
@@ -92,27 +96,47 @@ class AirflowDagRunner(CompileTarget):
             raise DefinitionError(
                 f"AirflowDagRunner takes an AirflowPipelineConfig or a dict, got {type(config).__name__}."
             )
+        if config.python is not None and (not isinstance(config.python, str) or not os.path.isabs(config.python)):
+            raise DefinitionError(
+                f"AirflowPipelineConfig(python=...) takes the absolute path of headrace's Python interpreter on "
+                f"Airflow's workers, e.g. /opt/headrace/.venv/bin/python; got {config.python!r}."
+            )
         self.config = config
+
+    @property
+    def python(self) -> str:
+        """The interpreter the tasks run."""
+        return self.config.python or sys.executable
 
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
         """The IR with an absolute pipeline root: the tasks run in Airflow's workers, elsewhere."""
         return to_ir(pipeline)
 
     def run(self, pipeline: Pipeline | PipelineIR) -> Any:
-        """Returns the `airflow.DAG` of the pipeline (nothing runs now: Airflow runs it).
+        """Returns the `airflow.DAG` of the pipeline (nothing runs now: Airflow runs it). Needs Airflow in
+        this environment (Airflow 2.10: Airflow 3 cannot share one with headrace's ml-metadata).
 
-        Put the result in a module-level variable of a file in Airflow's dags folder.
+        Put the result in a module-level variable of a file in Airflow's dags folder. The compiled IR
+        the tasks read is written to `<pipeline root>/.system/airflow/<name>.ir.json` (when it changed).
         """
-        return build_dag(self.to_ir(pipeline), self.config.airflow_dag_config)
+        try:
+            import airflow  # noqa: F401
+        except ImportError as e:
+            raise ImportError(_INSTALL_HINT) from e
+        ir = self.to_ir(pipeline)
+        path = os.path.join(ir.pipeline_root, ".system", "airflow", _ir_file(ir))
+        _write_if_changed(path, ir.dump())
+        return _airflow_dag.build_dag(dag_spec(ir, self.python, path), self.config.airflow_dag_config)
 
     def render(self, ir: PipelineIR, output: str | None = None) -> str:
-        """The DAG file's source: it builds the DAG from `<pipeline name>.ir.json` next to it."""
+        """The DAG file's source: Airflow and the standard library only; its tasks read
+        `<pipeline name>.ir.json` next to it."""
         from headrace.version import __version__
 
-        literal = _py_literal(self.config.airflow_dag_config or {}, "airflow_dag_config")
-        return DAG_FILE_TEMPLATE.format(
-            name=ir.pipeline_name, version=__version__, ir_file=_ir_file(ir), config=literal
-        )
+        config = _py_literal(self.config.airflow_dag_config or {}, "airflow_dag_config")
+        spec = pprint.pformat(dag_spec(ir, self.python, _ir_file(ir)), width=110, sort_dicts=False)  # plain values
+        header = DAG_FILE_HEADER.format(name=ir.pipeline_name, version=__version__, ir_file=_ir_file(ir))
+        return f"{header}\n{_builder_code()}\n\n{DAG_FILE_TAIL.format(spec=spec, config=config)}"
 
     def write(self, ir: PipelineIR, output: str) -> list[str]:
         """Writes `<output>/<pipeline_name>.ir.json` and `<output>/<pipeline_name>_dag.py`; returns both paths."""
@@ -125,41 +149,6 @@ class AirflowDagRunner(CompileTarget):
         with open(dag_path, "w", encoding="utf-8") as f:
             f.write(text)
         return [dag_path, ir_path]
-
-
-def build_dag(ir: PipelineIR, airflow_dag_config: dict[str, Any] | None = None) -> Any:
-    """The DAG of the IR: one PythonOperator per node, the IR's `upstream` as dependencies, and the
-    final `headrace_finish_run` task after all of them."""
-    try:
-        from airflow import DAG
-        from airflow.operators.python import PythonOperator
-    except ImportError as e:
-        raise ImportError(_INSTALL_HINT) from e
-    dag_kwargs = _dag_kwargs(ir, airflow_dag_config or {}, DAG)
-    task_ids = task_ids_of(ir)
-    dag = DAG(**dag_kwargs)
-    with dag:
-        tasks = {
-            n.id: PythonOperator(
-                task_id=task_ids[n.id],
-                python_callable=functools.partial(run_node_task, ir),
-                op_kwargs={"node_id": n.id},
-                doc_md=f"headrace node `{n.id}` ({n.component_type})",
-            )
-            for n in ir.nodes
-        }
-        for n in ir.nodes:
-            for up in n.upstream:
-                tasks[up] >> tasks[n.id]
-        finish = PythonOperator(
-            task_id=FINISH_TASK_ID,
-            python_callable=functools.partial(finish_run_task, ir),
-            trigger_rule="all_done",
-            retries=0,
-            doc_md="Records the headrace run's final state in ML Metadata.",
-        )
-        list(tasks.values()) >> finish
-    return dag
 
 
 def task_ids_of(ir: PipelineIR) -> dict[str, str]:
@@ -177,137 +166,115 @@ def task_ids_of(ir: PipelineIR) -> dict[str, str]:
     return ids
 
 
-def _dag_kwargs(ir: PipelineIR, config: dict[str, Any], dag_class: type) -> dict[str, Any]:
-    import inspect
-
-    allowed = set(inspect.signature(dag_class).parameters)
-    default_args = dict(config.get("default_args") or {})
-    kwargs: dict[str, Any] = {
-        "dag_id": safe_id(ir.pipeline_name),
-        "start_date": _DEFAULT_START,
-        "catchup": False,
-        "description": f"headrace pipeline '{ir.pipeline_name}'",
-        "tags": ["headrace"],
-    }
-    if "schedule_interval" not in config and "timetable" not in config:
-        kwargs["schedule"] = None
-    for key, value in config.items():
-        if key == "default_args":
-            continue
-        if key in TASK_KEYS:
-            default_args[key] = value
-        elif key in allowed:
-            kwargs[key] = value
-        else:
-            near = difflib.get_close_matches(key, sorted(allowed | set(TASK_KEYS)), n=1)
-            hint = f" Did you mean '{near[0]}'?" if near else ""
-            raise DefinitionError(
-                f"airflow_dag_config has an unknown key {key!r}: it is neither an argument of airflow.DAG "
-                f"nor a task setting ({', '.join(TASK_KEYS)}).{hint}"
-            )
-    kwargs["default_args"] = default_args
-    return kwargs
-
-
 def safe_id(text: str) -> str:
     """`text` as an Airflow DAG id (and file name): characters outside [A-Za-z0-9_.-] become '_'."""
     return _UNSAFE_DAG_ID.sub("_", text) or "_"
 
 
-def headrace_run_id(airflow_run_id: str) -> str:
-    """The headrace run id of an Airflow run: the Airflow run id itself, with characters other than
-    [A-Za-z0-9_.:+-] (a '/' in a hand-made run id, say) replaced by '_'."""
-    return _UNSAFE_RUN_ID.sub("_", airflow_run_id) or "_"
+def dag_spec(ir: PipelineIR, python: str, ir_file: str) -> dict[str, Any]:
+    """What `_airflow_dag.build_dag` builds the DAG from: plain values only (it is written into the DAG file)."""
+    task_ids = task_ids_of(ir)
+    kept = ("ptype", "default")
+    params = {name: {k: v for k, v in d.items() if k in kept} for name, d in ir.runtime_parameters.items()}
+    return {
+        "python": python,
+        "ir_file": ir_file,
+        "finish_task_id": FINISH_TASK_ID,
+        "dag": {
+            "dag_id": safe_id(ir.pipeline_name),
+            "description": f"headrace pipeline '{ir.pipeline_name}'",
+            "catchup": False,
+            "tags": ["headrace"],
+        },
+        "params": params,
+        "tasks": [_task_spec(n, task_ids) for n in ir.nodes],
+    }
 
 
-# -- what the tasks run (in the Airflow worker) ----------------------------------------------------
-def run_node_task(ir: PipelineIR, node_id: str, **context: Any) -> dict[str, Any]:
-    """An Airflow node task: launches `node_id` in the headrace run of this Airflow run.
-
-    Raises:
-        ExecutorError: the node failed (the task fails; Airflow retries it if it has retries left).
-        DuplicateLaunchError: another live task instance is running this node of this run.
-    """
-    from headrace.launcher.single import ensure_run, launch_node
-
-    md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(context["run_id"]))
-    _record_airflow_ids(md, handle, context)
-    # Airflow starts another try of a task only once the earlier try ended or was declared a zombie, so
-    # on a retry an attempt still RUNNING in ML Metadata is dead even if its launcher was on another host
-    # (the pid check covers this host).
-    ti = context.get("ti")
-    retry = ti is not None and int(getattr(ti, "try_number", 1) or 1) > 1
-    outcome = launch_node(md, handle, node_id, stale_after_s=0.0 if retry else None)
-    log.info("headrace run %s, node %s: %s (execution %s)", handle.run_id, node_id, outcome.state, outcome.execution_id)
-    if outcome.state in ("FAILED", "CANCELED"):
-        if outcome.error is not None:
-            raise outcome.error
-        raise RuntimeError(f"node '{node_id}' ended {outcome.state} in run '{handle.run_id}'.")
-    return {"state": outcome.state, "execution_id": outcome.execution_id, "outputs": outcome.outputs}
+def _task_spec(node: Any, task_ids: dict[str, str]) -> dict[str, Any]:
+    doc = f"headrace node `{node.id}` ({node.component_type})"
+    if node.resources:
+        doc += "; resources: " + ", ".join(f"{k}={v}" for k, v in sorted(node.resources.items()))
+    spec: dict[str, Any] = {
+        "task_id": task_ids[node.id],
+        "node_id": node.id,
+        "upstream": [task_ids[u] for u in node.upstream if u in task_ids],
+        "doc": doc,
+    }
+    if node.exit_handler:
+        spec["trigger_rule"] = "all_done"
+    if node.retry:
+        spec["retry"] = dict(node.retry)
+    if node.timeout_seconds is not None:
+        spec["timeout_seconds"] = node.timeout_seconds
+    if "cpu" in node.resources:
+        spec["pool_slots"] = _cores(node.resources["cpu"])
+    return spec
 
 
-def _record_airflow_ids(md: Any, handle: Any, context: dict[str, Any]) -> None:
-    """Records the Airflow DAG id and run id on the run context (once, by the first task)."""
-    from headrace.metadata.values import set_value
-
-    props = handle.run_context.custom_properties
-    if "airflow_run_id" in props:
-        return
-    dag = context.get("dag")
-    set_value(props["airflow_run_id"], str(context["run_id"]))
-    set_value(props["airflow_dag_id"], str(getattr(dag, "dag_id", "")))
-    md.call(md.store.put_contexts, [handle.run_context])
+def _cores(cpu: str) -> int:
+    """A Kubernetes CPU quantity ('2', '0.5', '500m') as whole pool slots, at least 1."""
+    cores = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+    return max(1, math.ceil(cores))
 
 
-def finish_run_task(ir: PipelineIR, **context: Any) -> dict[str, str]:
-    """The final Airflow task: records COMPLETE on the run if every node completed, was cached or
-    was skipped by a Cond, FAILED otherwise; and fails (so the Airflow run fails too) if FAILED."""
-    from headrace.launcher.outcomes import COMPLETE, FAILED, node_outcomes
-    from headrace.launcher.runs import set_run_state
-    from headrace.launcher.single import ensure_run
-
-    md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(context["run_id"]))
-    _record_airflow_ids(md, handle, context)
-    # NOT_RUN: no execution, Airflow left the task upstream_failed, so it never called the launcher.
-    outcomes = node_outcomes(md, handle)
-    states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}
-    bad = {n: states[n] for n, o in outcomes.items() if o is None or not o.succeeded}
-    ok = not bad
-    set_run_state(md, handle, COMPLETE if ok else FAILED)
-    log.info("headrace run %s: %s %s", handle.run_id, COMPLETE if ok else FAILED, states)
-    if not ok:
-        raise RuntimeError(f"headrace run '{handle.run_id}' of '{ir.pipeline_name}' FAILED: {bad}")
-    return states
+def _builder_code() -> str:
+    """The code of `_airflow_dag.py` without its docstring: what the DAG file builds the DAG with."""
+    path = _airflow_dag.__file__
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    first = ast.parse(source).body[0]
+    lines = source.splitlines()[first.end_lineno or 0 :]
+    return "\n".join(lines).strip() + "\n"
 
 
-# -- a DAG file that loads the compiled IR ---------------------------------------------------------
-DAG_FILE_TEMPLATE = '''"""Airflow DAG of the headrace pipeline {name!r}, generated by headrace {version}.
+def _write_if_changed(path: str, text: str) -> None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)  # a parse in another process reads the old file or the new one, never half
 
-It builds the DAG from the compiled IR next to it ({ir_file}); parsing runs no pipeline code.
-Recompile the pipeline to change the steps; edit AIRFLOW_DAG_CONFIG here to change the schedule.
-Neither file holds a password: with a MySQL/MariaDB metadata store, each task reads the password from
-the environment variable MYSQL_PWD of the Airflow worker (set it there, e.g. from an Airflow
-connection or your secrets backend); a Secret(...) parameter's variable must be set there too.
+
+# -- the DAG file ------------------------------------------------------------------------------------
+DAG_FILE_HEADER = '''"""Airflow DAG of the headrace pipeline {name!r}, generated by headrace {version}.
+
+It imports only Airflow and the standard library (Airflow 3.x or 2.10): each task runs one node through
+headrace in headrace's own environment, the interpreter HEADRACE["python"] names, reading the compiled IR
+next to this file ({ir_file}). Parsing runs no pipeline code. Recompile the pipeline to change the steps
+(`headrace compile FILE --target airflow -o DAGS`); edit AIRFLOW_DAG_CONFIG at the end to change the
+schedule. Neither file holds a password: with a MySQL/MariaDB metadata store, each task reads the password
+from the environment variable MYSQL_PWD of the Airflow worker (set it there, e.g. from your secrets
+backend); a Secret(...) parameter's variable must be set there too.
 """
+'''
+DAG_FILE_TAIL = """# -- what headrace compiled: recompile the pipeline to change it ------------------------------------
+HEADRACE = {spec}
 
-import datetime
-import os
-
-from headrace.orchestrators.airflow_dag_runner import dag_from_ir_file
-
+# -- the DAG's settings: edit them here -----------------------------------------------------------------
 AIRFLOW_DAG_CONFIG = {config}
 
-dag = dag_from_ir_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), {ir_file!r}), AIRFLOW_DAG_CONFIG)
-'''
+dag = build_dag(HEADRACE, AIRFLOW_DAG_CONFIG, __file__)
+"""
+
+
+def build_dag(ir: PipelineIR, airflow_dag_config: dict[str, Any] | None = None) -> Any:
+    """The DAG of an IR, built in this process (needs Airflow here): `AirflowDagRunner(config).run(ir)`."""
+    return AirflowDagRunner(airflow_dag_config).run(ir)
 
 
 def dag_from_ir_file(path: str, airflow_dag_config: dict[str, Any] | None = None) -> Any:
-    """The DAG of a compiled IR file (what a file written by :func:`write_dag` calls)."""
+    """The DAG of a compiled IR file, built in this process (needs Airflow here: DAG files that an
+    earlier headrace wrote call this)."""
     with open(path, encoding="utf-8") as f:
         ir = load(f.read())
-    return build_dag(ir, airflow_dag_config)
+    return _airflow_dag.build_dag(dag_spec(ir, sys.executable, os.path.abspath(path)), airflow_dag_config)
 
 
 def write_dag(

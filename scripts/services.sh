@@ -3,6 +3,8 @@
 #   scripts/services.sh mariadb   MariaDB for ML Metadata's MySQL backend, user headrace/headrace on 127.0.0.1:3306
 #   scripts/services.sh chromium  Debian's headless-capable Chromium, which renders the HTML reports in the tests
 #   scripts/services.sh docker    the Docker engine (Debian's docker.io), for the container runtime (containers/)
+#   scripts/services.sh postgresql  PostgreSQL, Airflow 3's metadata database for a real scheduler:
+#                                 user/password airflow/airflow, database airflow, on 127.0.0.1:5432
 set -euo pipefail
 
 apt_install() {
@@ -30,6 +32,26 @@ GRANT ALL PRIVILEGES ON *.* TO 'headrace'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
   echo "MariaDB ready on 127.0.0.1:3306 (user headrace)"
+}
+
+postgresql() {
+  type -P pg_ctlcluster >/dev/null || apt_install postgresql
+  local ver; ver=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  # Debian's package makes the cluster 15/main; a machine where it was dropped gets it back.
+  pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$ver/main" || pg_createcluster "$ver" main >/dev/null
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    # pg_ctlcluster runs pg_ctl as the postgres user when no systemd is running (as here).
+    mkdir -p /run/postgresql && chown postgres:postgres /run/postgresql
+    pg_ctlcluster "$ver" main start
+    for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+    pg_isready -q -h 127.0.0.1 -p 5432 || { echo "services.sh: PostgreSQL did not start" >&2; exit 1; }
+  fi
+  local psql=(runuser -u postgres -- psql -qtA -v ON_ERROR_STOP=1)
+  [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='airflow'")" = 1 ] ||
+    "${psql[@]}" -c "CREATE ROLE airflow LOGIN PASSWORD 'airflow' CREATEDB"
+  [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='airflow'")" = 1 ] ||
+    "${psql[@]}" -c "CREATE DATABASE airflow OWNER airflow"
+  echo "PostgreSQL $ver ready on 127.0.0.1:5432 (user airflow, database airflow)"
 }
 
 chromium() {

@@ -1,0 +1,99 @@
+"""One node of a compiled IR as a task of an outside scheduler (`headrace task run` / `headrace task finish`),
+run in headrace's own environment: what each task of the DAG file `headrace compile --target airflow`
+writes runs, and what any scheduler that starts one process per node can run.
+
+`run_node` launches the node in the headrace run the scheduler's run maps to (started by whichever task
+comes first) through the shared launcher, which is idempotent: a retry of a failed task runs a new
+attempt, a retry of a task that had in fact finished reuses it. `finish_run` records the run's final
+state once every node's task ended. Neither imports the scheduler.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+from headrace.compiler import PipelineIR
+from headrace.launcher.outcomes import NodeOutcome
+from headrace.orchestrators.base_runner import open_store
+
+log = logging.getLogger(__name__)
+_UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9_.:+-]")
+
+
+def headrace_run_id(scheduler_run_id: str) -> str:
+    """The headrace run id of a scheduler's run (an Airflow run id, say): the id itself, with characters
+    other than [A-Za-z0-9_.:+-] (a '/' in a hand-made run id) replaced by '_'."""
+    return _UNSAFE_RUN_ID.sub("_", scheduler_run_id) or "_"
+
+
+def run_node(
+    ir: PipelineIR,
+    node_id: str,
+    run_id: str,
+    try_number: int = 1,
+    labels: dict[str, str] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> NodeOutcome:
+    """Launches `node_id` in the run `run_id` (started now if no task started it yet).
+
+    Args:
+        try_number: The scheduler's try of this task. From the second on, an attempt of this node
+            still RUNNING in the store is dead, even if its launcher ran on another host: a scheduler
+            such as Airflow starts another try only once the earlier one ended or was declared a zombie.
+        labels: Recorded on the run's context by the first task (e.g. airflow_run_id, airflow_dag_id).
+        parameters: The run's runtime parameter values.
+
+    Raises:
+        KeyError: the IR has no such node.
+        DuplicateLaunchError: another live task is running this node of this run.
+    """
+    from headrace.launcher.executor_runner import run_task
+    from headrace.launcher.single import ensure_run, launch_node
+
+    ir.node(node_id)
+    md = open_store(ir)
+    handle = ensure_run(md, ir, headrace_run_id(run_id))
+    _record_labels(md, handle, labels or {})
+    extra: dict[str, Any] = {"parameters": parameters} if parameters else {}
+    # This process runs this one step: its fds 1 and 2 are the step's (its log; the task's output too
+    # under HEADRACE_VERBOSE=1, which `headrace task run` sets).
+    execute = functools.partial(run_task, capture_logs=True)
+    stale_after_s = 0.0 if try_number > 1 else None
+    outcome = launch_node(md, handle, node_id, execute=execute, stale_after_s=stale_after_s, **extra)
+    log.info("headrace run %s, node %s: %s (execution %s)", handle.run_id, node_id, outcome.state, outcome.execution_id)
+    return outcome
+
+
+def finish_run(ir: PipelineIR, run_id: str, labels: dict[str, str] | None = None) -> tuple[bool, dict[str, str]]:
+    """Records COMPLETE on the run if every node completed, was cached, reused or skipped by a Cond,
+    FAILED otherwise; returns whether it completed and each node's state (NOT_RUN: the scheduler never
+    started its task, as Airflow does downstream of a failed task)."""
+    from headrace.launcher.outcomes import COMPLETE, FAILED, node_outcomes
+    from headrace.launcher.runs import set_run_state
+    from headrace.launcher.single import ensure_run
+
+    md = open_store(ir)
+    handle = ensure_run(md, ir, headrace_run_id(run_id))
+    _record_labels(md, handle, labels or {})
+    outcomes = node_outcomes(md, handle)
+    states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}
+    ok = all(o is not None and o.succeeded for o in outcomes.values())
+    set_run_state(md, handle, COMPLETE if ok else FAILED)
+    log.info("headrace run %s: %s %s", handle.run_id, COMPLETE if ok else FAILED, states)
+    return ok, states
+
+
+def _record_labels(md: Any, handle: Any, labels: dict[str, str]) -> None:
+    """Records the labels on the run context, once (the first task that carries them)."""
+    from headrace.metadata.values import set_value
+
+    props = handle.run_context.custom_properties
+    missing = {k: v for k, v in labels.items() if k not in props}
+    if not missing:
+        return
+    for key, value in missing.items():
+        set_value(props[key], str(value))
+    md.call(md.store.put_contexts, [handle.run_context])
