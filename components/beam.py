@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from headrace import beam_runners
 from headrace.components.io.examples import (
     FORMAT_PARQUET,
     FORMAT_TF_EXAMPLE,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 TFRECORD_PART_BYTES = 8 << 20  # a TFRecord file is cut into parts of at least this size (compressed)
-DASK_RUNNER = "--runner=apache_beam.runners.dask.dask_runner.DaskRunner"
+DASK_RUNNER = f"--runner={beam_runners.DASK_RUNNER_PATH}"
 _DIRECT = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 
 
@@ -44,8 +45,12 @@ class ReadShard:
 
 
 def parallelism(beam_pipeline_args: Sequence[str]) -> int:
-    """How many workers the runner the args describe runs at once (1: in this process)."""
+    """How many workers the runner the args describe runs at once (1: in this process); on Dask,
+    the cluster's worker threads."""
     from apache_beam.options.pipeline_options import PipelineOptions
+
+    if beam_runners.is_dask(beam_pipeline_args):
+        return beam_runners.dask_threads(beam_pipeline_args)
 
     opts = PipelineOptions(list(beam_pipeline_args)).get_all_options(retain_unknown_options=True)
     runner = str(opts.get("runner") or "DirectRunner").rsplit(".", 1)[-1]
@@ -138,23 +143,19 @@ def beam_runner(args: Sequence[str]) -> Any:
 
 def runner_name(args: Sequence[str]) -> str:
     """The short name of the runner `args` select (DirectRunner when they name none)."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    return str(PipelineOptions(list(args)).get_all_options().get("runner") or "DirectRunner").rsplit(".", 1)[-1]
+    return beam_runners.runner_name(args)
 
 
 def runner_args(args: Sequence[str]) -> list[str]:
-    """The Beam arguments, made runnable: `--runner=DaskRunner` spelled as Beam finds it (its
-    module path, whose import registers the --dask_* options); on Dask, one read shard per Dask
-    partition unless the args say otherwise: the DaskRunner holds a partition's whole output in
-    memory and runs a partition as one task (its default of 128 elements a partition would read
-    every shard of a split in one task)."""
-    out = [DASK_RUNNER if a in ("--runner=DaskRunner", "--runner=dask") else a for a in args]
-    if DASK_RUNNER in out:
-        import apache_beam.runners.dask.dask_runner  # noqa: F401 - registers the --dask_* options
-
-        if not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in out):
-            out.append("--dask_partition_size=1")
+    """The Beam arguments, made runnable (`headrace.beam_runners.resolve`: `--runner=DaskRunner`
+    spelled as Beam finds it, the cluster checked); on Dask, one read shard per Dask partition
+    unless the args say otherwise: the DaskRunner holds a partition's whole output in memory and
+    runs a partition as one task (its default of 128 elements a partition would read every shard
+    of a split in one task)."""
+    out = beam_runners.resolve(args)
+    partitions = ("--dask_npartitions", "--dask_partition_size")
+    if beam_runners.is_dask(out) and not any(a.startswith(partitions) for a in out):
+        out.append("--dask_partition_size=1")
     return out
 
 

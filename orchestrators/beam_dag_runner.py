@@ -6,6 +6,7 @@ Usage::
 
     BeamDagRunner().run(pipeline)  # the DirectRunner, one thread per core (multi_threading)
     BeamDagRunner(beam_pipeline_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"]).run(pipeline)
+    BeamDagRunner(beam_pipeline_args=["--runner=DaskRunner", "--dask_client_address=tcp://127.0.0.1:8786"]).run(pipeline)
 
 How it runs:
 
@@ -19,6 +20,13 @@ How it runs:
   default here, or processes with `--direct_running_mode=multi_processing`; `in_memory` runs one node
   at a time). One step per depth rather than one per node, because
   the DirectRunner runs its steps one after another: only the elements of one step run in parallel.
+- On a Dask cluster (`--runner=DaskRunner` with `--dask_client_address`; `scripts/services.sh dask`
+  starts one here): each node is its own Dask task, run in a worker's process, and each depth is its
+  own Beam pipeline (Beam's DaskRunner would recompute every side input inside the task reading it).
+  The cluster is checked before the run is registered. The workers must import what the nodes need
+  (headrace, the libraries) and reach the pipeline root and the store, like any Beam worker. A worker
+  killed while it runs a node: Dask gives the task to another worker, whose launch marks the dead
+  attempt FAILED (its outputs ABANDONED) and runs the node again.
 - A node whose upstream node failed is not launched: it is SKIPPED, as under LocalDagRunner.
 - Beam may run a bundle twice (a retry, or `--direct_runner_bundle_repeat`): `launch_node` makes the
   repeat harmless (one COMPLETE execution per node per run; the repeat is REUSED), and a launch that
@@ -49,6 +57,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from headrace import beam_runners
 from headrace.compiler import PipelineIR
 from headrace.compiler.ir import load
 from headrace.errors import DefinitionError, ExecutorError
@@ -105,15 +114,15 @@ class BeamDagRunner(BaseRunner):
             import apache_beam  # noqa: F401
         except ImportError as e:
             raise ImportError(_INSTALL_HINT) from e
+        # A DaskRunner without a reachable cluster is refused here, naming the flag, before the run exists.
+        beam_runners.resolve([*self.beam_pipeline_args, *self.beam_orchestrator_args])
         if not self.beam_pipeline_args:
             return ir
         return dataclasses.replace(ir, beam_pipeline_args=(*ir.beam_pipeline_args, *self.beam_pipeline_args))
 
     def _schedule(self, session: RunSession) -> None:
-        """One Beam pipeline: a step per depth of the nodes left to run; outcomes reported when it ends."""
-        import apache_beam as beam
-        from apache_beam.options.pipeline_options import PipelineOptions
-
+        """One Beam pipeline: a step per depth of the nodes left to run; outcomes reported when it ends.
+        On Dask, one Beam pipeline per depth (see `_run_depths_one_by_one`)."""
         ir, run_id = session.ir, session.handle.run_id
         spec = _StepSpec(
             ir_json=ir.dump(indent=None),
@@ -125,23 +134,55 @@ class BeamDagRunner(BaseRunner):
             reused=tuple(sorted(session.done)),
         )
         os.makedirs(spec.results_dir, exist_ok=True)
-        options = PipelineOptions(_orchestrator_args([*self.beam_pipeline_args, *self.beam_orchestrator_args]))
+        args = _orchestrator_args([*self.beam_pipeline_args, *self.beam_orchestrator_args])
+        depths = _depths(ir, set(session.todo))
         try:
-            with beam.Pipeline(options=options) as p:
-                done: list[Any] = []
-                for depth, ids in enumerate(_depths(ir, set(session.todo))):
-                    step = p | f"Nodes at depth {depth}: {', '.join(ids)}" >> beam.Create(ids)
-                    if len(ids) > 1:  # one element per worker: the nodes of a depth run in parallel
-                        step = step | f"Spread depth {depth}" >> beam.Reshuffle()
-                    before: Any = (
-                        beam.pvalue.AsList(tuple(done) | f"Done before depth {depth}" >> beam.Flatten()) if done else []
-                    )
-                    done.append(step | f"Launch depth {depth}" >> beam.Map(_launch_step, before, spec))
+            if beam_runners.is_dask(args):
+                _run_depths_one_by_one(args, depths, spec)
+            else:
+                _run_depths_in_one_pipeline(args, depths, spec)
             outcomes = _collect(session.todo, spec.results_dir)
         finally:
             shutil.rmtree(spec.results_dir, ignore_errors=True)
         for node_id in session.todo:
             session.finished(outcomes[node_id])
+
+
+def _run_depths_in_one_pipeline(args: list[str], depths: list[list[str]], spec: _StepSpec) -> None:
+    """A step per depth; a step takes the outcomes of all shallower steps as a side input."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    with beam.Pipeline(options=PipelineOptions(args)) as p:
+        done: list[Any] = []
+        for depth, ids in enumerate(depths):
+            step = p | f"Nodes at depth {depth}: {', '.join(ids)}" >> beam.Create(ids)
+            if len(ids) > 1:  # one element per worker: the nodes of a depth run in parallel
+                step = step | f"Spread depth {depth}" >> beam.Reshuffle()
+            before: Any = []
+            if done:
+                before = beam.pvalue.AsList(tuple(done) | f"Done before depth {depth}" >> beam.Flatten())
+            done.append(step | f"Launch depth {depth}" >> beam.Map(_launch_step, before, spec))
+
+
+def _run_depths_one_by_one(args: list[str], depths: list[list[str]], spec: _StepSpec) -> None:
+    """One Beam pipeline per depth, each given the outcomes so far as a plain argument. Beam 2.72's
+    DaskRunner computes a side input inside the task that reads it, by computing its whole graph
+    again: in one pipeline every step would launch all shallower nodes again (harmless, as a repeat
+    is REUSED, but each depth repeats every earlier one and blocks a worker thread while it does)."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    done: list[tuple[str, str, str]] = []
+    for depth, ids in enumerate(depths):
+        with beam.Pipeline(options=PipelineOptions(args)) as p:
+            _ = (
+                p
+                | f"Nodes at depth {depth}: {', '.join(ids)}" >> beam.Create(ids)
+                | f"Launch depth {depth}" >> beam.Map(_launch_step, list(done), spec)
+            )
+        beam_runners.close_dask_client(p)
+        done += [_passed_on(o) for o in _collect(ids, spec.results_dir).values()]
 
 
 def _strings(name: str, args: Sequence[str] | None) -> list[str]:
@@ -157,8 +198,16 @@ def _strings(name: str, args: Sequence[str] | None) -> list[str]:
 
 
 def _orchestrator_args(args: list[str]) -> list[str]:
-    """The DirectRunner runs one worker unless told otherwise: without a running mode or a worker count,
-    give it one thread per core, so the nodes of a depth run in parallel by default, as under LocalDagRunner."""
+    """The Beam arguments of the orchestrating pipeline. `--runner=DaskRunner` is resolved and its
+    cluster checked (`headrace.beam_runners.resolve`), and each node is its own Dask partition (its
+    own task), so the nodes of a depth run on different workers. The DirectRunner runs one worker
+    unless told otherwise: without a running mode or a worker count, give it one thread per core, so
+    the nodes of a depth run in parallel by default, as under LocalDagRunner."""
+    args = beam_runners.resolve(args)
+    if beam_runners.is_dask(args):
+        if not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in args):
+            args.append("--dask_partition_size=1")
+        return args
     if any(a.startswith(("--direct_num_workers", "--direct_running_mode")) for a in args):
         return args
     return [*args, "--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}"]
@@ -215,8 +264,13 @@ def _launch_step(node_id: str, done: list[tuple[str, str, str]], spec: _StepSpec
     if outcome is None:
         outcome = _launch(ir, node_id, spec)
     _write(spec.results_dir, outcome)
-    # A skip by a false Cond is not a failure: downstream nodes go on (and their launcher decides).
-    return (node_id, outcome.state, "" if outcome.by_condition else outcome.reason)
+    return _passed_on(outcome)
+
+
+def _passed_on(outcome: NodeOutcome) -> tuple[str, str, str]:
+    """What the steps after a node need of its outcome: (node id, state, why). A skip by a false
+    Cond is not a failure: downstream nodes go on (and their launcher decides)."""
+    return (outcome.node_id, outcome.state, "" if outcome.by_condition else outcome.reason)
 
 
 def _launch(ir: PipelineIR, node_id: str, spec: _StepSpec) -> NodeOutcome:

@@ -5,6 +5,10 @@
 #   scripts/services.sh docker    the Docker engine (Debian's docker.io), for the container runtime (containers/)
 #   scripts/services.sh postgresql  PostgreSQL, Airflow 3's metadata database for a real scheduler:
 #                                 user/password airflow/airflow, database airflow, on 127.0.0.1:5432
+#   scripts/services.sh dask      a dask.distributed cluster from this checkout's .venv: a scheduler on
+#                                 127.0.0.1:${HEADRACE_DASK_PORT:-8786} and 2 worker processes (HEADRACE_DASK_WORKERS);
+#                                 prints its address, for BeamDagRunner's --dask_client_address
+#   scripts/services.sh dask_stop stops that cluster
 set -euo pipefail
 
 apt_install() {
@@ -94,6 +98,91 @@ docker() {
   fi
   echo "Docker engine ready: server $(command docker version -f '{{.Server.Version}}' 2>/dev/null)," \
     "storage driver $(command docker info -f '{{.Driver}}' 2>/dev/null)"
+}
+
+# The Dask cluster runs from the checkout's own .venv (make setup), so its workers import this checkout's
+# headrace (the editable install) and every library a node needs. Its pid and log files live in
+# $HEADRACE_DASK_DIR (default /tmp/headrace-dask-<port>). A cluster already answering on the port is
+# reused only if its workers run this checkout's environment: another checkout's cluster on that port is
+# refused (its workers would run that checkout's code); choose another HEADRACE_DASK_PORT.
+DASK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DASK_PORT=${HEADRACE_DASK_PORT:-8786}
+DASK_WORKERS=${HEADRACE_DASK_WORKERS:-2}
+DASK_DIR=${HEADRACE_DASK_DIR:-/tmp/headrace-dask-$DASK_PORT}
+DASK_ADDRESS=tcp://127.0.0.1:$DASK_PORT
+
+# dask_check WAIT_S: exit 0 if the cluster answers with $DASK_WORKERS workers, all of this checkout's
+# environment (waiting up to WAIT_S s for them to join); 3 if nothing answers; 4 if workers of another
+# environment are there (said on stderr); 5 if too few workers joined.
+dask_check() {
+  "$DASK_REPO/.venv/bin/python" - "$DASK_ADDRESS" "$DASK_WORKERS" "$DASK_REPO/.venv" "$1" <<'PY'
+import os, sys, time
+address, wanted, venv, wait_s = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+from distributed import Client
+try:
+    client = Client(address, timeout=3)
+except OSError:
+    sys.exit(3)
+deadline = time.monotonic() + wait_s
+while len(client.scheduler_info(n_workers=-1)["workers"]) < wanted and time.monotonic() < deadline:
+    time.sleep(0.25)
+prefixes = client.run(lambda: __import__("sys").prefix)
+client.close()
+foreign = sorted({p for p in prefixes.values() if os.path.realpath(p) != os.path.realpath(venv)})
+if foreign:
+    print(f"services.sh: the Dask cluster on {address} has workers of another environment ({', '.join(foreign)}); "
+          "stop it, or start this checkout's on another port: HEADRACE_DASK_PORT=<port> scripts/services.sh dask",
+          file=sys.stderr)
+    sys.exit(4)
+sys.exit(0 if len(prefixes) >= wanted else 5)
+PY
+}
+
+dask() {
+  [ -x "$DASK_REPO/.venv/bin/dask" ] || { echo "services.sh: $DASK_REPO/.venv has no dask: run make setup" >&2; exit 1; }
+  local rc=0
+  dask_check 0 2>/dev/null || rc=$?
+  [ "$rc" = 4 ] && { dask_check 0 || exit 1; }
+  if [ "$rc" != 0 ]; then
+    mkdir -p "$DASK_DIR"
+    if [ "$rc" = 3 ]; then
+      dask_stop >/dev/null  # processes of a cluster that no longer answers
+      (cd "$DASK_DIR" && { setsid "$DASK_REPO/.venv/bin/dask" scheduler --host 127.0.0.1 --port "$DASK_PORT" \
+        --no-dashboard --pid-file "$DASK_DIR/scheduler.pid" >>"$DASK_DIR/scheduler.log" 2>&1 & })
+    else  # the scheduler answers, its workers are gone: start them again
+      [ -f "$DASK_DIR/workers.pid" ] && kill "$(cat "$DASK_DIR/workers.pid")" 2>/dev/null || true
+    fi
+    # One thread each: a worker runs one task (a pipeline node, a Beam bundle) at a time; the nanny
+    # restarts a worker process that dies, and the scheduler hands its task to another worker.
+    (cd "$DASK_DIR" && { setsid "$DASK_REPO/.venv/bin/dask" worker "$DASK_ADDRESS" --nworkers "$DASK_WORKERS" \
+      --nthreads 1 --no-dashboard --local-directory "$DASK_DIR/work" --death-timeout 60 \
+      --pid-file "$DASK_DIR/workers.pid" >>"$DASK_DIR/workers.log" 2>&1 & })
+    rc=0
+    dask_check 60 || rc=$?
+    if [ "$rc" != 0 ]; then
+      echo "services.sh: the Dask cluster did not come up on $DASK_ADDRESS with $DASK_WORKERS workers (exit $rc);" \
+        "ends of $DASK_DIR/scheduler.log and workers.log:" >&2
+      tail -n 8 "$DASK_DIR/scheduler.log" "$DASK_DIR/workers.log" >&2 || true
+      exit 1
+    fi
+  fi
+  echo "Dask cluster ready: $DASK_ADDRESS ($DASK_WORKERS workers from $DASK_REPO/.venv; logs in $DASK_DIR)"
+  echo "  --beam-arg=--runner=DaskRunner --beam-arg=--dask_client_address=$DASK_ADDRESS"
+}
+
+dask_stop() {
+  local f pid
+  for f in workers scheduler; do
+    [ -f "$DASK_DIR/$f.pid" ] || continue
+    pid=$(cat "$DASK_DIR/$f.pid")
+    # Only a dask process of this cluster: a pid file left by a dead cluster may name another process now.
+    if grep -q "dask" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    fi
+    rm -f "$DASK_DIR/$f.pid"
+  done
+  echo "Dask cluster on $DASK_ADDRESS stopped"
 }
 
 for svc in "$@"; do "$svc"; done

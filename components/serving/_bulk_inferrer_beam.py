@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from headrace import beam_runners
 from headrace.components import common as _common
 from headrace.components.beam import beam_runner, parallelism, read_shard, read_shards, runner_args
 from headrace.components.serving.bulk_inferrer import (
@@ -96,8 +97,8 @@ def _write_parts_fn(parts_dirs: dict[str, str]) -> Any:
             import pyarrow.parquet as pq
 
             split, table = element
-            if split not in self._writers:
-                path = os.path.join(parts_dirs[split], f"part-{uuid.uuid4().hex}.parquet")
+            if split not in self._writers:  # written under a temporary name, renamed when whole
+                path = os.path.join(parts_dirs[split], f"part-{uuid.uuid4().hex}.parquet.tmp")
                 self._writers[split] = pq.ParquetWriter(path, table.schema)
             writer = self._writers[split]
             writer.write_table(table.cast(writer.schema))
@@ -105,6 +106,7 @@ def _write_parts_fn(parts_dirs: dict[str, str]) -> Any:
         def finish_bundle(self) -> None:
             for writer in self._writers.values():
                 writer.close()
+                os.replace(writer.where, writer.where.removesuffix(".tmp"))
 
     return _WriteParts()
 
@@ -114,7 +116,8 @@ def _merge(parts_dir: str, out_path: str) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = sorted(os.path.join(parts_dir, n) for n in os.listdir(parts_dir))
+    # Whole parts only: a bundle whose worker died mid-write left a .tmp file (its retry wrote its own).
+    parts = sorted(os.path.join(parts_dir, n) for n in os.listdir(parts_dir) if n.endswith(".parquet"))
     tables = (pa.Table.from_batches([b]) for p in parts for b in pq.ParquetFile(p).iter_batches(BATCH_ROWS))
     return write_tables(out_path, tables)
 
@@ -155,9 +158,7 @@ def predict_splits_beam(
             ]
             # One sink for all splits: DaskRunner computes only the last sink of a pipeline.
             _ = predicted | "Flatten" >> beam.Flatten() | "Write" >> beam.ParDo(_write_parts_fn(parts_dirs))
-        client = getattr(getattr(pipeline, "result", None), "client", None)
-        if client is not None:  # DaskRunner opens a client to the cluster and leaves it open
-            client.close()
+        beam_runners.close_dask_client(pipeline)
         return {s: _merge(parts_dirs[s], os.path.join(d, PREDICTIONS_FILE)) for s, d in out_dirs.items()}
     finally:
         for d in parts_dirs.values():

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from headrace import beam_runners
 from headrace.components.beam import (
     beam_runner,
     parallelism,
@@ -141,9 +142,7 @@ def splits_statistics_beam(
                 | "Flatten" >> beam.Flatten()
                 | "Write" >> beam.io.WriteToText(output, shard_name_template="", append_trailing_newlines=True)
             )
-        client = getattr(getattr(pipeline, "result", None), "client", None)
-        if client is not None:  # DaskRunner opens a client to the cluster and leaves it open
-            client.close()
+        beam_runners.close_dask_client(pipeline)
         found: dict[int, Any] = {}
         with FileSystems.open(output) as f:
             for line in f.read().decode().splitlines():

@@ -278,21 +278,11 @@ def test_beam_engine_on_worker_processes_agrees(pipeline_run: dict[str, Any]) ->
 
 
 # -- DaskRunner ----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def dask_cluster() -> Any:
-    """A local Dask cluster of two worker processes (dask and distributed are in the lock, from
-    apache-beam[dask]: `make setup` installs them)."""
-    import distributed
-
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    yield cluster
-    cluster.close()
-
-
-def test_statistics_gen_on_dask_agrees(pipeline_run: dict[str, Any], dask_cluster: Any, tmp_path: Path) -> None:
+def test_statistics_gen_on_dask_agrees(pipeline_run: dict[str, Any], dask_cluster: str, tmp_path: Path) -> None:
     """beam_pipeline_args naming DaskRunner take StatisticsGen ('auto') to the Beam path on the
-    cluster; the statistics are the in-process ones. (Beam 2.72's DaskRunner cannot run
-    tfdv.GenerateStatistics itself, see stats_beam.generators_combine_fn.)"""
+    cluster (scripts/services.sh dask: two worker processes); the statistics are the in-process
+    ones. (Beam 2.72's DaskRunner cannot run tfdv.GenerateStatistics itself, see
+    stats_beam.generators_combine_fn.)"""
     from headrace import LocalDagRunner
     from headrace.dsl import Importer, Pipeline
     from headrace.types.standard_artifacts import Examples
@@ -305,7 +295,7 @@ def test_statistics_gen_on_dask_agrees(pipeline_run: dict[str, Any], dask_cluste
         custom_properties={"payload_format": FORMAT_TF_EXAMPLE},
     ).with_id("examples")
     stats = StatisticsGen(examples=importer.outputs["result"])
-    args = ["--runner=DaskRunner", f"--dask_client_address={dask_cluster.scheduler_address}"]
+    args = ["--runner=DaskRunner", f"--dask_client_address={dask_cluster}"]
     pipeline = Pipeline("dask", str(tmp_path / "root"), [importer, stats], beam_pipeline_args=args)
     result = LocalDagRunner(raise_on_failure=False, executor_mode="inprocess", quiet=True).run(pipeline)
     assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items() if o.error}

@@ -1,0 +1,178 @@
+"""Which Beam runner a list of Beam arguments selects, spelled so that Beam finds it, and checked.
+
+Shared by BeamDagRunner (the orchestrating pipeline) and the Beam paths of the components. Beam
+2.72 refuses `--runner=DaskRunner` ("Unexpected pipeline runner"): its DaskRunner is found only by
+its module path, whose import also registers the `--dask_*` options. :func:`resolve` accepts the
+short name (and `dask`) and checks the cluster before anything runs: without
+`--dask_client_address` (or `--dask_scheduler_file`) Beam would quietly start a throw-away
+`LocalCluster` in the calling process instead of using the cluster; an address that does not
+answer fails here, naming the flag, rather than as a connection timeout deep inside Beam.
+
+Apache Beam and distributed are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from headrace.errors import HeadraceError, MissingDependencyError
+
+DASK_RUNNER_PATH = "apache_beam.runners.dask.dask_runner.DaskRunner"
+DASK_NAMES = ("DaskRunner", "dask", DASK_RUNNER_PATH)
+CONNECT_TIMEOUT_S = 5.0
+_START_HINT = "start the project's cluster with `scripts/services.sh dask` (it prints the address)"
+
+
+class BeamRunnerError(HeadraceError, ValueError):
+    """The Beam arguments name a runner that cannot be used as given (a missing or unreachable cluster)."""
+
+
+def runner_flag(args: Sequence[str]) -> str | None:
+    """The value of the last `--runner` argument (`--runner=X` or `--runner X`), None if there is none."""
+    return option(args, "runner")
+
+
+def runner_name(args: Sequence[str]) -> str:
+    """The short class name of the runner `args` select (DirectRunner when they name none)."""
+    return (runner_flag(args) or "DirectRunner").rsplit(".", 1)[-1]
+
+
+def is_dask(args: Sequence[str]) -> bool:
+    """Whether `args` select Beam's DaskRunner, by any of its names."""
+    return runner_flag(args) in DASK_NAMES
+
+
+def option(args: Sequence[str], name: str) -> str | None:
+    """The value of the last `--name=value` (or `--name value`) among `args`."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg.startswith(f"--{name}="):
+            found = arg.split("=", 1)[1]
+        elif arg == f"--{name}" and i + 1 < len(args):
+            found = args[i + 1]
+    return found
+
+
+def resolve(args: Sequence[str], check_cluster: bool = True) -> list[str]:
+    """`args` with a Dask runner named by Beam's module path (`--runner=DaskRunner`, `--runner=dask`
+    and `--runner DaskRunner` accepted), after checking the cluster (unless `check_cluster` is
+    False). Arguments for other runners come back unchanged.
+
+    Raises:
+        MissingDependencyError: Dask was asked for and `apache-beam[dask]` is not installed.
+        BeamRunnerError: Dask was asked for without `--dask_client_address` or
+            `--dask_scheduler_file`, or the scheduler does not answer there.
+    """
+    out = list(args)
+    if not is_dask(out):
+        return out
+    for i, arg in enumerate(out):
+        if arg.startswith("--runner="):
+            out[i] = f"--runner={DASK_RUNNER_PATH}"
+        elif arg == "--runner" and i + 1 < len(out):
+            out[i + 1] = DASK_RUNNER_PATH
+    try:
+        import apache_beam.runners.dask.dask_runner  # noqa: F401 - registers the --dask_* options
+        import distributed  # noqa: F401
+    except ImportError as e:
+        raise MissingDependencyError("distributed", "dask", "Beam's DaskRunner") from e
+    if check_cluster:
+        check_dask_cluster(out)
+    return out
+
+
+def dask_address(args: Sequence[str]) -> str:
+    """The scheduler address the Dask arguments give (from the scheduler file if that is what they give).
+
+    Raises:
+        BeamRunnerError: neither flag is given, or the scheduler file cannot be read.
+    """
+    address = option(args, "dask_client_address")
+    scheduler_file = option(args, "dask_scheduler_file")
+    if address:
+        return address
+    if scheduler_file:
+        import json
+
+        try:
+            with open(scheduler_file) as f:
+                return str(json.load(f)["address"])
+        except (OSError, ValueError, KeyError) as e:
+            raise BeamRunnerError(
+                f"--dask_scheduler_file={scheduler_file}: cannot read the scheduler's address from it ({e})."
+            ) from None
+    raise BeamRunnerError(
+        "The DaskRunner needs the cluster's address: add --dask_client_address=tcp://HOST:PORT to the Beam "
+        f"arguments (with `headrace run`: --beam-arg=--dask_client_address=tcp://HOST:PORT); {_START_HINT}. "
+        "Without it Beam would start a private cluster inside this process."
+    )
+
+
+def check_dask_cluster(args: Sequence[str], timeout_s: float = CONNECT_TIMEOUT_S) -> str:
+    """The scheduler address of the Dask arguments, once a TCP connection to it succeeded.
+
+    Raises:
+        BeamRunnerError: no address is given, or nothing answers there within `timeout_s`.
+    """
+    address = dask_address(args)
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise BeamRunnerError(
+            f"--dask_client_address={address}: no Dask scheduler answers there ({e.strerror or e}); "
+            f"{_START_HINT}, or correct the address."
+        ) from None
+    return address
+
+
+def dask_threads(args: Sequence[str], timeout_s: float = CONNECT_TIMEOUT_S) -> int:
+    """How many tasks the cluster the Dask arguments name runs at once (its workers' threads; 1 if none)."""
+    from distributed import Client
+
+    try:
+        client = Client(check_dask_cluster(args, timeout_s), timeout=timeout_s, set_as_default=False)
+    except OSError as e:
+        raise BeamRunnerError(f"--dask_client_address={dask_address(args)}: {e}; {_START_HINT}.") from None
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
+    finally:
+        client.close()
+
+
+def close_dask_client(pipeline: Any) -> None:
+    """Closes the client a finished pipeline's DaskRunner opened and left open (a no-op for other runners)."""
+    client = getattr(getattr(pipeline, "result", None), "client", None)
+    if client is not None:
+        client.close()
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    rest = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit():
+        raise BeamRunnerError(
+            f"--dask_client_address={address}: expected tcp://HOST:PORT (the address `dask scheduler` prints)."
+        )
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "DASK_NAMES",
+    "DASK_RUNNER_PATH",
+    "BeamRunnerError",
+    "check_dask_cluster",
+    "close_dask_client",
+    "dask_address",
+    "dask_threads",
+    "is_dask",
+    "option",
+    "resolve",
+    "runner_flag",
+    "runner_name",
+]
