@@ -35,6 +35,9 @@ TASK_KEYS = (
     "pool",
     "queue",
 )
+# Airflow's execution_timeout is headrace's timeout plus this: headrace's own stops the step first and records
+# it FAILED with nothing published; Airflow's kills the task only if that did not happen.
+TIMEOUT_GRACE_S = 60.0
 _PARAM_TYPES = {"int": "integer", "float": "number", "str": "string", "bool": "boolean"}
 
 
@@ -136,7 +139,7 @@ def _task_settings(task: dict[str, Any], major: int) -> dict[str, Any]:
         if "max_backoff_seconds" in retry:
             out["max_retry_delay"] = datetime.timedelta(seconds=retry["max_backoff_seconds"])
     if task.get("timeout_seconds") is not None:
-        out["execution_timeout"] = datetime.timedelta(seconds=task["timeout_seconds"])
+        out["execution_timeout"] = datetime.timedelta(seconds=task["timeout_seconds"] + TIMEOUT_GRACE_S)
     if task.get("pool_slots", 1) > 1:
         out["pool_slots"] = task["pool_slots"]
     return out

@@ -10,7 +10,6 @@ state once every node's task ended. Neither imports the scheduler.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from typing import Any
@@ -44,30 +43,40 @@ def run_node(
             still RUNNING in the store is dead, even if its launcher ran on another host: a scheduler
             such as Airflow starts another try only once the earlier one ended or was declared a zombie.
         labels: Recorded on the run's context by the first task (e.g. airflow_run_id, airflow_dag_id).
-        parameters: The run's runtime parameter values.
+        parameters: The run's runtime parameter values (text is parsed; the declared defaults fill in).
 
     Raises:
         KeyError: the IR has no such node.
+        DefinitionError: `parameters` do not fit the pipeline's runtime parameters.
         DuplicateLaunchError: another live task is running this node of this run.
     """
-    from headrace.launcher.executor_runner import run_task
     from headrace.launcher.single import ensure_run, launch_node
 
     ir.node(node_id)
     md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(run_id))
+    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters)
     _record_labels(md, handle, labels or {})
-    extra: dict[str, Any] = {"parameters": parameters} if parameters else {}
-    # This process runs this one step: its fds 1 and 2 are the step's (its log; the task's output too
-    # under HEADRACE_VERBOSE=1, which `headrace task run` sets).
-    execute = functools.partial(run_task, capture_logs=True)
     stale_after_s = 0.0 if try_number > 1 else None
-    outcome = launch_node(md, handle, node_id, execute=execute, stale_after_s=stale_after_s, **extra)
+    outcome = launch_node(md, handle, node_id, execute=_execute, stale_after_s=stale_after_s)
     log.info("headrace run %s, node %s: %s (execution %s)", handle.run_id, node_id, outcome.state, outcome.execution_id)
     return outcome
 
 
-def finish_run(ir: PipelineIR, run_id: str, labels: dict[str, str] | None = None) -> tuple[bool, dict[str, str]]:
+def _execute(task: Any) -> Any:
+    """This process runs this one step: its fds 1 and 2 are the step's (its log, and the task's log under
+    HEADRACE_VERBOSE=1, which `headrace task run` sets). A step with a timeout runs in a worker process
+    that is killed at the timeout (the step FAILED, nothing published)."""
+    from headrace.launcher.executor_runner import run_task
+    from headrace.launcher.worker import run_in_time
+
+    if task.timeout_seconds and not task.executor.get("image"):
+        return run_in_time(task)
+    return run_task(task, capture_logs=True)
+
+
+def finish_run(
+    ir: PipelineIR, run_id: str, labels: dict[str, str] | None = None, parameters: dict[str, Any] | None = None
+) -> tuple[bool, dict[str, str]]:
     """Records COMPLETE on the run if every node completed, was cached, reused or skipped by a Cond,
     FAILED otherwise; returns whether it completed and each node's state (NOT_RUN: the scheduler never
     started its task, as Airflow does downstream of a failed task)."""
@@ -76,7 +85,7 @@ def finish_run(ir: PipelineIR, run_id: str, labels: dict[str, str] | None = None
     from headrace.launcher.single import ensure_run
 
     md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(run_id))
+    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters)  # started here if no node's task ran
     _record_labels(md, handle, labels or {})
     outcomes = node_outcomes(md, handle)
     states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}

@@ -47,6 +47,14 @@ _LABELS = click.option(
 )
 
 
+_PARAMS = click.option(
+    "--params",
+    envvar="HEADRACE_PARAMETERS",
+    metavar="JSON",
+    help="The run's runtime parameter values as a JSON object (env HEADRACE_PARAMETERS).",
+)
+
+
 @click.group(name="task")
 def task() -> None:
     """Run one node of a compiled IR as an outside scheduler's task, and finish the run."""
@@ -65,12 +73,7 @@ def task() -> None:
     help="The scheduler's try of this task; from 2 on, an attempt left RUNNING is dead (env HEADRACE_TRY_NUMBER).",
 )
 @_LABELS
-@click.option(
-    "--params",
-    envvar="HEADRACE_PARAMETERS",
-    metavar="JSON",
-    help="The run's runtime parameter values as a JSON object (env HEADRACE_PARAMETERS).",
-)
+@_PARAMS
 def run_command(
     ir_file: str, node_id: str, run_id: str, try_number: int, labels: str | None, params: str | None
 ) -> None:
@@ -105,11 +108,12 @@ def run_command(
 @click.argument("ir_file")
 @_RUN_ID
 @_LABELS
-def finish_command(ir_file: str, run_id: str, labels: str | None) -> None:
+@_PARAMS
+def finish_command(ir_file: str, run_id: str, labels: str | None, params: str | None) -> None:
     """Record the run's final state: COMPLETE if every node succeeded, FAILED (and exit 1) otherwise."""
     from headrace.orchestrators.node_task import finish_run, headrace_run_id
 
-    ok, states = finish_run(_ir(ir_file), run_id, _json_object(labels, "--labels"))
+    ok, states = finish_run(_ir(ir_file), run_id, _json_object(labels, "--labels"), _json_object(params, "--params"))
     shown = ", ".join(f"{n}: {s}" for n, s in states.items())
     click.echo(f"headrace: run '{headrace_run_id(run_id)}' {'COMPLETE' if ok else 'FAILED'} ({shown})")
     if not ok:
