@@ -38,6 +38,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[0] != "execute":
         print(USAGE, file=sys.stderr)
         return 2
+
     from headrace.launcher.executor_runner import run_task
 
     _, task_file, result_file = argv
@@ -117,14 +118,46 @@ def _metadata(art: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _parameters(ir: Any, node: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The node's parameters with KFP's values: a constant as compiled (KFP's numbers are doubles: the
+    IR's int stays an int), a runtime parameter's value from the pipeline input (checked by its type), an
+    exit handler's final status (KFP's PipelineTaskFinalStatus) as the JSON text FinalStatusStr stands for."""
+    from headrace.types.runtime import coerce, is_final_status, ptype_named, runtime_parameter_name
+
+    exec_properties = dict(node.parameters)
+    for key, value in given.items():
+        if key not in exec_properties:
+            continue
+        original = exec_properties[key]
+        name = runtime_parameter_name(original)
+        if name is not None:
+            ptype = ptype_named(ir.runtime_parameters[name]["ptype"])
+            whole = ptype is int and isinstance(value, float) and value.is_integer()
+            exec_properties[key] = coerce(name, ptype, int(value) if whole else value)
+        elif is_final_status(original):
+            exec_properties[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        else:
+            is_int = isinstance(original, int) and not isinstance(original, bool)
+            exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
+    return exec_properties
+
+
+def _artifact_id(runtime: dict[str, Any]) -> int | None:
+    """An input artifact's id on KFP: its metadata id, which KFP passes as the artifact's name
+    ("123"; on Vertex AI a resource name ending in "/artifacts/123")."""
+    name = str(runtime.get("name") or "")
+    tail = name.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
 def run_kfp(argv: list[str]) -> int:
     """The `kfp` subcommand: see the module docstring."""
     import base64
     import tempfile
 
     from headrace.compiler.ir import load
-    from headrace.launcher.executor_runner import run_task
     from headrace.launcher.task import ExecutionTask
+    from headrace.launcher.worker import run_in_time
 
     try:
         args = _kfp_args(argv)
@@ -140,7 +173,9 @@ def run_kfp(argv: list[str]) -> int:
         runtime = _first(inputs.get("artifacts", {}), key)
         if runtime is not None:
             t = spec.artifact_type
-            input_dict[key] = [_artifact_dict(t.name, t.properties, runtime, local_path(runtime["uri"]))]
+            art = _artifact_dict(t.name, t.properties, runtime, local_path(runtime["uri"]))
+            art["id"] = _artifact_id(runtime)  # the Evaluator records it as current_model_id
+            input_dict[key] = [art]
     output_dict: dict[str, list[dict[str, Any]]] = {}
     remote: dict[str, dict[str, Any]] = {}
     for key, out in node.outputs.items():
@@ -154,12 +189,7 @@ def run_kfp(argv: list[str]) -> int:
         art["state"] = "PENDING"
         output_dict[key] = [art]
         remote[key] = runtime
-    exec_properties = dict(node.parameters)
-    for key, value in (inputs.get("parameterValues") or {}).items():
-        if key in exec_properties:  # KFP's numbers are doubles: keep the IR's int
-            original = exec_properties[key]
-            is_int = isinstance(original, int) and not isinstance(original, bool)
-            exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
+    exec_properties = _parameters(ir, node, inputs.get("parameterValues") or {})
     task = ExecutionTask.for_node(
         ir,
         node,
@@ -172,7 +202,7 @@ def run_kfp(argv: list[str]) -> int:
         tmp_dir=tempfile.mkdtemp(prefix="headrace-"),
         log_path="",
     )
-    result = run_task(task)
+    result = run_in_time(task)  # a node's timeout (with_timeout) stops its executor here: KFP has no such field
     if not result.ok:
         print(f"'{node.id}' failed:\n{result.traceback or result.error_type + ': ' + result.message}", file=sys.stderr)
         return 1

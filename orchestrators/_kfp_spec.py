@@ -15,8 +15,9 @@ One IR node becomes one task, one component (`comp-<task>`) and one executor (`e
 Artifacts are typed `headrace.<TypeName>`; dependencies become `dependentTasks`, caching
 `cachingOptions.enableCache` (off for a node that reads declared files, whose content KFP's cache
 key cannot see), and `Cond` predicates a `triggerPolicy.condition` in CEL over the
-producer's output artifact metadata (TFX's encoding for Vertex). Resolver nodes cannot be expressed:
-they query headrace's ML Metadata store, which a KFP task does not see.
+producer's output artifact metadata (TFX's encoding for Vertex). Resolver nodes become KFP resolver
+executors (`_kfp_resolver`); retries, resources, runtime parameters and the exit handler are in
+`_kfp_settings`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from headrace.compiler.ir import InputIR, NodeIR, PipelineIR
 from headrace.dsl.placeholders import argument_text
 from headrace.errors import DefinitionError
+from headrace.types.runtime import is_final_status, runtime_parameter_name
 
 SCHEMA_VERSION = "2.1.0"
 SCHEMA_PREFIX = "headrace."
@@ -61,12 +63,14 @@ def cache_notes(ir: PipelineIR) -> list[str]:
 
 def encode_node(ir: PipelineIR, node: NodeIR) -> str:
     """The node as a one-node IR, base64 of its JSON (what the entrypoint's --node-ir reads)."""
+    wanted = {runtime_parameter_name(v) for v in node.parameters.values()} - {None}
     one = PipelineIR(
         pipeline_name=ir.pipeline_name,
         pipeline_root=ir.pipeline_root,
         nodes=(node,),
         enable_cache=ir.enable_cache,
         beam_pipeline_args=ir.beam_pipeline_args,
+        runtime_parameters={k: v for k, v in ir.runtime_parameters.items() if k in wanted},
     )
     return base64.b64encode(one.dump(indent=None).encode("utf-8")).decode("ascii")
 
@@ -81,19 +85,31 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
     from google.protobuf import json_format
     from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
+    from headrace.orchestrators import _kfp_resolver, _kfp_settings
+
     names = _task_names(ir)
+    producers = _producer_tasks(ir, names)
     spec = pb.PipelineSpec(schema_version=SCHEMA_VERSION, sdk_version="headrace")
     spec.pipeline_info.name = pipeline_name(ir.pipeline_name)
     spec.pipeline_info.display_name = display_name or ir.pipeline_name
     spec.pipeline_info.description = "\n".join(cache_notes(ir))
     spec.default_pipeline_root = ir.pipeline_root
+    _kfp_settings.pipeline_inputs(pb, spec, ir)
+    has_handler = any(n.exit_handler for n in ir.nodes)
+    group = _kfp_settings.exit_group(pb, spec, ir) if has_handler else spec.root.dag
     deployment = pb.PipelineDeploymentConfig()
     for node in ir.nodes:
         name = names[node.id]
+        dag = spec.root.dag if node.exit_handler else group
+        # a task waits for the tasks that produce what it reads or that it must follow (a Resolver may be two)
+        upstream = [] if node.exit_handler else sorted({t for u in node.upstream for t in producers[u].values()})
+        if node.kind == "resolver":
+            _kfp_resolver.add_resolver(pb, spec, dag, deployment, node, name, upstream)
+            continue
         component = spec.components[f"comp-{name}"]
         component.executor_label = f"exec-{name}"
         executor = deployment.executors[f"exec-{name}"]
-        task = spec.root.dag.tasks[name]
+        task = dag.tasks[name]
         task.task_info.name = node.id
         task.component_ref.name = f"comp-{name}"
         cache = node.enable_cache if node.enable_cache is not None else ir.enable_cache
@@ -101,24 +117,37 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
         # node declares (ExecutionParameter(fingerprint=True): an input folder, a module file), so an edited
         # CSV under the same input_base would be served from it. Such tasks run uncached (see cache_notes).
         task.caching_options.enable_cache = bool(cache) and not node.file_inputs
-        task.dependent_tasks.extend(sorted({names[u] for u in node.upstream}))
-        _artifact_io(pb, ir, node, names, component, task)
+        task.dependent_tasks.extend(upstream)
+        if node.exit_handler:
+            _kfp_settings.exit_handler_task(task)
+        _artifact_io(pb, ir, node, producers, component, task)
         if node.kind == "importer":
             _importer(pb, node, component, task, executor)
-        elif node.kind == "resolver":
-            raise DefinitionError(
-                f"'{node.id}' is a Resolver, which reads headrace's ML Metadata store while the pipeline runs; a "
-                "Kubeflow task cannot see that store. Remove it from the pipeline compiled for Kubeflow (pass the "
-                "baseline in with an Importer), or run the pipeline with LocalDagRunner, Beam or Airflow."
-            )
         elif node.kind == "container":
             _container(pb, node, component, task, executor)
         else:
             _python(pb, ir, node, component, task, executor, default_image)
+        _kfp_settings.runtime_inputs(pb, ir, node, component, task, in_group=has_handler and not node.exit_handler)
+        _kfp_settings.retry_policy(node, task)
+        if executor.HasField("container"):
+            _kfp_settings.resources(node, executor.container)
         if node.conditions:
             _condition(pb, node, names, component, task)
     spec.deployment_spec.update(json_format.MessageToDict(deployment))
     return spec
+
+
+def _producer_tasks(ir: PipelineIR, names: dict[str, str]) -> dict[str, dict[str, str]]:
+    """For each node, the KFP task producing each of its outputs (a Resolver's may be two tasks)."""
+    from headrace.orchestrators._kfp_resolver import resolver_tasks
+
+    found: dict[str, dict[str, str]] = {}
+    for node in ir.nodes:
+        if node.kind == "resolver":
+            found[node.id] = resolver_tasks(node, names[node.id])
+        else:
+            found[node.id] = {key: names[node.id] for key in node.outputs} or {"": names[node.id]}
+    return found
 
 
 def _task_names(ir: PipelineIR) -> dict[str, str]:
@@ -136,7 +165,8 @@ def _task_names(ir: PipelineIR) -> dict[str, str]:
     return names
 
 
-def _type_schema(pb: Any, type_name: str) -> Any:
+def type_schema(pb: Any, type_name: str) -> Any:
+    """The KFP artifact type of a headrace artifact type: schema title `headrace.<TypeName>`."""
     return pb.ArtifactTypeSchema(schema_title=SCHEMA_PREFIX + type_name, schema_version=ARTIFACT_SCHEMA_VERSION)
 
 
@@ -148,23 +178,27 @@ def _output_key(ir: PipelineIR, inp: InputIR) -> str:
     return inp.output_key
 
 
-def _artifact_io(pb: Any, ir: PipelineIR, node: NodeIR, names: dict[str, str], component: Any, task: Any) -> None:
+def _artifact_io(
+    pb: Any, ir: PipelineIR, node: NodeIR, producers: dict[str, dict[str, str]], component: Any, task: Any
+) -> None:
     for key, inp in node.inputs.items():
         if inp.producer is None:
-            continue  # a Resolver's store query: refused by the caller
+            continue  # a Resolver's store query: it has its own executor
         spec = component.input_definitions.artifacts[key]
-        spec.artifact_type.CopyFrom(_type_schema(pb, inp.artifact_type.name))
-        if inp.optional:
-            spec.is_optional = True
+        spec.artifact_type.CopyFrom(type_schema(pb, inp.artifact_type.name))
+        if inp.optional or ir.node(inp.producer).kind == "resolver":
+            spec.is_optional = True  # a resolver may find nothing (no blessed model yet)
         ref = task.inputs.artifacts[key].task_output_artifact
-        ref.producer_task = names[inp.producer]
+        assert inp.output_key is not None
+        ref.producer_task = producers[inp.producer][inp.output_key]
         ref.output_artifact_key = _output_key(ir, inp)
     for key, out in node.outputs.items():
         name = IMPORTER_OUTPUT if node.kind == "importer" else key
-        component.output_definitions.artifacts[name].artifact_type.CopyFrom(_type_schema(pb, out.artifact_type.name))
+        component.output_definitions.artifacts[name].artifact_type.CopyFrom(type_schema(pb, out.artifact_type.name))
 
 
-def _value(pb: Any, value: Any) -> Any:
+def struct_value(value: Any) -> Any:
+    """A JSON value as a protobuf Value (what KFP's constants and defaults hold)."""
     from google.protobuf import struct_pb2
 
     v = struct_pb2.Value()
@@ -202,13 +236,15 @@ def _parameter_type(pb: Any, value: Any) -> int | None:
 
 def _parameters(pb: Any, node: NodeIR, component: Any, task: Any, as_text: bool) -> None:
     for key, value in sorted(node.parameters.items()):
+        if runtime_parameter_name(value) is not None or is_final_status(value):
+            continue  # the run gives it (_kfp_settings.runtime_inputs)
         if as_text:
             value = argument_text(value)
         ptype = _parameter_type(pb, value)
         if ptype is None:
             continue
         component.input_definitions.parameters[key].parameter_type = ptype
-        task.inputs.parameters[key].runtime_value.constant.CopyFrom(_value(pb, value))
+        task.inputs.parameters[key].runtime_value.constant.CopyFrom(struct_value(value))
 
 
 def _python(
@@ -272,7 +308,7 @@ def _importer(pb: Any, node: NodeIR, component: Any, task: Any, executor: Any) -
     out = node.outputs["result"].artifact_type
     importer = executor.importer
     importer.artifact_uri.constant.string_value = p["source_uri"]
-    importer.type_schema.CopyFrom(_type_schema(pb, out.name))
+    importer.type_schema.CopyFrom(type_schema(pb, out.name))
     importer.reimport = bool(p.get("reimport"))
     metadata = {**(p.get("custom_properties") or {}), **(p.get("properties") or {})}
     metadata[METADATA_KEY] = json.dumps(

@@ -20,9 +20,16 @@ and custom properties). headrace's own ML Metadata store, cache and node launche
 there.
 
 What headrace carries over: dependencies, caching, `Cond` (as CEL), per-component images, the
-pipeline root, parameters (as task constants: headrace has no runtime parameters yet, so the
-pipeline itself takes no parameters). Not carried over, because the IR has no such settings yet:
-CPU/memory resources and retry policies. Resolver nodes are refused (they query headrace's store).
+pipeline root, parameters (task constants), runtime parameters (pipeline inputs with their defaults),
+retry policies (`retryPolicy`), resources (the container's requests and limits, accelerators), the
+exit handler (kfp's ExitHandler group, with the PipelineTaskFinalStatus), timeouts (no PipelineSpec
+field: the entrypoint stops the executor inside the container), and Resolvers with LatestArtifactStrategy
+or LatestBlessedModelStrategy as KFP resolver executors (queries over KFP's metadata store, as TFX
+compiles them; SpanRangeStrategy is refused, see `_kfp_resolver`).
+
+kfp's local runner (kfp.local, 2.13) runs container and importer tasks only: not resolver executors
+(they query a KFP backend's metadata store), not the exit handler's final status, not conditions; and the
+main job's steps need a runtime image with TensorFlow and TFDV (`EXTRAS=tf,data make image`).
 
 kfp is imported only here, when a runner is built or a file is submitted, never by `import headrace`.
 """

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from headrace import Channel, Cond, InputArtifact, OutputArtifact, OutputDict, Pipeline, Resolver, component
+from headrace import Cond, InputArtifact, OutputArtifact, OutputDict, Pipeline, component
 from headrace.cli.loader import load_file_as_module
 from headrace.compiler import IR_VERSION, compile_pipeline
-from headrace.dsl import LatestBlessedModelStrategy
 from headrace.errors import DefinitionError
 from headrace.orchestrators import KubeflowV2DagRunner, KubeflowV2DagRunnerConfig
 from headrace.orchestrators._kfp_spec import IMPORTER_OUTPUT, task_name
@@ -181,16 +180,6 @@ def test_per_node_images_and_display_name(tmp_path):
     assert data["pipelineInfo"] == {"name": "images", "displayName": "Shown"}
     assert data["defaultPipelineRoot"] == "gs://bucket/root"
     assert (tmp_path / "p.yaml").read_text().startswith("# PIPELINE DEFINITION")
-
-
-def test_a_resolver_is_refused_with_the_reason(tmp_path):
-    resolver = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id("latest")
-    with pytest.raises(DefinitionError, match=r"Resolver.*ML Metadata"):
-        compile_kubeflow(compile_pipeline(Pipeline("r", "/root", [resolver])), str(tmp_path / "p.yaml"))
 
 
 def test_node_ids_that_collide_as_task_names_are_refused(tmp_path):
