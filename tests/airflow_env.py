@@ -16,7 +16,7 @@ from headrace.metadata import sqlite_metadata_connection_config
 from headrace.metadata.reader import MetadataReader, RunInfo
 from headrace.metadata.store import Metadata
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def airflow_venv(version: str = "3") -> Path:
