@@ -1,7 +1,9 @@
 """A pipeline file that imports its components from a sibling module and a local package (see
 user_project.py) runs in fresh processes that cannot import either: the code, its helpers and its
-artifact classes travel by value in the IR. Each run starts from the compiled IR after the project's
-folder was moved away, so nothing could be imported by name, whatever the runner.
+artifact classes travel by value in the IR. Each run starts from the compiled IR (or DAG file) after
+the project's folder was moved away, so nothing could be imported by name, whatever the runner:
+`headrace run` with forked, spawned and in-process executors, the container entrypoint, BeamDagRunner
+with worker processes and on the Dask cluster, Airflow 3's `dags test`, and with_image.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     return result
 
 
-def _compiled_without_the_project(tmp_path: Path) -> Path:
+def _compiled_without_the_project(tmp_path: Path, *target: str) -> Path:
     """The project compiled from another folder, then its folder moved away: only the IR is left."""
     write_project(tmp_path / "project")
-    _cli(["compile", "project/pipeline.py", "-o", "ir.json"], tmp_path, PROJECT_ROOT=str(tmp_path / "root"))
+    output = "dags" if target else "ir.json"
+    _cli(["compile", "project/pipeline.py", *target, "-o", output], tmp_path, PROJECT_ROOT=str(tmp_path / "root"))
     shutil.move(tmp_path / "project", tmp_path / "moved_away")
-    return tmp_path / "ir.json"
+    return tmp_path / output
 
 
 def _answer(root: Path) -> str:
@@ -147,6 +150,33 @@ def test_beam_dag_runner_multi_processing_runs_the_project(tmp_path):
     _cli(["run", str(ir), "-q", *beam], tmp_path)
     assert _answer(tmp_path / "root") == ANSWER
     assert _tally_counts(tmp_path / "root") == [6, 7]
+
+
+def test_beam_dag_runner_on_the_dask_cluster_runs_the_project_in_its_workers(tmp_path, dask_cluster):
+    ir = _compiled_without_the_project(tmp_path)
+    beam = ["--runner", "beam", "--beam-arg=--runner=DaskRunner", f"--beam-arg=--dask_client_address={dask_cluster}"]
+    _cli(["run", str(ir), "-q", *beam], tmp_path)
+    root = tmp_path / "root"
+    assert _answer(root) == ANSWER
+    assert _tally_counts(root) == [6, 7]
+    launchers = sql(root / "metadata.sqlite", "SELECT string_value FROM ExecutionProperty WHERE name = 'launcher'")
+    pids = {int(owner.rpartition(":")[2]) for (owner,) in launchers}
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in pids]
+    assert len(launchers) == 3 and all(b"distributed" in c or b"dask" in c for c in commands), commands
+
+
+@pytest.mark.slow("runs Airflow 3's `dags test` in its own virtual environment")
+def test_airflow_3_dags_test_runs_the_project(tmp_path):
+    from airflow_env import airflow_home, airflow_venv, dags_test, only_run
+
+    dags = _compiled_without_the_project(tmp_path, "--target", "airflow")
+    venv = airflow_venv("3")
+    done = dags_test(airflow_home(tmp_path / "airflow_home", venv), venv, dags, "user_project")
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    root = tmp_path / "root"
+    assert only_run(root).state == "COMPLETE"
+    assert _answer(root) == ANSWER
+    assert _tally_counts(root) == [6, 7]
 
 
 def test_with_image_runs_the_project_in_the_runtime_image(tmp_path, runtime_image):
