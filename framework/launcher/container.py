@@ -99,8 +99,9 @@ def mounts(task: ExecutionTask, file_outputs: bool) -> dict[str, dict[str, str]]
 
 
 def _code_mounts(executor: dict[str, Any]) -> list[str]:
-    """Folders holding a user module the executor imports by name (not headrace, not an installed
-    package): mounted read-only and put on PYTHONPATH, so the image sees the code the host runs."""
+    """Folders holding a module the executor imports by name that is not in the image's site-packages
+    (an editable install on the host, say: the user's own files travel by value and never reach this):
+    mounted read-only and put on PYTHONPATH, so the image runs the code the host runs."""
     module = executor.get("module")
     if not module or executor.get("payload") or module.split(".")[0] == "headrace":
         return []
