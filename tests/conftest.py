@@ -250,21 +250,21 @@ def chromium() -> str:
 def dask_cluster() -> str:
     """The address of this checkout's Dask cluster (a scheduler and two worker processes started by
     `scripts/services.sh dask`), on a port of its own (from the checkout's path, so that checkouts
-    testing side by side each get their own workers, which import their own headrace). The workers
-    are restarted first, so they run the code as it is now, not as it was when they started."""
+    testing side by side each get their own workers, which import their own headrace). It is started
+    afresh, so that it runs the code as it is now: the workers import headrace's modules, and so does
+    the scheduler, which unpickles each task graph."""
     import zlib
 
     port = 20000 + zlib.crc32(str(REPO).encode()) % 10000
     env = {**os.environ, "HEADRACE_DASK_PORT": str(port)}
     result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "services.sh"), "dask"], capture_output=True, text=True, timeout=180, env=env
+        ["bash", str(REPO / "scripts" / "services.sh"), "dask_stop", "dask"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
     )
     if result.returncode != 0:
         why = f"exit {result.returncode}: {result.stderr[-3000:]}"
         pytest.fail(f"`scripts/services.sh dask` failed ({why})", pytrace=False)
-    address = f"tcp://127.0.0.1:{port}"
-    from distributed import Client
-
-    with Client(address, timeout=10, set_as_default=False) as client:
-        client.restart(wait_for_workers=True, timeout=120)
-    return address
+    return f"tcp://127.0.0.1:{port}"

@@ -28,7 +28,8 @@ What carries over from TFX, and what does not:
   behave the same, but one row can fall in another split than on the Arrow path. With several
   input splits, each becomes an output split.
 - Files: `Split-<name>/data_tfrecord-SSSSS-of-NNNNN.gz` (gzip TFRecords of tf.Example, written by
-  Beam, as many shards as the runner makes) when the payload is FORMAT_TF_EXAMPLE; with
+  Beam, as many shards as the runner makes; on Dask `data_tfrecord-<id>.gz`, one per bundle, see
+  `_beam_write`) when the payload is FORMAT_TF_EXAMPLE; with
   FORMAT_PARQUET the records Beam wrote are turned into one Parquet file per split afterwards,
   streamed in this process (single-valued features become typed columns, as ImportExampleGen
   gives them). The artifact gets the properties the Arrow path sets.
@@ -40,11 +41,17 @@ import abc
 import bisect
 import hashlib
 import json
-import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from headrace import beam_runners
 from headrace.components.example_gen import config as cfg
+from headrace.components.example_gen._beam_write import (
+    count_records,
+    remove_beam_temp,
+    row_counts,
+    tfrecords_to_parquet,
+    write_split,
+)
 from headrace.components.example_gen.executor import record_output
 from headrace.components.example_gen.readers import InputDataError
 from headrace.components.io.examples import FORMAT_PARQUET, FORMAT_TF_EXAMPLE, data_files, split_uri
@@ -52,9 +59,8 @@ from headrace.dsl.executor import BaseExecutor
 from headrace.types.artifact import Artifact
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    pass
 
-METRICS_NAMESPACE = "headrace.ExampleGen"
 _CONFIG_KEYS = ("input_config", "output_config", "range_config", "custom_config")
 _PAYLOAD_NUMBERS = {FORMAT_TF_EXAMPLE: 6, FORMAT_PARQUET: 15}
 
@@ -118,6 +124,14 @@ class BaseExampleGenExecutor(BaseExecutor, abc.ABC):
                 | "InputToRecord" >> to_records(exec_properties, inputs[0]["pattern"])
                 | "ToTFExample" >> beam.Map(to_serialized_example)
             )
+            if beam_runners.is_dask(self._beam_pipeline_args):
+                # Beam 2.72's DaskRunner gives every output of a multi-output step (Partition) to each
+                # consumer: one filter per split instead.
+                return {
+                    split["name"]: records
+                    | f"SplitData[{split['name']}]" >> beam.Filter(_in_split, i, cumulative, column)
+                    for i, split in enumerate(outputs)
+                }
             split_data = beam.Partition(partition_fn, len(cumulative), cumulative, column)  # type: ignore[arg-type]
             parts = records | "SplitData" >> split_data
             return {split["name"]: parts[i] for i, split in enumerate(outputs)}
@@ -137,6 +151,8 @@ class BaseExampleGenExecutor(BaseExecutor, abc.ABC):
         exec_properties: dict[str, Any],
     ) -> None:
         """Reads the input splits with the user's PTransform and writes the output splits."""
+        import apache_beam as beam
+
         self._log_startup(input_dict, output_dict, exec_properties)
         examples = output_dict["examples"][0]
         input_base = exec_properties["input_base"]
@@ -149,18 +165,24 @@ class BaseExampleGenExecutor(BaseExecutor, abc.ABC):
         tfx_properties = tfx_exec_properties(exec_properties, span, version, self._beam_pipeline_args)
         with self._make_beam_pipeline() as pipeline:
             splits = self.GenerateExamplesByBeam(pipeline, tfx_properties)
-            for name, records in splits.items():
-                _ = records | f"WriteSplit[{name}]" >> _write_split(split_uri(examples.uri, name), name)
-        rows = _row_counts(pipeline, list(splits))
+            dask = beam_runners.is_dask(self._beam_pipeline_args)
+            written = [
+                records | f"WriteSplit[{name}]" >> write_split(split_uri(examples.uri, name), name, dask)
+                for name, records in splits.items()
+            ]
+            # One last step after every split's sink: Beam 2.72's DaskRunner computes only what the
+            # pipeline's last transform depends on.
+            _ = written | "Written" >> beam.Flatten()
+        beam_runners.close_dask_client(pipeline)
+        for name in splits:
+            remove_beam_temp(split_uri(examples.uri, name))
+        rows = row_counts(pipeline, list(splits)) or count_records(examples.uri, list(splits))
         if rows and not sum(rows.values()):
             names = [p for ps in files.values() for p in ps]
             raise InputDataError(f"The input PTransform gave no records (input files: {', '.join(names[:5])}).")
         for name in splits:
             if not data_files(split_uri(examples.uri, name)):  # Beam writes an empty shard for an empty split
-                raise InputDataError(
-                    f"The Beam pipeline wrote no file for split '{name}'. Beam 2.72's DaskRunner runs only a "
-                    "pipeline's last sink: run this ExampleGen on another runner."
-                )
+                raise InputDataError(f"The Beam pipeline wrote no file for split '{name}'.")
             if payload == FORMAT_PARQUET:
                 rows[name] = tfrecords_to_parquet(split_uri(examples.uri, name))
         record_output(examples, list(splits), span, version, payload, files, input_base, rows)
@@ -306,105 +328,5 @@ def partition_fn(record: bytes, num_partitions: int, cumulative_buckets: list[in
     return bisect.bisect(cumulative_buckets, bucket)
 
 
-def _write_split(split_dir: str, name: str) -> Any:
-    import apache_beam as beam
-
-    @beam.ptransform_fn
-    def WriteSplit(records: Any) -> Any:
-        return (
-            records
-            | "Count" >> beam.Map(_counted, name)
-            | "Write" >> beam.io.WriteToTFRecord(os.path.join(split_dir, "data_tfrecord"), file_name_suffix=".gz")
-        )
-
-    return WriteSplit()
-
-
-def _counted(record: bytes, split: str) -> bytes:
-    from apache_beam.metrics import Metrics
-
-    Metrics.counter(METRICS_NAMESPACE, f"rows[{split}]").inc()
-    return record
-
-
-def _row_counts(pipeline: Any, splits: list[str]) -> dict[str, int]:
-    """Rows written per split, from the pipeline's metrics ({} if the runner has none)."""
-    from apache_beam.metrics.metric import MetricsFilter
-
-    try:
-        found = pipeline.result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
-    except (AttributeError, NotImplementedError):
-        return {}
-    counts = {r.key.metric.name: r.committed or r.attempted or 0 for r in found}
-    return {s: int(counts.get(f"rows[{s}]", 0)) for s in splits}
-
-
-# -- tf.Example TFRecords -> Parquet ----------------------------------------------------------
-def tfrecords_to_parquet(split_dir: str, batch_rows: int = 65536) -> int:
-    """Turns the split's TFRecords of tf.Example into one Parquet file (then removes them);
-    returns the row count. Two streamed passes: the first settles each column's type and whether
-    it ever holds more than one value, the second writes."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from headrace.components.example_gen._splits import SplitWriter
-
-    paths = data_files(split_dir)
-    types: dict[str, pa.DataType] = {}  # in order of first appearance; null until a value is seen
-    multi: set[str] = set()
-    not_text: set[str] = set()
-    for batch in _tf_example_batches(paths, batch_rows):
-        for field, col in zip(batch.schema, batch.columns, strict=True):
-            if pa.types.is_null(field.type):  # no value in this batch
-                types.setdefault(field.name, pa.null())
-                continue
-            value_type = field.type.value_type
-            if pa.types.is_null(types.get(field.name, pa.null())):
-                types[field.name] = value_type
-            if len(col) and (pc.max(pc.list_value_length(col)).as_py() or 0) > 1:
-                multi.add(field.name)
-            if pa.types.is_large_binary(value_type) and field.name not in not_text:
-                try:
-                    col.flatten().cast(pa.large_string())
-                except pa.ArrowInvalid:
-                    not_text.add(field.name)
-    for name, value_type in types.items():  # text columns as strings, as the CSV reader gives them
-        if pa.types.is_large_binary(value_type) and name not in not_text:
-            types[name] = pa.string()
-    writer = SplitWriter(split_dir, FORMAT_PARQUET)
-    schema = pa.schema([(n, pa.large_list(t) if n in multi else t) for n, t in types.items()])
-    for batch in _tf_example_batches(paths, batch_rows):
-        writer.write(_conformed(batch, schema))
-    writer.close(schema)
-    for path in paths:
-        os.remove(path)
-    return writer.rows
-
-
-def _tf_example_batches(paths: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    from headrace.components.example_gen.readers import read_tf_examples
-
-    for path in paths:
-        yield from read_tf_examples(path, batch_rows)
-
-
-def _conformed(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """The batch in `schema`'s columns: missing columns null, single values flattened, types cast."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arrays = []
-    for field in schema:
-        index = batch.schema.get_field_index(field.name)
-        col = batch.column(index) if index >= 0 else None
-        if col is None or pa.types.is_null(col.type):
-            arrays.append(pa.nulls(batch.num_rows, field.type))
-            continue
-        if pa.types.is_large_list(field.type):
-            arrays.append(col.cast(field.type))
-            continue
-        lengths = pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)
-        values = col.flatten().cast(field.type)
-        arrays.append(values.take(pa.array(np.cumsum(lengths) - 1, mask=lengths == 0)))
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+def _in_split(record: bytes, index: int, cumulative_buckets: list[int], column: str | None) -> bool:
+    return partition_fn(record, len(cumulative_buckets), cumulative_buckets, column) == index

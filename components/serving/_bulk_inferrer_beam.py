@@ -46,6 +46,12 @@ def _rows(shard: Any, batch_rows: int) -> Iterator[Any]:
             yield batch.slice(start, ROWS_PER_ELEMENT)
 
 
+def _shard_batches(shard: Any, batch_rows: int) -> Iterator[list[Any]]:
+    """A shard's record batches (up to `batch_rows` rows each), each as a one-slice list."""
+    for batch in read_shard(shard, None, batch_rows, lists=False):
+        yield [batch]
+
+
 def _num_rows(rows: Any) -> int:
     return int(rows.num_rows)
 
@@ -145,17 +151,24 @@ def predict_splits_beam(
         os.makedirs(d, exist_ok=True)
     try:
         with beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args)) as pipeline:
-            predicted = [
-                pipeline
-                | f"Shards[{s}]" >> beam.Create(read_shards(examples_uri, s, payload, parts))
-                | f"Rows[{s}]" >> beam.FlatMap(_rows, batch_rows)
-                | f"Batch[{s}]"
-                >> beam.BatchElements(
-                    min_batch_size=ROWS_PER_ELEMENT, max_batch_size=batch_rows, element_size_fn=_num_rows
-                )
-                | f"Predict[{s}]" >> beam.ParDo(_predict_fn(s, model_dir, tags, signature, columns))
-                for s in out_dirs
-            ]
+            predicted = []
+            for s in out_dirs:
+                shards = pipeline | f"Shards[{s}]" >> beam.Create(read_shards(examples_uri, s, payload, parts))
+                if beam_runners.is_dask(args):
+                    # Beam 2.72's DaskRunner drops what a DoFn emits in finish_bundle, which is where
+                    # BatchElements emits a bundle's last batch: batches as the shards are read instead.
+                    batches = shards | f"Batches[{s}]" >> beam.FlatMap(_shard_batches, batch_rows)
+                else:
+                    batches = (
+                        shards
+                        | f"Rows[{s}]" >> beam.FlatMap(_rows, batch_rows)
+                        | f"Batch[{s}]"
+                        >> beam.BatchElements(
+                            min_batch_size=ROWS_PER_ELEMENT, max_batch_size=batch_rows, element_size_fn=_num_rows
+                        )
+                    )
+                predict = _predict_fn(s, model_dir, tags, signature, columns)
+                predicted.append(batches | f"Predict[{s}]" >> beam.ParDo(predict))
             # One sink for all splits: DaskRunner computes only the last sink of a pipeline.
             _ = predicted | "Flatten" >> beam.Flatten() | "Write" >> beam.ParDo(_write_parts_fn(parts_dirs))
         beam_runners.close_dask_client(pipeline)

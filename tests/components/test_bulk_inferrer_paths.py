@@ -111,3 +111,40 @@ def test_the_comparison_sees_a_difference() -> None:
     _assert_same_row(row, dict(row))
     with pytest.raises(AssertionError):
         _assert_same_row(row, {**row, "prediction.y": 1.00001})
+
+
+def test_bulk_inferrer_on_dask_agrees(paths_run: dict[str, Any], dask_cluster: str, tmp_path: Path) -> None:
+    """beam_pipeline_args naming DaskRunner take BulkInferrer ('auto') to the Beam path on the cluster
+    (scripts/services.sh dask: two worker processes, each loading the model); the predictions are
+    the in-process ones, row for row."""
+    from headrace import LocalDagRunner
+    from headrace.dsl import Pipeline
+    from headrace.types.standard_artifacts import Examples
+
+    result = paths_run["result"]
+    examples = Importer(
+        source_uri=output_uri(result, "eg_tfrecord", "examples"),
+        artifact_type=Examples,
+        properties={"split_names": '["train", "eval"]'},
+        custom_properties={"payload_format": "FORMAT_TF_EXAMPLE"},
+    ).with_id("examples")
+    model = Importer(source_uri=str(paths_run["root"].parent / "model"), artifact_type=Model).with_id("model")
+    inferrer = BulkInferrer(examples=examples.outputs["result"], model=model.outputs["result"])
+    args = ["--runner=DaskRunner", f"--dask_client_address={dask_cluster}"]
+    pipeline = Pipeline("dask", str(tmp_path / "root"), [examples, model, inferrer], beam_pipeline_args=args)
+    done = LocalDagRunner(raise_on_failure=False, executor_mode="inprocess", quiet=True).run(pipeline)
+    assert done.state == "COMPLETE", {n: o.error for n, o in done.nodes.items() if o.error}
+    uri = output_uri(done, "BulkInferrer", "inference_result")
+    assert custom_property(tmp_path / "root", uri, "execution_path") == "beam"
+    reference = output_uri(result, "tfrecord_in_process", "inference_result")
+    total = 0
+    for split in ("train", "eval"):
+        schema, in_process = _read(reference, split)
+        dask_schema, on_dask = _read(uri, split)
+        assert dask_schema == schema
+        assert len(in_process) == len(on_dask), (len(in_process), len(on_dask))
+        assert in_process.keys() == on_dask.keys()
+        for key, row in in_process.items():
+            _assert_same_row(row, on_dask[key])
+        total += len(on_dask)
+    assert total == ROWS
