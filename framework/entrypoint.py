@@ -16,6 +16,15 @@ with its metadata: properties and custom properties flat, a value artifact's val
 the exact properties as JSON under `headrace`) to the executor output file KFP names. KFP's
 launcher publishes what that file says, and kfp.local reads only that file. A failed executor exits
 1 with its traceback on stderr. Neither command imports kfp.
+
+Model ids on Kubeflow (TFX's contract, which the resolver queries rely on): KFP knows an artifact by
+its name, open-source KFP's decimal ML Metadata id ("123") or Vertex AI's resource name
+(".../artifacts/123"). The executor sees the number as the artifact's id; a ModelBlessing's
+`current_model_id` and `baseline_model_id`, which the Evaluator sets from those ids, are written back
+as the model's full KFP name (a string, as TFX's container writes them), because the model query
+matches `name="{{$.inputs.artifacts['input'].metadata['current_model_id']}}"` against the Model's
+name, which on Vertex AI is the resource name, and an id past 2**53 would not survive as a metadata
+number.
 """
 
 from __future__ import annotations
@@ -150,6 +159,18 @@ def _artifact_id(runtime: dict[str, Any]) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
+MODEL_ID_KEYS = ("current_model_id", "baseline_model_id")  # a ModelBlessing's models, by id (TFX's keys)
+
+
+def _model_ids_as_names(art: dict[str, Any], names: dict[int, str]) -> None:
+    """A blessing's model ids (custom properties) written as those models' KFP names (see the module docstring)."""
+    custom = art.get("custom_properties") or {}
+    for key in MODEL_ID_KEYS:
+        value = custom.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value in names:
+            custom[key] = names[value]
+
+
 def run_kfp(argv: list[str]) -> int:
     """The `kfp` subcommand: see the module docstring."""
     import base64
@@ -169,12 +190,15 @@ def run_kfp(argv: list[str]) -> int:
     [node] = ir.nodes
     inputs, outputs = executor_input.get("inputs", {}), executor_input.get("outputs", {})
     input_dict: dict[str, list[dict[str, Any]]] = {}
+    names: dict[int, str] = {}  # input artifact ids -> their KFP names
     for key, spec in node.inputs.items():
         runtime = _first(inputs.get("artifacts", {}), key)
         if runtime is not None:
             t = spec.artifact_type
             art = _artifact_dict(t.name, t.properties, runtime, local_path(runtime["uri"]))
             art["id"] = _artifact_id(runtime)  # the Evaluator records it as current_model_id
+            if art["id"] is not None:
+                names[art["id"]] = str(runtime["name"])
             input_dict[key] = [art]
     output_dict: dict[str, list[dict[str, Any]]] = {}
     remote: dict[str, dict[str, Any]] = {}
@@ -209,6 +233,8 @@ def run_kfp(argv: list[str]) -> int:
     executor_output: dict[str, Any] = {"artifacts": {}}
     for key, arts in result.output_dict.items():
         runtime = remote[key]
+        for a in arts:
+            _model_ids_as_names(a, names)
         executor_output["artifacts"][key] = {
             "artifacts": [
                 {

@@ -11,8 +11,14 @@ id on KFP) and `metadata.<key>` (the flat properties headrace's entrypoint write
   `input` and selects the LIVE Model whose id is that blessing's `current_model_id` (the Evaluator writes
   it; on Kubeflow an input artifact's id is its KFP metadata id, which KFP passes as the artifact's
   name). A consumer of the resolver's model reads the second task, of its blessing the first.
-- SpanRangeStrategy cannot be written as such a query (a rolling range is relative to the spans the
-  store holds): refused, saying what to use instead.
+- SpanRangeStrategy with one fixed span (`static_range` with start_span_number == end_span_number, N):
+  one task, each output key querying the LIVE artifacts of its type with `metadata.span.number_value=N`
+  (the newest artifact of that span). Other span ranges cannot be written as such a query (a rolling
+  range is relative to the spans the store holds, a range of spans wants one artifact per span):
+  refused, saying what to use instead.
+
+A Resolver input wired to a node's output is refused too: a query reads the whole store, not one
+upstream task's output, so it would not mean what it means locally.
 
 Nothing found is not a failure on Kubeflow either: the consuming input (the Evaluator's optional
 `baseline_model`) is then absent.
@@ -33,19 +39,43 @@ MODEL_INPUT = "input"  # the blessing, as the model resolver's input (TFX's name
 
 
 def resolver_tasks(node: NodeIR, name: str) -> dict[str, str]:
-    """For each output key of the Resolver, the KFP task that produces it."""
+    """For each output key of the Resolver, the KFP task that produces it.
+
+    Raises:
+        DefinitionError: what KFP's artifact queries cannot express (see the module docstring).
+    """
+    for key, inp in node.inputs.items():
+        if inp.producer is not None:
+            raise DefinitionError(
+                f"Resolver '{node.id}' reads input '{key}' from '{inp.producer}'; on Kubeflow a Resolver is a query "
+                "of KFP's metadata store and cannot be limited to one upstream task's output. Give it "
+                f"Channel(type={inp.artifact_type.name}) to query the store, or connect '{inp.producer}' to the "
+                "Resolver's consumers directly."
+            )
     strategy = node.parameters.get("strategy")
     if strategy == "latest_blessed_model":
         model_key, blessing_key = _blessed_keys(node)
         return {model_key: name + MODEL_SUFFIX, blessing_key: name + BLESSING_SUFFIX}
-    if strategy == "latest_artifact":
+    if strategy == "latest_artifact" or _one_span(node) is not None:
         return {key: name for key in node.outputs}
     raise DefinitionError(
-        f"Resolver '{node.id}' uses {_strategy_class(strategy)}, which Kubeflow's artifact queries cannot express "
-        "(a span range is relative to the spans the store holds). On Kubeflow use LatestArtifactStrategy (the "
-        "newest artifact) or LatestBlessedModelStrategy, or give the spans' data to the pipeline with an "
-        "Importer; SpanRangeStrategy runs under LocalDagRunner, Beam and Airflow."
+        f"Resolver '{node.id}' uses {_strategy_class(strategy)} with {node.parameters.get('config')}, which "
+        "Kubeflow's artifact queries cannot express (a span range is relative to the spans the store holds, and a "
+        "query cannot give one artifact per span). On Kubeflow use LatestArtifactStrategy (the newest artifact), "
+        "SpanRangeStrategy with one fixed span ({'static_range': {'start_span_number': N, 'end_span_number': N}}) "
+        "or LatestBlessedModelStrategy, or give the spans' data to the pipeline with an Importer; any "
+        "SpanRangeStrategy runs under LocalDagRunner, Beam and Airflow."
     )
+
+
+def _one_span(node: NodeIR) -> int | None:
+    """The span of a SpanRangeStrategy over one fixed span, else None."""
+    if node.parameters.get("strategy") != "span_range":
+        return None
+    static = (node.parameters.get("config") or {}).get("static_range")
+    if static is None or static.get("start_span_number", 0) != static.get("end_span_number", 0):
+        return None
+    return int(static.get("start_span_number", 0))
 
 
 def add_resolver(pb: Any, spec: Any, dag: Any, deployment: Any, node: NodeIR, name: str, upstream: list[str]) -> None:
@@ -69,11 +99,12 @@ def add_resolver(pb: Any, spec: Any, dag: Any, deployment: Any, node: NodeIR, na
         query.filter = f'{_typed(node, model_key)} AND name="{current}"'
         return
     resolver_tasks(node, name)  # refuses a strategy Kubeflow cannot express
+    span = _one_span(node)
     task = _task(spec, dag, name, upstream)
     for key, out in node.outputs.items():
         _output(pb, spec, task, key, out.artifact_type.name)
         query = _query(deployment, task, key)
-        query.filter = _typed(node, key)
+        query.filter = _typed(node, key) + ("" if span is None else f" AND metadata.span.number_value={span}")
 
 
 def _blessed_keys(node: NodeIR) -> tuple[str, str]:

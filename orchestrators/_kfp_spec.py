@@ -132,7 +132,7 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
         if executor.HasField("container"):
             _kfp_settings.resources(node, executor.container)
         if node.conditions:
-            _condition(pb, node, names, component, task)
+            _condition(pb, ir, node, producers, component, task)
     spec.deployment_spec.update(json_format.MessageToDict(deployment))
     return spec
 
@@ -151,16 +151,22 @@ def _producer_tasks(ir: PipelineIR, names: dict[str, str]) -> dict[str, dict[str
 
 
 def _task_names(ir: PipelineIR) -> dict[str, str]:
+    """Each node's task name, checked unique among every task the pipeline becomes (a Resolver's
+    `-model-blessing-resolver` and `-model-resolver` tasks too)."""
+    from headrace.orchestrators._kfp_resolver import resolver_tasks
+
     names: dict[str, str] = {}
     seen: dict[str, str] = {}
     for node in ir.nodes:
         name = task_name(node.id)
-        if name in seen:
-            raise DefinitionError(
-                f"Node ids '{seen[name]}' and '{node.id}' both become the Kubeflow task name '{name}' (lower case, "
-                "other characters as '-'); give one of them another id with .with_id(...)."
-            )
-        seen[name] = node.id
+        tasks = set(resolver_tasks(node, name).values()) if node.kind == "resolver" else {name}
+        for task in sorted(tasks):
+            if task in seen:
+                raise DefinitionError(
+                    f"Node ids '{seen[task]}' and '{node.id}' both become the Kubeflow task name '{task}' (lower "
+                    "case, other characters as '-'); give one of them another id with .with_id(...)."
+                )
+            seen[task] = node.id
         names[node.id] = name
     return names
 
@@ -330,7 +336,9 @@ def condition_input(producer: str, output_key: str) -> str:
     return CONDITION_INPUT_PREFIX + re.sub(r"\W", "_", f"{producer}__{output_key}")
 
 
-def _condition(pb: Any, node: NodeIR, names: dict[str, str], component: Any, task: Any) -> None:
+def _condition(
+    pb: Any, ir: PipelineIR, node: NodeIR, producers: dict[str, dict[str, str]], component: Any, task: Any
+) -> None:
     for predicate in node.conditions:
         for future in _futures(predicate):
             key = condition_input(future["producer"], future["output_key"])
@@ -340,8 +348,9 @@ def _condition(pb: Any, node: NodeIR, names: dict[str, str], component: Any, tas
                 pb.ArtifactTypeSchema(schema_title="system.Artifact", schema_version=ARTIFACT_SCHEMA_VERSION)
             )
             ref = task.inputs.artifacts[key].task_output_artifact
-            ref.producer_task = names[future["producer"]]
-            ref.output_artifact_key = future["output_key"]
+            producer, output_key = future["producer"], future["output_key"]
+            ref.producer_task = producers[producer][output_key]  # a Resolver's output: the task that finds it
+            ref.output_artifact_key = IMPORTER_OUTPUT if ir.node(producer).kind == "importer" else output_key
     cel = [_cel(node, p) for p in node.conditions]
     task.trigger_policy.condition = cel[0] if len(cel) == 1 else " && ".join(f"({c})" for c in cel)
 
