@@ -23,6 +23,12 @@ What kfp.local lacks, against KFP's launcher contract, and the compiled files us
 `launcher_stand_in()` is a small local stand-in for KFP's launcher covering the first two: while it
 is active, kfp.local creates the output folders and publishes declared outputs an executor did
 not report. It patches two kfp.local functions for the duration and restores them.
+
+What kfp.local does not run at all: resolver executors (a Resolver: it has no metadata store to
+query), `triggerPolicy.condition` (a `Cond`) and exit handlers. `runnable_part()` writes the package
+without those tasks (and without what needs their outputs; an optional input read from a resolver is
+dropped, as a backend gives when the query finds nothing): the main job (scripts/kfp_local_main_job.py)
+then runs 8 of its 11 tasks, all but the two resolver queries and the Pusher under its Cond.
 """
 
 from __future__ import annotations
@@ -91,5 +97,51 @@ def run_package_locally(package_path: str, pipeline_root: str, stand_in: bool = 
     pipeline = load_component_from_file(package_path)
     with launcher_stand_in() if stand_in else contextlib.nullcontext():
         pipeline(**arguments)
-    [run_dir] = sorted(set(os.listdir(pipeline_root)) - before)
+    # the run's folder; other new entries (a __pycache__ of a module kept under the root) are not it
+    [run_dir] = sorted(d for d in set(os.listdir(pipeline_root)) - before if d.startswith(f"{pipeline.name}-"))
     return os.path.join(pipeline_root, run_dir)
+
+
+def runnable_part(package_path: str, out_path: str) -> list[str]:
+    """Writes to `out_path` the part of a compiled package that kfp.local can run, and returns the
+    names of the tasks left out.
+
+    kfp.local (2.13) runs container and importer executors in one DAG and refuses the rest: a
+    resolver executor ("Only 'dsl.component', 'dsl.container_component', and 'dsl.importer' are
+    supported"), a `triggerPolicy.condition` (a `Cond`) and an exit handler's final status
+    (NotImplementedError). Those tasks are left out, and so is every task needing an output of one;
+    an input that may be absent (the Evaluator's `baseline_model`, read from a resolver) is dropped,
+    which is what a real backend gives when the query finds nothing, on the first run.
+    """
+    import yaml
+
+    with open(package_path, encoding="utf-8") as f:
+        spec = yaml.safe_load(f)
+    if any("dag" in c for c in spec.get("components", {}).values()):
+        raise ValueError("The package has an exit handler (a sub-DAG), which kfp.local cannot run; compile without it.")
+    tasks, executors = spec["root"]["dag"]["tasks"], spec["deploymentSpec"]["executors"]
+    dropped: list[str] = []
+    changed = True
+    while changed:  # until no task reads a dropped one (the file's tasks are in name order, not run order)
+        changed = False
+        for name, task in list(tasks.items()):
+            component = spec["components"][task["componentRef"]["name"]]
+            executor = executors[component["executorLabel"]]
+            unrunnable = "resolver" in executor or "condition" in task.get("triggerPolicy", {})
+            artifacts = task.get("inputs", {}).get("artifacts", {})
+            declared = component.get("inputDefinitions", {}).get("artifacts", {})
+            for key, ref in list(artifacts.items()):
+                if ref.get("taskOutputArtifact", {}).get("producerTask") in dropped:
+                    if not declared.get(key, {}).get("isOptional"):
+                        unrunnable = True
+                    del artifacts[key]
+                    declared.pop(key, None)
+            if unrunnable:
+                dropped.append(name)
+                del tasks[name]
+                changed = True
+    for task in tasks.values():
+        task["dependentTasks"] = [t for t in task.get("dependentTasks", []) if t not in dropped]
+    with open(out_path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(spec, f, sort_keys=True)
+    return dropped

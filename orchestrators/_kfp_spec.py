@@ -214,9 +214,11 @@ def struct_value(value: Any) -> Any:
         v.number_value = value
     elif isinstance(value, str):
         v.string_value = value
-    elif isinstance(value, dict):
+    elif isinstance(value, dict):  # SetInParent: an empty {} or [] is still a struct or list, not null
+        v.struct_value.SetInParent()
         v.struct_value.update(value)
     elif isinstance(value, list):
+        v.list_value.SetInParent()
         v.list_value.extend(value)
     else:
         v.null_value = struct_pb2.NULL_VALUE

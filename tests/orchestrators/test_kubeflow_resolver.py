@@ -216,3 +216,33 @@ def test_a_blessing_names_its_model_by_the_models_kfp_name_with_blessed_as_a_num
     query = data["deploymentSpec"]["executors"]["exec-r-model-resolver"]["resolver"]["outputArtifactQueries"]
     placeholder = "{{$.inputs.artifacts['input'].metadata['current_model_id']}}"
     assert query["model"]["filter"].replace(placeholder, metadata["current_model_id"]).endswith(f'name="{name}"')
+
+
+def test_the_part_of_the_main_job_kfp_local_can_run_leaves_out_resolvers_and_the_cond(main_job, tmp_path):
+    """What scripts/kfp_local_main_job.py runs under kfp.local (8 tasks in about 33 s here, with the
+    runtime image EXTRAS=tf,data; not in the test suite: that image takes about 20 minutes to build cold)."""
+    from kfp.components import load_component_from_file
+
+    from headrace.orchestrators._kfp_local import runnable_part
+
+    part = tmp_path / "part.yaml"
+    assert sorted(runnable_part(str(main_job), str(part))) == [BLESSING_TASK, MODEL_TASK, "pusher"]
+    spec = load_component_from_file(str(part)).pipeline_spec
+    tasks = spec.root.dag.tasks
+    assert set(tasks) == {
+        "csvexamplegen", "statisticsgen", "schemagen", "examplevalidator", "trainer", "infravalidator",
+        "evaluator", "bulkinferrer",
+    }  # fmt: skip
+    assert "baseline_model" not in tasks["evaluator"].inputs.artifacts  # as when the query finds nothing
+    assert MODEL_TASK not in tasks["evaluator"].dependent_tasks
+
+
+def test_an_empty_list_or_dict_parameter_is_a_list_or_struct_constant_not_null(main_job):
+    """exclude_splits=[] was compiled as `constant: null` (a protobuf Value with an empty list is unset),
+    which kfp.local refused and a LIST parameter must not be."""
+    data = yaml.safe_load(main_job.read_text())
+    constant = data["root"]["dag"]["tasks"]["statisticsgen"]["inputs"]["parameters"]["exclude_splits"]
+    assert constant == {"runtimeValue": {"constant": []}}
+    from headrace.orchestrators._kfp_spec import struct_value
+
+    assert struct_value({}).WhichOneof("kind") == "struct_value" and struct_value([]).WhichOneof("kind") == "list_value"
