@@ -197,7 +197,7 @@ class InteractiveContext:
             parts = [item]
         for part in parts:
             if isinstance(part, Channel):
-                artifacts = part.get()
+                artifacts = part.get() if part.resolved else []  # before the run: only the placeholder
                 if not artifacts:
                     _display_text(f"{part!r}: no artifacts yet; run its producer with context.run(...) first.")
                 for art in artifacts:

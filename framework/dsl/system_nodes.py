@@ -68,7 +68,9 @@ class Importer(BaseComponent):
                 custom_properties=custom_properties or {},
             )
         )
-        channel = Channel(type=artifact_type)
+        for key, value in (custom_properties or {}).items():
+            probe.set_custom_property(key, value)
+        channel = Channel(type=artifact_type).set_placeholder(probe)  # what `.get()` returns before the run
         self.spec.outputs["result"] = channel
         channel._bind(self, "result")
 

@@ -31,7 +31,8 @@ class Channel:
         self.type = type
         self._producer: BaseComponent | None = None
         self._output_key: str | None = None
-        self._artifacts: list[Artifact] = []
+        self._artifacts: list[Artifact] | None = None  # None until set_artifacts (a run, or a test)
+        self._placeholder: Artifact | None = None
         self.json_type: Any = None  # the typed JSON value a function component's output carries
 
     @property
@@ -55,13 +56,34 @@ class Channel:
         return self._output_key
 
     def get(self) -> list[Artifact]:
-        """The artifacts this channel resolved to when its producer ran interactively
-        (`InteractiveContext.run`); empty before."""
-        return list(self._artifacts)
+        """The artifacts this channel holds: what its producer's interactive run (`InteractiveContext.run`)
+        produced. Before that, a component's output channel holds one placeholder artifact of its type
+        (no id, no URI; the same object on every call), as TFX's channels do; a channel without a producer
+        holds none."""
+        if self._artifacts is not None:
+            return list(self._artifacts)
+        if self._producer is None:
+            return []
+        if self._placeholder is None:
+            self._placeholder = self.type()
+        return [self._placeholder]
+
+    @property
+    def resolved(self) -> bool:
+        """Whether `get()` returns real artifacts (a run, or `set_artifacts`), not the placeholder."""
+        return self._artifacts is not None
 
     def set_artifacts(self, artifacts: list[Artifact]) -> Channel:
         """Sets the artifacts `get()` returns (what an interactive run produced); returns self."""
         self._artifacts = list(artifacts)
+        return self
+
+    def set_placeholder(self, artifact: Artifact) -> Channel:
+        """Sets the placeholder artifact `get()` returns before the run (one of the channel's type, e.g.
+        carrying the properties an Importer will give the real one); returns self."""
+        if not isinstance(artifact, self.type):
+            raise DefinitionError(f"The placeholder of {self!r} must be a {self.type.__name__}, got {artifact!r}.")
+        self._placeholder = artifact
         return self
 
     def future(self) -> ChannelFuture:
