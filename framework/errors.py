@@ -12,8 +12,11 @@ Three families, so that a caller can tell whose fault a failure is:
 
 from __future__ import annotations
 
+import builtins
 import difflib
+import sys
 from collections.abc import Iterable
+from typing import Any
 
 
 class HeadraceError(Exception):
@@ -65,6 +68,9 @@ class ExecutorError(HeadraceError):
         self.expected = expected
         super().__init__(f"node '{node_id}' failed: {error_type}: {message}")
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), (self.node_id, self.error_type, self.message, self.traceback_text, self.expected)
+
     def __str__(self) -> str:
         text = f"node '{self.node_id}' failed: {self.error_type}: {self.message}"
         if self.traceback_text and not self.expected:
@@ -74,6 +80,11 @@ class ExecutorError(HeadraceError):
 
 class PipelineRunError(HeadraceError):
     """A run did not complete. Raised by runners (unless told to return the result instead).
+
+    When a node's executor raised an exception whose class can be found where the run was started (a
+    builtin such as AssertionError or ValueError, or a class of a module imported there), the error the
+    runner raises is also an instance of that class (see :func:`run_error`): `except AssertionError` and
+    TFX's `assertRaises(AssertionError)` catch it, as they catch TFX's re-raised exception.
 
     Attributes:
         result: The run's result (`RunResult`): every node's state, error and outputs.
@@ -90,7 +101,76 @@ class PipelineRunError(HeadraceError):
             head = f"Run {run_id} {state}: {error}"
         else:
             head = f"Run {run_id} ended {state}."
-        super().__init__(head)
+        # Not super().__init__: in a class that is also the executor's exception class, that class's
+        # __init__ (which may want other arguments) is not called; its attributes are absent.
+        Exception.__init__(self, head)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # the run's message, whatever the original's __str__ does
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return run_error, (self.result, self.node_id, self.error)
+
+
+def run_error(result: object, node_id: str | None, error: ExecutorError | None) -> PipelineRunError:
+    """The :class:`PipelineRunError` for a run whose node `node_id` failed with `error`.
+
+    The executor ran in another process, so only the exception's class name and traceback came back. If
+    that class can be found here without importing anything (a builtin, or a class of a module already in
+    `sys.modules`, `__main__` included) and is an Exception that can be subclassed, the error is an instance
+    of a subclass of both PipelineRunError and that class, so it is caught as either.
+    """
+    original = _exception_class(error) if error is not None else None
+    cls = _catchable_as(original) if original is not None else PipelineRunError
+    return cls(result, node_id, error)
+
+
+def _exception_class(error: ExecutorError) -> type[Exception] | None:
+    """The class `error` names, found by its traceback's last line (`module.Qualname: message`)."""
+    lines = error.traceback_text.splitlines()
+    headers = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if not headers:
+        return None
+    exception_line = next((ln for ln in lines[headers[-1] + 1 :] if ln and not ln[0].isspace()), "")
+    dotted = exception_line.partition(":")[0].strip()
+    parts = dotted.split(".")
+    if parts[-1] != error.error_type:
+        return None
+    found: Any = None
+    if len(parts) == 1:  # the traceback leaves out "builtins." and "__main__."
+        found = getattr(builtins, dotted, None) or getattr(sys.modules.get("__main__"), dotted, None)
+    for i in range(len(parts) - 1, 0, -1):
+        if found is not None:
+            break
+        found = sys.modules.get(".".join(parts[:i]))
+        for attr in parts[i:] if found is not None else ():
+            found = getattr(found, attr, None)
+    ok = isinstance(found, type) and issubclass(found, Exception) and found.__name__ == error.error_type
+    return found if ok else None
+
+
+_NOT_CAUGHT_AS = (StopIteration, StopAsyncIteration, PipelineRunError)  # never a run error's second class
+
+
+_COMBINED: dict[type[Exception], type[PipelineRunError]] = {}  # one class per original: isinstance, pickling
+
+
+def _catchable_as(original: type[Exception]) -> type[PipelineRunError]:
+    """A subclass of PipelineRunError and `original` (PipelineRunError itself if they cannot be combined)."""
+    if original in _COMBINED:
+        return _COMBINED[original]
+    combined: type[PipelineRunError] = PipelineRunError
+    if not issubclass(original, _NOT_CAUGHT_AS):
+        try:
+            combined = type(
+                f"PipelineRunError[{original.__name__}]",
+                (PipelineRunError, original),
+                {"__module__": __name__, "__doc__": f"A failed run whose node raised {original.__qualname__}."},
+            )
+        except TypeError:  # a final class or an incompatible instance layout
+            pass
+    _COMBINED[original] = combined
+    return combined
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

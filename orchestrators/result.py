@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from headrace.errors import ExecutorError, PipelineRunError
+from headrace.errors import ExecutorError, run_error
 from headrace.launcher.outcomes import NodeOutcome
 
 
@@ -49,11 +49,12 @@ class RunResult:
 
     def raise_for_failure(self) -> None:
         """Raises :class:`PipelineRunError` (naming the first failed node and its error, and
-        carrying this result) if the run did not complete."""
+        carrying this result) if the run did not complete; it is also an instance of the failed
+        executor's exception class when that class can be found (`headrace.errors.run_error`)."""
         if not self.succeeded:
             failed = [n for n in self.nodes.values() if n.state == "FAILED" and n.error is not None]
             first = failed[0] if failed else None
-            raise PipelineRunError(self, first.node_id if first else None, first.error if first else None)
+            raise run_error(self, first.node_id if first else None, first.error if first else None)
 
     def _repr_html_(self) -> str:
         """A notebook view: the run, then one row per node with its state, time and outputs."""

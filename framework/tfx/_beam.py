@@ -9,10 +9,12 @@ from typing import Any
 
 from headrace.errors import DefinitionError
 from headrace.orchestrators.beam_dag_runner import BeamDagRunner as _HeadraceBeamDagRunner
+from headrace.tfx._runners import TfxFailures
 
 
-class BeamDagRunner(_HeadraceBeamDagRunner):
-    """Runs a pipeline as one Apache Beam pipeline (headrace's BeamDagRunner).
+class BeamDagRunner(TfxFailures, _HeadraceBeamDagRunner):
+    """Runs a pipeline as one Apache Beam pipeline (headrace's BeamDagRunner); a failed run raises the
+    component's exception type, as TFX's does.
 
     Args:
         beam_orchestrator_args: Beam options of the orchestrating pipeline (default: the DirectRunner).

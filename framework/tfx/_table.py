@@ -137,7 +137,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
     },
     "v1.types.standard_artifacts": {},
-    "v1.orchestration": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "v1.orchestration": {"LocalDagRunner": "headrace.tfx._runners:LocalDagRunner"},
     "v1.orchestration.metadata": dict(_METADATA),
     "v1.orchestration.experimental": {"InteractiveContext": _INTERACTIVE_CONTEXT, **_KUBEFLOW_V2, **_EXIT_HANDLER},
     "v1.components": {
@@ -278,7 +278,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "orchestration.metadata": {**_METADATA, "Metadata": "headrace.tfx._metadata:Metadata"},
     "orchestration.data_types": {"RuntimeParameter": f"{_DSL}:RuntimeParameter"},
     "orchestration.local": {},
-    "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.orchestrators:LocalDagRunner"},
+    "orchestration.local.local_dag_runner": {"LocalDagRunner": "headrace.tfx._runners:LocalDagRunner"},
     "orchestration.beam": {},
     "orchestration.beam.beam_dag_runner": {"BeamDagRunner": "headrace.tfx._beam:BeamDagRunner"},
     "orchestration.airflow": {},

@@ -297,7 +297,9 @@ def test_names_are_headrace_objects_not_copies():
 
     assert executor_spec.ExecutorClassSpec is headrace.ExecutorClassSpec
     assert tfx.types.standard_artifacts.Examples is standard_artifacts.Examples is tfx_sa.Examples
-    assert tfx.orchestration.LocalDagRunner is importlib.import_module("headrace.orchestrators").LocalDagRunner
+    assert issubclass(
+        tfx.orchestration.LocalDagRunner, importlib.import_module("headrace.orchestrators").LocalDagRunner
+    )
     assert issubclass(tfx.dsl.Pipeline, headrace.Pipeline)
     assert tfx.dsl.io.fileio.listdir is importlib.import_module("headrace.fileio").listdir
 
