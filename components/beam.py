@@ -146,6 +146,35 @@ def runner_name(args: Sequence[str]) -> str:
     return beam_runners.runner_name(args)
 
 
+def lines_writer(out_dir: str) -> Any:
+    """A DoFn writing each bundle's lines to its own file `<out_dir>/part-<id>.txt` (under a hidden
+    name until whole). On Dask it stands in for Beam's text sink, whose finalization reads side
+    inputs: Beam 2.72's DaskRunner computes a side input inside the task reading it, a task that
+    holds a worker thread while it waits for others."""
+    import uuid
+
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+
+    class _WriteLines(beam.DoFn):
+        def start_bundle(self) -> None:
+            self._lines: list[str] = []
+
+        def process(self, line: str) -> None:
+            self._lines.append(line)
+
+        def finish_bundle(self) -> None:
+            if not self._lines:
+                return
+            name = f"part-{uuid.uuid4().hex}.txt"
+            tmp, final = FileSystems.join(out_dir, f".{name}"), FileSystems.join(out_dir, name)
+            with FileSystems.create(tmp) as f:
+                f.write("".join(f"{line}\n" for line in self._lines).encode())
+            FileSystems.rename([tmp], [final])
+
+    return _WriteLines()
+
+
 def runner_args(args: Sequence[str]) -> list[str]:
     """The Beam arguments, made runnable (`headrace.beam_runners.resolve`: `--runner=DaskRunner`
     spelled as Beam finds it, the cluster checked); on Dask, one read shard per Dask partition
@@ -164,6 +193,7 @@ __all__ = [
     "TFRECORD_PART_BYTES",
     "ReadShard",
     "beam_runner",
+    "lines_writer",
     "parallelism",
     "read_shard",
     "read_shards",

@@ -13,8 +13,9 @@ Apache Beam and distributed are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from headrace.errors import HeadraceError, MissingDependencyError
@@ -151,6 +152,32 @@ def close_dask_client(pipeline: Any) -> None:
         client.close()
 
 
+@contextlib.contextmanager
+def waiting_on_cluster(args: Sequence[str]) -> Iterator[None]:
+    """Around a Beam pipeline on Dask: when this runs inside a Dask task (a BeamDagRunner node on the
+    same cluster), the task gives its worker thread back while it waits for the pipeline's tasks
+    (`distributed.secede`, then `rejoin`). Holding it, a node waiting on its own Beam pipeline could
+    leave that pipeline no thread to run on: StatisticsGen of the main job hung on a 2-thread cluster."""
+    seceded = False
+    if is_dask(args):
+        try:
+            from distributed import get_worker, secede
+
+            get_worker()  # ValueError outside a worker
+        except (ImportError, ValueError):
+            pass
+        else:
+            secede()
+            seceded = True
+    try:
+        yield
+    finally:
+        if seceded:
+            from distributed import rejoin
+
+            rejoin()
+
+
 def _host_port(address: str) -> tuple[str, int]:
     rest = address.split("://", 1)[-1].rstrip("/")
     host, sep, port = rest.rpartition(":")
@@ -175,4 +202,5 @@ __all__ = [
     "resolve",
     "runner_flag",
     "runner_name",
+    "waiting_on_cluster",
 ]

@@ -163,7 +163,8 @@ class BaseExampleGenExecutor(BaseExecutor, abc.ABC):
         if payload not in (FORMAT_TF_EXAMPLE, FORMAT_PARQUET):
             raise InputDataError(f"output_data_format {payload!r}: the Beam ExampleGen writes tf.Example or Parquet.")
         tfx_properties = tfx_exec_properties(exec_properties, span, version, self._beam_pipeline_args)
-        with self._make_beam_pipeline() as pipeline:
+        pipeline = self._make_beam_pipeline()
+        with beam_runners.waiting_on_cluster(self._beam_pipeline_args), pipeline:
             splits = self.GenerateExamplesByBeam(pipeline, tfx_properties)
             dask = beam_runners.is_dask(self._beam_pipeline_args)
             written = [

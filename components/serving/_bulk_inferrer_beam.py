@@ -150,7 +150,8 @@ def predict_splits_beam(
     for d in parts_dirs.values():
         os.makedirs(d, exist_ok=True)
     try:
-        with beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args)) as pipeline:
+        pipeline = beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args))
+        with beam_runners.waiting_on_cluster(args), pipeline:
             predicted = []
             for s in out_dirs:
                 shards = pipeline | f"Shards[{s}]" >> beam.Create(read_shards(examples_uri, s, payload, parts))

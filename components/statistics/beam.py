@@ -26,6 +26,7 @@ from typing import Any
 from headrace import beam_runners
 from headrace.components.beam import (
     beam_runner,
+    lines_writer,
     parallelism,
     read_shard,
     read_shards,
@@ -123,7 +124,8 @@ def splits_statistics_beam(
     out_dir = FileSystems.join(base, f"headrace-stats-{uuid.uuid4().hex}") if base else tempfile.mkdtemp()
     output = FileSystems.join(out_dir, "statistics.txt")
     try:
-        with beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args)) as pipeline:
+        pipeline = beam.Pipeline(runner=beam_runner(args), options=PipelineOptions(args))
+        with beam_runners.waiting_on_cluster(args), pipeline:
             results = []
             for i, split in enumerate(splits):
                 batches = (
@@ -131,23 +133,31 @@ def splits_statistics_beam(
                     | f"Shards[{split}]" >> beam.Create(shards[split])
                     | f"Read[{split}]" >> beam.FlatMap(read_shard, columns, batch_rows)
                 )
-                if dask:
-                    stats = batches | f"Statistics[{split}]" >> beam.CombineGlobally(generators_combine_fn(options))
+                if dask:  # without the default for an empty input: it is a side input (see lines_writer)
+                    combine = beam.CombineGlobally(generators_combine_fn(options)).without_defaults()
+                    stats = batches | f"Statistics[{split}]" >> combine
                 else:
                     stats = batches | f"GenerateStatistics[{split}]" >> tfdv.GenerateStatistics(options)
                 results.append(stats | f"Key[{split}]" >> beam.Map(_line, i))
             # One sink for all splits: DaskRunner computes only the last sink of a pipeline.
-            _ = (
-                results
-                | "Flatten" >> beam.Flatten()
-                | "Write" >> beam.io.WriteToText(output, shard_name_template="", append_trailing_newlines=True)
-            )
+            if dask:
+                write: Any = beam.ParDo(lines_writer(out_dir))
+            else:
+                write = beam.io.WriteToText(output, shard_name_template="", append_trailing_newlines=True)
+            _ = results | "Flatten" >> beam.Flatten() | "Write" >> write
         beam_runners.close_dask_client(pipeline)
         found: dict[int, Any] = {}
-        with FileSystems.open(output) as f:
-            for line in f.read().decode().splitlines():
-                index, data = line.split("\t", 1)
-                found[int(index)] = statistics_pb2.DatasetFeatureStatisticsList.FromString(base64.b64decode(data))
+        files = [m.path for m in FileSystems.match([FileSystems.join(out_dir, "part-*.txt")])[0].metadata_list]
+        for path in files if dask else [output]:
+            with FileSystems.open(path) as f:
+                for line in f.read().decode().splitlines():
+                    index, data = line.split("\t", 1)
+                    found[int(index)] = statistics_pb2.DatasetFeatureStatisticsList.FromString(base64.b64decode(data))
+        if dask:  # a split without rows gave no element (no default): its statistics are the empty ones
+            empty = generators_combine_fn(options)
+            empty.setup()
+            for i in range(len(splits)):
+                found.setdefault(i, empty.extract_output(empty.create_accumulator()))
         missing = [s for i, s in enumerate(splits) if i not in found]
         if missing:
             raise RuntimeError(f"The Beam pipeline produced no statistics for split(s) {missing}.")
