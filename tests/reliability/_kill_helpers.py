@@ -3,6 +3,7 @@ after a process was killed, and killing a process from outside at a chosen momen
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -103,3 +104,78 @@ def start_killer(pidfile: Path, delay_s: float) -> subprocess.Popen[bytes]:
     it does not choose. A victim that removes (renames) the file when its work is done is left
     alone if the delay outlasts it. Exit code 0: killed; 3: too late."""
     return subprocess.Popen([sys.executable, "-S", "-c", KILLER, str(pidfile), repr(delay_s)])
+
+
+# Scenarios 14 and 15: Source -> Write (a 16-chunk fsynced write; its first attempt writes its pid
+# file, for a killer to aim at) -> Check (refuses a partial input); the engine's own retry must complete.
+RETRIED_WRITE = """
+import hashlib, os, time
+from headrace import component, InputArtifact, OutputArtifact, OutputDict, Parameter, Pipeline
+from headrace.types import standard_artifacts
+
+CHUNKS, CHUNK = 16, 4096
+
+def content(seed):
+    return b''.join((f'{seed}:{i}:'.encode() * CHUNK)[:CHUNK] for i in range(CHUNKS))
+
+@component
+def Source(start: Parameter[int] = 7) -> OutputDict(seed=int):
+    return {'seed': start}
+
+@component
+def Write(seed: int, data: OutputArtifact[standard_artifacts.Examples],
+          pidfile: Parameter[str]) -> OutputDict(size=int):
+    first = not os.path.exists(pidfile) and not os.path.exists(pidfile + '.done')
+    if first:  # the killer aims at the first attempt only (its process's pid); the engine's retry must complete
+        with open(pidfile + '.tmp', 'w') as f:
+            f.write(str(os.getpid()))
+        os.rename(pidfile + '.tmp', pidfile)
+    body = content(seed)
+    with open(os.path.join(data.uri, 'data.bin'), 'wb') as f:
+        for i in range(CHUNKS):
+            f.write(body[i * CHUNK:(i + 1) * CHUNK])
+            f.flush()
+            os.fsync(f.fileno())
+            time.sleep(0.02)
+    if first:
+        os.rename(pidfile, pidfile + '.done')
+    return {'size': len(body)}
+
+@component
+def Check(data: InputArtifact[standard_artifacts.Examples], size: int) -> OutputDict(digest=str):
+    with open(os.path.join(data.uri, 'data.bin'), 'rb') as f:
+        body = f.read()
+    if len(body) != size:
+        raise ValueError(f'partial input: {len(body)} of {size} bytes')
+    return {'digest': hashlib.sha256(body).hexdigest()}
+
+def create_pipeline(root, pidfile, name):
+    source = Source()
+    write = Write(seed=source.outputs['seed'], pidfile=pidfile)
+    check = Check(data=write.outputs['data'], size=write.outputs['size'])
+    return Pipeline(name, root, [source, write, check], enable_cache=False)
+"""
+
+
+def retried_write_violations(db: Path, killed: bool, expected: bytes, pidfile: Path, where: str) -> list[str]:
+    """What is wrong in a RETRIED_WRITE store after a trial whose first Write attempt was (or was not)
+    killed: the executions (the killed attempt FAILED, then one COMPLETE each), a LIVE Write output
+    other than the clean bytes, what Check saw, anything left PENDING or RUNNING."""
+    violations = []
+    states: dict[str, list[int]] = {}
+    for _id, node, state in executions(db):
+        states.setdefault(node, []).append(state)
+    want = {"Source": [COMPLETE], "Write": [FAILED, COMPLETE] if killed else [COMPLETE], "Check": [COMPLETE]}
+    if states != want:
+        violations.append(f"{where}: executions {states}, expected {want}")
+    live = live_contents(db)
+    if [c.get("data.bin") for c in live.get("Write/data", [])] != [expected]:
+        violations.append(f"{where}: LIVE Write/data {[sorted(c) for c in live.get('Write/data', [])]}")
+    digest = live.get("Check/digest", [{}])[0].get("value", b"").decode()
+    if digest != hashlib.sha256(expected).hexdigest():
+        violations.append(f"{where}: Check saw {digest!r}")
+    if outputs_by_state(db, PENDING) or any(RUNNING in s for s in states.values()):
+        violations.append(f"{where}: something left PENDING or RUNNING: {states}")
+    if killed and not os.path.exists(str(pidfile)):
+        violations.append(f"{where}: the killed attempt's pid file is gone")
+    return violations
