@@ -110,6 +110,17 @@ def run_child_sampled(script: str, args: Sequence[str], timeout: float = 1800) -
     return wall, peak / 1e9, json.loads(lines[-1][len(MARKER) :])
 
 
+def dask_cluster() -> str:
+    """The address of the checkout's Dask cluster (a scheduler and two worker processes), started
+    afresh by `scripts/services.sh dask` (HEADRACE_DASK_PORT picks the port, 8786 by default): the
+    figures include the workers' first imports, as a fresh process's include its own."""
+    script = os.path.join(os.path.dirname(BENCH_DIR), "scripts", "services.sh")
+    proc = subprocess.run(["bash", script, "dask_stop", "dask"], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"scripts/services.sh dask failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return f"tcp://127.0.0.1:{os.environ.get('HEADRACE_DASK_PORT', '8786')}"
+
+
 def run_children(script: str, args: Sequence[str], repeats: int) -> list[dict[str, Any]]:
     """`repeats` fresh children, one after the other (never concurrently: the machine has 2 cores)."""
     return [run_child(script, args) for _ in range(repeats)]

@@ -22,6 +22,7 @@ import traceback
 
 import bench_chain
 import bench_compile
+import bench_dask
 import bench_data
 import bench_evaluator
 import bench_import
@@ -36,6 +37,7 @@ BENCHMARKS = (
     ("bench_compile", bench_compile.main),
     ("bench_data", bench_data.main),
     ("bench_stats_beam", bench_stats_beam.main),
+    ("bench_dask", bench_dask.main),
     ("bench_penguin", bench_penguin.main),
     ("bench_evaluator", bench_evaluator.main),
 )
