@@ -161,8 +161,22 @@ def test_beam_dag_runner_on_the_dask_cluster_runs_the_project_in_its_workers(tmp
     assert _tally_counts(root) == [6, 7]
     launchers = sql(root / "metadata.sqlite", "SELECT string_value FROM ExecutionProperty WHERE name = 'launcher'")
     pids = {int(owner.rpartition(":")[2]) for (owner,) in launchers}
-    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in pids]
-    assert len(launchers) == 3 and all(b"distributed" in c or b"dask" in c for c in commands), commands
+    assert len(launchers) == 3 and all(_started_by_a_dask_worker(pid) for pid in pids), [_lineage(p) for p in pids]
+
+
+def _lineage(pid: int) -> list[bytes]:
+    """The command lines of a process and its ancestors (a Dask worker's process is a multiprocessing
+    child of the `dask worker` command, whose command line names it)."""
+    found = []
+    while pid > 1 and len(found) < 6:
+        proc = Path(f"/proc/{pid}")
+        found.append((proc / "cmdline").read_bytes().replace(b"\0", b" "))
+        pid = int((proc / "stat").read_text().rpartition(")")[2].split()[1])  # the parent's pid
+    return found
+
+
+def _started_by_a_dask_worker(pid: int) -> bool:
+    return any(b"dask worker" in c or b"dask-worker" in c or b"distributed.cli" in c for c in _lineage(pid))
 
 
 @pytest.mark.slow("runs Airflow 3's `dags test` in its own virtual environment")
