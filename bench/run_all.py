@@ -20,6 +20,7 @@ import sys
 import time
 import traceback
 
+import bench_airflow
 import bench_chain
 import bench_compile
 import bench_dask
@@ -39,6 +40,7 @@ BENCHMARKS = (
     ("bench_stats_beam", bench_stats_beam.main),
     ("bench_dask", bench_dask.main),
     ("bench_penguin", bench_penguin.main),
+    ("bench_airflow", bench_airflow.main),
     ("bench_evaluator", bench_evaluator.main),
 )
 
