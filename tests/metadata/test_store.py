@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -316,23 +315,26 @@ def test_open_store_waits_out_a_schema_another_process_is_still_creating(tmp_pat
     con.commit()
     con.close()
 
-    def finish_schema():
-        time.sleep(0.3)
-        c = sqlite3.connect(partial, timeout=10)
-        for _, statement in sorted(dropped, key=lambda row: row[0] != "table"):  # tables before indexes
-            c.execute(statement)
-        c.commit()
-        c.close()
-
-    other_process = threading.Thread(target=finish_schema)
-    other_process.start()
+    # Another process, as in the race this is about: two SQLite libraries in one process (Python's and
+    # ML Metadata's own) must not share a database file (their POSIX locks are per process, and one may
+    # truncate the WAL index the other has mapped: a bus error).
+    finish_schema = (
+        "import json, sqlite3, sys, time\n"
+        "time.sleep(0.3)\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=10)\n"
+        "for statement in json.loads(sys.argv[2]):\n"
+        "    c.execute(statement)\n"
+        "c.commit()\n"
+    )
+    statements = [sql for _, sql in sorted(dropped, key=lambda row: row[0] != "table")]  # tables before indexes
+    other_process = subprocess.Popen([sys.executable, "-c", finish_schema, str(partial), json.dumps(statements)])
     try:
         started = time.monotonic()
         store = open_store(sqlite_metadata_connection_config(partial))
         assert time.monotonic() - started >= 0.25  # it did wait for the schema
         assert store.get_artifact_types() == []
     finally:
-        other_process.join()
+        assert other_process.wait(timeout=60) == 0
 
 
 @pytest.mark.parametrize("where", ["under-a-file", "a-directory"])
