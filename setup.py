@@ -31,8 +31,25 @@ EXTRAS = {
     # tensorflow-model-analysis: the reference the Evaluator's metrics are checked against, and what
     # TFX's penguin_tfma tutorial imports; it pulls in a notebook stack, so it stays out of [all].
     "dev": ["pytest", "hypothesis", "ruff", "mypy", "nbclient", "nbformat", "ipykernel", "tensorflow-model-analysis==0.47.1"],
+    # TFX users: what TFX code imports beside `tfx` (TFX 1.16 depends on each), at the lock's versions.
+    # Not in [all]: TFMA brings a notebook stack. Left out: keras-tuner (headrace has no Tuner) and
+    # scikit-learn (only TFX's experimental sklearn example).
+    "tfx": [
+        "absl-py>=1.4",
+        "tensorflow==2.16.2",
+        "tf-keras==2.16.0",
+        "tensorflow-transform==1.16.0",
+        "tensorflow-model-analysis==0.47.1",
+        "tensorflow-data-validation==1.16.1",
+        "tensorflow-metadata==1.16.1",
+        "tensorflow-serving-api==2.16.1",
+        "tfx-bsl==1.16.1",
+        "apache-beam[gcp]>=2.59",
+        "dill",
+        "pyarrow==10.0.1",
+    ],
 }
-EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name not in ("dev", "airflow") for req in reqs})
+EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name not in ("dev", "airflow", "tfx") for req in reqs})
 
 setup(
     name="headrace",
