@@ -106,9 +106,10 @@ def start_killer(pidfile: Path, delay_s: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-S", "-c", KILLER, str(pidfile), repr(delay_s)])
 
 
-# Scenarios 14 and 15: Source -> Write (a 16-chunk fsynced write; its first attempt writes its pid
-# file, for a killer to aim at) -> Check (refuses a partial input); the engine's own retry must complete.
-RETRIED_WRITE = """
+# The chunked writer of scenarios 13-15: a 16-chunk fsynced write of a seed's bytes, slow enough for a
+# killer to land mid-write. Its first attempt writes its pid file (for a killer to aim at) and renames it
+# `.done` when the write completes; the engine's retry must then complete without the killer.
+CHUNKED_WRITER = """
 import hashlib, os, time
 from headrace import component, InputArtifact, OutputArtifact, OutputDict, Parameter, Pipeline
 from headrace.types import standard_artifacts
@@ -118,6 +119,28 @@ CHUNKS, CHUNK = 16, 4096
 def content(seed):
     return b''.join((f'{seed}:{i}:'.encode() * CHUNK)[:CHUNK] for i in range(CHUNKS))
 
+def write_chunks(uri, seed, pidfile, pause):
+    first = bool(pidfile) and not os.path.exists(pidfile) and not os.path.exists(pidfile + '.done')
+    if first:
+        with open(pidfile + '.tmp', 'w') as f:
+            f.write(str(os.getpid()))
+        os.rename(pidfile + '.tmp', pidfile)
+    body = content(seed)
+    with open(os.path.join(uri, 'data.bin'), 'wb') as f:
+        for i in range(CHUNKS):
+            f.write(body[i * CHUNK:(i + 1) * CHUNK])
+            f.flush()
+            os.fsync(f.fileno())
+            time.sleep(pause)
+    if first:
+        os.rename(pidfile, pidfile + '.done')
+    return len(body)
+"""
+
+# Scenarios 14 and 15: Source -> Write (the chunked writer) -> Check (refuses a partial input).
+RETRIED_WRITE = (
+    CHUNKED_WRITER
+    + """
 @component
 def Source(start: Parameter[int] = 7) -> OutputDict(seed=int):
     return {'seed': start}
@@ -125,21 +148,7 @@ def Source(start: Parameter[int] = 7) -> OutputDict(seed=int):
 @component
 def Write(seed: int, data: OutputArtifact[standard_artifacts.Examples],
           pidfile: Parameter[str]) -> OutputDict(size=int):
-    first = not os.path.exists(pidfile) and not os.path.exists(pidfile + '.done')
-    if first:  # the killer aims at the first attempt only (its process's pid); the engine's retry must complete
-        with open(pidfile + '.tmp', 'w') as f:
-            f.write(str(os.getpid()))
-        os.rename(pidfile + '.tmp', pidfile)
-    body = content(seed)
-    with open(os.path.join(data.uri, 'data.bin'), 'wb') as f:
-        for i in range(CHUNKS):
-            f.write(body[i * CHUNK:(i + 1) * CHUNK])
-            f.flush()
-            os.fsync(f.fileno())
-            time.sleep(0.02)
-    if first:
-        os.rename(pidfile, pidfile + '.done')
-    return {'size': len(body)}
+    return {'size': write_chunks(data.uri, seed, pidfile, 0.02)}
 
 @component
 def Check(data: InputArtifact[standard_artifacts.Examples], size: int) -> OutputDict(digest=str):
@@ -155,6 +164,7 @@ def create_pipeline(root, pidfile, name):
     check = Check(data=write.outputs['data'], size=write.outputs['size'])
     return Pipeline(name, root, [source, write, check], enable_cache=False)
 """
+)
 
 
 def retried_write_violations(db: Path, killed: bool, expected: bytes, pidfile: Path, where: str) -> list[str]:

@@ -18,7 +18,17 @@ import concurrent.futures as cf
 import os
 import random
 
-from _kill_helpers import COMPLETE, FAILED, PENDING, RUNNING, executions, live_contents, outputs_by_state, start_killer
+from _kill_helpers import (
+    CHUNKED_WRITER,
+    COMPLETE,
+    FAILED,
+    PENDING,
+    RUNNING,
+    executions,
+    live_contents,
+    outputs_by_state,
+    start_killer,
+)
 from _reliability import record, trials
 
 from headrace import DefinitionError, Pipeline, RuntimeParameter
@@ -27,33 +37,15 @@ from headrace.launcher.parameters import resolve
 from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 from headrace.orchestrators import LocalDagRunner
 
-PIPELINE = """
-import os, time
-from headrace import component, OutputArtifact, Parameter
-from headrace.types import standard_artifacts
-
-CHUNKS, CHUNK = 16, 4096
-
-def content(seed):
-    return b''.join((f'{seed}:{i}:'.encode() * CHUNK)[:CHUNK] for i in range(CHUNKS))
-
+PIPELINE = (
+    CHUNKED_WRITER
+    + """
 @component
 def Write(data: OutputArtifact[standard_artifacts.Examples], seed: Parameter[int] = 7,
           pidfile: Parameter[str] = '', pause: Parameter[float] = 0.01) -> None:
-    if pidfile and not os.path.exists(pidfile + '.done'):
-        with open(pidfile + '.tmp', 'w') as f:
-            f.write(str(os.getpid()))
-        os.rename(pidfile + '.tmp', pidfile)
-    body = content(seed)
-    with open(os.path.join(data.uri, 'data.bin'), 'wb') as f:
-        for i in range(CHUNKS):
-            f.write(body[i * CHUNK:(i + 1) * CHUNK])
-            f.flush()
-            os.fsync(f.fileno())
-            time.sleep(pause)
-    if pidfile and os.path.exists(pidfile):
-        os.rename(pidfile, pidfile + '.done')
+    write_chunks(data.uri, seed, pidfile, pause)
 """
+)
 
 
 def _db(root) -> str:
