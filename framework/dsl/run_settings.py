@@ -57,22 +57,17 @@ def resources(
 ) -> dict[str, Any]:
     """Checked resource requests (the IR's `resources`), as Kubernetes quantities."""
     out: dict[str, Any] = {}
-    if cpu is not None:
-        text = _quantity(cpu)
-        if not _CPU_RE.match(text) or _is_zero(text):
-            raise DefinitionError(
-                f"{owner}: with_resources(cpu=...) takes cores as a number or millicores, e.g. 2, 0.5 or "
-                f"'500m'; got {cpu!r}."
-            )
-        out["cpu"] = text
-    if memory is not None:
-        text = _quantity(memory)
-        if not _MEMORY_RE.match(text) or _is_zero(text):
-            raise DefinitionError(
-                f"{owner}: with_resources(memory=...) takes bytes or a quantity like '512Mi', '4Gi' or "
-                f"'8G'; got {memory!r}."
-            )
-        out["memory"] = text
+    quantities = {
+        "cpu": (cpu, _CPU_RE, "cores as a number or millicores, e.g. 2, 0.5 or '500m'"),
+        "memory": (memory, _MEMORY_RE, "bytes or a quantity like '512Mi', '4Gi' or '8G'"),
+    }
+    for name, (value, pattern, form) in quantities.items():
+        if value is None:
+            continue
+        text = _quantity(value)
+        if not pattern.match(text) or _is_zero(text):
+            raise DefinitionError(f"{owner}: with_resources({name}=...) takes {form}; got {value!r}.")
+        out[name] = text
     if accelerator is not None:
         if not isinstance(accelerator, str) or not accelerator.strip() or any(c.isspace() for c in accelerator):
             raise DefinitionError(
