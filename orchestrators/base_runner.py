@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from headrace.compiler import PipelineIR, compile_pipeline
 from headrace.dsl import BaseComponent, Pipeline
+from headrace.dsl.pipeline import one_exit_handler
 from headrace.errors import DefinitionError
 from headrace.launcher import NodeLauncher, NodeOutcome, load_run_ir, resume_run, start_run
 from headrace.launcher.outcomes import CANCELED, COMPLETE, FAILED, REUSED, SKIPPED, fill_outputs, final_state
@@ -34,7 +35,7 @@ from headrace.launcher.retries import next_retry
 from headrace.launcher.runs import RunHandle, run_state, set_run_state
 from headrace.metadata.config import connection_config_from_dict, describe
 from headrace.metadata.store import Metadata
-from headrace.orchestrators.base_target import exit_handler_of, with_exit_handler
+from headrace.orchestrators.base_target import with_exit_handler
 from headrace.orchestrators.progress import Progress
 from headrace.orchestrators.result import RunResult
 
@@ -275,7 +276,7 @@ class BaseRunner(abc.ABC):
     def set_exit_handler(self, component: BaseComponent | Sequence[BaseComponent]) -> None:
         """Gives the pipelines this runner runs an exit handler (TFX's form of
         `Pipeline(..., exit_handler=...)`; a list of one component is taken too)."""
-        self._exit_handler = exit_handler_of(component)
+        self._exit_handler = one_exit_handler(component)
 
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
         """Compiles a Pipeline; passes an IR through; makes the pipeline root absolute."""

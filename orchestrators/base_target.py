@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from headrace.compiler import PipelineIR, compile_pipeline
 from headrace.dsl import BaseComponent, Pipeline
+from headrace.dsl.pipeline import one_exit_handler
 from headrace.errors import DefinitionError
 
 
@@ -37,7 +38,7 @@ class CompileTarget(abc.ABC):
     def set_exit_handler(self, component: BaseComponent | Sequence[BaseComponent]) -> None:
         """Gives the pipelines this target compiles an exit handler (TFX's form of
         `Pipeline(..., exit_handler=...)`; a list of one component is taken too)."""
-        self._exit_handler = exit_handler_of(component)
+        self._exit_handler = one_exit_handler(component)
 
     def to_ir(self, pipeline: Pipeline | PipelineIR) -> PipelineIR:
         """Compiles a Pipeline; passes an IR through. The pipeline root is kept as written (a remote
@@ -66,15 +67,6 @@ class CompileTarget(abc.ABC):
     def compile(self, pipeline: Pipeline | PipelineIR, output: str) -> list[str]:
         """Compiles `pipeline` and writes it at `output`; returns the paths written."""
         return self.write(self.to_ir(pipeline), output)
-
-
-def exit_handler_of(component: BaseComponent | Sequence[BaseComponent]) -> BaseComponent:
-    """The one exit handler `set_exit_handler` was given (a component, or TFX's list of one)."""
-    if isinstance(component, (list, tuple)) and len(component) == 1:
-        component = component[0]
-    if not isinstance(component, BaseComponent):
-        raise DefinitionError(f"set_exit_handler takes one component, got {component!r}.")
-    return component
 
 
 def with_exit_handler(pipeline: Pipeline, handler: BaseComponent | None) -> Pipeline:

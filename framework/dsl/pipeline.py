@@ -81,14 +81,14 @@ class Pipeline:
         if exit_handler is not None:
             self.set_exit_handler(exit_handler)
 
-    def set_exit_handler(self, component: BaseComponent) -> None:
-        """Makes `component` the pipeline's exit handler (see the `exit_handler` argument).
+    def set_exit_handler(self, component: BaseComponent | Sequence[BaseComponent]) -> None:
+        """Makes `component` the pipeline's exit handler (see the `exit_handler` argument; TFX's list
+        of one component is taken too).
 
         Raises:
             DefinitionError: it is not a component, is one of the pipeline's nodes, or reads their outputs.
         """
-        if not isinstance(component, BaseComponent):
-            raise DefinitionError(f"exit_handler must be a component, got {component!r} ({type(component).__name__}).")
+        component = one_exit_handler(component)
         if any(c is component for c in self.components):
             raise DefinitionError(
                 f"The exit handler '{component.id}' is also a node of the pipeline: leave it out of the components."
@@ -109,6 +109,15 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({self.pipeline_name!r}, {len(self.components)} components)"
+
+
+def one_exit_handler(component: BaseComponent | Sequence[BaseComponent]) -> BaseComponent:
+    """The one component given as an exit handler (a component, or TFX's list of one)."""
+    if isinstance(component, (list, tuple)) and len(component) == 1:
+        component = component[0]
+    if not isinstance(component, BaseComponent):
+        raise DefinitionError(f"An exit handler is one component, got {component!r} ({type(component).__name__}).")
+    return component
 
 
 def sort_components(components: Iterable[BaseComponent]) -> list[BaseComponent]:
