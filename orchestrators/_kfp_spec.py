@@ -134,7 +134,28 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
         if node.conditions:
             _condition(pb, ir, node, producers, component, task)
     spec.deployment_spec.update(json_format.MessageToDict(deployment))
+    _keep_pipeline_name_free(spec)
     return spec
+
+
+def _keep_pipeline_name_free(spec: Any) -> None:
+    """kfp's loader takes the component keyed `comp-<pipeline name>`, if there is one, for the whole
+    package (a component compiled alone is stored so). A task named as the pipeline would make
+    `load_component_from_file` load that one task: its component gets another key."""
+    clash = f"comp-{spec.pipeline_info.name}"
+    if clash not in spec.components:
+        return
+    key = next(
+        f"{clash}-task{i or ''}"
+        for i in range(len(spec.components) + 1)
+        if f"{clash}-task{i or ''}" not in spec.components
+    )
+    spec.components[key].CopyFrom(spec.components[clash])
+    del spec.components[clash]
+    dags = [spec.root.dag, *(c.dag for c in spec.components.values() if c.HasField("dag"))]
+    for task in (t for dag in dags for t in dag.tasks.values()):
+        if task.component_ref.name == clash:
+            task.component_ref.name = key
 
 
 def _producer_tasks(ir: PipelineIR, names: dict[str, str]) -> dict[str, dict[str, str]]:

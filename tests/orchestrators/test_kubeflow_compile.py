@@ -188,6 +188,21 @@ def test_node_ids_that_collide_as_task_names_are_refused(tmp_path):
         compile_kubeflow(compile_pipeline(Pipeline("c", "/root", [a, b])), str(tmp_path / "p.yaml"))
 
 
+def test_a_task_named_as_the_pipeline_still_loads_back_as_the_pipeline(tmp_path):
+    """kfp's loader takes a component keyed `comp-<pipeline name>` for the whole package."""
+    from kfp.components import load_component_from_file
+
+    gate = Gate().with_id("latest")
+    push = Push(blessing=gate.outputs["blessing"])
+    path = compile_kubeflow(compile_pipeline(Pipeline("Latest", "/root", [gate, push])), str(tmp_path / "p.yaml"))
+    loaded = load_component_from_file(path)
+    tasks = loaded.pipeline_spec.root.dag.tasks
+    assert set(tasks) == {"latest", "push"}
+    assert tasks["latest"].component_ref.name in loaded.pipeline_spec.components
+    assert "comp-latest" not in loaded.pipeline_spec.components
+    assert tasks["push"].inputs.artifacts["blessing"].task_output_artifact.producer_task == "latest"
+
+
 def test_config_refuses_commands_and_unknown_settings():
     with pytest.raises(DefinitionError, match="default_commands"):
         KubeflowV2DagRunnerConfig(default_commands=["python"])
