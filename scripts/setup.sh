@@ -28,6 +28,22 @@ if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then .venv/bin/python -m
 # constrained by the lock: the lock already holds every pin, so this installs nothing new, and a pin in
 # setup.py's extras that strays from the lock fails here. `make test` (which runs this first) has it.
 .venv/bin/python -m uv pip install -q --python .venv/bin/python --compile-bytecode -c requirements/lock.txt -e '.[tfx]'
+# `uv pip install` only adds: a package that has left the lock (Airflow did) would stay in an older .venv
+# and hide a missing dependency. Remove what neither the lock, headrace nor the installers account for.
+.venv/bin/python - <<'PY'
+import re, subprocess, sys
+from importlib import metadata
+
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+locked = {norm(m.group(1)) for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", open("requirements/lock.txt").read(), re.M)}
+keep = locked | {"headrace", "uv", "pip", "setuptools", "wheel"}
+stray = sorted({norm(d.metadata["Name"]) for d in metadata.distributions() if d.metadata["Name"]} - keep)
+if stray:
+    print("removing packages the lock no longer holds:", " ".join(stray))
+    subprocess.run([sys.executable, "-m", "uv", "pip", "uninstall", "-q", "--python", sys.executable, *stray], check=True)
+PY
 .venv/bin/python -m compileall -q framework components orchestrators
 rm -f .venv/.setup-*
 touch "$stamp"
