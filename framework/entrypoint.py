@@ -127,10 +127,13 @@ def _metadata(art: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _parameters(ir: Any, node: Any, given: dict[str, Any]) -> dict[str, Any]:
+def _parameters(ir: Any, node: Any, given: dict[str, Any], run_id: str) -> dict[str, Any]:
     """The node's parameters with KFP's values: a constant as compiled (KFP's numbers are doubles: the
     IR's int stays an int), a runtime parameter's value from the pipeline input (checked by its type), an
-    exit handler's final status (KFP's PipelineTaskFinalStatus) as the JSON text FinalStatusStr stands for."""
+    exit handler's final status (KFP's PipelineTaskFinalStatus) as the JSON text FinalStatusStr stands for,
+    an upstream value (a dynamic parameter) from the upstream task's output parameter, checked by the
+    parameter's type, and `execution_invocation().pipeline_run_id` as the run id."""
+    from headrace.types.placeholder_ir import PLACEHOLDER_KEY, coerce_resolved, evaluate, is_placeholder_ir
     from headrace.types.runtime import coerce, is_final_status, ptype_named, runtime_parameter_name
 
     exec_properties = dict(node.parameters)
@@ -145,10 +148,27 @@ def _parameters(ir: Any, node: Any, given: dict[str, Any]) -> dict[str, Any]:
             exec_properties[key] = coerce(name, ptype, int(value) if whole else value)
         elif is_final_status(original):
             exec_properties[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        elif is_placeholder_ir(original):
+            whole = original["ptype"] == "int" and isinstance(value, float) and value.is_integer()
+            exec_properties[key] = coerce_resolved(node.id, key, int(value) if whole else value, original["ptype"])
         else:
             is_int = isinstance(original, int) and not isinstance(original, bool)
             exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
+    for key, value in exec_properties.items():
+        if is_placeholder_ir(value):  # not given by KFP: the run id, or an upstream value KFP failed to pass
+            exec_properties[key] = evaluate(
+                value[PLACEHOLDER_KEY], _not_given(node.id, key), {"pipeline_run_id": run_id}
+            )
     return exec_properties
+
+
+def _not_given(node_id: str, key: str) -> Any:
+    def read(future: dict[str, Any]) -> Any:
+        raise ValueError(
+            f"KFP gave no value for parameter '{key}' of '{node_id}' (it reads {future['producer']}'s output)"
+        )
+
+    return read
 
 
 def _artifact_id(runtime: dict[str, Any]) -> int | None:
@@ -213,7 +233,11 @@ def run_kfp(argv: list[str]) -> int:
         art["state"] = "PENDING"
         output_dict[key] = [art]
         remote[key] = runtime
-    exec_properties = _parameters(ir, node, inputs.get("parameterValues") or {})
+    try:
+        exec_properties = _parameters(ir, node, inputs.get("parameterValues") or {}, args.get("run-id", ""))
+    except ValueError as e:
+        print(f"headrace.entrypoint kfp: {e}", file=sys.stderr)
+        return 1
     task = ExecutionTask.for_node(
         ir,
         node,
@@ -245,12 +269,38 @@ def run_kfp(argv: list[str]) -> int:
                 for a in arts
             ]
         }
+    _value_parameters(executor_output, outputs.get("parameters") or {}, result.output_dict)
     output_file = outputs.get("outputFile")
     if output_file:
         os.makedirs(os.path.dirname(output_file) or ".", exist_ok=True)
         with open(output_file, "w", encoding="utf-8") as f:
             json.dump(executor_output, f, sort_keys=True)
     return 0
+
+
+VALUE_PARAMETER_PREFIX = "value__"  # orchestrators._kfp_dynamic.value_parameter: an output's value, for a consumer
+
+
+def _value_parameters(
+    executor_output: dict[str, Any], declared: dict[str, Any], output_dict: dict[str, list[dict[str, Any]]]
+) -> None:
+    """The output parameters KFP asks for (`value__<output key>`): each value artifact's value, which a
+    downstream task takes as a parameter; in the executor output and in the file KFP names for it."""
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        if not name.startswith(VALUE_PARAMETER_PREFIX):
+            continue
+        arts = output_dict.get(name[len(VALUE_PARAMETER_PREFIX) :]) or []
+        if not arts or "value" not in arts[0]:
+            continue  # KFP reports the missing output parameter, naming it
+        values[name] = arts[0]["value"]
+        output_file = (spec or {}).get("outputFile")
+        if output_file:
+            os.makedirs(os.path.dirname(output_file) or ".", exist_ok=True)
+            with open(output_file, "w", encoding="utf-8") as f:
+                f.write(values[name] if isinstance(values[name], str) else json.dumps(values[name]))
+    if values:
+        executor_output["parameterValues"] = values
 
 
 if __name__ == "__main__":

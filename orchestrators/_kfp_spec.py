@@ -30,6 +30,8 @@ from typing import Any
 from headrace.compiler.ir import InputIR, NodeIR, PipelineIR
 from headrace.dsl.placeholders import argument_text
 from headrace.errors import DefinitionError
+from headrace.orchestrators._kfp_dynamic import RUN_ID, run_value
+from headrace.types.placeholder_ir import is_placeholder_ir
 from headrace.types.runtime import is_final_status, runtime_parameter_name
 
 SCHEMA_VERSION = "2.1.0"
@@ -85,7 +87,7 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
     from google.protobuf import json_format
     from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
-    from headrace.orchestrators import _kfp_resolver, _kfp_settings
+    from headrace.orchestrators import _kfp_dynamic, _kfp_resolver, _kfp_settings
 
     names = _task_names(ir)
     producers = _producer_tasks(ir, names)
@@ -98,6 +100,7 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
     has_handler = any(n.exit_handler for n in ir.nodes)
     group = _kfp_settings.exit_group(pb, spec, ir) if has_handler else spec.root.dag
     deployment = pb.PipelineDeploymentConfig()
+    value_outputs: dict[tuple[str, str], str] = {}  # upstream values passed as parameters
     for node in ir.nodes:
         name = names[node.id]
         dag = spec.root.dag if node.exit_handler else group
@@ -128,11 +131,13 @@ def build(ir: PipelineIR, default_image: str, display_name: str | None = None) -
         else:
             _python(pb, ir, node, component, task, executor, default_image)
         _kfp_settings.runtime_inputs(pb, ir, node, component, task, in_group=has_handler and not node.exit_handler)
+        value_outputs.update(_kfp_dynamic.dynamic_inputs(pb, ir, node, names, component, task))
         _kfp_settings.retry_policy(node, task)
         if executor.HasField("container"):
             _kfp_settings.resources(node, executor.container)
         if node.conditions:
             _condition(pb, ir, node, producers, component, task)
+    _kfp_dynamic.value_outputs(pb, spec, names, value_outputs)
     spec.deployment_spec.update(json_format.MessageToDict(deployment))
     _keep_pipeline_name_free(spec)
     return spec
@@ -265,8 +270,8 @@ def _parameter_type(pb: Any, value: Any) -> int | None:
 
 def _parameters(pb: Any, node: NodeIR, component: Any, task: Any, as_text: bool) -> None:
     for key, value in sorted(node.parameters.items()):
-        if runtime_parameter_name(value) is not None or is_final_status(value):
-            continue  # the run gives it (_kfp_settings.runtime_inputs)
+        if runtime_parameter_name(value) is not None or is_final_status(value) or is_placeholder_ir(value):
+            continue  # the run gives it (_kfp_settings.runtime_inputs), or an upstream task (_kfp_dynamic)
         if as_text:
             value = argument_text(value)
         ptype = _parameter_type(pb, value)
@@ -319,6 +324,8 @@ def _placeholder(node: NodeIR, item: Any) -> str:
     if kind == "concat":
         return "".join(_placeholder(node, i) for i in item["items"])
     if kind in ("input_value", "exec_property"):
+        if run_value(node, name):
+            return RUN_ID
         if name in node.parameters:
             return f"{{{{$.inputs.parameters['{name}']}}}}"
         raise DefinitionError(

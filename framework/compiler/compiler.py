@@ -16,6 +16,7 @@ from headrace.metadata.config import connection_config_to_dict
 from headrace.types.artifact import Artifact
 from headrace.types.channel import conditions_of
 from headrace.types.component_spec import Secret
+from headrace.types.placeholder import Placeholder, parameter_ir
 from headrace.types.registry import class_path
 from headrace.types.runtime import FinalStatusStr, RuntimeParameter, runtime_value_ir
 
@@ -131,8 +132,9 @@ def _compile_node(
             optional=bool(decl and decl.optional),
         )
     outputs = {key: OutputIR(artifact_type=_artifact_type(ch.type, type_cache)) for key, ch in c.outputs.items()}
-    # a Secret is compiled to its variable's name; the launcher reads the value when the step runs
-    params = {k: v.to_ir() if isinstance(v, Secret) else runtime_value_ir(v) for k, v in c.exec_properties.items()}
+    # a Secret is compiled to its variable's name; the launcher reads the value when the step runs, as it
+    # resolves a dynamic parameter (a placeholder reading an upstream output) from that output
+    params = {k: _parameter_ir(c, k, v, executor["kind"]) for k, v in c.exec_properties.items()}
     try:
         json.dumps(params)
     except (TypeError, ValueError) as e:
@@ -155,6 +157,26 @@ def _compile_node(
         timeout_seconds=c.timeout_seconds,
         resources=c.resources,
     )
+
+
+def _parameter_ir(c: BaseComponent, key: str, value: Any, kind: str) -> Any:
+    if isinstance(value, Secret):
+        return value.to_ir()
+    if not isinstance(value, Placeholder):
+        return runtime_value_ir(value)
+    if kind in ("importer", "resolver"):
+        raise DefinitionError(
+            f"Parameter '{key}' of '{c.id}' is {value!r}, resolved when a node runs; an {kind} runs inside the "
+            "runner and takes values known when the pipeline is defined."
+        )
+    decl = type(c.spec).PARAMETERS.get(key)
+    if decl is None:  # a spec that did not check its parameters (built by hand): check it now
+        raise DefinitionError(f"Parameter '{key}' of '{c.id}' is {value!r}, but its spec does not declare '{key}'.")
+    for future in value.futures():
+        producer = future.channel.producer
+        if producer is None or producer not in c.upstream_nodes:
+            raise DefinitionError(f"Parameter '{key}' of '{c.id}' reads {future!r}, which has no producer upstream.")
+    return parameter_ir(value, decl.base_type.__name__)
 
 
 def runtime_parameters_of(components: list[BaseComponent]) -> dict[str, dict[str, Any]]:

@@ -10,12 +10,24 @@ import json
 from typing import Any
 
 from headrace.errors import IRError
+from headrace.types.placeholder_ir import (
+    PLACEHOLDER_KEY,
+    PTYPES,
+    check_expression_ir,
+    expression_futures,
+    is_placeholder_ir,
+)
 from headrace.types.runtime import PARAMETER_TYPES
 
 # 2: user code travels by name or by value (payload), with its fingerprint. 3: runtime parameters,
-# retry policies, timeouts, resources and exit handlers.
-IR_VERSION = 3
-_READS = (2, 3)  # version 3 only adds fields, each optional: a version-2 IR reads as it was
+# retry policies, timeouts, resources and exit handlers. 4: dynamic parameters ({"$placeholder": ...},
+# resolved from an upstream output when the node runs).
+IR_VERSION = 4
+_READS = (2, 3, 4)  # each version only adds: an older IR reads as it was
+# An IR is written at the lowest version that holds it: one without dynamic parameters is a version-3
+# document, which a headrace that reads versions 2-3 (an older runtime image, say) still runs. A
+# version-4 one would be misread there (a placeholder passed as a plain dict), so it refuses it.
+_PLAIN_VERSION = 3
 RETRY_FIELDS = {"max_retries": int, "backoff_seconds": float, "backoff_factor": float, "max_backoff_seconds": float}
 RESOURCE_FIELDS = {"cpu": str, "memory": str, "accelerator": str, "accelerator_count": int}
 
@@ -108,10 +120,16 @@ class PipelineIR:
                 closure.add(n.id)
         return closure
 
+    @property
+    def written_version(self) -> int:
+        """The IR version this IR is written at: the lowest that holds what it uses (see `_PLAIN_VERSION`)."""
+        dynamic = any(is_placeholder_ir(v) for n in self.nodes for v in n.parameters.values())
+        return self.ir_version if dynamic else min(self.ir_version, _PLAIN_VERSION)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
-            "ir_version": self.ir_version,
+            "ir_version": self.written_version,
             "pipeline_name": self.pipeline_name,
             "pipeline_root": self.pipeline_root,
             "metadata_connection": self.metadata_connection,
@@ -196,6 +214,12 @@ def _check_order(nodes: tuple[NodeIR, ...]) -> None:
         if n.id in earlier:
             raise IRError(f"Malformed IR: two nodes have the id '{n.id}'.")
         named = set(n.upstream) | {i.producer for i in n.inputs.values() if i.producer is not None}
+        dynamic = {f["producer"] for v in n.parameters.values() if is_placeholder_ir(v) for f in _futures_of(v)}
+        if not dynamic <= set(n.upstream):
+            raise IRError(
+                f"Malformed IR: node '{n.id}' has parameters reading {sorted(dynamic - set(n.upstream))}, which are "
+                "not among its upstream nodes."
+            )
         stack = list(n.conditions)
         while stack:
             c = stack.pop()
@@ -277,7 +301,7 @@ def _node_from_dict(d: Any) -> NodeIR:
             )
             for k, v in outputs.items()
         },
-        parameters=_typed(d, "parameters", dict, where, {}),
+        parameters=_parameters_from_dict(d, where),
         upstream=tuple(_strings(d, "upstream", where)),
         enable_cache=_typed(d, "enable_cache", (bool, type(None)), where, None),
         file_inputs=tuple(_strings(d, "file_inputs", where)),
@@ -287,6 +311,25 @@ def _node_from_dict(d: Any) -> NodeIR:
         resources=_fields(d, "resources", RESOURCE_FIELDS, where),
         exit_handler=_typed(d, "exit_handler", bool, where, False),
     )
+
+
+def _futures_of(value: dict[str, Any]) -> list[dict[str, Any]]:
+    return expression_futures(value[PLACEHOLDER_KEY])
+
+
+def _parameters_from_dict(d: Any, where: str) -> dict[str, Any]:
+    """The parameters; a dynamic parameter's expression is checked, so no runner passes a malformed one
+    to an executor as if it were a plain dict."""
+    params = dict(_typed(d, "parameters", dict, where, {}))
+    for key, value in params.items():
+        if isinstance(value, dict) and PLACEHOLDER_KEY in value:
+            if not is_placeholder_ir(value) or value.get("ptype") not in PTYPES:
+                raise IRError(f"Malformed IR: parameter '{key}' of {where} is a malformed placeholder: {value!r:.120}.")
+            params[key] = {
+                PLACEHOLDER_KEY: check_expression_ir(value[PLACEHOLDER_KEY], f"parameter '{key}' of {where}"),
+                "ptype": value["ptype"],
+            }
+    return params
 
 
 def _number(value: int | float | None) -> float | None:

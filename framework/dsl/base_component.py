@@ -11,6 +11,7 @@ from headrace.dsl.executor import ExecutorSpec, display_module_name
 from headrace.errors import DefinitionError, did_you_mean
 from headrace.types.channel import Channel, _attach_conditions
 from headrace.types.component_spec import ComponentSpec
+from headrace.types.placeholder import Placeholder
 
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 
@@ -110,8 +111,15 @@ class BaseComponent:
 
     @property
     def upstream_nodes(self) -> list[BaseComponent]:
-        """Producers of the inputs, then explicit upstream nodes, without repeats."""
-        producers = (ch.producer for ch in self.spec.inputs.values() if ch.producer is not None)
+        """Producers of the inputs, then of the upstream outputs its parameters read
+        (`upstream.outputs['x'].future()[0].value`), then explicit upstream nodes, without repeats."""
+        producers = [ch.producer for ch in self.spec.inputs.values() if ch.producer is not None]
+        for value in self.spec.exec_properties.values():
+            if isinstance(value, Placeholder):
+                for future in value.futures():
+                    producer = future.channel.producer
+                    if producer is not None and producer is not self:
+                        producers.append(producer)
         return list(dict.fromkeys([*producers, *self._explicit_upstream]))  # identity-hashed, order kept
 
     # -- caching ----------------------------------------------------------------------------

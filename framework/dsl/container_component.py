@@ -9,6 +9,7 @@ from typing import Any
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import ExecutorSpec
 from headrace.dsl.placeholders import (
+    CommandPlaceholder,
     ExecPropertyPlaceholder,
     InputUriPlaceholder,
     InputValuePlaceholder,
@@ -61,7 +62,7 @@ class ExecutorContainerSpec(TemplatedExecutorContainerSpec):
         super().__init__(image, list(command or []), list(args or []))
 
 
-def _items_ir(items: list[str | Placeholder]) -> list[Any]:
+def _items_ir(items: list[str | CommandPlaceholder]) -> list[Any]:
     return [c if isinstance(c, str) else c.to_ir() for c in items]
 
 
@@ -82,7 +83,19 @@ def check_command(owner: str, command: list[Any], spec: type[ComponentSpec]) -> 
     for item in command:
         if isinstance(item, str):
             continue
-        if not isinstance(item, Placeholder):
+        if isinstance(item, Placeholder) and not isinstance(item, CommandPlaceholder) and not item.futures():
+            raise DefinitionError(
+                f"{owner}: the command holds {item!r}, which a command line cannot place: place input('x')[0].uri, "
+                "input('x')[0].value, output('x')[0].uri or exec_property('name')."
+            )
+        if isinstance(item, Placeholder) and not isinstance(item, CommandPlaceholder):
+            raise DefinitionError(
+                f"{owner}: the command holds {item!r}, which reads another node's output; a command places its own "
+                "inputs, outputs and parameters: give a parameter that value (param=upstream.outputs['x'].future()"
+                "[0].value) and place exec_property('param'), or wire the channel as an input and place "
+                "input('x')[0].value."
+            )
+        if not isinstance(item, CommandPlaceholder):
             raise DefinitionError(f"{owner}: command items must be strings or placeholders, got {item!r}.")
         for leaf in item.leaves():
             allowed = allowed_by_kind[type(leaf)]

@@ -8,6 +8,10 @@ placeholder's text arrives unchanged. TFX's forms are both accepted:
   `ConcatPlaceholder(['--out=', OutputUriPlaceholder('out')])` (tfx.dsl.component.experimental);
 - `exec_property('pattern')`, `input('text')[0].uri`, `input('n')[0].value`, `output('out')[0].uri`,
   and `'--out=' + output('out')[0].uri` (tfx.dsl.placeholders).
+
+These are the command-line members of headrace's one expression model (`headrace.types.placeholder`):
+every placeholder, these, channel futures (`ch.future()[0].value`), text expressions and predicates, is
+a :class:`Placeholder`; `logical_and`, `logical_or` and `logical_not` combine predicates for `Cond`.
 """
 
 from __future__ import annotations
@@ -16,10 +20,20 @@ import json
 from typing import Any
 
 from headrace.errors import DefinitionError, IRError
+from headrace.types.channel import ChannelFuture, Predicate
+from headrace.types.placeholder import (
+    Placeholder,
+    TextExpression,
+    execution_invocation,
+    join,
+    logical_and,
+    logical_not,
+    logical_or,
+)
 
 
-class Placeholder:
-    """Base class: stands for a string known only at run time."""
+class CommandPlaceholder(Placeholder):
+    """Base class of the command-line placeholders: stands for one argument known only at run time."""
 
     KIND = ""
 
@@ -32,7 +46,7 @@ class Placeholder:
         """The IR form: {'placeholder': KIND, 'name': ...}."""
         return {"placeholder": self.KIND, "name": self.name}
 
-    def leaves(self) -> list[Placeholder]:
+    def leaves(self) -> list[CommandPlaceholder]:
         """The named placeholders this one is made of (itself, for a named one)."""
         return [self]
 
@@ -43,7 +57,7 @@ class Placeholder:
         return ConcatPlaceholder([other, self])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Placeholder) and type(other) is type(self) and other.to_ir() == self.to_ir()
+        return isinstance(other, CommandPlaceholder) and type(other) is type(self) and other.to_ir() == self.to_ir()
 
     def __hash__(self) -> int:
         return hash(repr(self))
@@ -52,31 +66,31 @@ class Placeholder:
         return f"{type(self).__name__}({self.name!r})"
 
 
-class InputValuePlaceholder(Placeholder):
+class InputValuePlaceholder(CommandPlaceholder):
     """The value of a parameter or of a value-artifact input."""
 
     KIND = "input_value"
 
 
-class ExecPropertyPlaceholder(Placeholder):
+class ExecPropertyPlaceholder(CommandPlaceholder):
     """The value of a parameter (TFX's `placeholders.exec_property(name)`)."""
 
     KIND = "exec_property"
 
 
-class InputUriPlaceholder(Placeholder):
+class InputUriPlaceholder(CommandPlaceholder):
     """The URI of an input artifact."""
 
     KIND = "input_uri"
 
 
-class OutputUriPlaceholder(Placeholder):
+class OutputUriPlaceholder(CommandPlaceholder):
     """The URI of an output artifact: the command writes a file or a folder there (its parent exists)."""
 
     KIND = "output_uri"
 
 
-class ConcatPlaceholder(Placeholder):
+class ConcatPlaceholder(CommandPlaceholder):
     """Strings and placeholders joined into one argument, e.g. ``['--out=', OutputUriPlaceholder('o')]``."""
 
     KIND = "concat"
@@ -86,33 +100,33 @@ class ConcatPlaceholder(Placeholder):
             raise DefinitionError(
                 f"ConcatPlaceholder takes a non-empty list of strings and placeholders, got {items!r}."
             )
-        flat: list[str | Placeholder] = []
+        flat: list[str | CommandPlaceholder] = []
         for item in items:
             if isinstance(item, ConcatPlaceholder):
                 flat.extend(item.parts())
-            elif isinstance(item, (str, Placeholder)):
+            elif isinstance(item, (str, CommandPlaceholder)):
                 flat.append(item)
             else:
                 raise DefinitionError(f"ConcatPlaceholder items must be strings or placeholders, got {item!r}.")
         self.name = ""
         self.items = flat
 
-    def parts(self) -> list[str | Placeholder]:
+    def parts(self) -> list[str | CommandPlaceholder]:
         """The strings and placeholders joined, in order."""
         return list(self.items)
 
     def to_ir(self) -> dict[str, Any]:
         return {"placeholder": self.KIND, "items": [i if isinstance(i, str) else i.to_ir() for i in self.items]}
 
-    def leaves(self) -> list[Placeholder]:
-        return [leaf for i in self.items if isinstance(i, Placeholder) for leaf in i.leaves()]
+    def leaves(self) -> list[CommandPlaceholder]:
+        return [leaf for i in self.items if isinstance(i, CommandPlaceholder) for leaf in i.leaves()]
 
     def __repr__(self) -> str:
         return f"ConcatPlaceholder({self.items!r})"
 
 
 # -- TFX's tfx.dsl.placeholders forms ------------------------------------------------------------
-class _ArtifactList:
+class _ArtifactList(Placeholder):
     """`input('x')` / `output('x')`: the first artifact is `[0]`, with `.uri` (and `.value` for inputs)."""
 
     def __init__(self, name: str, output: bool):
@@ -124,20 +138,40 @@ class _ArtifactList:
         return _ArtifactRef(self._name, self._output)
 
     @property
-    def uri(self) -> Placeholder:  # TFX allows input('x').uri for a single artifact too
+    def uri(self) -> CommandPlaceholder:  # TFX allows input('x').uri for a single artifact too
         return self[0].uri
 
+    @property
+    def value(self) -> CommandPlaceholder:  # and input('x').value
+        return self[0].value
 
-class _ArtifactRef:
+    def to_ir(self) -> dict[str, Any]:
+        return self[0].to_ir()
+
+    def __repr__(self) -> str:
+        return f"{'output' if self._output else 'input'}('{self._name}')"
+
+
+class _ArtifactRef(Placeholder):
     def __init__(self, name: str, output: bool):
         self._name, self._output = name, output
 
+    def to_ir(self) -> dict[str, Any]:
+        kind = "output" if self._output else "input"
+        raise DefinitionError(
+            f"{kind}('{self._name}')[0] stands for an artifact, which a command line cannot hold: place its "
+            f"{kind}('{self._name}')[0].uri" + ("" if self._output else " or .value") + "."
+        )
+
+    def __repr__(self) -> str:
+        return f"{'output' if self._output else 'input'}('{self._name}')[0]"
+
     @property
-    def uri(self) -> Placeholder:
+    def uri(self) -> CommandPlaceholder:
         return OutputUriPlaceholder(self._name) if self._output else InputUriPlaceholder(self._name)
 
     @property
-    def value(self) -> Placeholder:
+    def value(self) -> CommandPlaceholder:
         if self._output:
             raise DefinitionError(f"output('{self._name}')[0].value: an output has no value yet; use .uri.")
         return InputValuePlaceholder(self._name)
@@ -168,12 +202,12 @@ def argument_text(value: Any) -> str:
     return str(value)
 
 
-_KINDS: dict[str, type[Placeholder]] = {
+_KINDS: dict[str, type[CommandPlaceholder]] = {
     c.KIND: c for c in (InputValuePlaceholder, ExecPropertyPlaceholder, InputUriPlaceholder, OutputUriPlaceholder)
 }
 
 
-def from_ir(item: Any) -> str | Placeholder:
+def from_ir(item: Any) -> str | CommandPlaceholder:
     """Reads one command-line item back from the IR."""
     if isinstance(item, str):
         return item
@@ -186,13 +220,22 @@ def from_ir(item: Any) -> str | Placeholder:
 
 
 __all__ = [
+    "ChannelFuture",
+    "CommandPlaceholder",
     "ConcatPlaceholder",
     "ExecPropertyPlaceholder",
     "InputUriPlaceholder",
     "InputValuePlaceholder",
     "OutputUriPlaceholder",
     "Placeholder",
+    "Predicate",
+    "TextExpression",
     "exec_property",
+    "execution_invocation",
     "input",
+    "join",
+    "logical_and",
+    "logical_not",
+    "logical_or",
     "output",
 ]

@@ -95,12 +95,17 @@ def _holds(md: Metadata, predicate: dict[str, Any], outputs: dict[str, Any], see
 
 
 def _read(md: Metadata, future: dict[str, Any], produced: dict[str, list[Any]]) -> Any:
-    """What a future reads, from the producer's output artifact protos."""
+    return read_future(md, future, produced, ConditionError)
+
+
+def read_future(md: Metadata, future: dict[str, Any], produced: dict[str, list[Any]], error: type[Exception]) -> Any:
+    """What a future reads, from the producer's output artifact protos (a value through the value
+    artifact's own API); `error` is raised, saying what is missing, when it cannot be read."""
     text = future_text(future)
     arts = produced.get(future["output_key"], [])
     index = future["index"]
     if not -len(arts) <= index < len(arts):
-        raise ConditionError(f"Cannot read {text}: that output has {len(arts)} artifact(s) in this run.")
+        raise error(f"Cannot read {text}: that output has {len(arts)} artifact(s) in this run.")
     art = arts[index]
     what, *key = future["attribute"]
     if what == "uri":
@@ -108,14 +113,17 @@ def _read(md: Metadata, future: dict[str, Any], produced: dict[str, list[Any]]) 
     if what == "value":
         loaded = md.artifact_from_proto(art)
         if isinstance(loaded, ValueArtifact):
-            return loaded.value
+            try:
+                return loaded.value
+            except (OSError, ValueError) as e:
+                raise error(f"Cannot read {text}: the value of artifact #{art.id} is unreadable ({e}).") from None
         if "value" in art.custom_properties:
             return get_value(art.custom_properties["value"])
-        raise ConditionError(f"Cannot read {text}: a {loaded.type_name} artifact has no value.")
+        raise error(f"Cannot read {text}: a {loaded.type_name} artifact has no value.")
     fields = art.custom_properties if what == "custom_property" else art.properties
     if key[0] not in fields:
         kind = "custom property" if what == "custom_property" else "property"
-        raise ConditionError(
+        raise error(
             f"Cannot read {text}: the artifact (#{art.id}) has no {kind} '{key[0]}'"
             f" (it has: {', '.join(sorted(fields)) or 'none'})."
         )

@@ -26,12 +26,12 @@ import threading
 from typing import Any
 
 from headrace.dsl.placeholders import (
+    CommandPlaceholder,
     ConcatPlaceholder,
     ExecPropertyPlaceholder,
     InputUriPlaceholder,
     InputValuePlaceholder,
     OutputUriPlaceholder,
-    Placeholder,
     argument_text,
     from_ir,
 )
@@ -54,7 +54,7 @@ def resolve_command(command: list[Any], task: ExecutionTask) -> list[str]:
     return [_resolve(from_ir(item), task) for item in command]
 
 
-def _resolve(item: str | Placeholder, task: ExecutionTask) -> str:
+def _resolve(item: str | CommandPlaceholder, task: ExecutionTask) -> str:
     if isinstance(item, str):
         return item
     if isinstance(item, ConcatPlaceholder):

@@ -17,7 +17,7 @@ from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import DefinitionError, ExecutorError
-from headrace.launcher import conditions, driver, parameters, publisher, system_nodes
+from headrace.launcher import conditions, driver, dynamic, parameters, publisher, system_nodes
 from headrace.launcher.cache import cache_key, input_fingerprint
 from headrace.launcher.executor_runner import run_task
 from headrace.launcher.outcomes import (
@@ -106,6 +106,7 @@ class NodeLauncher:
                 ex_id, outs = system_nodes.run_resolver(md, handle, node)
                 return self._done(node, COMPLETE, ex_id, outs, started)
             inputs = driver.resolve_inputs(md, handle, node)
+            node = dynamic.resolve(md, handle, node)  # values in place: the cache key sees them
             key = None
             fingerprint = input_fingerprint(node)  # the declared files' content: keyed, and recorded
             if driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache):
@@ -279,7 +280,7 @@ def _checked_outputs(prepared: PreparedExecution, result: ExecutorResult) -> dic
 
 def _framework_error(node_id: str, e: Exception) -> ExecutorError:
     # A condition that cannot be evaluated is the pipeline author's to fix: its message says how.
-    expected = isinstance(e, (conditions.ConditionError, DefinitionError))
+    expected = isinstance(e, (conditions.ConditionError, dynamic.DynamicParameterError, DefinitionError))
     return ExecutorError(node_id, type(e).__name__, str(e), traceback.format_exc(), expected)
 
 

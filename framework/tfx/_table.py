@@ -22,6 +22,8 @@ class Const(NamedTuple):
 
 _SA = "headrace.types.standard_artifacts"
 _DSL = "headrace.dsl"
+_PH = "headrace.dsl.placeholders"
+_PH_NAMES = "Placeholder Predicate ExecPropertyPlaceholder exec_property execution_invocation input output join"
 _C = "headrace.tfx._compat"
 _COMP = "headrace.components"
 _PROTO = "headrace.components.proto"
@@ -36,6 +38,7 @@ ORCH = "headrace's orchestrator adapters (Beam, Kubeflow, Airflow)"
 BEAM = "headrace's Beam support"
 CONTAINERS = "headrace's container runtime"
 CLOUD = "headrace's Google Cloud extensions"
+PLACEHOLDERS = "headrace's run-information, list and proto placeholders (runtime_info, make_proto, make_list ...)"
 STRATEGIES = "headrace's pluggable resolver strategies"
 EXAMPLES = "EXAMPLES"  # TFX's example code: never part of headrace (the error says so)
 
@@ -128,7 +131,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     },
     "v1.dsl.io": {},
     "v1.dsl.io.fileio": {},
-    "v1.dsl.placeholders": _from("headrace.dsl.placeholders", "exec_property input output"),
+    "v1.dsl.placeholders": _from(_PH, "exec_property execution_invocation input output"),
     "v1.types": {
         "BaseChannel": "headrace.types:Channel",
         "BaseComponent": f"{_DSL}:BaseComponent",
@@ -177,6 +180,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
     },
     "types.value_artifact": {"ValueArtifact": "headrace.types:ValueArtifact"},
     "types.channel": {
+        "ChannelWrappedPlaceholder": f"{_PH}:ChannelFuture",
         "BaseChannel": "headrace.types:Channel",
         "Channel": "headrace.types:Channel",
         "ExecPropertyTypes": Const(Any),
@@ -262,7 +266,11 @@ MODULES: dict[str, dict[str, str | Const]] = {
     },
     "dsl.input_resolution.strategies.span_range_strategy": {"SpanRangeStrategy": f"{_DSL}:SpanRangeStrategy"},
     "dsl.placeholder": {},
-    "dsl.placeholder.placeholder": {},
+    # TFX's placeholder language on headrace's one expression model; TFX's ChannelWrappedPlaceholder is a future.
+    "dsl.placeholder.placeholder": {
+        **_from(_PH, f"{_PH_NAMES} logical_and logical_or logical_not"),
+        "ChannelWrappedPlaceholder": f"{_PH}:ChannelFuture",
+    },
     "dsl.placeholder.proto_placeholder": {},
     # Container steps: TFX's Docker settings (component.with_platform_config(...)).
     "proto.orchestration": {},
@@ -427,9 +435,8 @@ MISSING: dict[str, str] = {
     "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
     "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
     "dsl.experimental.spans_resolver": DATA,
-    "v1.dsl.placeholders.execution_invocation": CONTAINERS,
-    "dsl.placeholder.placeholder": CONTAINERS,
-    "dsl.placeholder.proto_placeholder": CONTAINERS,
+    "dsl.placeholder.placeholder": PLACEHOLDERS,
+    "dsl.placeholder.proto_placeholder": PLACEHOLDERS,
     "dsl.components.base.base_beam_component": BEAM,
     "dsl.components.base.base_beam_executor": BEAM,
     "v1.types.BaseBeamComponent": BEAM,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
+from headrace.types.placeholder import Placeholder
 
 if TYPE_CHECKING:
     from headrace.dsl.base_component import BaseComponent
@@ -103,10 +104,13 @@ class Channel:
         return f"Channel(type={self.type_name}, {src})"
 
 
-class ChannelFuture:
-    """A run-time reference to a channel's artifact (or a property or value of it).
+class ChannelFuture(Placeholder):
+    """A run-time reference to a channel's artifact (or a property or value of it): TFX's
+    `ChannelWrappedPlaceholder`.
 
-    Plain data, turned into IR by the runners that evaluate conditions.
+    Compared with a constant it makes a :class:`Predicate` (for `Cond`); given to a component's
+    parameter it is a dynamic parameter, resolved when the node runs; joined with strings by `+` it is
+    text (:class:`headrace.types.placeholder.TextExpression`). Plain data until then.
     """
 
     def __init__(self, channel: Channel, index: int = 0, attribute: tuple[str, ...] = ()):
@@ -137,6 +141,9 @@ class ChannelFuture:
         """A custom property of the artifact."""
         return ChannelFuture(self.channel, self.index, ("custom_property", key))
 
+    def futures(self) -> list[ChannelFuture]:
+        return [self]
+
     def to_ir(self) -> dict[str, Any]:
         """The future as IR: producer, output key, index and what is read."""
         return {
@@ -161,10 +168,10 @@ class ChannelFuture:
             )
         return Predicate(op, future=self, constant=other)
 
-    def __eq__(self, other: Any) -> Predicate:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Predicate:
         return self._compare("==", other)
 
-    def __ne__(self, other: Any) -> Predicate:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Predicate:
         return self._compare("!=", other)
 
     def __lt__(self, other: Any) -> Predicate:
@@ -190,14 +197,19 @@ class ChannelFuture:
     def __repr__(self) -> str:
         return f"ChannelFuture({future_text(self.to_ir())})"
 
+    def expression_ir(self) -> dict[str, Any]:
+        """The future as a value expression (what a dynamic parameter's IR holds)."""
+        return {"op": "future", "future": self.to_ir()}
+
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _LOGICAL = ("and", "or", "not")
 
 
-class Predicate:
+class Predicate(Placeholder):
     """A condition on artifacts produced in the same run: a comparison of a channel future with a
-    constant (`future == 1`), or predicates combined with `&`, `|` and `~`.
+    constant (`future == 1`), or predicates combined with `&`, `|` and `~` (or `logical_and`,
+    `logical_or`, `logical_not`). TFX's `Predicate`.
 
     Built by comparing a :class:`ChannelFuture`; used by `headrace.dsl.Cond`. Plain data until a
     runner evaluates its IR (:meth:`to_ir`) on the live output artifacts of the run.
@@ -247,6 +259,9 @@ class Predicate:
 
     def __str__(self) -> str:
         return predicate_text(self.to_ir())
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self), format_spec)  # a predicate's text in messages; its value is no string anyway
 
     def __repr__(self) -> str:
         return f"Predicate({self})"

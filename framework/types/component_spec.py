@@ -9,6 +9,7 @@ from headrace.errors import DefinitionError, did_you_mean
 from headrace.types import json_types
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
+from headrace.types.placeholder import Placeholder, check_parameter
 from headrace.types.runtime import check_value_for
 
 _JSON_TYPES = (int, float, str, bool, dict, list)
@@ -104,7 +105,11 @@ class ExecutionParameter:
 
     def check(self, owner: str, name: str, value: Any) -> Any:
         """Returns the value (ints accepted for floats) or raises a clear error. A RuntimeParameter of
-        the parameter's type (or FinalStatusStr for a str) stands for a value the run gives."""
+        the parameter's type (or FinalStatusStr for a str) stands for a value the run gives; a placeholder
+        reading an upstream output (`upstream.outputs['x'].future()[0].value`) for a value resolved when
+        the node runs."""
+        if isinstance(value, Placeholder):
+            return check_parameter(owner, name, value, self.base_type, _type_name(self.type))
         if check_value_for(owner, name, value, self.base_type):
             return value
         if isinstance(value, Secret):

@@ -152,7 +152,19 @@ SERVED: dict[str, list[str]] = {
     "types.standard_component_specs": ["STATISTICS_KEY", "SCHEMA_KEY", "ANOMALIES_KEY", "EXAMPLES_KEY"],
     "types.experimental.simple_artifacts": ["Dataset", "File", "Statistics", "Metrics"],
     "dsl.components.base.executor_spec": ["ExecutorClassSpec", "ExecutorSpec", "ExecutorContainerSpec"],
-    "v1.dsl.placeholders": ["exec_property", "input", "output"],
+    "v1.dsl.placeholders": ["exec_property", "execution_invocation", "input", "output"],
+    "dsl.placeholder.placeholder": [
+        "Placeholder",
+        "Predicate",
+        "ChannelWrappedPlaceholder",
+        "logical_and",
+        "logical_or",
+        "logical_not",
+        "join",
+        "exec_property",
+        "input",
+        "output",
+    ],
     "proto.orchestration.platform_config_pb2": ["DockerPlatformConfig", "DESCRIPTOR"],
     "dsl.components.base.base_component": ["BaseComponent"],
     "dsl.components.base.base_executor": ["BaseExecutor"],
@@ -237,7 +249,7 @@ NOT_YET = [
     ("v1.dsl.components", "AsyncOutputArtifact", "orchestrator adapters"),
     ("v1.dsl.components", "BeamComponentParameter", "Beam"),
     ("v1.extensions", "google_cloud_ai_platform", "Google Cloud"),
-    ("v1.dsl.placeholders", "execution_invocation", "container"),
+    ("dsl.placeholder.placeholder", "make_proto", "proto placeholders"),
 ]
 
 
