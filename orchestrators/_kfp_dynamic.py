@@ -69,18 +69,22 @@ def dynamic_inputs(
                 node,
                 key,
                 expr,
-                f"'{producer.id}' is a {producer.kind} node, which writes no KFP output parameter; wire its output "
-                f"as an input of '{node.id}' and read the value there",
+                f"'{producer.id}' is no Python step ({producer.kind}) and writes no KFP output parameter; wire "
+                f"its output as an input of '{node.id}' and read the value there",
             )
         type_name = producer.outputs[future["output_key"]].artifact_type.name
         kfp_type = _KFP_TYPES.get(type_name)
         if kfp_type is None or (node.kind == "container" and kfp_type != "STRING"):
-            what = "a command line takes it as text only from a String" if kfp_type else "KFP parameters are scalars"
+            what = (
+                "a container's command line takes an upstream value as text only from a String"
+                if kfp_type
+                else "KFP passes the values of Integer, Float, String and Boolean artifacts only"
+            )
             raise _refuse(
                 node,
                 key,
                 expr,
-                f"its value is a {type_name}'s and {what}; wire the output as an input of '{node.id}' and read the "
+                f"it reads a {type_name}, and {what}; wire the output as an input of '{node.id}' and read the "
                 "value there",
             )
         component.input_definitions.parameters[key].parameter_type = getattr(pb.ParameterType, kfp_type)
