@@ -71,15 +71,21 @@ class Placeholder:
         )
 
     def __iter__(self) -> Iterator[Any]:
-        raise DefinitionError(
-            f"{self!r} cannot be iterated: its value is known only when the node runs. (A missing ',' in a tuple?)"
+        raise PlaceholderUseError(
+            f"Iterating over a placeholder is not supported. Did you miss the ending `,` in your tuple? ({self!r} "
+            "has a value only when the node runs.)"
         )
 
     def __format__(self, format_spec: str) -> str:
-        raise DefinitionError(
-            f"{self!r} cannot be formatted into a string (an f-string or .format()): its value is known only "
-            "when the node runs. Join it with strings by +, e.g. 'gs://bucket/' + ch.future()[0].value."
+        raise PlaceholderUseError(
+            f"Formatting a placeholder is not supported: {self!r} has a value only when the node runs, so it cannot "
+            "go into an f-string or .format(). Join it with strings by +, e.g. 'gs://bucket/' + ch.future()[0].value."
         )
+
+
+class PlaceholderUseError(DefinitionError, RuntimeError):
+    """A placeholder used as if its value were known when the pipeline is defined (iterated, formatted into
+    a string); a RuntimeError too, as TFX raises it."""
 
 
 class TextExpression(Placeholder):
@@ -317,6 +323,7 @@ def _fits(produced: type, base_type: type) -> bool:
 __all__ = [
     "PLACEHOLDER_KEY",
     "Placeholder",
+    "PlaceholderUseError",
     "TextExpression",
     "execution_invocation",
     "expression_type",

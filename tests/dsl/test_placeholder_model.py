@@ -59,7 +59,7 @@ def test_a_placeholder_has_no_truth_value_no_iteration_and_no_fstring():
     value = Make().outputs["n"].future()[0].value
     with pytest.raises(DefinitionError, match="no truth value"):
         bool(value + "x")
-    with pytest.raises(DefinitionError, match="cannot be iterated"):
+    with pytest.raises(DefinitionError, match="Iterating over a placeholder is not supported"):
         list(value + "x")
     with pytest.raises(DefinitionError, match="f-string"):
         _ = f"--n={value}"
