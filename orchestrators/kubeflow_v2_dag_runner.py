@@ -21,6 +21,8 @@ there.
 
 What headrace carries over: dependencies, caching, `Cond` (as CEL), per-component images, the
 pipeline root, parameters (task constants), runtime parameters (pipeline inputs with their defaults),
+dynamic parameters (`upstream.outputs['x'].future()[0].value` as the upstream task's output parameter,
+`_kfp_dynamic`; what KFP cannot compute is refused),
 retry policies (`retryPolicy`), resources (the container's requests and limits, accelerators), the
 exit handler (kfp's ExitHandler group, with the PipelineTaskFinalStatus), timeouts (no PipelineSpec
 field: the entrypoint stops the executor inside the container), and Resolvers with LatestArtifactStrategy
