@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 TFRECORD_PART_BYTES = 8 << 20  # a TFRecord file is cut into parts of at least this size (compressed)
 DASK_RUNNER = f"--runner={beam_runners.DASK_RUNNER_PATH}"
-_DIRECT = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+_DIRECT = beam_runners.DIRECT_NAMES
+beam_runner = beam_runners.beam_runner  # the FnApiRunner for the DirectRunner (no download of Beam's Prism)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,27 +119,6 @@ def read_shard(
             chunk_index, in_chunk = chunk_index + 1, 0
     if chunk:
         yield decode_examples(chunk, columns)
-
-
-def beam_runner(args: Sequence[str]) -> Any:
-    """The runner for `args`: for DirectRunner (also when no runner is named), Beam's FnApiRunner
-    (the engine DirectRunner uses for batch pipelines, honouring --direct_running_mode and
-    --direct_num_workers). Beam 2.72's DirectRunner first tries to download its Prism runner
-    from GitHub; going straight to the FnApiRunner keeps a step from depending on the network
-    and from running on a different engine on machines that can download. Other runners: None
-    (Beam picks the one --runner names)."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    if runner_name(args) not in _DIRECT:
-        return None
-    options = PipelineOptions(list(args))
-    from apache_beam.portability.api import beam_provision_api_pb2
-    from apache_beam.runners.portability.fn_api_runner import fn_runner
-    from apache_beam.runners.portability.portable_runner import JobServiceHandle
-
-    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
-    info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-    return fn_runner.FnApiRunner(provision_info=info)
 
 
 def runner_name(args: Sequence[str]) -> str:

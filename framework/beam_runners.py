@@ -1,6 +1,8 @@
-"""Which Beam runner a list of Beam arguments selects, spelled so that Beam finds it, and checked.
+"""Which Beam runner a list of Beam arguments selects, spelled so that Beam finds it, and checked; and
+the Beam pipeline such arguments build (:func:`make_pipeline`).
 
-Shared by BeamDagRunner (the orchestrating pipeline) and the Beam paths of the components. Beam
+Shared by BeamDagRunner (the orchestrating pipeline), the Beam paths of the components and `@component`
+functions with a BeamPipeline argument. Beam
 2.72 refuses `--runner=DaskRunner` ("Unexpected pipeline runner"): its DaskRunner is found only by
 its module path, whose import also registers the `--dask_*` options. :func:`resolve` accepts the
 short name (and `dask`) and checks the cluster before anything runs: without
@@ -22,6 +24,7 @@ from headrace.errors import HeadraceError, MissingDependencyError
 
 DASK_RUNNER_PATH = "apache_beam.runners.dask.dask_runner.DaskRunner"
 DASK_NAMES = ("DaskRunner", "dask", DASK_RUNNER_PATH)
+DIRECT_NAMES = ("DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 CONNECT_TIMEOUT_S = 5.0
 _START_HINT = "start the project's cluster with `scripts/services.sh dask` (it prints the address)"
 
@@ -178,6 +181,58 @@ def waiting_on_cluster(args: Sequence[str]) -> Iterator[None]:
             rejoin()
 
 
+def beam_runner(args: Sequence[str]) -> Any:
+    """The runner for `args`: for DirectRunner (also when no runner is named), Beam's FnApiRunner
+    (the engine DirectRunner uses for batch pipelines, honouring --direct_running_mode and
+    --direct_num_workers). Beam 2.72's DirectRunner first tries to download its Prism runner
+    from GitHub; going straight to the FnApiRunner keeps a step from depending on the network
+    and from running on a different engine on machines that can download. Other runners: None
+    (Beam picks the one --runner names)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if runner_name(args) not in DIRECT_NAMES:
+        return None
+    options = PipelineOptions(list(args))
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+    return fn_runner.FnApiRunner(provision_info=info)
+
+
+def make_pipeline(args: Sequence[str], feature: str = "a Beam pipeline") -> Any:
+    """A `beam.Pipeline` for `args` (runner and options), not run: the runner is resolved and a Dask
+    cluster checked (:func:`resolve`), and the DirectRunner is Beam's FnApiRunner (:func:`beam_runner`).
+
+    Args:
+        args: The Beam arguments.
+        feature: What needs the pipeline, for the install hint when Beam is missing.
+
+    Raises:
+        MissingDependencyError: Apache Beam is not installed.
+        BeamRunnerError: as for :func:`resolve`.
+    """
+    try:
+        import apache_beam as beam
+        from apache_beam.options.pipeline_options import PipelineOptions
+    except ImportError as e:
+        raise MissingDependencyError("apache-beam", "beam", feature) from e
+    resolved = resolve(args)
+    return beam.Pipeline(runner=beam_runner(resolved), options=PipelineOptions(resolved))
+
+
+def beam_cloudpickle() -> Any:
+    """The cloudpickle module Beam pickles functions with: its own copy (Beam 2.72), else the package."""
+    import importlib
+
+    try:
+        return importlib.import_module("apache_beam.internal.cloudpickle.cloudpickle")
+    except ImportError:
+        return importlib.import_module("cloudpickle")
+
+
 def _host_port(address: str) -> tuple[str, int]:
     rest = address.split("://", 1)[-1].rstrip("/")
     host, sep, port = rest.rpartition(":")
@@ -192,12 +247,16 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "DASK_NAMES",
     "DASK_RUNNER_PATH",
+    "DIRECT_NAMES",
     "BeamRunnerError",
+    "beam_cloudpickle",
+    "beam_runner",
     "check_dask_cluster",
     "close_dask_client",
     "dask_address",
     "dask_threads",
     "is_dask",
+    "make_pipeline",
     "option",
     "resolve",
     "runner_flag",

@@ -23,13 +23,16 @@ import ast
 import functools
 import importlib.util
 import os
+import pickle
 import shutil
 import sqlite3
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -200,6 +203,19 @@ def sql(db: Path, query: str) -> list[tuple]:
         return con.execute(query).fetchall()
     finally:
         con.close()
+
+
+def run_entrypoint(task: Any, folder: Path, timeout: float = 300) -> Any:
+    """Runs an ExecutionTask as a with_image container does, in a fresh process here:
+    `python -m headrace.entrypoint execute task.pkl result.pkl` in `folder`; returns its ExecutorResult."""
+    (folder / "task.pkl").write_bytes(pickle.dumps(task))
+    subprocess.run(
+        [sys.executable, "-m", "headrace.entrypoint", "execute", "task.pkl", "result.pkl"],
+        cwd=folder,
+        check=True,
+        timeout=timeout,
+    )
+    return pickle.loads((folder / "result.pkl").read_bytes())
 
 
 # -- the container runtime image (tests/containers) -----------------------------------------------

@@ -1,7 +1,7 @@
 """The authoring API: components, pipelines, system nodes."""
 
 from headrace.dsl import placeholders
-from headrace.dsl.annotations import InputArtifact, OutputArtifact, OutputDict, Parameter
+from headrace.dsl.annotations import BeamPipeline, InputArtifact, OutputArtifact, OutputDict, Parameter
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.cond import Cond
 from headrace.dsl.container_component import create_container_component
@@ -22,6 +22,7 @@ __all__ = [
     "BaseComponent",
     "BaseExecutor",
     "BeamExecutorSpec",
+    "BeamPipeline",
     "Cond",
     "ExecutorClassSpec",
     "FinalStatusStr",

@@ -1,9 +1,9 @@
-"""Annotations for `@component` functions: InputArtifact, OutputArtifact, Parameter, OutputDict."""
+"""Annotations for `@component` functions: InputArtifact, OutputArtifact, Parameter, BeamPipeline, OutputDict."""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
@@ -49,6 +49,27 @@ class Parameter:
 
     def __class_getitem__(cls, value_type: Any) -> _ParameterAnnotation:
         return _ParameterAnnotation(value_type)
+
+
+class BeamPipeline:
+    """`pipeline: BeamPipeline = None`: the argument receives an Apache Beam pipeline (a `beam.Pipeline`)::
+
+        @component
+        def CountWords(text: InputArtifact[Dataset], counts: OutputArtifact[Dataset], pipeline: BeamPipeline = None):
+            import apache_beam as beam
+
+            with pipeline as p:
+                p | beam.io.ReadFromText(text.uri + "/*") | ... | beam.io.WriteToText(counts.uri + "/part")
+
+    The pipeline is built when the step runs, from the pipeline's `beam_pipeline_args` followed by the
+    node's own (`component.with_beam_pipeline_args([...])`): later flags win, and they pick the runner
+    (the DirectRunner when none is named; `--runner=DaskRunner` with `--dask_client_address`). It runs
+    when the `with` block ends; an error inside the block fails the step. A function has at most one such
+    argument, and it may only default to None. Beam is imported when the step runs, not when the
+    function is decorated.
+    """
+
+    annotation_text: ClassVar[str] = "BeamPipeline"  # how errors spell the annotation
 
 
 class _OutputDictAnnotation:

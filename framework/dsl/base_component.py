@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from headrace.dsl.executor import ExecutorSpec, display_module_name
+from headrace.dsl.executor import ExecutorSpec, beam_capable, display_module_name
 from headrace.errors import DefinitionError, did_you_mean
 from headrace.types.channel import Channel, _attach_conditions
 from headrace.types.component_spec import ComponentSpec
@@ -132,6 +133,24 @@ class BaseComponent:
     def enable_cache(self) -> bool | None:
         """This component's cache switch, or None to follow the pipeline."""
         return self._enable_cache
+
+    # -- Beam -------------------------------------------------------------------------------
+    def with_beam_pipeline_args(self, beam_pipeline_args: Iterable[str]) -> BaseComponent:
+        """Beam arguments for this node only, after the pipeline's `beam_pipeline_args` (later flags win),
+        as TFX's Beam components take them. For a component whose executor builds Beam pipelines: an
+        `@component` function with a BeamPipeline argument, or a `BeamExecutorSpec` executor."""
+        spec = self.EXECUTOR_SPEC
+        if not beam_capable(spec):
+            raise DefinitionError(
+                f"{self.id}: with_beam_pipeline_args is for components that run on Beam, and {type(self).__name__}'s "
+                f"executor ({type(spec).__name__}) does not; for a function component, add an argument "
+                "`beam_pipeline: BeamPipeline = None`, which receives the Beam pipeline these arguments build."
+            )
+        own = spec.copy()
+        own.add_beam_pipeline_args(beam_pipeline_args)
+        # this node's own copy (the class's spec is shared by its other nodes), as a custom executor spec is kept
+        self.EXECUTOR_SPEC = own  # type: ignore[misc]
+        return self
 
     # -- where it runs ---------------------------------------------------------------------
     def with_image(self, image: str) -> BaseComponent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from headrace.dsl.user_code import USER_MODULE_PREFIX, display_module_name, ship, user_module_name
 from headrace.errors import DefinitionError
@@ -92,7 +92,35 @@ class ExecutorClassSpec(ExecutorSpec):
         return {"kind": "python_class", **ship(self.executor_class, self.executor_class.__name__, cache), **group}
 
 
-class BeamExecutorSpec(ExecutorClassSpec):
+class _BeamArguments:
+    """The Beam arguments an executor spec carries for its component (BeamExecutorSpec, and the spec of
+    an `@component` function with a BeamPipeline argument). At run time the executor gets the pipeline's
+    `beam_pipeline_args` followed by these, so a component's own arguments win where both set a flag
+    (as in TFX)."""
+
+    beam_pipeline_args: list[str]
+
+    def _owner(self) -> str:
+        return type(self).__name__
+
+    def add_beam_pipeline_args(self, beam_pipeline_args: Iterable[str]) -> None:
+        """Appends Beam arguments for this component."""
+        if isinstance(beam_pipeline_args, str):
+            raise DefinitionError(
+                f"{self._owner()}: beam_pipeline_args must be a list of strings, got the string "
+                f"{beam_pipeline_args!r}; write [{beam_pipeline_args!r}]."
+            )
+        args = list(beam_pipeline_args)
+        bad = [a for a in args if not isinstance(a, str)]
+        if bad:
+            raise DefinitionError(f"{self._owner()}: beam_pipeline_args must be strings, got {bad[0]!r}.")
+        self.beam_pipeline_args.extend(args)
+
+    def _with_beam_args(self, ir: dict[str, Any]) -> dict[str, Any]:
+        return {**ir, "beam_pipeline_args": list(self.beam_pipeline_args)} if self.beam_pipeline_args else ir
+
+
+class BeamExecutorSpec(_BeamArguments, ExecutorClassSpec):
     """Runs a :class:`BaseExecutor` subclass that builds Beam pipelines (TFX's name).
 
     The executor reads its Beam arguments from `self.context.beam_pipeline_args`: the pipeline's
@@ -116,38 +144,56 @@ class BeamExecutorSpec(ExecutorClassSpec):
         self.beam_pipeline_args: list[str] = []
         self.add_beam_pipeline_args(beam_pipeline_args or [])
 
-    def add_beam_pipeline_args(self, beam_pipeline_args: Iterable[str]) -> None:
-        """Appends Beam arguments for this component."""
-        if isinstance(beam_pipeline_args, str):
-            raise DefinitionError(
-                f"BeamExecutorSpec: beam_pipeline_args must be a list of strings, got the string "
-                f"{beam_pipeline_args!r}; write [{beam_pipeline_args!r}]."
-            )
-        args = list(beam_pipeline_args)
-        bad = [a for a in args if not isinstance(a, str)]
-        if bad:
-            raise DefinitionError(f"BeamExecutorSpec: beam_pipeline_args must be strings, got {bad[0]!r}.")
-        self.beam_pipeline_args.extend(args)
-
     def copy(self) -> BeamExecutorSpec:
         """A copy whose arguments can be changed without changing this spec's."""
         return BeamExecutorSpec(self.executor_class, self.worker_group, self.beam_pipeline_args)
 
     def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
-        ir = super().to_ir(cache)
-        if self.beam_pipeline_args:
-            ir = {**ir, "beam_pipeline_args": list(self.beam_pipeline_args)}
-        return ir
+        return self._with_beam_args(super().to_ir(cache))
 
 
-class FunctionExecutorSpec(ExecutorSpec):
-    """Runs a Python function declared with `@component`."""
+class FunctionExecutorSpec(_BeamArguments, ExecutorSpec):
+    """Runs a Python function declared with `@component`.
 
-    def __init__(self, func: Any):
+    Args:
+        func: The function.
+        uses_beam: The function has a BeamPipeline argument: it is given a Beam pipeline built from the
+            pipeline's `beam_pipeline_args` followed by `beam_pipeline_args`.
+        beam_pipeline_args: Beam arguments for this component only (only with `uses_beam`).
+    """
+
+    def __init__(self, func: Any, uses_beam: bool = False, beam_pipeline_args: Iterable[str] | None = None):
         self.func = func
+        self.uses_beam = uses_beam
+        self.beam_pipeline_args: list[str] = []
+        if beam_pipeline_args:
+            self.add_beam_pipeline_args(beam_pipeline_args)
+
+    def _owner(self) -> str:
+        return f"@component {self.func.__name__}"
+
+    def add_beam_pipeline_args(self, beam_pipeline_args: Iterable[str]) -> None:
+        """Appends Beam arguments for this component; only for a function that takes a BeamPipeline."""
+        if not self.uses_beam:
+            raise DefinitionError(
+                f"{self._owner()} does not run on Beam, so it takes no Beam arguments: add an argument "
+                "`beam_pipeline: BeamPipeline = None` (it receives the pipeline these arguments build), or drop "
+                "the Beam arguments."
+            )
+        super().add_beam_pipeline_args(beam_pipeline_args)
+
+    def copy(self) -> FunctionExecutorSpec:
+        """A copy whose arguments can be changed without changing this spec's."""
+        return FunctionExecutorSpec(self.func, self.uses_beam, self.beam_pipeline_args)
 
     def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
-        return {"kind": "python_function", **ship(self.func, f"@component {self.func.__name__}", cache)}
+        ir = {"kind": "python_function", **ship(self.func, f"@component {self.func.__name__}", cache)}
+        return self._with_beam_args(ir)
+
+
+def beam_capable(spec: ExecutorSpec) -> TypeGuard[BeamExecutorSpec | FunctionExecutorSpec]:
+    """Whether `spec` runs an executor that builds Beam pipelines, so it takes Beam arguments of its own."""
+    return isinstance(spec, BeamExecutorSpec) or (isinstance(spec, FunctionExecutorSpec) and spec.uses_beam)
 
 
 __all__ = [
@@ -157,6 +203,7 @@ __all__ = [
     "ExecutorClassSpec",
     "ExecutorSpec",
     "FunctionExecutorSpec",
+    "beam_capable",
     "display_module_name",
     "user_module_name",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from headrace.dsl.annotations import _ArtifactAnnotation, _OutputDictAnnotation, _ParameterAnnotation
+from headrace.dsl.annotations import BeamPipeline, _ArtifactAnnotation, _OutputDictAnnotation, _ParameterAnnotation
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import FunctionExecutorSpec
+from headrace.dsl.user_modules import pickle_by_value, users_modules
 from headrace.errors import DefinitionError
 from headrace.types import json_types
 from headrace.types import standard_artifacts as sa
@@ -40,6 +41,7 @@ class ArgKinds(typing.NamedTuple):
     returned: frozenset[str]  # output keys filled from the returned dict
     optional_returned: frozenset[str] = frozenset()  # returned keys that may be None (Optional[...])
     json_returned: dict[str, Any] = {}  # returned keys with a typed JSON value: key -> Dict[str, int] etc.
+    beam_arg: str | None = None  # the argument that receives the Beam pipeline (BeamPipeline)
 
 
 def arg_kinds(func: Callable[..., Any]) -> ArgKinds:
@@ -66,6 +68,7 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
     outputs: dict[str, ChannelParameter] = {}
     params: dict[str, ExecutionParameter] = {}
     artifact_args, value_args, returned = set(), set(), set()
+    beam_arg: str | None = None
     for arg, p in inspect.signature(func).parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise DefinitionError(f"@component {name}: *args/**kwargs are not supported ('{arg}').")
@@ -82,6 +85,9 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
             artifact_args.add(arg)
         elif isinstance(ann, _ParameterAnnotation):
             params[arg] = ExecutionParameter(ann.type, optional=has_default)
+        elif _is_beam_pipeline(ann):
+            _check_beam_arg(name, arg, ann.annotation_text, p.default, beam_arg)
+            beam_arg = arg
         elif (typing.get_origin(ann) or ann) in _VALUE_TYPES:
             base = typing.get_origin(ann) or ann
             if base in (dict, list) and typing.get_args(ann) and not json_types.is_json_type(ann):
@@ -98,12 +104,12 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
         elif ann is inspect.Parameter.empty:
             raise DefinitionError(
                 f"@component {name}: argument '{arg}' has no annotation; use InputArtifact[...], "
-                "OutputArtifact[...], Parameter[...] or a plain int/float/str/bool/dict/list."
+                "OutputArtifact[...], Parameter[...], BeamPipeline or a plain int/float/str/bool/dict/list."
             )
         else:
             raise DefinitionError(
                 f"@component {name}: argument '{arg}' has unsupported annotation {ann!r}; use InputArtifact[...], "
-                "OutputArtifact[...], Parameter[...] or a plain int/float/str/bool/dict/list."
+                "OutputArtifact[...], Parameter[...], BeamPipeline or a plain int/float/str/bool/dict/list."
             )
     ret = hints.get("return", None)
     optional_returned: set[str] = set()
@@ -128,7 +134,26 @@ def _read_signature(func: Callable[..., Any]) -> ArgKinds:
         frozenset(returned),
         frozenset(optional_returned),
         json_returned,
+        beam_arg,
     )
+
+
+def _is_beam_pipeline(ann: Any) -> typing.TypeGuard[type[BeamPipeline]]:
+    return inspect.isclass(ann) and issubclass(ann, BeamPipeline)
+
+
+def _check_beam_arg(name: str, arg: str, spelled: str, default: Any, earlier: str | None) -> None:
+    """A Beam pipeline argument: one per function, with no default or None (the step builds the pipeline)."""
+    if earlier is not None:
+        raise DefinitionError(
+            f"@component {name}: arguments '{earlier}' and '{arg}' are both {spelled}; a step gets one Beam "
+            f"pipeline, so keep one of them."
+        )
+    if default is not inspect.Parameter.empty and default is not None:
+        raise DefinitionError(
+            f"@component {name}: argument '{arg}' ({spelled}) receives the Beam pipeline built when the step "
+            f"runs, so its default can only be None, got {default!r}; write `{arg}: {spelled} = None`."
+        )
 
 
 def _strip_optional(ann: Any) -> Any:
@@ -175,7 +200,9 @@ def component(func: Callable[..., Any] | None = None) -> Any:
                      accuracy_threshold: Parameter[int] = 10) -> OutputDict(accuracy=float):
             ...
 
-    Calling the result with keyword arguments (channels and parameter values) makes a node.
+    Calling the result with keyword arguments (channels and parameter values) makes a node. An argument
+    annotated :class:`~headrace.dsl.BeamPipeline` receives a Beam pipeline built from the pipeline's
+    `beam_pipeline_args` (and the node's own, `with_beam_pipeline_args`) when the step runs.
     """
     if func is None:
         return component
@@ -213,7 +240,7 @@ def component(func: Callable[..., Any] | None = None) -> Any:
         (BaseComponent,),
         {
             "SPEC_CLASS": spec_class,
-            "EXECUTOR_SPEC": FunctionExecutorSpec(func),
+            "EXECUTOR_SPEC": FunctionExecutorSpec(func, uses_beam=kinds.beam_arg is not None),
             "FUNCTION": staticmethod(func),
             "__init__": init,
             "__module__": func.__module__,
@@ -228,8 +255,12 @@ def call_function(
     input_dict: dict[str, list[Artifact]],
     output_dict: dict[str, list[Artifact]],
     exec_properties: dict[str, Any],
+    beam_pipeline_args: Sequence[str] = (),
 ) -> None:
-    """Runs a component function: feeds its arguments and stores what it returns."""
+    """Runs a component function: feeds its arguments and stores what it returns.
+
+    A function with a BeamPipeline argument gets a Beam pipeline built from `beam_pipeline_args` (the
+    pipeline's, then the node's own)."""
     kinds = arg_kinds(func)
     kwargs: dict[str, Any] = {}
     for key in kinds.inputs:
@@ -246,7 +277,9 @@ def call_function(
     for key in kinds.parameters:
         if key in exec_properties:
             kwargs[key] = exec_properties[key]
-    result = func(**kwargs)
+    result = (
+        func(**kwargs) if kinds.beam_arg is None else _call_with_beam(func, kwargs, kinds.beam_arg, beam_pipeline_args)
+    )
     if kinds.returned:
         if result is None and kinds.returned <= kinds.optional_returned:
             result = dict.fromkeys(kinds.returned)  # every output is Optional: None for each
@@ -285,3 +318,25 @@ def call_function(
             f"{func.__name__} returned {type(result).__name__} but declares no return annotation; "
             "annotate it with -> OutputDict(...) or return None."
         )
+
+
+def _call_with_beam(
+    func: Callable[..., Any], kwargs: dict[str, Any], arg: str, beam_pipeline_args: Sequence[str]
+) -> Any:
+    """Calls `func` with a Beam pipeline for `beam_pipeline_args` as `arg`.
+
+    What the user's own files define (a DoFn, a helper function of the pipeline file) is pickled by value
+    by Beam, as the function itself travels to headrace's workers: Beam's workers (SDK harness processes,
+    Dask workers) could not import those files by name. On a Dask cluster the call gives its worker thread
+    back while it waits (the function's pipeline runs on the same cluster), and the client the pipeline
+    opened is closed afterwards."""
+    from headrace import beam_runners
+
+    pipeline = beam_runners.make_pipeline(beam_pipeline_args, f"@component {func.__name__}'s {arg}")
+    # for good, not for the call: steps on threads of one process (BeamDagRunner's) share Beam's pickler
+    pickle_by_value(users_modules(), beam_runners.beam_cloudpickle())
+    try:
+        with beam_runners.waiting_on_cluster(beam_pipeline_args):
+            return func(**kwargs, **{arg: pipeline})
+    finally:
+        beam_runners.close_dask_client(pipeline)

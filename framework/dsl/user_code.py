@@ -25,7 +25,7 @@ import types
 from typing import Any
 
 from headrace.dsl.code_fingerprint import class_members, fingerprint, global_names
-from headrace.dsl.user_modules import USER_MODULE_PREFIX, is_users_own, own_roots, pickled_by_value
+from headrace.dsl.user_modules import USER_MODULE_PREFIX, is_users_own, pickled_by_value, users_modules
 from headrace.errors import DefinitionError, HeadraceError
 
 PAYLOAD_FORMAT = "cloudpickle"
@@ -143,9 +143,8 @@ def _pickled(obj: Any, owner: str) -> dict[str, Any]:
 
     import cloudpickle
 
-    loaded_files = [name for name in sys.modules if name.startswith(USER_MODULE_PREFIX)]
     try:
-        with pickled_by_value(loaded_files + own_roots()):
+        with pickled_by_value(users_modules()):
             data = cloudpickle.dumps(obj, protocol=5)
     except Exception as e:  # noqa: BLE001 - any pickling failure becomes a definition error
         raise DefinitionError(_unshippable_message(obj, owner, e)) from None

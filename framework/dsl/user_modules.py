@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 USER_MODULE_PREFIX = "_headrace_user_"  # the private name a user's file (a pipeline file) is loaded under
 _OWN: dict[tuple[str, str, frozenset[str]], bool] = {}  # (module, file, search path) -> is the user's own
@@ -69,20 +70,33 @@ def own_roots() -> list[str]:
     return sorted(roots)
 
 
+def users_modules() -> list[str]:
+    """The loaded modules to pickle by value: the user's files loaded under USER_MODULE_PREFIX (a pipeline
+    file) and every module tree that is the user's own (:func:`own_roots`)."""
+    return [name for name in sys.modules if name.startswith(USER_MODULE_PREFIX)] + own_roots()
+
+
+def pickle_by_value(module_names: list[str], pickler: Any) -> list[ModuleType]:
+    """Makes `pickler` (a cloudpickle module) pickle what these modules define by value from now on;
+    returns the modules it was not doing so for already."""
+    registered = pickler.list_registry_pickle_by_value()  # by the user, say: left registered
+    added = []
+    for name in module_names:
+        module = sys.modules.get(name)
+        if module is None or name in registered or getattr(module, "__name__", None) != name:
+            continue
+        pickler.register_pickle_by_value(module)
+        added.append(module)
+    return added
+
+
 @contextlib.contextmanager
 def pickled_by_value(module_names: list[str]) -> Iterator[None]:
     """Within the block, cloudpickle pickles what these modules define by value (their functions,
     classes and the helpers they use), as it does for `__main__`."""
     import cloudpickle
 
-    registered = cloudpickle.list_registry_pickle_by_value()  # by the user, say: left registered
-    added = []
-    for name in module_names:
-        module = sys.modules.get(name)
-        if module is None or name in registered or getattr(module, "__name__", None) != name:
-            continue
-        cloudpickle.register_pickle_by_value(module)
-        added.append(module)
+    added = pickle_by_value(module_names, cloudpickle)
     try:
         yield
     finally:

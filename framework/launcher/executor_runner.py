@@ -99,8 +99,10 @@ def _run(task: ExecutionTask) -> ExecutorResult:
         target = resolve(task.executor)  # first: importing it registers the user's artifact types
         inputs = _artifacts(task.input_dict)
         outputs = _artifacts(task.output_dict)
+        # the pipeline's Beam arguments, then the component's (with_beam_pipeline_args): later flags win
+        beam_args = [*task.beam_pipeline_args, *task.executor.get("beam_pipeline_args", ())]
         if kind == "python_function":
-            call_function(target, inputs, outputs, dict(task.exec_properties))
+            call_function(target, inputs, outputs, dict(task.exec_properties), beam_pipeline_args=beam_args)
         elif kind == "python_class":
             context = BaseExecutor.Context(
                 pipeline_name=task.pipeline_name,
@@ -109,8 +111,7 @@ def _run(task: ExecutionTask) -> ExecutorResult:
                 node_id=task.node_id,
                 execution_id=task.execution_id,
                 tmp_dir=task.tmp_dir,
-                # the pipeline's Beam arguments, then the component's (BeamExecutorSpec): later flags win
-                beam_pipeline_args=[*task.beam_pipeline_args, *task.executor.get("beam_pipeline_args", ())],
+                beam_pipeline_args=beam_args,
             )
             target(context).Do(inputs, outputs, dict(task.exec_properties))
         else:

@@ -9,14 +9,13 @@ with worker processes and on the Dask cluster, Airflow 3's `dags test`, and with
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import sql
+from conftest import run_entrypoint, sql
 from user_project import ANSWER, write_project
 
 from headrace.compiler import load
@@ -96,14 +95,7 @@ def test_the_container_entrypoint_runs_a_node_of_the_project(tmp_path):
         tmp_dir=str(tmp_path / "scratch"),
         log_path="",
     )
-    (tmp_path / "task.pkl").write_bytes(pickle.dumps(task))
-    subprocess.run(
-        [sys.executable, "-m", "headrace.entrypoint", "execute", "task.pkl", "result.pkl"],
-        cwd=tmp_path,
-        check=True,
-        timeout=120,
-    )
-    result = pickle.loads((tmp_path / "result.pkl").read_bytes())
+    result = run_entrypoint(task, tmp_path, timeout=120)
     assert result.ok, result.traceback
     assert result.output_dict["stamp"][0]["properties"] == {"count": 7}
     assert (stamp_uri / "stamp.txt").read_text() == "tally of 6"
