@@ -151,8 +151,8 @@ def _check_beam_arg(name: str, arg: str, spelled: str, default: Any, earlier: st
         )
     if default is not inspect.Parameter.empty and default is not None:
         raise DefinitionError(
-            f"@component {name}: argument '{arg}' ({spelled}) receives the Beam pipeline built when the step "
-            f"runs, so its default can only be None, got {default!r}; write `{arg}: {spelled} = None`."
+            f"@component {name}: the default value of argument '{arg}' ({spelled}) must be None, got {default!r}: "
+            f"the step gets the Beam pipeline when it runs; write `{arg}: {spelled} = None`."
         )
 
 

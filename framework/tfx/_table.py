@@ -35,7 +35,6 @@ _TFX_GENS = "headrace.tfx._components"  # ExampleGens writing TFX's tf.Example b
 DATA = "headrace's data components"
 MODEL = "headrace's model components"
 ORCH = "headrace's orchestrator adapters (Beam, Kubeflow, Airflow)"
-BEAM = "headrace's Beam support"
 CONTAINERS = "headrace's container runtime"
 CLOUD = "headrace's Google Cloud extensions"
 PLACEHOLDERS = "headrace's run-information, list and proto placeholders (runtime_info, make_proto, make_list ...)"
@@ -120,7 +119,11 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "Pipeline": _PIPELINE,
         "Resolver": f"{_DSL}:Resolver",
     },
-    "v1.dsl.components": {**_ANNOTATIONS, "component": "headrace.tfx._decorators:component"},
+    "v1.dsl.components": {
+        **_ANNOTATIONS,
+        "BeamComponentParameter": "headrace.tfx._decorators:BeamComponentParameter",
+        "component": "headrace.tfx._decorators:component",
+    },
     "v1.dsl.experimental": {
         "LatestArtifactStrategy": f"{_DSL}:LatestArtifactStrategy",
         "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
@@ -138,6 +141,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "BaseNode": f"{_DSL}:BaseComponent",
         "BaseFunctionalComponent": "headrace.tfx._decorators:BaseFunctionalComponent",
         "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
+        "BaseBeamComponent": "headrace.tfx._beam_components:BaseBeamComponent",
     },
     "v1.types.standard_artifacts": {},
     "v1.orchestration": {"LocalDagRunner": "headrace.tfx._runners:LocalDagRunner"},
@@ -226,6 +230,8 @@ MODULES: dict[str, dict[str, str | Const]] = {
     "dsl.components.base": {},
     "dsl.components.base.executor_spec": dict(_EXECUTOR_SPECS),
     "dsl.components.base.base_component": {"BaseComponent": f"{_DSL}:BaseComponent"},
+    "dsl.components.base.base_beam_component": {"BaseBeamComponent": "headrace.tfx._beam_components:BaseBeamComponent"},
+    "dsl.components.base.base_beam_executor": {"BaseBeamExecutor": "headrace.tfx._beam_components:BaseBeamExecutor"},
     "dsl.components.base.base_executor": {"BaseExecutor": f"{_DSL}:BaseExecutor"},
     "dsl.components.base.base_node": {"BaseNode": f"{_DSL}:BaseComponent"},
     "dsl.components.common": {},
@@ -238,7 +244,10 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
         "component": "headrace.tfx._decorators:component",
     },
-    "dsl.component.experimental.annotations": dict(_ANNOTATIONS),
+    "dsl.component.experimental.annotations": {
+        **_ANNOTATIONS,
+        "BeamComponentParameter": "headrace.tfx._decorators:BeamComponentParameter",
+    },
     "dsl.component.experimental.container_component": {
         "create_container_component": "headrace.dsl.container_component:create_container_component",
     },
@@ -428,18 +437,13 @@ MISSING: dict[str, str] = {
     **{f"v1.proto.{n}": DATA for n in _DATA_MESSAGES},
     **{f"v1.proto.{n}": MODEL for n in _MODEL_MESSAGES},
     "v1.proto.orchestration": ORCH,
-    "v1.dsl.components.BeamComponentParameter": BEAM,
     "v1.dsl.components.AsyncOutputArtifact": ORCH,
-    "dsl.component.experimental.annotations.BeamComponentParameter": BEAM,
     "dsl.component.experimental.annotations.AsyncOutputArtifact": ORCH,
     "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
     "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
     "dsl.experimental.spans_resolver": DATA,
     "dsl.placeholder.placeholder": PLACEHOLDERS,
     "dsl.placeholder.proto_placeholder": PLACEHOLDERS,
-    "dsl.components.base.base_beam_component": BEAM,
-    "dsl.components.base.base_beam_executor": BEAM,
-    "v1.types.BaseBeamComponent": BEAM,
     "orchestration.kubeflow.kubeflow_dag_runner": ORCH,  # TFX's Kubeflow v1 runner: headrace compiles for KFP v2 only
     "v1.extensions.google_cloud_ai_platform": CLOUD,
     "v1.extensions.google_cloud_big_query": CLOUD,

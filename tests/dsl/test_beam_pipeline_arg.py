@@ -109,7 +109,7 @@ def test_a_default_other_than_none_is_refused_with_the_fix():
     with pytest.raises(DefinitionError) as info:
         component(defaulted)
     message = str(info.value)
-    assert message.startswith("@component defaulted: argument 'p' (BeamPipeline) receives the Beam pipeline")
+    assert message.startswith("@component defaulted: the default value of argument 'p' (BeamPipeline) must be None")
     assert "write `p: BeamPipeline = None`" in message
 
 

@@ -31,7 +31,14 @@ SERVED: dict[str, list[str]] = {
         "io",
         "placeholders",
     ],
-    "v1.dsl.components": ["InputArtifact", "OutputArtifact", "OutputDict", "Parameter", "component"],
+    "v1.dsl.components": [
+        "InputArtifact",
+        "OutputArtifact",
+        "OutputDict",
+        "Parameter",
+        "BeamComponentParameter",
+        "component",
+    ],
     "v1.dsl.experimental": [
         "LatestArtifactStrategy",
         "LatestBlessedModelStrategy",
@@ -60,6 +67,7 @@ SERVED: dict[str, list[str]] = {
         "PathType",
     ],
     "v1.types": [
+        "BaseBeamComponent",
         "BaseChannel",
         "BaseComponent",
         "BaseFunctionalComponent",
@@ -168,13 +176,21 @@ SERVED: dict[str, list[str]] = {
     "proto.orchestration.platform_config_pb2": ["DockerPlatformConfig", "DESCRIPTOR"],
     "dsl.components.base.base_component": ["BaseComponent"],
     "dsl.components.base.base_executor": ["BaseExecutor"],
+    "dsl.components.base.base_beam_component": ["BaseBeamComponent"],
+    "dsl.components.base.base_beam_executor": ["BaseBeamExecutor"],
     "dsl.components.base.base_node": ["BaseNode"],
     "dsl.components.base": ["executor_spec", "base_component", "base_executor", "base_node"],
     "dsl.components.common": ["resolver", "importer"],
     "dsl.components.common.resolver": ["Resolver"],
     "dsl.components.common.importer": ["Importer", "IMPORT_RESULT_KEY"],
     "dsl.component.experimental.decorators": ["component", "BaseFunctionalComponent"],
-    "dsl.component.experimental.annotations": ["InputArtifact", "OutputArtifact", "Parameter", "OutputDict"],
+    "dsl.component.experimental.annotations": [
+        "InputArtifact",
+        "OutputArtifact",
+        "Parameter",
+        "OutputDict",
+        "BeamComponentParameter",
+    ],
     "dsl.component.experimental.container_component": ["create_container_component"],
     "dsl.component.experimental.placeholders": [
         "InputValuePlaceholder",
@@ -247,7 +263,6 @@ NOT_YET = [
     ("proto", "tuner_pb2", "model components"),
     ("orchestration.kubeflow", "kubeflow_dag_runner", "orchestrator adapters"),
     ("v1.dsl.components", "AsyncOutputArtifact", "orchestrator adapters"),
-    ("v1.dsl.components", "BeamComponentParameter", "Beam"),
     ("v1.extensions", "google_cloud_ai_platform", "Google Cloud"),
     ("dsl.placeholder.placeholder", "make_proto", "proto placeholders"),
 ]
@@ -339,7 +354,7 @@ def test_component_decorator_forms():
     assert not isinstance(
         headrace.Importer(source_uri="/x", artifact_type=standard_artifacts.Model), BaseFunctionalComponent
     )
-    with pytest.raises(ValueError, match="Beam support"):
+    with pytest.raises(ValueError, match=r"^@component\(use_beam=True\) no_op: The decorated function must have one"):
         component(use_beam=True)(no_op)
 
 
