@@ -21,12 +21,14 @@ from headrace.types.runtime import PARAMETER_TYPES
 
 # 2: user code travels by name or by value (payload), with its fingerprint. 3: runtime parameters,
 # retry policies, timeouts, resources and exit handlers. 4: dynamic parameters ({"$placeholder": ...},
-# resolved from an upstream output when the node runs).
+# resolved from an upstream output when the node runs), and function components given a Beam pipeline
+# (a python_function executor with "uses_beam": an older reader would call the function without it).
 IR_VERSION = 4
 _READS = (2, 3, 4)  # each version only adds: an older IR reads as it was
 # An IR is written at the lowest version that holds it: one without dynamic parameters is a version-3
 # document, which a headrace that reads versions 2-3 (an older runtime image, say) still runs. A
-# version-4 one would be misread there (a placeholder passed as a plain dict), so it refuses it.
+# version-4 one would be misread there (a placeholder passed as a plain dict, a Beam function called
+# without its pipeline), so it refuses it.
 _PLAIN_VERSION = 3
 RETRY_FIELDS = {"max_retries": int, "backoff_seconds": float, "backoff_factor": float, "max_backoff_seconds": float}
 RESOURCE_FIELDS = {"cpu": str, "memory": str, "accelerator": str, "accelerator_count": int}
@@ -124,7 +126,8 @@ class PipelineIR:
     def written_version(self) -> int:
         """The IR version this IR is written at: the lowest that holds what it uses (see `_PLAIN_VERSION`)."""
         dynamic = any(is_placeholder_ir(v) for n in self.nodes for v in n.parameters.values())
-        return self.ir_version if dynamic else min(self.ir_version, _PLAIN_VERSION)
+        beam_functions = any(n.executor.get("uses_beam") for n in self.nodes)
+        return self.ir_version if dynamic or beam_functions else min(self.ir_version, _PLAIN_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -188,7 +188,7 @@ class FunctionExecutorSpec(_BeamArguments, ExecutorSpec):
 
     def to_ir(self, cache: dict[int, Any] | None = None) -> dict[str, Any]:
         ir = {"kind": "python_function", **ship(self.func, f"@component {self.func.__name__}", cache)}
-        return self._with_beam_args(ir)
+        return self._with_beam_args({**ir, "uses_beam": True}) if self.uses_beam else ir
 
 
 def beam_capable(spec: ExecutorSpec) -> TypeGuard[BeamExecutorSpec | FunctionExecutorSpec]:

@@ -46,6 +46,7 @@ _ANNOTATIONS = {
     "OutputArtifact": f"{_DSL}:OutputArtifact",
     "OutputDict": f"{_DSL}:OutputDict",
     "Parameter": f"{_DSL}:Parameter",
+    "BeamComponentParameter": "headrace.tfx._decorators:BeamComponentParameter",
 }
 _METADATA: dict[str, str | Const] = {
     "sqlite_metadata_connection_config": "headrace.metadata:sqlite_metadata_connection_config",
@@ -119,11 +120,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "Pipeline": _PIPELINE,
         "Resolver": f"{_DSL}:Resolver",
     },
-    "v1.dsl.components": {
-        **_ANNOTATIONS,
-        "BeamComponentParameter": "headrace.tfx._decorators:BeamComponentParameter",
-        "component": "headrace.tfx._decorators:component",
-    },
+    "v1.dsl.components": {**_ANNOTATIONS, "component": "headrace.tfx._decorators:component"},
     "v1.dsl.experimental": {
         "LatestArtifactStrategy": f"{_DSL}:LatestArtifactStrategy",
         "LatestBlessedModelStrategy": f"{_DSL}:LatestBlessedModelStrategy",
@@ -244,10 +241,7 @@ MODULES: dict[str, dict[str, str | Const]] = {
         "BaseFunctionalComponentFactory": "headrace.tfx._decorators:BaseFunctionalComponentFactory",
         "component": "headrace.tfx._decorators:component",
     },
-    "dsl.component.experimental.annotations": {
-        **_ANNOTATIONS,
-        "BeamComponentParameter": "headrace.tfx._decorators:BeamComponentParameter",
-    },
+    "dsl.component.experimental.annotations": dict(_ANNOTATIONS),
     "dsl.component.experimental.container_component": {
         "create_container_component": "headrace.dsl.container_component:create_container_component",
     },

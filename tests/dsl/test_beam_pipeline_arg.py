@@ -87,6 +87,9 @@ def test_node_beam_arguments_go_to_its_executor_ir_after_the_pipelines_and_not_t
         Pipeline("beamfn", str(tmp_path), [produce, own, other], beam_pipeline_args=["--direct_num_workers=2"])
     )
     assert ir.beam_pipeline_args == ("--direct_num_workers=2",)
+    assert ir.node("own").executor["uses_beam"] and "uses_beam" not in ir.node("Produce").executor
+    assert ir.written_version == 4  # a reader of version 3 would call the function without its pipeline
+    assert compile_pipeline(Pipeline("plain", str(tmp_path), [Produce()])).written_version == 3
     assert ir.node("own").executor["beam_pipeline_args"] == ["--direct_num_workers=3", "--my_flag=x"]
     assert "beam_pipeline_args" not in ir.node("other").executor
     assert Count.EXECUTOR_SPEC.beam_pipeline_args == []  # the class's spec is untouched
