@@ -65,6 +65,14 @@ def write_schema(uri: str, schema: Any) -> str:
     return path
 
 
+def copy_schema(uri: str, data: bytes) -> str:
+    """Writes a schema file's bytes unchanged (comments and layout kept) as the artifact's
+    schema.pbtxt, as TFX's ImportSchemaGen copies it; returns the path."""
+    path = os.path.join(uri, SCHEMA_FILE)
+    _write(path, data)
+    return path
+
+
 def parse_schema_text(text: str, source: str) -> Any:
     """A Schema from its text form; a readable error naming `source` otherwise."""
     from google.protobuf import text_format

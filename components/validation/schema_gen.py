@@ -93,7 +93,8 @@ class ImportSchemaGenSpec(ComponentSpec):
 
 
 class ImportSchemaExecutor(BaseExecutor):
-    """Checks the schema file parses, then writes it as the artifact's schema.pbtxt."""
+    """Checks the schema file parses as a Schema, then copies it byte for byte (comments included)
+    as the artifact's schema.pbtxt, as TFX's ImportSchemaGen does."""
 
     def Do(
         self,
@@ -106,19 +107,25 @@ class ImportSchemaExecutor(BaseExecutor):
 
         path = exec_properties["schema_file"]
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            with open(path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             raise artifact_files.ArtifactFileError(
                 f"schema_file {path} does not exist. Point ImportSchemaGen at a text-format Schema (schema.pbtxt)."
             ) from None
+        except IsADirectoryError:
+            raise artifact_files.ArtifactFileError(
+                f"schema_file {path} is a directory. Point ImportSchemaGen at the schema file in it (schema.pbtxt)."
+            ) from None
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise artifact_files.ArtifactFileError(f"schema_file {path} is not UTF-8 text.") from None
         schema = artifact_files.parse_schema_text(text, path)
         if not schema.feature:
             raise artifact_files.ArtifactFileError(f"schema_file {path} declares no feature.")
         out = output_dict["schema"][0]
-        artifact_files.write_schema(out.uri, schema)
+        artifact_files.copy_schema(out.uri, data)  # the file as the user wrote it, not re-serialized
         print(f"schema of {len(schema.feature)} features imported from {path}")
         _common.write_report(out.uri, schema_html(schema, "Schema"))
 
