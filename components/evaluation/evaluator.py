@@ -166,9 +166,13 @@ class Executor(BaseExecutor):
         for name, value in overall.items():
             if isinstance(value, float) and not math.isnan(value):
                 evaluation.set_custom_property(name.replace("/", "_"), value)
+        # TFX's blessing properties (tfx/components/evaluator/constants.py): the verdict as 1/0, each model's
+        # URI and ML Metadata id; the Resolver's LatestBlessedModelStrategy and TFX code read them.
         blessing.set_custom_property("blessed", int(not failures))
+        blessing.set_custom_property("current_model", model.uri)
         blessing.set_custom_property("current_model_id", int(model.id or 0))
         if baseline_model is not None:
+            blessing.set_custom_property("baseline_model", baseline_model.uri)
             blessing.set_custom_property("baseline_model_id", int(baseline_model.id or 0))
         if failures:
             blessing.set_custom_property("reasons", json.dumps(failures))

@@ -106,6 +106,21 @@ eval_result = tfma.load_eval_result(eval_artifact.uri)
 _slices = {json.dumps(list(k)): m[''][''] for k, m in eval_result.slicing_metrics}
 PROBE['slices'] = {k: {n: v.get('doubleValue') for n, v in m.items()} for k, m in _slices.items()}
 PROBE['validation_ok'] = tfma.load_validation_result(eval_artifact.uri).validation_ok
+# The blessing as TFX code reads it (tfx/dsl/input_resolution/strategies/latest_blessed_model_strategy.py
+# and tfx/components/evaluator/constants.py), next to the Trainer's model found as the tutorial finds outputs.
+from headrace.tfx.components.evaluator import constants as evaluator
+_blessing = evaluator_output[standard_component_specs.BLESSING_KEY][0]
+with Metadata(metadata_connection_config) as metadata_handler:
+  _model = get_latest_artifacts(metadata_handler, PIPELINE_NAME, 'Trainer')[standard_component_specs.MODEL_KEY][0]
+PROBE['blessing'] = {
+    'blessed': _blessing.get_int_custom_property(evaluator.ARTIFACT_PROPERTY_BLESSED_KEY),
+    'current_model': _blessing.get_string_custom_property(evaluator.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY),
+    'current_model_id': _blessing.get_int_custom_property(evaluator.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY),
+    'has_baseline': _blessing.has_custom_property(evaluator.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY),
+    'producer_component': _blessing.producer_component,
+    'pipeline_name': _blessing.pipeline_name,
+}
+PROBE['model'] = {'uri': _model.uri, 'id': _model.id}
 """
 )
 
@@ -118,5 +133,15 @@ def test_penguin_tfma_evaluates_with_a_tfma_eval_config_and_pushes_a_blessed_mod
     overall = slices["[]"]["sparse_categorical_accuracy"]
     assert overall >= 0.6  # the tutorial's value threshold, which blessed the model
     assert probe["validation_ok"] is True
+    # The blessing carries TFX's custom properties (the first run has no baseline model: none recorded).
+    model, blessing = probe["model"], probe["blessing"]
+    assert blessing == {
+        "blessed": 1,
+        "current_model": model["uri"],
+        "current_model_id": model["id"],
+        "has_baseline": False,
+        "producer_component": "Evaluator",
+        "pipeline_name": "penguin-tfma",
+    }
     counts = [slices[k]["example_count"] for k in slices if k != "[]"]
     assert sum(counts) == slices["[]"]["example_count"]
