@@ -197,6 +197,7 @@ def run_kfp(argv: list[str]) -> int:
     import tempfile
 
     from headrace.compiler.ir import load
+    from headrace.launcher.layout import is_value_type
     from headrace.launcher.task import ExecutionTask
     from headrace.launcher.worker import run_in_time
 
@@ -228,9 +229,12 @@ def run_kfp(argv: list[str]) -> int:
             print(f"headrace.entrypoint kfp: KFP gave no artifact for output '{key}' of '{node.id}'.", file=sys.stderr)
             return 2
         path = local_path(runtime["uri"])
-        os.makedirs(path, exist_ok=True)  # a headrace executor writes into its output folders
+        # a headrace executor writes into its output folders; a value artifact's value is the file at its
+        # URI, as TFX's container writes it, so only the folder around it is made
+        os.makedirs(os.path.dirname(path) if is_value_type(out.artifact_type) else path, exist_ok=True)
         art = _artifact_dict(out.artifact_type.name, out.artifact_type.properties, runtime, path)
         art["state"] = "PENDING"
+        art["custom_properties"].update(producer_component=node.id, pipeline_name=ir.pipeline_name)  # as TFX's
         output_dict[key] = [art]
         remote[key] = runtime
     try:

@@ -330,7 +330,7 @@ def _placeholder(node: NodeIR, item: Any) -> str:
             return f"{{{{$.inputs.parameters['{name}']}}}}"
         raise DefinitionError(
             f"The command of '{node.id}' places the value of input artifact '{name}', which a Kubeflow container "
-            "cannot receive as text; place its path (InputUriPlaceholder) and read the 'value' file there."
+            "cannot receive as text; place its path (InputUriPlaceholder): the file there holds the value."
         )
     if kind == "input_uri":
         return f"{{{{$.inputs.artifacts['{name}'].path}}}}"

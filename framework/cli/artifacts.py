@@ -52,6 +52,11 @@ def show_command(artifact_id: int, metadata: str | None, pipeline_file: str | No
             click.echo(f"  {label}:")
             for key in sorted(props):
                 click.echo(f"    {key}: {shown(props[key])}")
+    if os.path.isfile(a.uri):  # a value artifact: its URI is the value's file, as TFX lays it out
+        click.echo(f"  file: {os.path.getsize(a.uri)} bytes (the value's file; no report)")
+        if open_report:
+            raise UserError(f"Artifact #{a.id} has no report to open ({a.uri} is a file).")
+        return
     report = os.path.join(a.uri, _REPORT)
     if not os.path.isfile(report) and os.path.isdir(a.uri):
         report = _rebuilt_report(a.type_name, a.id, a.uri) or report

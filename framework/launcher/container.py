@@ -37,6 +37,7 @@ from headrace.dsl.placeholders import (
 )
 from headrace.errors import HeadraceError
 from headrace.launcher.executor_runner import secret_variables, with_secrets
+from headrace.launcher.layout import is_value_type
 from headrace.launcher.task import ExecutionTask, ExecutorResult
 from headrace.types.artifact import Artifact, ValueArtifact
 
@@ -91,7 +92,8 @@ def mounts(task: ExecutionTask, file_outputs: bool) -> dict[str, dict[str, str]]
                 volumes[a["uri"]] = {"bind": a["uri"], "mode": "ro"}
     for arts in task.output_dict.values():
         for a in arts:
-            path = os.path.dirname(a["uri"]) if file_outputs else a["uri"]
+            value = is_value_type(a["type_name"])  # its URI is a file: the folder around it is mounted
+            path = os.path.dirname(a["uri"]) if file_outputs or value else a["uri"]
             volumes[path] = {"bind": path, "mode": "rw"}
     os.makedirs(task.tmp_dir, exist_ok=True)
     volumes[task.tmp_dir] = {"bind": task.tmp_dir, "mode": "rw"}
@@ -206,11 +208,14 @@ def run_container(task: ExecutionTask) -> ExecutorResult:
             f"The container of '{task.node_id}' (image {image}) {why}. Last lines of its log:\n{lines}"
         )
     if is_command:
-        for arts in task.output_dict.values():
-            for a in arts:  # an output the command did not write is published empty
-                if not os.path.lexists(a["uri"]):
-                    os.makedirs(a["uri"])
-        return ExecutorResult(ok=True, output_dict=task.output_dict)
+        outputs = {k: [Artifact.from_dict(a) for a in arts] for k, arts in task.output_dict.items()}
+        for arts in outputs.values():
+            for art in arts:
+                if isinstance(art, ValueArtifact):
+                    art.persist_value()  # records the value the command wrote at the URI (none: an empty file)
+                elif not os.path.lexists(art.uri):
+                    os.makedirs(art.uri)  # an output the command did not write is published empty
+        return ExecutorResult(ok=True, output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()})
     with open(result_file, "rb") as f:
         result: ExecutorResult = pickle.load(f)
     return result

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
 from headrace.errors import HeadraceError
+from headrace.launcher.layout import is_value_type, output_uri, prepare_output
 from headrace.launcher.outcomes import CACHED, COMPLETE, node_outcome
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import CACHE, Metadata
@@ -184,14 +184,17 @@ def record_cached(
     return list(ex_ids)
 
 
-def new_output_artifact(node: NodeIR, key: str, uri: str) -> Artifact:
-    """A PENDING output artifact of the declared type."""
+def new_output_artifact(node: NodeIR, key: str, uri: str, handle: RunHandle) -> Artifact:
+    """A PENDING output artifact of the declared type, carrying TFX's system custom properties
+    `producer_component` (the node id) and `pipeline_name`, as TFX's artifacts do."""
     type_ir = node.outputs[key].artifact_type
     art = artifact_class(type_ir.name)()
     if art.TYPE_NAME != type_ir.name:
         object.__setattr__(art, "TYPE_NAME", type_ir.name)
     art.uri = uri
     art.state = ArtifactState.PENDING
+    art.producer_component = node.id
+    art.pipeline_name = handle.ir.pipeline_name
     return art
 
 
@@ -208,7 +211,8 @@ def register_execution(
     the cache key, the launcher (host:pid) and the fingerprint of the files the node declares.
 
     Output URIs are `{pipeline_root}/{node_id}/{output_key}/{attempt}` with a fresh attempt
-    id, so a retry never writes into a directory an earlier attempt wrote.
+    id, so a retry never writes into a directory an earlier attempt wrote; a value artifact's URI is
+    the file `value` in that folder, as TFX lays it out (headrace.launcher.layout).
     """
     attempt = secrets.token_hex(6)
     ex = new_execution(
@@ -225,7 +229,10 @@ def register_execution(
         timeout_seconds=node.timeout_seconds,
     )
     root = handle.ir.pipeline_root
-    outputs = {k: [new_output_artifact(node, k, os.path.join(root, node.id, k, attempt))] for k in node.outputs}
+    outputs = {
+        k: [new_output_artifact(node, k, output_uri(root, node.id, k, attempt, out.artifact_type), handle)]
+        for k, out in node.outputs.items()
+    }
     _check_confined(root, [a.uri for arts in outputs.values() for a in arts])
     protos = {
         k: [md.artifact_to_proto(a, node.outputs[k].artifact_type.properties) for a in arts]
@@ -241,14 +248,10 @@ def register_execution(
         for a in arts:
             a.id = next(out_ids)
             # Whatever already sits at this attempt's path (a root kept over a recreated store, a guessed
-            # attempt id) is a leftover and must never be published as part of this attempt's output.
-            if os.path.isdir(a.uri) and not os.path.islink(a.uri):
-                shutil.rmtree(a.uri)
-            elif os.path.lexists(a.uri):
-                os.remove(a.uri)
-            # A container's command gets the output URI and may write a file there (`grep ... > "$3"`), so
-            # for container components only the parent exists, as KFP's launcher leaves it.
-            os.makedirs(os.path.dirname(a.uri) if node.kind == "container" else a.uri, exist_ok=True)
+            # attempt id) is a leftover and must never be published as part of this attempt's output. A
+            # container's command gets the output URI and may write a file there (`grep ... > "$3"`), so for
+            # container components only the parent exists, as KFP's launcher leaves it.
+            prepare_output(a.uri, is_value_type(a.type_name), file_or_folder=node.kind == "container")
     return ex, outputs
 
 

@@ -125,8 +125,8 @@ def _run(task: ExecutionTask) -> ExecutorResult:
                     "the artifact's URI and set properties on it instead."
                 )
             for art in arts:
-                if isinstance(art, ValueArtifact) and art.has_value:
-                    art.persist_value()
+                if isinstance(art, ValueArtifact):
+                    art.persist_value()  # its file at the URI, as TFX lays it out
         return ExecutorResult(ok=True, output_dict={k: [a.to_dict() for a in v] for k, v in outputs.items()})
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 from headrace.compiler.ir import NodeIR
+from headrace.launcher.layout import remove_output
 from headrace.launcher.runs import RunHandle
 from headrace.metadata.store import CACHE, Metadata
 from headrace.metadata.values import set_value
@@ -54,15 +53,7 @@ def publish_failure(
     md.call(md.store.put_execution, execution, protos, handle.contexts_for(node.id))
     for arts in outputs.values():
         for art in arts:
-            _remove(art.uri)
-
-
-def _remove(path: str) -> None:
-    """Removes an abandoned output: a folder, or a file (a container may write its output URI as one)."""
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.lexists(path):
-        os.remove(path)
+            remove_output(art.uri)
 
 
 def _output_protos(

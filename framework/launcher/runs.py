@@ -8,7 +8,6 @@ import datetime
 import json
 import os
 import secrets
-import shutil
 import socket
 import time
 import zlib
@@ -16,6 +15,7 @@ from typing import Any
 
 from headrace.compiler.ir import PipelineIR, load
 from headrace.errors import MetadataError
+from headrace.launcher.layout import remove_output
 from headrace.launcher.outcomes import CACHED, COMPLETE, RUNNING, node_outcomes
 from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata
 from headrace.metadata.values import get_value, set_value
@@ -181,7 +181,7 @@ def abandon_execution(md: Metadata, execution: Any, message: str) -> None:
     pending = [a for a in artifacts if a.state == md.pb.Artifact.PENDING]
     for a in pending:
         a.state = md.pb.Artifact.ABANDONED
-        shutil.rmtree(a.uri, ignore_errors=True)
+        remove_output(a.uri)  # a folder, or a value file and its attempt folder
     execution.last_known_state = md.pb.Execution.FAILED
     set_value(execution.custom_properties["error"], message)
     md.call(md.store.put_execution, execution, [(a, None) for a in pending], [])

@@ -17,7 +17,7 @@ import json
 from typing import Any, ClassVar
 
 from headrace.errors import DefinitionError, did_you_mean
-from headrace.types import registry
+from headrace.types import _mlmd_views, registry
 from headrace.types.canonical_json import dumps_canonical
 
 
@@ -217,42 +217,33 @@ class Artifact:
 
     @property
     def producer_component(self) -> str:
-        """The id of the node that produced the artifact ('' when not recorded)."""
+        """The id of the node that produced the artifact ('' when not recorded): TFX's system custom
+        property, which headrace's launcher sets on every output it registers."""
         return self.get_string_custom_property("producer_component")
+
+    @producer_component.setter
+    def producer_component(self, node_id: str) -> None:
+        self.set_custom_property("producer_component", str(node_id))
 
     @property
     def pipeline_name(self) -> str:
-        """The pipeline that produced the artifact ('' when not recorded)."""
+        """The pipeline that produced the artifact ('' when not recorded): TFX's system custom property,
+        which headrace's launcher sets on every output it registers."""
         return self.get_string_custom_property("pipeline_name")
+
+    @pipeline_name.setter
+    def pipeline_name(self, name: str) -> None:
+        self.set_custom_property("pipeline_name", str(name))
 
     @property
     def artifact_type(self) -> Any:
         """The ML Metadata `ArtifactType` proto of this type (name and declared properties)."""
-        from ml_metadata.proto import metadata_store_pb2 as pb
-
-        proto = pb.ArtifactType(name=self.type_name)
-        if self.type_id is not None:
-            proto.id = self.type_id
-        for key, prop in type(self).PROPERTIES.items():
-            proto.properties[key] = {"INT": pb.INT, "FLOAT": pb.DOUBLE, "STRING": pb.STRING}[prop.type.value]
-        return proto
+        return _mlmd_views.artifact_type_proto(self)
 
     @property
     def mlmd_artifact(self) -> Any:
         """The artifact as an ML Metadata `Artifact` proto (a snapshot: editing it changes nothing)."""
-        from ml_metadata.proto import metadata_store_pb2 as pb
-
-        proto = pb.Artifact(uri=self.uri, type=self.type_name, name=self.name)
-        if self.id is not None:
-            proto.id = self.id
-        if self.type_id is not None:
-            proto.type_id = self.type_id
-        proto.state = pb.Artifact.State.Value(self.state.value)
-        for key, value in self._properties.items():
-            _set_proto_value(proto.properties[key], value)
-        for key, value in self._custom_properties.items():
-            _set_proto_value(proto.custom_properties[key], value)
-        return proto
+        return _mlmd_views.artifact_proto(self)
 
     def copy_from(self, other: Artifact) -> None:
         """Copies uri, properties and custom properties from an artifact of the same type (TFX's name)."""
@@ -319,17 +310,6 @@ class Artifact:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _set_proto_value(target: Any, value: Any) -> None:
-    if isinstance(value, bool):
-        target.bool_value = value
-    elif isinstance(value, int):
-        target.int_value = value
-    elif isinstance(value, float):
-        target.double_value = value
-    else:
-        target.string_value = str(value)
-
-
 def _default(ptype: PropertyType) -> Any:
     return {PropertyType.INT: 0, PropertyType.FLOAT: 0.0, PropertyType.STRING: ""}[ptype]
 
@@ -340,12 +320,16 @@ NULL_PROPERTY = "__is_null__"  # TFX's marker of a value artifact whose value is
 class ValueArtifact(Artifact):
     """An artifact holding one small value.
 
-    The value is written to ``{uri}/value`` AND recorded in ML Metadata as the custom
-    property ``value``, so CLIs and lineage queries can read it without opening files.
+    As in TFX, the artifact's URI *is* the value's file (``{pipeline_root}/{node}/{key}/{attempt}/value``),
+    so ``open(artifact.uri).read()`` reads it; the value is also recorded in ML Metadata as the custom
+    property ``value``, so CLIs and lineage queries read it without opening files. An artifact written
+    by an earlier headrace, whose URI is a folder holding the file ``value``, still reads (see
+    :func:`value_file`).
     """
 
     TYPE_NAME = "ValueArtifact"
-    VALUE_FILE: ClassVar[str] = "value"
+    VALUE_FILE: ClassVar[str] = "value"  # the value file's name: the last part of the URI headrace makes
+    ADOPTED_MAX_BYTES: ClassVar[int] = 1 << 20  # a value file the executor wrote, recorded in the store up to this
 
     def __init__(self) -> None:
         super().__init__()
@@ -361,10 +345,7 @@ class ValueArtifact(Artifact):
             elif "value" in self._custom_properties:
                 self._value = self.decode_mlmd(self._custom_properties["value"])
             elif self.uri:
-                import os
-
-                path = os.path.join(self.uri, self.VALUE_FILE)
-                with open(path, "rb") as f:
+                with open(value_file(self.uri), "rb") as f:
                     self._value = self.decode(f.read())
             else:
                 raise ValueError(f"{type(self).__name__} artifact has no value yet.")
@@ -377,7 +358,7 @@ class ValueArtifact(Artifact):
         self._has_value = True
 
     def read(self) -> Any:
-        """Reads the value from the store or `{uri}/value` and returns it (TFX's `ValueArtifact.read`)."""
+        """Reads the value from the store or the file at `uri` and returns it (TFX's `ValueArtifact.read`)."""
         return self.value
 
     def _html_extra_rows(self) -> list[tuple[str, Any]]:
@@ -392,13 +373,34 @@ class ValueArtifact(Artifact):
         return self._has_value
 
     def persist_value(self) -> None:
-        """Writes the value file under `uri` and records the `value` custom property."""
+        """Writes the value's file at `uri` and records the `value` custom property; run on each value
+        output once its executor has returned.
+
+        A value set on the artifact is written. A null value (an Optional output that was None) is an empty
+        file, as TFX writes it. With no value set, a file the executor wrote at `uri` itself (TFX code:
+        ``open(artifact.uri, 'w')``) is kept and its value recorded when it decodes; with no file either,
+        an empty one is written, as TFX's launcher leaves it before the executor runs.
+        """
         import os
 
-        os.makedirs(self.uri, exist_ok=True)
-        with open(os.path.join(self.uri, self.VALUE_FILE), "wb") as f:
-            f.write(self.encode(self._value))
-        self._custom_properties["value"] = self.encode_mlmd(self._value)
+        path = value_file(self.uri)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        if self._has_value:
+            with open(path, "wb") as f:
+                f.write(self.encode(self._value))
+            self._custom_properties["value"] = self.encode_mlmd(self._value)
+            return
+        if not self._custom_properties.get(NULL_PROPERTY) and os.path.isfile(path):
+            if os.path.getsize(path) <= self.ADOPTED_MAX_BYTES:
+                try:
+                    with open(path, "rb") as f:
+                        self.value = self.decode(f.read())
+                except (ValueError, DefinitionError):
+                    return  # not this type's encoding: kept as written, read (and refused) by its consumer
+                self._custom_properties["value"] = self.encode_mlmd(self._value)
+            return
+        with open(path, "wb"):
+            pass
 
     # Subclasses override these five.
     def check_value(self, value: Any) -> Any:
@@ -406,11 +408,11 @@ class ValueArtifact(Artifact):
         return value
 
     def encode(self, value: Any) -> bytes:
-        """The value as the bytes of `{uri}/value`."""
+        """The value as the bytes of its file."""
         return str(value).encode()
 
     def decode(self, data: bytes) -> Any:
-        """The value from the bytes of `{uri}/value`."""
+        """The value from the bytes of its file."""
         return data.decode()
 
     def encode_mlmd(self, value: Any) -> Any:
@@ -436,3 +438,11 @@ class ValueArtifact(Artifact):
             art._value = data["value"]
             art._has_value = True
         return art
+
+
+def value_file(uri: str) -> str:
+    """Where a value artifact's value is: the file at `uri` (TFX's layout, and headrace's now), or
+    `{uri}/value` when `uri` is a folder (value artifacts an earlier headrace wrote keep reading)."""
+    import os
+
+    return os.path.join(uri, ValueArtifact.VALUE_FILE) if os.path.isdir(uri) else uri

@@ -176,7 +176,7 @@ def test_runs_show_lists_executions_with_states_artifacts_and_values(hello):
     match = re.search(r"^\s+out accuracy: Float #(\d+) LIVE (\S+) value=(\S+)$", out, re.M)
     assert match, out
     uri, shown = match.group(2), match.group(3)
-    assert float(shown) == float(Path(uri, "value").read_text())
+    assert float(shown) == float(Path(uri).read_text())
 
     cached = headrace("runs", "show", summary_run_id(hello["cached"]), "--metadata", hello["db"]).stdout
     assert re.search(r"^  #\d+\s+Validate\s+CACHED\b", cached, re.M), cached
@@ -196,7 +196,7 @@ def test_runs_show_json(hello):
     assert set(validate["inputs"]) == {"model", "examples"}
     [accuracy] = validate["outputs"]["accuracy"]
     assert accuracy["type_name"] == "Float"
-    assert accuracy["custom_properties"]["value"] == float(Path(accuracy["uri"], "value").read_text())
+    assert accuracy["custom_properties"]["value"] == float(Path(accuracy["uri"]).read_text())
     assert validate["create_time_ms"] <= validate["update_time_ms"]
 
 

@@ -136,6 +136,7 @@ def test_show_says_there_is_no_report_and_lists_the_files(store):
     assert "    Split-train/data.csv" in result.stdout.splitlines()
     value = headrace("show", store["rows"], "--metadata", store["db"])
     assert value.returncode == 0 and "    value: 42" in value.stdout.splitlines(), output(value)
+    assert "  file: 2 bytes (the value's file; no report)" in value.stdout.splitlines(), value.stdout
 
 
 def test_open_starts_a_browser_on_the_report(store, tmp_path):

@@ -173,9 +173,9 @@ def test_a_function_component_with_image_runs_in_the_container_with_the_same_out
     for name, result in (("local", local), ("boxed", boxed)):
         outs = result.nodes["Tokens"].outputs
         values[name] = (
-            Path(outs["count"][0], "value").read_text(),
+            Path(outs["count"][0]).read_text(),
             Path(outs["report"][0], "words.txt").read_text(),
-            Path(outs["python"][0], "value").read_text(),
+            Path(outs["python"][0]).read_text(),
         )
     assert values["local"][:2] == values["boxed"][:2] == ("6", "a b c a b c ")
     assert values["boxed"][2].startswith("/opt/")  # the image's interpreter, not the host's

@@ -9,6 +9,7 @@ import pytest
 
 from headrace import Artifact, Channel, DefinitionError
 from headrace.types import ArtifactState, Property, PropertyType, ValueArtifact, standard_artifacts
+from headrace.types.artifact import NULL_PROPERTY
 from headrace.types.registry import artifact_class, class_path
 
 
@@ -249,12 +250,12 @@ def test_value_before_it_is_set_and_without_uri():
     ],
 )
 def test_persist_value_writes_the_file_and_the_custom_property(tmp_path: Path, cls, value, file_text):
-    uri = tmp_path / "out" / cls.TYPE_NAME  # does not exist yet: persist_value creates it
+    uri = tmp_path / "out" / cls.TYPE_NAME / "value"  # the URI is the file (TFX's layout); its folder is made
     art = cls()
     art.uri = str(uri)
     art.value = value
     art.persist_value()
-    assert (uri / "value").read_text(encoding="utf-8") == file_text
+    assert uri.read_text(encoding="utf-8") == file_text
     assert art.has_custom_property("value")
     stored = art.get_custom_property("value")
     if cls is standard_artifacts.JsonValue:
@@ -300,6 +301,7 @@ def test_value_survives_generic_artifact_from_dict_without_a_file():
 
 
 def test_file_value_is_read_once(tmp_path: Path):
+    # The layout of earlier headrace versions: the URI is a folder holding the file `value`.
     (tmp_path / "value").write_text("7")
     art = standard_artifacts.Integer()
     art.uri = str(tmp_path)
@@ -309,3 +311,57 @@ def test_file_value_is_read_once(tmp_path: Path):
     fresh = standard_artifacts.Integer()
     fresh.uri = str(tmp_path)
     assert fresh.value == 8
+
+
+def test_value_at_the_uri_as_tfx_lays_it_out_and_in_the_earlier_folder_layout(tmp_path: Path):
+    new, old = tmp_path / "new" / "value", tmp_path / "old"
+    new.parent.mkdir()
+    old.mkdir()
+    new.write_text("3")
+    (old / "value").write_text("4")
+    for uri, expected in ((new, 3), (old, 4)):
+        art = standard_artifacts.Integer()
+        art.uri = str(uri)
+        assert art.read() == expected
+    # Persisting into an artifact of the earlier layout (its URI an existing folder) keeps that layout.
+    art = standard_artifacts.Integer()
+    art.uri = str(old)
+    art.value = 5
+    art.persist_value()
+    assert (old / "value").read_text() == "5" and old.is_dir()
+
+
+def test_persist_value_records_a_file_the_executor_wrote_itself(tmp_path: Path):
+    """TFX code writes a value output with open(artifact.uri, 'w'): the file is kept and its value recorded."""
+    uri = tmp_path / "n" / "value"
+    uri.parent.mkdir()
+    uri.write_text("12")
+    art = standard_artifacts.Integer()
+    art.uri = str(uri)
+    art.persist_value()
+    assert uri.read_text() == "12"
+    assert art.get_custom_property("value") == 12 and art.to_dict()["value"] == 12
+
+
+def test_persist_value_keeps_an_undecodable_file_unrecorded(tmp_path: Path):
+    uri = tmp_path / "value"
+    uri.write_text("not a number")
+    art = standard_artifacts.Integer()
+    art.uri = str(uri)
+    art.persist_value()
+    assert uri.read_text() == "not a number" and not art.has_custom_property("value")
+    with pytest.raises(ValueError):
+        standard_artifacts.Integer.from_dict(art.to_dict()).value  # refused where it is read
+
+
+@pytest.mark.parametrize("null", [True, False])
+def test_persist_value_without_a_value_writes_an_empty_file_as_tfx_does(tmp_path: Path, null: bool):
+    uri = tmp_path / "s" / "value"
+    art = standard_artifacts.String()
+    art.uri = str(uri)
+    if null:
+        art.set_custom_property(NULL_PROPERTY, 1)  # an Optional output the function returned None for
+    art.persist_value()
+    assert uri.read_bytes() == b"" and not art.has_custom_property("value")
+    back = standard_artifacts.String.from_dict(art.to_dict())
+    assert back.value is None if null else back.value == ""

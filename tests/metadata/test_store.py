@@ -270,7 +270,11 @@ def test_eight_processes_run_pipelines_on_one_new_sqlite_store_at_once(tmp_path,
         [consume] = [e for e in execs if e.node_id == "Consume"]
         [model] = consume.outputs["model"]
         assert Path(model.uri, "model.txt").read_text() == "x" * 7
-        assert consume.inputs["n"][0].custom_properties == {"value": 7}
+        assert consume.inputs["n"][0].custom_properties == {
+            "value": 7,
+            "producer_component": "Produce",
+            "pipeline_name": run.pipeline_name,
+        }
 
 
 def test_eight_processes_opening_one_new_sqlite_store_at_once(tmp_path):
@@ -432,7 +436,7 @@ def test_hello_pipeline_on_mariadb_runs_reads_back_and_caches(mariadb_database, 
     assert all(len(v) == 1 and v[0].state == "COMPLETE" for v in execs.values())
     [accuracy] = execs["Validate"][0].outputs["accuracy"]
     assert accuracy.type_name == "Float"
-    assert accuracy.custom_properties["value"] == float(Path(accuracy.uri, "value").read_text())
+    assert accuracy.custom_properties["value"] == float(Path(accuracy.uri).read_text())
     assert execs["Train"][0].inputs["examples"][0].id == execs["HelloComponent"][0].outputs["output_data"][0].id
 
     second = LocalDagRunner(quiet=True).run(pipeline)
@@ -509,7 +513,11 @@ def test_reader_executions_have_states_times_inputs_and_outputs(hello_store):
     assert examples.type_name == "Examples"
     assert examples.state == "LIVE"
     assert examples.properties == {"split_names": '["train", "eval"]', "payload_format": "FORMAT_CSV"}
-    assert node["HelloComponent"].outputs["output_data"][0].custom_properties == {"hello": "headrace"}
+    assert node["HelloComponent"].outputs["output_data"][0].custom_properties == {
+        "hello": "headrace",
+        "producer_component": "HelloComponent",  # TFX's system properties, on every output
+        "pipeline_name": "hello",
+    }
     # Executions' outputs match what the runner reported.
     assert [a.uri for a in node["Train"].outputs["model"]] == first.nodes["Train"].outputs["model"]
 
@@ -583,7 +591,7 @@ def test_value_artifact_value_is_in_mlmd_and_in_its_value_file(hello_store):
     [proto] = reader.md.store.get_artifacts_by_id([accuracy.id])
     assert proto.custom_properties["value"].WhichOneof("value") == "double_value"
     stored = proto.custom_properties["value"].double_value
-    assert stored == float(Path(accuracy.uri, "value").read_text())
+    assert stored == float(Path(accuracy.uri).read_text())
     assert 0.0 <= stored <= 1.0
     assert accuracy.custom_properties["value"] == stored
 
@@ -614,7 +622,7 @@ def test_every_value_artifact_type_records_its_value_in_mlmd_and_file(tmp_path):
     assert recorded["s"].string_value == "héllo"
     assert recorded["b"].bool_value is True
     assert json.loads(recorded["j"].string_value) == {"a": [1, 2]}
-    files = {k: Path(a.uri, "value").read_bytes() for k, a in outs.items()}
+    files = {k: Path(a.uri).read_bytes() for k, a in outs.items()}
     assert files == {"n": b"42", "x": b"2.5", "s": "héllo".encode(), "b": b"1", "j": b'{"a": [1, 2]}'}
 
 

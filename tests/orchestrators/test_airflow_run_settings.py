@@ -100,6 +100,6 @@ def test_run_settings_compile_to_airflow_and_a_conf_overrides_a_param(write_modu
     executions = reader(root).executions(run.run_id)
     assert [e.state for e in executions if e.node_id == "flaky"] == ["FAILED", "COMPLETE"]
     [written] = [e for e in executions if e.node_id == "write"]
-    assert Path(written.outputs["out"][0].uri, "value").read_text() == "7:0.1"  # the conf's epochs, rate's default
+    assert Path(written.outputs["out"][0].uri).read_text() == "7:0.1"  # the conf's epochs, rate's default
     status = json.loads((tmp_path / "status.json").read_text())
     assert (status["state"], status["pipelineJobResourceName"]) == ("SUCCEEDED", run.run_id)

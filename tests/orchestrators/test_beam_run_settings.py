@@ -4,7 +4,6 @@ its node through the launcher, which retries it as its policy says and stops it 
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -65,7 +64,7 @@ def test_beam_honours_parameters_retries_timeouts_and_the_exit_handler(tmp_path,
     assert [e.state for e in attempts] == ["FAILED", "COMPLETE"]
     assert attempts[1].create_time_ms - attempts[0].update_time_ms >= 450  # the policy's 0.5 s wait
     assert json.loads(attempts[1].properties["resources"]) == {"cpu": "1", "memory": "256Mi"}
-    assert open(os.path.join(result.nodes["write"].outputs["out"][0], "value")).read() == "4:0.1"
+    assert open(result.nodes["write"].outputs["out"][0]).read() == "4:0.1"
     assert result.nodes["sleeper"].state == "FAILED" and result.nodes["sleeper"].error.error_type == "StepTimeout"
     assert result.nodes["notify"].state == "COMPLETE" and result.state == "FAILED"
     status = json.loads(status_file.read_text())

@@ -171,7 +171,7 @@ def test_the_entrypoint_takes_runtime_values_and_the_final_status(tmp_path):
     pipeline = Pipeline("entry", str(tmp_path), [node], exit_handler=notify(status=FinalStatusStr(), where=""))
     ran = _run_task(tmp_path, pipeline, "train", {"epochs": 7.0, "rate": 0.5}, ["out"])  # KFP's numbers: doubles
     assert ran["code"] == 0
-    assert (tmp_path / "out" / "value").read_text() == "7:0.5"
+    assert (tmp_path / "out").read_text() == "7:0.5"  # the value file at the URI KFP gave, as TFX writes it
     status = {"state": "FAILED", "error": {"message": "boom"}, "pipelineJobResourceName": "r", "pipelineTaskName": "n"}
     handler = notify(status=FinalStatusStr(), where=str(tmp_path / "status.json"))
     pipeline = Pipeline("entry", str(tmp_path), [train(epochs=1)], exit_handler=handler)

@@ -47,7 +47,7 @@ def test_hello_and_validate_shapes_record_executions_artifacts_events_contexts(w
         "JOIN Type t ON a.type_id = t.id WHERE t.name = 'Float' AND p.name = 'value'",
     )
     float_uri = by_type["Float"]
-    assert float(Path(float_uri, "value").read_text()) == value
+    assert float(Path(float_uri).read_text()) == value
     # Properties set by the executor are recorded.
     [(split_names,)] = sql(
         db, "SELECT string_value FROM ArtifactProperty WHERE name = 'split_names' AND is_custom_property = 0"

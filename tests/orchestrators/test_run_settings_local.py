@@ -71,12 +71,12 @@ def test_runtime_parameters_take_their_values_are_recorded_and_key_the_cache(tmp
     assert not (tmp_path / "metadata.sqlite").exists() or not MetadataReader(_store(tmp_path)).runs()
     first = runner.run(pipeline(), parameters={"rate": "0.5"})
     assert first.nodes["write"].state == "COMPLETE"
-    assert open(os.path.join(first.nodes["write"].outputs["out"][0], "value")).read() == "3:0.5"
+    assert open(first.nodes["write"].outputs["out"][0]).read() == "3:0.5"
     assert MetadataReader(_store(tmp_path)).run(first.run_id).parameters == {"epochs": 3, "rate": 0.5}
     assert runner.run(pipeline(), parameters={"rate": 0.5}).nodes["write"].state == "CACHED"
     third = runner.run(pipeline(), parameters={"rate": 0.5, "epochs": 7})
     assert third.nodes["write"].state == "COMPLETE"  # another value, another cache key
-    assert open(os.path.join(third.nodes["write"].outputs["out"][0], "value")).read() == "7:0.5"
+    assert open(third.nodes["write"].outputs["out"][0]).read() == "7:0.5"
 
 
 @pytest.mark.parametrize(
@@ -209,6 +209,6 @@ def test_interactive_context_takes_a_runtime_parameters_default(tmp_path):
     context = InteractiveContext(pipeline_root=str(tmp_path))
     ran = context.run(write(epochs=RuntimeParameter("epochs", int, default=4)))
     assert ran.state == "COMPLETE"
-    assert open(os.path.join(ran.component.outputs["out"].get()[0].uri, "value")).read() == "4:0.1"
+    assert open(ran.component.outputs["out"].get()[0].uri).read() == "4:0.1"
     with pytest.raises(DefinitionError, match=r"'epochs' .*has no default"):
         context.run(write(epochs=RuntimeParameter("epochs", int)))

@@ -64,8 +64,11 @@ def listing(uri: str) -> dict[str, bytes]:
 
 
 def output_key(uri: str) -> str:
-    """`node/key` of an output URI laid out as `{root}/{node}/{key}/{attempt}`."""
+    """`node/key` of an output URI laid out as `{root}/{node}/{key}/{attempt}`, or as
+    `{root}/{node}/{key}/{attempt}/value` for a value artifact (its URI is the value's file, as in TFX)."""
     path = Path(uri)
+    if path.name == "value":
+        path = path.parent
     return f"{path.parent.parent.name}/{path.parent.name}"
 
 

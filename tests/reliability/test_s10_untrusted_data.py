@@ -399,7 +399,7 @@ def test_untrusted_data_is_never_unpickled(tmp_path: Path) -> None:
         node_states.update({f"first:{k}": v for k, v in first.node_states.items()})
         for reader_node in ("ReadValues", "ReadFiles"):  # what each read gave: errors, never the payload's effect
             outputs = first.nodes[reader_node].outputs.get("seen") if reader_node in first.nodes else None
-            node_states[f"seen:{reader_node}"] = Path(outputs[0], "value").read_text() if outputs else None
+            node_states[f"seen:{reader_node}"] = Path(outputs[0]).read_text() if outputs else None
 
     record(
         10,
