@@ -3,8 +3,9 @@
 A step writes a known content in fsynced chunks; a separate process SIGKILLs the worker running it
 after a random delay (drawn over the step's whole duration, so some kills land before the first
 byte, most mid-write, some after the last one while the result travels back, a few too late).
-After each trial no LIVE artifact holds missing or partial content, the killed execution is FAILED,
-and resuming the run re-executes exactly the killed node and its descendants.
+After each trial no LIVE artifact holds missing or partial content, no ABANDONED output (a value file
+included) is left on disk, the killed execution is FAILED, and resuming the run re-executes exactly the
+killed node and its descendants.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import random
 
 from _kill_helpers import (
+    ABANDONED,
     COMPLETE,
     FAILED,
     LIVE,
@@ -159,6 +161,11 @@ def _check_store(db, reference, where: str, after_resume: bool) -> list[str]:
         found.append(f"{where}: LIVE outputs after resume {sorted(live)}, expected {sorted(reference)}")
     if outputs_by_state(db, PENDING):
         found.append(f"{where}: outputs left PENDING {outputs_by_state(db, PENDING)}")
+    # A killed attempt's outputs are gone from disk, value files (`size`, written before the result travels
+    # back) included, so no later attempt or reader can take them for published ones.
+    left = [uri for _node, uri in outputs_by_state(db, ABANDONED) if os.path.lexists(uri)]
+    if left:
+        found.append(f"{where}: ABANDONED outputs left on disk {left}")
     states: dict[str, list[int]] = {}
     for _id, node, state in executions(db):
         states.setdefault(node, []).append(state)
