@@ -27,8 +27,7 @@ _PH_NAMES = "Placeholder Predicate ExecPropertyPlaceholder exec_property executi
 _C = "headrace.tfx._compat"
 _COMP = "headrace.components"
 _PROTO = "headrace.components.proto"
-# TFX's exit handler decorator is its @component; the node becomes the exit handler through
-# runner.set_exit_handler (or headrace's Pipeline(exit_handler=...)).
+# TFX's exit handler decorator is its @component (runner.set_exit_handler or Pipeline(exit_handler=...)).
 _EXIT_HANDLER = {"exit_handler": "headrace.tfx._decorators:component", "FinalStatusStr": "headrace.dsl:FinalStatusStr"}
 _TFX_GENS = "headrace.tfx._components"  # ExampleGens writing TFX's tf.Example by default
 
@@ -420,8 +419,7 @@ MISSING: dict[str, str] = {
     **{f"components.{n}": MODEL for n in _MODEL_COMPONENTS},
     **{f"v1.components.{n}": DATA for n in _DATA_COMPONENTS},
     **{f"v1.components.{n}": MODEL for n in _V1_MODEL_COMPONENTS.split()},
-    # Module prefixes: their served submodules are in MODULES; the rest (example_gen.utils, driver, the
-    # executors of StatisticsGen & co.) come with the data components.
+    # Module prefixes: served submodules are in MODULES; the rest (executors, drivers) come with the data components.
     **{f"components.{m}": DATA for m in "example_gen statistics_gen schema_gen example_validator transform".split()},
     **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
     # Served from MODULES once headrace has them; until then these say what brings them.
