@@ -12,6 +12,7 @@ from pipelines_src import HEADER
 
 from headrace.errors import PipelineRunError
 from headrace.orchestrators import BeamDagRunner, LocalDagRunner
+from headrace.types import standard_artifacts
 
 pytestmark = pytest.mark.heavy_imports  # Beam starts native threads: keep the forking tests before these
 
@@ -228,3 +229,37 @@ def test_runner_arguments_reach_beam_executors_and_bad_arguments_fail_early(writ
     assert ir.beam_pipeline_args == ("--direct_num_workers=1",)
     with pytest.raises(DefinitionError, match="list of strings"):
         BeamDagRunner("--runner=DirectRunner")
+
+
+DYNAMIC = (
+    HEADER
+    + """
+@component
+def Count(start: Parameter[int], num: OutputArtifact[standard_artifacts.Integer],
+          name: OutputArtifact[standard_artifacts.String]):
+    num.value = start // 10
+    name.value = f'batch{start // 10}'
+
+@component
+def Use(n: Parameter[int], label: Parameter[str]) -> OutputDict(out=str):
+    return {'out': f'{n}|{label}'}
+
+def create_pipeline(root, start):
+    count = Count(start=start)
+    use = Use(n=count.outputs['num'].future()[0].value, label='n=' + count.outputs['name'].future()[0].value)
+    return Pipeline('beamdyn', root, [use], enable_cache=True)
+"""
+)
+
+
+def test_dynamic_parameters_are_resolved_in_beams_workers_and_cached_by_value(write_module, tmp_path):
+    mod = write_module(DYNAMIC, "beam_dynamic")
+    root = str(tmp_path / "multi")
+    first = BeamDagRunner(MULTI, quiet=True).run(mod.create_pipeline(root, 11))
+    [uri] = first.nodes["Use"].outputs["out"]
+    out = standard_artifacts.String()
+    out.uri = uri
+    assert out.value == "1|n=batch1"
+    again = BeamDagRunner(MULTI, quiet=True).run(mod.create_pipeline(root, 12))  # Count runs, same values
+    assert again.node_states == {"Count": "COMPLETE", "Use": "CACHED"}
+    assert again.nodes["Use"].outputs["out"] == [uri]
