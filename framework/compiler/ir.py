@@ -288,7 +288,11 @@ def _node_from_dict(d: Any) -> NodeIR:
     node_id = _typed(d, "id", str, "a node")
     where = f"node '{node_id}'"
     executor = _typed(d, "executor", dict, where)
-    _typed(executor, "kind", str, f"the executor of {where}")
+    if _typed(executor, "kind", str, f"the executor of {where}") == "container":
+        for key in ("command", "args"):  # the launcher builds the argv from them: lists of text and placeholders
+            for item in _typed(executor, key, list, f"the executor of {where}", []):
+                if not isinstance(item, (str, dict)):
+                    raise IRError(f"Malformed IR: the {key} of {where} holds {item!r:.80}, not text or a placeholder.")
     inputs = _typed(d, "inputs", dict, where, {})
     outputs = _typed(d, "outputs", dict, where, {})
     return NodeIR(
