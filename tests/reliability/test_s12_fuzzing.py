@@ -26,19 +26,51 @@ from _reliability import record, trials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headrace import ChannelParameter, ComponentSpec, ExecutionParameter, HeadraceError, standard_artifacts
-from headrace.compiler import compile_component
+from headrace import (
+    ChannelParameter,
+    ComponentSpec,
+    ExecutionParameter,
+    HeadraceError,
+    OutputArtifact,
+    OutputDict,
+    Parameter,
+    Pipeline,
+    component,
+    standard_artifacts,
+)
+from headrace.compiler import compile_component, compile_pipeline
 from headrace.compiler.ir import PipelineIR, load
 from headrace.components import proto
 from headrace.dsl import placeholders
 from headrace.dsl.container_component import create_container_component
 from headrace.dsl.docker_config import docker_config
 from headrace.types import Channel
+from headrace.types.placeholder_ir import PLACEHOLDER_KEY, evaluate, expression_text, is_placeholder_ir
 
 EXAMPLES = trials(2000, 60)
 TIMEOUT_S = 10
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 VALID_IRS = [json.loads((GOLDEN / name).read_text()) for name in ("hello_pipeline.json", "container_pipeline.json")]
+
+
+def _dynamic_ir() -> dict[str, Any]:
+    """A valid IR with dynamic parameters (a future, text joined to one and Base64-encoded, the run id)."""
+
+    @component
+    def Make(n: OutputArtifact[standard_artifacts.Integer], s: OutputArtifact[standard_artifacts.String]):
+        pass
+
+    @component
+    def Use(n: Parameter[int], text: Parameter[str], run: Parameter[str]) -> OutputDict(out=str):  # type: ignore[valid-type]
+        return {"out": ""}
+
+    make = Make()
+    text = ("gs://" + make.outputs["s"].future()[0].value + "/x").b64encode()
+    use = Use(n=make.outputs["n"].future()[0].value, text=text, run=placeholders.execution_invocation().pipeline_run_id)
+    return json.loads(compile_pipeline(Pipeline("dyn", "/fuzz/root", [use])).dump())
+
+
+VALID_IRS.append(_dynamic_ir())
 
 SCALARS = (
     st.none()
@@ -56,6 +88,7 @@ KEYS = st.sampled_from(
         "outputs", "parameters", "upstream", "enable_cache", "file_inputs", "conditions", "artifact_type", "name",
         "class_path", "properties", "producer", "output_key", "optional", "op", "future", "operands", "constant",
         "index", "attribute", "kind", "placeholder", "items", "image", "command", "module", "qualname", "payload",
+        "$placeholder", "ptype", "key", "url_safe",
     ]
 )  # fmt: skip
 
@@ -107,6 +140,10 @@ def _use_ir(ir: PipelineIR) -> None:
         raise AssertionError("dump/load changed the IR")
     for node in ir.nodes:
         _ = node.kind
+        for value in node.parameters.values():  # what the launcher evaluates when the node runs
+            if is_placeholder_ir(value):
+                expression_text(value[PLACEHOLDER_KEY])
+                evaluate(value[PLACEHOLDER_KEY], lambda future: "text", {"pipeline_run_id": "run"})
         for item in node.executor.get("command", []) if node.kind == "container" else []:
             placeholders.from_ir(item)
     ir.downstream_closure({n.id for n in ir.nodes[:1]})
