@@ -165,3 +165,42 @@ def test_each_node_in_its_own_process_as_airflow_tasks_run_them(pipelines, tmp_p
     reader = MetadataReader(Metadata(sqlite_metadata_connection_config(str(tmp_path / "root" / "metadata.sqlite"))))
     [use] = [e for e in reader.executions("r1") if e.node_id == "Use"]
     assert use.state == "COMPLETE"
+
+
+def test_an_unreadable_upstream_value_fails_the_node_clearly_and_publishes_nothing(pipelines, tmp_path):
+    """Hostile input: the value artifact a parameter reads lost its value (store property and file) between
+    the producer's task and the consumer's, as separate Airflow tasks may see it."""
+    import shutil
+
+    from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
+
+    ir_file = tmp_path / "dyn.ir.json"
+    ir_file.write_text(compile_pipeline(pipelines.create_pipeline(str(tmp_path / "root"), 11)).dump())
+    env = {k: v for k, v in os.environ.items() if k != "HEADRACE_VERBOSE"}
+
+    def task(node: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "headrace", "task", "run", str(ir_file), node, "--run-id", "r1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=str(Path(pipelines.__file__).parent),
+        )
+
+    assert task("Count").returncode == 0
+    md = Metadata(sqlite_metadata_connection_config(str(tmp_path / "root" / "metadata.sqlite")))
+    [num] = [a for a in md.store.get_artifacts() if a.uri.startswith(str(tmp_path / "root" / "Count" / "num"))]
+    del num.custom_properties["value"]
+    md.store.put_artifacts([num])
+    shutil.rmtree(num.uri) if os.path.isdir(num.uri) else os.remove(num.uri)
+
+    used = task("Use")
+    assert used.returncode == 1
+    assert "Parameter 'n' of 'Use' (Count.outputs['num'][0].value): Cannot read Count.outputs['num'][0].value" in (
+        used.stderr
+    )
+    assert "is unreadable" in used.stderr and "Traceback" not in used.stderr
+    reader = MetadataReader(md)
+    assert [e.state for e in reader.executions("r1") if e.node_id == "Use"] == ["FAILED"]
+    assert not (tmp_path / "root" / "Use").exists() or not any((tmp_path / "root" / "Use").rglob("out"))
