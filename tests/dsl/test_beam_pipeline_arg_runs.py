@@ -1,10 +1,10 @@
 """A function component with a `BeamPipeline` argument, run: the pipeline's `beam_pipeline_args` and the
 node's own (`with_beam_pipeline_args`) reach the `beam.Pipeline` the function gets on every path that runs a
 node: LocalDagRunner (executors in worker processes), BeamDagRunner (the node inside a Beam step, the
-runner's own arguments too), `headrace run`, an Airflow task's `headrace task run`, and the container
-entrypoint of a with_image / Kubeflow task (from the one-node IR a KFP task carries). A function that fails
-inside `with beam_pipeline as p:`, or whose DoFn raises, fails its node with its own error and publishes
-nothing LIVE."""
+runner's own arguments too; on the Dask cluster too), `headrace run`, an Airflow task's `headrace task run`,
+and the container entrypoint of a with_image / Kubeflow task (from the one-node IR a KFP task carries). A
+function that fails inside `with beam_pipeline as p:`, or whose DoFn raises, fails its node with its own
+error and publishes nothing LIVE."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def create_pipeline(root, fail="", beam_pipeline_args=("--direct_num_workers=2",
 
 pipeline = create_pipeline(os.environ.get("BEAM_FN_ROOT", "beam_fn_root"))
 """
-TOTAL = str(sum(i * i for i in range(100)))
+TOTAL_INT = sum(i * i for i in range(100))
+TOTAL = str(TOTAL_INT)
 
 
 @pytest.fixture
@@ -208,3 +209,70 @@ def test_the_container_entrypoint_runs_the_node_of_a_kfp_tasks_one_node_ir(modul
     assert (total / "total").read_text().strip() == TOTAL
     seen = Artifact.from_dict(result.output_dict["options"][0])
     assert json.loads(seen.value)["probe"] == "node"
+
+
+DASK_PIPELINE = """
+import os
+import tempfile
+
+from headrace import BeamPipeline, OutputDict, Pipeline, component
+
+
+def square(x):
+    return x * x
+
+
+@component
+def DaskSquares(beam_pipeline: BeamPipeline = None) -> OutputDict(total=int, pids=str):
+    import apache_beam as beam
+
+    out = tempfile.mkdtemp(prefix="headrace-dask-squares-")
+
+    class WriteBundle(beam.DoFn):  # Beam's file sinks finalize through side inputs, which DaskRunner mishandles
+        def start_bundle(self):
+            self.values = []
+
+        def process(self, x):
+            self.values.append(x)
+
+        def finish_bundle(self):
+            if self.values:
+                with open(os.path.join(out, f"{os.getpid()}-{id(self)}.txt"), "w") as f:
+                    f.write(" ".join(map(str, self.values)))
+
+    with beam_pipeline as p:
+        _ = p | beam.Create(list(range(100))) | beam.Map(square) | beam.ParDo(WriteBundle())
+    total, pids = 0, set()
+    for name in os.listdir(out):
+        pids.add(name.split("-")[0])
+        with open(os.path.join(out, name)) as f:
+            total += sum(int(v) for v in f.read().split())
+    return {"total": total, "pids": ",".join(sorted(pids))}
+
+
+def create_pipeline(root, beam_pipeline_args=()):
+    return Pipeline("dask_fn", root, [DaskSquares()], beam_pipeline_args=list(beam_pipeline_args), enable_cache=False)
+"""
+
+
+def _value(result, key: str, kind: type) -> object:
+    art = kind()
+    art.uri = result.nodes["DaskSquares"].outputs[key][0]
+    return art.value
+
+
+def test_on_the_dask_cluster_the_functions_pipeline_runs_in_the_workers(write_module, tmp_path, dask_cluster):
+    """The pipeline's `--runner=DaskRunner` (LocalDagRunner), and BeamDagRunner on Dask, where the node itself
+    is a Dask task on the same one-thread workers: it gives its thread back while its pipeline runs."""
+    from distributed import Client
+
+    with Client(dask_cluster, timeout=10, set_as_default=False) as client:
+        workers = {str(pid) for pid in client.run(os.getpid).values()}
+    module = write_module(DASK_PIPELINE, "dask_fn_pipeline")
+    dask_args = ["--runner=DaskRunner", f"--dask_client_address={dask_cluster}"]
+    local = LocalDagRunner(quiet=True).run(module.create_pipeline(str(tmp_path / "local"), dask_args))
+    on_dask = BeamDagRunner(beam_pipeline_args=dask_args, quiet=True).run(module.create_pipeline(str(tmp_path / "b")))
+    for result in (local, on_dask):
+        assert _value(result, "total", standard_artifacts.Integer) == TOTAL_INT
+        pids = set(str(_value(result, "pids", standard_artifacts.String)).split(","))
+        assert pids and pids <= workers, (pids, workers)
