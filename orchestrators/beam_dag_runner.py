@@ -39,9 +39,11 @@ How it runs:
 - A repeat of a node that FAILED is a new attempt (`launch_node` retries failures), so under
   `--direct_runner_bundle_repeat` a failing node records one FAILED execution per repeat.
 
-`beam_pipeline_args` select the Beam runner and are also handed to Beam-based executors (after the
-pipeline's own `beam_pipeline_args`, before a component's `BeamExecutorSpec` arguments: later flags
-win). `beam_orchestrator_args` (TFX's name) reach only the orchestrating pipeline.
+`beam_pipeline_args` select the Beam runner and are also handed to Beam-based executors and to the
+Beam pipeline of an `@component` function's BeamPipeline argument (after the pipeline's own
+`beam_pipeline_args`, before a component's own, `BeamExecutorSpec(beam_pipeline_args=...)` or
+`with_beam_pipeline_args`: later flags win). `beam_orchestrator_args` (TFX's name) reach only the
+orchestrating pipeline.
 
 `import headrace.orchestrators` does not import Apache Beam: `run()` does.
 """
