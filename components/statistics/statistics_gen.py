@@ -9,7 +9,7 @@ from headrace.components import common as _common
 from headrace.components.io.examples import payload_format
 from headrace.components.io.execution_path import check_path, choose_path
 from headrace.dsl.base_component import BaseComponent
-from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec
+from headrace.dsl.executor import BaseExecutor, BeamExecutorSpec
 from headrace.errors import DefinitionError
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
@@ -92,7 +92,8 @@ class StatisticsGen(BaseComponent):
     """
 
     SPEC_CLASS = StatisticsGenSpec
-    EXECUTOR_SPEC = ExecutorClassSpec(Executor, worker_group=_common.TFDV_GROUP)
+    # a Beam executor, as TFX's: `.with_beam_pipeline_args([...])` gives this node Beam arguments of its own
+    EXECUTOR_SPEC = BeamExecutorSpec(Executor, worker_group=_common.TFDV_GROUP)
 
     def __init__(
         self,

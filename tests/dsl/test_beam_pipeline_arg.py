@@ -181,3 +181,31 @@ def test_decorating_a_beam_function_does_not_import_beam():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_the_standard_components_that_run_on_beam_take_node_beam_arguments(tmp_path):
+    """TFX's StatisticsGen and BulkInferrer are Beam components: `.with_beam_pipeline_args` works on them (TFX's
+    Kubeflow test pipelines use it), and their executors get the node's arguments after the pipeline's."""
+    from headrace.components import BulkInferrer, StatisticsGen
+
+    produce = Produce()
+    stats = StatisticsGen(examples=produce.outputs["examples"]).with_beam_pipeline_args(["--direct_num_workers=4"])
+    infer = BulkInferrer(examples=produce.outputs["examples"], model=_model_channel())
+    infer.with_beam_pipeline_args(["--runner=DaskRunner"])
+    ir = compile_pipeline(Pipeline("std", str(tmp_path), [produce, stats, infer.with_id("infer")]))
+    assert ir.node("StatisticsGen").executor["beam_pipeline_args"] == ["--direct_num_workers=4"]
+    assert ir.node("infer").executor["beam_pipeline_args"] == ["--runner=DaskRunner"]
+    assert (
+        "beam_pipeline_args"
+        not in compile_pipeline(
+            Pipeline("std2", str(tmp_path), [produce, StatisticsGen(examples=produce.outputs["examples"])])
+        )
+        .node("StatisticsGen")
+        .executor
+    )
+
+
+def _model_channel():
+    from headrace import Importer
+
+    return Importer(source_uri="/models/m", artifact_type=standard_artifacts.Model).outputs["result"]
