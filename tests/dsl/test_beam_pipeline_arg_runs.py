@@ -276,3 +276,19 @@ def test_on_the_dask_cluster_the_functions_pipeline_runs_in_the_workers(write_mo
         assert _value(result, "total", standard_artifacts.Integer) == TOTAL_INT
         pids = set(str(_value(result, "pids", standard_artifacts.String)).split(","))
         assert pids and pids <= workers, (pids, workers)
+
+
+def test_interactive_context_gives_its_beam_arguments(module, tmp_path):
+    from headrace.orchestrators import InteractiveContext
+
+    context = InteractiveContext(pipeline_root=str(tmp_path / "root"), beam_pipeline_args=["--probe=context"])
+    numbers = module.Numbers()
+    context.run(numbers)
+    total = module.SumSquares(numbers=numbers.outputs["numbers"])
+    context.run(total)
+    assert json.loads(total.outputs["options"].get()[0].value)["probe"] == "context"
+    again = module.SumSquares(numbers=numbers.outputs["numbers"]).with_beam_pipeline_args(["--probe=node"])
+    context.run(again, beam_pipeline_args=["--probe=run"], enable_cache=False)
+    assert json.loads(again.outputs["options"].get()[0].value)["probe"] == "node"  # the node's, after the run's
+    totals = [f.read_text().strip() for f in (tmp_path / "root").glob("SumSquares/total/*/total")]
+    assert totals == [TOTAL, TOTAL]
