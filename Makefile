@@ -12,7 +12,7 @@ demo: setup
 	$(HEADRACE) run pipelines/penguin/pipeline.py
 
 services:
-	@bash scripts/services.sh mariadb chromium docker postgresql
+	@bash scripts/services.sh mariadb chromium graphviz docker postgresql
 
 airflow: setup  # Airflow 3 in its own venv, .venv-airflow (requirements/airflow-lock.txt); see docs/AIRFLOW.md
 	@bash scripts/airflow.sh 3

@@ -7,7 +7,7 @@ PACKAGE_DIR = {
     "headrace.components": "components",
     "headrace.orchestrators": "orchestrators",
 }
-SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx"]
+SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx", "ui"]
 COMPONENT_PACKAGES = ["example_gen", "statistics", "validation", "training", "evaluation", "serving", "io", "reports", "proto"]
 
 EXTRAS = {
@@ -28,6 +28,9 @@ EXTRAS = {
     # file `headrace compile --target airflow` writes needs nothing of headrace's in Airflow's (Airflow 3).
     "airflow": ["apache-airflow>=2.10,<3"],
     "docker": ["docker==7.2.0"],
+    # `headrace ui`: an ASGI app (Starlette) on uvicorn, pages from Jinja2 templates. The DAG drawings use
+    # Graphviz's `dot` (Debian's graphviz package: scripts/services.sh graphviz).
+    "ui": ["starlette>=1.0", "uvicorn>=0.30", "jinja2>=3.1"],
     # tensorflow-model-analysis: the reference the Evaluator's metrics are checked against, and what
     # TFX's penguin_tfma tutorial imports; it pulls in a notebook stack, so it stays out of [all].
     "dev": ["pytest", "hypothesis", "ruff", "mypy", "nbclient", "nbformat", "ipykernel", "tensorflow-model-analysis==0.47.1"],
@@ -61,6 +64,7 @@ setup(
     + [f"headrace.{p}" for p in SUBPACKAGES]
     + [f"headrace.components.{p}" for p in COMPONENT_PACKAGES],
     install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1", "cloudpickle>=3"],
+    package_data={"headrace.ui": ["templates/*.html", "static/*"]},
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["headrace=headrace.cli.main:main"]},
 )

@@ -2,6 +2,7 @@
 # Installs (first time) and starts the services the tests use. Idempotent.
 #   scripts/services.sh mariadb   MariaDB for ML Metadata's MySQL backend, user headrace/headrace on 127.0.0.1:3306
 #   scripts/services.sh chromium  Debian's headless-capable Chromium, which renders the HTML reports in the tests
+#   scripts/services.sh graphviz  Graphviz's `dot`, which draws the pipeline graphs `headrace ui` shows
 #   scripts/services.sh docker    the Docker engine (Debian's docker.io), for the container runtime (containers/)
 #   scripts/services.sh postgresql  PostgreSQL, Airflow 3's metadata database for a real scheduler:
 #                                 user/password airflow/airflow, database airflow, on 127.0.0.1:5432
@@ -63,6 +64,11 @@ chromium() {
   type -P chromium >/dev/null || apt_install chromium fonts-dejavu-core
   local bin; bin=$(type -P chromium)
   echo "Chromium ready: $bin ($("$bin" --version 2>/dev/null))"
+}
+
+graphviz() {
+  type -P dot >/dev/null || apt_install graphviz
+  echo "Graphviz ready: $(dot -V 2>&1)"
 }
 
 # The function is named after the service, so inside it `command docker` is the client (on PATH).

@@ -24,10 +24,11 @@ if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then .venv/bin/python -m
 # uv installs the pinned packages in about 30 s (pip takes minutes). Bytecode is compiled now, so
 # no process pays for it later, even where PYTHONDONTWRITEBYTECODE is set.
 .venv/bin/python -m uv pip install -q --python .venv/bin/python --compile-bytecode -r requirements/lock.txt
-# headrace with its [tfx] extra (what TFX code imports beside tfx: TFMA, tf-keras, TensorFlow Transform, ...),
+# headrace with its [tfx] extra (what TFX code imports beside tfx: TFMA, tf-keras, TensorFlow Transform, ...)
+# and its [ui] extra (`headrace ui`'s web server),
 # constrained by the lock: the lock already holds every pin, so this installs nothing new, and a pin in
 # setup.py's extras that strays from the lock fails here. `make test` (which runs this first) has it.
-.venv/bin/python -m uv pip install -q --python .venv/bin/python --compile-bytecode -c requirements/lock.txt -e '.[tfx]'
+.venv/bin/python -m uv pip install -q --python .venv/bin/python --compile-bytecode -c requirements/lock.txt -e '.[tfx,ui]'
 # `uv pip install` only adds: a package that has left the lock (Airflow did) would stay in an older .venv
 # and hide a missing dependency. Remove what neither the lock, headrace nor the installers account for.
 .venv/bin/python - <<'PY'

@@ -1,0 +1,13 @@
+"""`headrace ui`: a local, read-only web UI over ML Metadata and the artifact files.
+
+Only the `headrace ui` command imports this package (it needs the `[ui]` extra: Starlette, uvicorn,
+Jinja2); `import headrace` and the other commands never load it. Its parts, one concern each:
+
+- ``app``: the ASGI application, assembled from the pages' route tables and the security layer;
+- ``server``: binding, the access token, the printed URL, uvicorn;
+- ``security``: the token check, response headers, and which files may be served;
+- ``store``: read-only ML Metadata handles (a small pool) and what the pages read through them;
+- ``render``: the one page layout, escaping and formatting helpers (every page goes through it);
+- ``graph``: a pipeline's DAG drawn as SVG by Graphviz's ``dot``;
+- ``pages``: one module per page (runs, run, execution, artifact), each with its ``ROUTES``.
+"""
