@@ -25,7 +25,7 @@ MAX_LINES = 450  # no module over 450 lines in framework/, components/ or orches
 # The layers, top to bottom. A module belongs to the first layer one of whose prefixes it matches
 # ("headrace" alone is the package's own __init__, the public facade). A layer may import only the
 # layers it `may_import` (and itself); the core is everything else in framework/.
-EDGE = ("headrace", "headrace.__main__", "headrace.cli", "headrace.entrypoint", "headrace.tfx")
+EDGE = ("headrace", "headrace.__main__", "headrace.cli", "headrace.entrypoint", "headrace.tfx", "headrace.ui")
 LAYERS: dict[str, tuple[str, ...]] = {
     "edge": EDGE,
     "orchestrators": ("headrace.orchestrators",),

@@ -47,11 +47,10 @@ def input_fingerprint(node: NodeIR) -> str | None:
     return content_fingerprint([str(node.parameters[k]) for k in node.file_inputs])
 
 
-def cache_key(node: NodeIR, input_ids: dict[str, list[int]], fingerprint: str | None = None) -> str:
-    """The cache key of running `node` on the input artifacts `input_ids` and, for a node that declares
-    files it reads from outside the store, on their fingerprint (`fingerprint` if the caller computed
-    it already, else computed here)."""
-    payload = {
+def cache_key_parts(node: NodeIR, input_ids: dict[str, list[int]], fingerprint: str | None = None) -> dict[str, Any]:
+    """What the cache key of running `node` on the input artifacts `input_ids` is a digest of (see
+    `cache_key`); shown part by part where a person asks why a step was, or was not, cached."""
+    parts = {
         "headrace": __version__,
         "component_type": node.component_type,
         # The payload is left out: its pickle carries file names and line numbers; `code` is what counts.
@@ -62,5 +61,12 @@ def cache_key(node: NodeIR, input_ids: dict[str, list[int]], fingerprint: str | 
         "outputs": {k: o.artifact_type.name for k, o in node.outputs.items()},
     }
     if node.file_inputs:
-        payload["files"] = fingerprint or input_fingerprint(node)
-    return hashlib.sha256(dumps_canonical(payload).encode()).hexdigest()
+        parts["files"] = fingerprint or input_fingerprint(node)
+    return parts
+
+
+def cache_key(node: NodeIR, input_ids: dict[str, list[int]], fingerprint: str | None = None) -> str:
+    """The cache key of running `node` on the input artifacts `input_ids` and, for a node that declares
+    files it reads from outside the store, on their fingerprint (`fingerprint` if the caller computed
+    it already, else computed here)."""
+    return hashlib.sha256(dumps_canonical(cache_key_parts(node, input_ids, fingerprint)).encode()).hexdigest()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.errors import ExecutorError
 from headrace.metadata.store import Metadata
-from headrace.metadata.values import get_value
+from headrace.metadata.values import filter_string, get_value
 
 if TYPE_CHECKING:
     from headrace.launcher.runs import RunHandle
@@ -141,12 +141,33 @@ def node_outcome(
 
 def node_outcomes(md: Metadata, handle: RunHandle) -> dict[str, NodeOutcome | None]:
     """Every node's outcome in the run (one read of the run's executions); None for a node never launched."""
-    by_node: dict[str, list[Any]] = {n.id: [] for n in handle.ir.nodes}
-    for ex in md.call(md.store.get_executions_by_context, handle.run_context.id):
-        node_id = get_value(ex.custom_properties["node_id"]) if "node_id" in ex.custom_properties else None
-        if node_id in by_node:
-            by_node[str(node_id)].append(ex)
-    return {n: _decide(md, n, sorted(exs, key=lambda e: e.id)) for n, exs in by_node.items()}
+    found = decide_all(md, md.call(md.store.get_executions_by_context, handle.run_context.id))
+    return {n.id: found.get(n.id) for n in handle.ir.nodes}
+
+
+def decide_all(md: Metadata, executions: Iterable[Any]) -> dict[str, NodeOutcome]:
+    """The outcome of each node that has executions among `executions` (all of one run), by node id."""
+    by_node: dict[str, list[Any]] = {}
+    for ex in executions:
+        if "node_id" in ex.custom_properties:
+            by_node.setdefault(str(get_value(ex.custom_properties["node_id"])), []).append(ex)
+    decided = {n: _decide(md, n, sorted(exs, key=lambda e: e.id)) for n, exs in by_node.items()}
+    return {n: o for n, o in decided.items() if o is not None}
+
+
+def outcomes_by_run(md: Metadata, run_ids: list[str]) -> dict[str, dict[str, NodeOutcome]]:
+    """Each run's node outcomes (nodes never launched left out), for many runs in one read of the store."""
+    import ml_metadata as mlmd
+
+    by_run: dict[str, list[Any]] = {r: [] for r in run_ids}
+    if run_ids:
+        names = ", ".join(filter_string(r) for r in run_ids)
+        options = mlmd.ListOptions(filter_query=f"custom_properties.run_id.string_value IN ({names})")
+        for ex in md.call(md.store.get_executions, list_options=options):
+            run_id = str(get_value(ex.custom_properties["run_id"]))
+            if run_id in by_run:
+                by_run[run_id].append(ex)
+    return {r: decide_all(md, exs) for r, exs in by_run.items()}
 
 
 def _decide(md: Metadata, node_id: str, executions: list[Any]) -> NodeOutcome | None:

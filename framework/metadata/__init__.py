@@ -6,6 +6,7 @@ Importing this package is light; `ml_metadata` itself is imported when a store i
 from headrace.metadata.config import (
     connection_config_from_uri,
     mysql_metadata_connection_config,
+    read_only_connection_config,
     sqlite_metadata_connection_config,
 )
 from headrace.metadata.connection import open_store
@@ -22,5 +23,6 @@ __all__ = [
     "connection_config_from_uri",
     "mysql_metadata_connection_config",
     "open_store",
+    "read_only_connection_config",
     "sqlite_metadata_connection_config",
 ]

@@ -30,6 +30,29 @@ def sqlite_metadata_connection_config(path: str | os.PathLike[str]) -> Any:
     return config
 
 
+def read_only_connection_config(config: Any) -> Any:
+    """A copy of `config` for a reader that must never write: a SQLite store is opened read-only (no
+    schema creation or migration, no journal-mode change, no write lock), so it never blocks a writer.
+    A MySQL config is returned as it is (its server isolates readers)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    copy = metadata_store_pb2.ConnectionConfig()
+    copy.CopyFrom(config)
+    if copy.WhichOneof("config") == "sqlite":
+        copy.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return copy
+
+
+def is_read_only(config: Any) -> bool:
+    """Whether `config` is a SQLite store opened read-only (see :func:`read_only_connection_config`)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    return (
+        config.WhichOneof("config") == "sqlite"
+        and config.sqlite.connection_mode == metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    )
+
+
 def mysql_metadata_connection_config(host: str, port: int, database: str, username: str, password: str = "") -> Any:
     """A ConnectionConfig for MySQL or MariaDB (the database is created if missing)."""
     from ml_metadata.proto import metadata_store_pb2

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from headrace.errors import MetadataError
 from headrace.metadata import sqlite_sync
-from headrace.metadata.config import describe
+from headrace.metadata.config import describe, is_read_only
 
 T = TypeVar("T")
 
@@ -59,7 +59,11 @@ _WRITE_PREFIXES = ("put_", "delete_", "update_")
 
 
 def _sqlite_lock_path(config: Any) -> str | None:
-    if config.WhichOneof("config") != "sqlite" or os.environ.get("HEADRACE_SQLITE_LOCK", "1") == "0":
+    if (
+        config.WhichOneof("config") != "sqlite"
+        or os.environ.get("HEADRACE_SQLITE_LOCK", "1") == "0"
+        or is_read_only(config)  # a reader takes no lock (WAL: it never blocks a writer)
+    ):
         return None
     return config.sqlite.filename_uri + ".lock"
 
@@ -113,7 +117,11 @@ def open_store(config: Any) -> Any:
     from ml_metadata import errors as mlmd_errors
     from ml_metadata.metadata_store import metadata_store
 
-    if config.WhichOneof("config") == "sqlite":
+    if is_read_only(config):
+        path = config.sqlite.filename_uri
+        if not os.path.isfile(path):
+            raise MetadataError(f"No ML Metadata store at {path}: give the path of an existing SQLite store.")
+    elif config.WhichOneof("config") == "sqlite":
         path = config.sqlite.filename_uri
         try:
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from headrace.errors import MetadataError
 from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata
-from headrace.metadata.values import event_keys, get_value
+from headrace.metadata.values import event_keys, filter_string, get_value
 
 
 @dataclasses.dataclass
@@ -53,6 +53,14 @@ class RunInfo:
     finished_ms: int
     active_ms: int = 0  # time spent running, summed over the first attempt and any resumes
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)  # its runtime parameter values
+    context_id: int = 0  # the run context's id in the store: runs are created in id order
+    attempt_started_ms: int = 0  # when the latest attempt started (later than started_ms after a resume)
+    runner: str = ""  # host:pid of the process that drives (or drove) its latest attempt
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the run was resumed after its first attempt ended."""
+        return self.attempt_started_ms > self.started_ms > 0
 
     @property
     def seconds(self) -> float | None:
@@ -91,6 +99,39 @@ class MetadataReader:
             runs = [r for r in runs if r.pipeline_name == pipeline_name]
         return sorted(runs, key=lambda r: (r.started_ms, r.run_id), reverse=True)
 
+    def runs_page(
+        self,
+        pipeline_name: str | None = None,
+        state: str | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 50,
+    ) -> tuple[list[RunInfo], bool]:
+        """One page of runs, newest first, read by keyset on the run context's id (a store with many
+        thousands of runs reads only the page): `before_id` pages to older runs, `after_id` to newer
+        ones. Returns the page and whether more runs lie beyond it in the direction paged."""
+        import ml_metadata as mlmd
+
+        wanted = [f"type = {filter_string(PIPELINE_RUN)}"]
+        if pipeline_name:
+            wanted.append(f"custom_properties.pipeline_name.string_value = {filter_string(pipeline_name)}")
+        if state:
+            wanted.append(f"custom_properties.state.string_value = {filter_string(state)}")
+        if before_id is not None:
+            wanted.append(f"id < {int(before_id)}")
+        if after_id is not None:
+            wanted.append(f"id > {int(after_id)}")
+        options = mlmd.ListOptions(
+            limit=limit + 1,
+            order_by=mlmd.OrderByField.ID,
+            is_asc=after_id is not None and before_id is None,
+            filter_query=" AND ".join(wanted),
+        )
+        found = self.md.call(self.md.store.get_contexts, list_options=options)
+        more = len(found) > limit
+        page = [self._run_info(c) for c in found[:limit]]
+        return sorted(page, key=lambda r: r.context_id, reverse=True), more
+
     def run(self, run_id: str) -> RunInfo:
         """One run; raises MetadataError naming the store if there is none."""
         ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
@@ -107,6 +148,23 @@ class MetadataReader:
         ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
         execs = sorted(self.md.call(self.md.store.get_executions_by_context, ctx.id), key=lambda e: e.id)
         return self._execution_infos(execs)
+
+    def execution(self, execution_id: int) -> ExecutionInfo:
+        """One execution with its inputs and outputs; raises MetadataError if there is none."""
+        found = self.md.call(self.md.store.get_executions_by_id, [execution_id])
+        if not found:
+            raise MetadataError(f"No execution with id {execution_id} in {self.md.describe()}.")
+        return self._execution_infos(found)[0]
+
+    def producers_and_consumers(self, artifact_id: int) -> tuple[list[ExecutionInfo], list[ExecutionInfo]]:
+        """The executions that output the artifact (its producer first, then cache hits that reused
+        it) and those that took it as an input, each oldest first."""
+        events = self.md.call(self.md.store.get_events_by_artifact_ids, [artifact_id])
+        ids = sorted({e.execution_id for e in events})
+        infos = {e.id: e for e in self._execution_infos(self.md.call(self.md.store.get_executions_by_id, ids))}
+        out_ids = sorted({e.execution_id for e in events if e.type == self.md.pb.Event.OUTPUT})
+        in_ids = sorted({e.execution_id for e in events if e.type == self.md.pb.Event.INPUT})
+        return [infos[i] for i in out_ids if i in infos], [infos[i] for i in in_ids if i in infos]
 
     def artifact(self, artifact_id: int) -> ArtifactInfo:
         """One artifact; raises MetadataError if there is none."""
@@ -144,6 +202,9 @@ class MetadataReader:
             int(p.get("finished_ms", 0)),
             int(p.get("active_ms", 0)),
             json.loads(str(p["runtime_parameters"])) if "runtime_parameters" in p else {},
+            ctx.id,
+            int(p.get("attempt_started_ms", 0)),
+            str(p.get("runner", "")),
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

@@ -94,3 +94,8 @@ def get_value(v: Any) -> Any:
 
         return json_format.MessageToDict(v.struct_value)
     return None
+
+
+def filter_string(text: str) -> str:
+    """`text` as a string literal in an ML Metadata filter query (ListOptions.filter_query)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
