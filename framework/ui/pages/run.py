@@ -51,7 +51,7 @@ def _status(request: Request, info: RunInfo, ir: PipelineIR, outcomes: dict[str,
                 "id": node.id,
                 "state": state,
                 "text": text,
-                "seconds": outcome.seconds if outcome is not None else None,
+                "seconds": outcome.seconds if outcome is not None and outcome.state != RUNNING else None,
                 "execution": url(request, "execution", execution_id=execution) if execution else None,
             }
         )
