@@ -17,6 +17,7 @@ def as_dict(owner: str, name: str, config: Any) -> dict[str, Any] | None:
     `example_gen_pb2.Output(...)`, headrace.components.proto) or a dict of the same shape."""
     if config is None:
         return None
+    _not_a_placeholder(owner, name, config)
     if hasattr(config, "DESCRIPTOR"):
         from google.protobuf import json_format
 
@@ -29,7 +30,17 @@ def as_dict(owner: str, name: str, config: Any) -> dict[str, Any] | None:
     )
 
 
-_UNKNOWN_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "(\w+)" at "([\w.\[\]]+)"')
+def _not_a_placeholder(owner: str, name: str, value: Any) -> None:
+    """A config proto is checked and converted when the pipeline is defined: an upstream value resolved only
+    when the node runs (`upstream.outputs['x'].future()[0].value`) cannot be one yet."""
+    from headrace.dsl.placeholders import Placeholder
+
+    if isinstance(value, Placeholder):
+        raise DefinitionError(
+            f"{owner}: {name} was given {value!r}, a value known only when the node runs; headrace's standard "
+            f"components take {name} when the pipeline is defined (it is checked against its proto then). Pass "
+            "a constant, or read the upstream value in a function component (a Parameter[...] takes it)."
+        )
 
 
 def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, Any] | None:
@@ -48,6 +59,7 @@ def config_dict(owner: str, name: str, value: Any, message: type) -> dict[str, A
 
     if value is None:
         return None
+    _not_a_placeholder(owner, name, value)
     full = message.DESCRIPTOR.full_name  # type: ignore[attr-defined]
     short = full.rsplit(".", 1)[-1]
     hint = f"pass tfx.v1.proto.{short}(...) (headrace.components.proto.{short}), its dict, or None"

@@ -5,6 +5,7 @@ resolved when the node runs). Each test names the TFX file (v1.16) its code come
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from ported.compiler_testdata import dynamic_exec_properties_pipeline as dynamic
 
 from headrace.compiler import compile_pipeline
 from headrace.tfx import v1 as tfx
+from headrace.tfx.components.example_gen import utils
 from headrace.tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from headrace.tfx.dsl.component.experimental.decorators import component
 from headrace.tfx.dsl.experimental.conditionals import conditional
@@ -19,6 +21,7 @@ from headrace.tfx.dsl.placeholder import placeholder as ph
 from headrace.tfx.orchestration import pipeline
 from headrace.tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from headrace.tfx.types import standard_artifacts
+from headrace.tfx.utils import proto_utils
 
 
 # -- tfx/dsl/compiler/testdata/dynamic_exec_properties_pipeline.py, copied verbatim (tests/tfx/ported) ----------
@@ -192,3 +195,47 @@ def test_v1_placeholders_and_logical_operators_in_a_cond(tmp_path):
         "condition false: (Evaluator.outputs['blessing'][0].value == 1 | ~(Evaluator.outputs['blessing'][0].value < 5))"
         " (it is 0)"
     )
+
+
+# -- tfx/orchestration/kubeflow/v2/test_utils.py: two_step_pipeline_with_dynamic_exec_properties --------------
+@tfx.dsl.components.component
+def range_config_generator(
+    input_date: tfx.dsl.components.Parameter[str],
+    range_config: tfx.dsl.components.OutputArtifact[tfx.types.standard_artifacts.String],
+):
+    """Implements a function-based TFX component to convert date into a span number for downstream use by ExampleGen.
+
+    Args:
+      input_date: input date to generate range_config.
+      range_config: range_config to ExampleGen.
+    """
+    date = datetime.datetime.strptime(input_date, "%Y%m%d")
+    range_config_str = proto_utils.proto_to_json(
+        tfx.proto.RangeConfig(
+            static_range=tfx.proto.StaticRange(
+                start_span_number=utils.date_to_span_number(1970, 1, 1),
+                end_span_number=utils.date_to_span_number(date.year, date.month, date.day),
+            )
+        )
+    )
+    range_config.value = range_config_str
+
+
+def test_a_standard_components_config_proto_refuses_an_upstream_value_saying_what_to_do(tmp_path):
+    """TFX's BigQueryExampleGen(range_config=<generator>.outputs['range_config'].future()[0].value) on CsvExampleGen:
+    headrace's standard components check their config protos when the pipeline is defined, so they refuse it
+    (a difference, docs/MIGRATING_FROM_TFX.md); a function component's parameter takes it."""
+    input_config_generator = range_config_generator(  # pylint: disable=no-value-for-parameter
+        input_date="22-09-26"
+    )
+    with pytest.raises(ValueError, match=r"CsvExampleGen: range_config was given .* a value known only when the node"):
+        tfx.components.CsvExampleGen(
+            input_base=str(tmp_path),
+            range_config=(input_config_generator.outputs["range_config"].future()[0].value),
+        )
+    with pytest.raises(ValueError, match="Trainer: train_args was given"):
+        tfx.components.Trainer(
+            module_file=str(tmp_path / "m.py"),
+            examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
+            train_args=input_config_generator.outputs["range_config"].future()[0].value,
+        )
