@@ -115,3 +115,44 @@ def test_without_the_stand_in_kfp_local_finds_no_container_outputs(example, tmp_
         kfp.local.init(runner=kfp.local.SubprocessRunner())
     assert set(seen["tag"]) == {"output_data"}
     assert seen["count"] == {}
+
+
+DYNAMIC = """
+from headrace import OutputArtifact, OutputDict, Parameter, Pipeline, component
+from headrace.dsl import placeholders as ph
+from headrace.types import standard_artifacts as sa
+
+
+@component
+def Count(start: Parameter[int], num: OutputArtifact[sa.Integer], name: OutputArtifact[sa.String]):
+    num.value = start + 1
+    name.value = f'batch-{start}'
+
+
+@component
+def Use(n: Parameter[int], name: Parameter[str], run: Parameter[str]) -> OutputDict(out=str):
+    return {'out': f'{n}|{name}|{bool(run)}'}
+
+
+def create_pipeline(root):
+    count = Count(start=3)
+    use = Use(
+        n=count.outputs['num'].future()[0].value,
+        name=count.outputs['name'].future()[0].value,
+        run=ph.execution_invocation().pipeline_run_id,
+    )
+    return Pipeline('kfpdyn', root, [use])
+"""
+
+
+def test_dynamic_parameters_pass_through_kfp_locals_task_output_parameters(write_module, tmp_path, runtime_image):
+    """The producer's entrypoint writes value__num / value__name; kfp.local hands them to the consumer's task
+    as its input parameters; the consumer's entrypoint checks them against the parameters' types."""
+    from headrace.types import standard_artifacts
+
+    ir = compile_pipeline(write_module(DYNAMIC, "kfp_dynamic").create_pipeline(str(tmp_path / "local")))
+    package = compile_kubeflow(ir, str(tmp_path / "pipeline.yaml"))
+    run_dir = Path(run_package_locally(package, str(tmp_path / "kfp"), stand_in=False))
+    out = standard_artifacts.String()
+    out.uri = str(run_dir / "use" / "out")
+    assert out.value == "4|batch-3|True"
