@@ -51,6 +51,9 @@ class Placeholder:
         """The channel futures this placeholder reads (their producers must run first)."""
         return []
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Placeholder:
+        return self  # immutable, and a copy must keep pointing at the same channels (as TFX's do)
+
     def __add__(self, other: Any) -> Placeholder:
         return TextExpression.concat(self, other)
 

@@ -43,6 +43,15 @@ def test_every_placeholder_is_a_placeholder():
     assert isinstance(ph.execution_invocation().pipeline_run_id, ph.Placeholder)
 
 
+def test_a_deep_copy_is_the_placeholder_itself_as_in_tfx():
+    import copy
+
+    make = Make()
+    value, name = make.outputs["n"].future()[0].value, make.outputs["name"].future()[0].value
+    params = copy.deepcopy({"count": value, "text": "x" + name.b64encode()})
+    assert params["count"] is value and params["text"].futures()[0].channel is make.outputs["name"]
+
+
 def test_logical_functions_build_the_same_predicates_as_the_operators():
     make = Make()
     a = make.outputs["n"].future()[0].value > 1
