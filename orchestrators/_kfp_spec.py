@@ -387,7 +387,7 @@ def _condition(
 
 def _futures(predicate: dict[str, Any]) -> list[dict[str, Any]]:
     if "future" in predicate:
-        return [predicate["future"]]
+        return [predicate[side] for side in ("future", "right") if side in predicate]
     return [f for p in predicate["operands"] for f in _futures(p)]
 
 
@@ -399,7 +399,12 @@ def _cel(node: NodeIR, predicate: dict[str, Any]) -> str:
         return f"({joined})"
     if op == "not":
         return f"!({_cel(node, predicate['operands'][0])})"
-    future, constant = predicate["future"], predicate["constant"]
+    rhs = _cel_future(node, predicate["right"]) if "right" in predicate else _cel_constant(predicate["constant"])
+    return f"{_cel_future(node, predicate['future'])} {op} {rhs}"
+
+
+def _cel_future(node: NodeIR, future: dict[str, Any]) -> str:
+    """What a future reads, in CEL: the metadata KFP keeps of the producer's output artifact."""
     index = future["index"]
     if index not in (0, -1):
         raise DefinitionError(
@@ -409,12 +414,10 @@ def _cel(node: NodeIR, predicate: dict[str, Any]) -> str:
     base = f"inputs.artifacts['{condition_input(future['producer'], future['output_key'])}'].artifacts[0]"
     what, *key = future["attribute"]
     if what == "uri":
-        lhs = f"{base}.uri"
-    elif what == "value":
-        lhs = f"{base}.metadata['value']"
-    else:
-        lhs = f"{base}.metadata['{key[0]}']"
-    return f"{lhs} {op} {_cel_constant(constant)}"
+        return f"{base}.uri"
+    if what == "value":
+        return f"{base}.metadata['value']"
+    return f"{base}.metadata['{key[0]}']"
 
 
 def _cel_constant(value: Any) -> str:

@@ -21,8 +21,9 @@ from headrace.types.runtime import PARAMETER_TYPES
 
 # 2: user code travels by name or by value (payload), with its fingerprint. 3: runtime parameters,
 # retry policies, timeouts, resources and exit handlers. 4: dynamic parameters ({"$placeholder": ...},
-# resolved from an upstream output when the node runs), and function components given a Beam pipeline
-# (a python_function executor with "uses_beam": an older reader would call the function without it).
+# resolved from an upstream output when the node runs; conditions comparing two futures), and function
+# components given a Beam pipeline (a python_function executor with "uses_beam": an older reader would call
+# the function without it).
 IR_VERSION = 4
 _READS = (2, 3, 4)  # each version only adds: an older IR reads as it was
 # An IR is written at the lowest version that holds it: one without dynamic parameters is a version-3
@@ -126,6 +127,7 @@ class PipelineIR:
     def written_version(self) -> int:
         """The IR version this IR is written at: the lowest that holds what it uses (see `_PLAIN_VERSION`)."""
         dynamic = any(is_placeholder_ir(v) for n in self.nodes for v in n.parameters.values())
+        dynamic = dynamic or any(_compares_futures(c) for n in self.nodes for c in n.conditions)
         beam_functions = any(n.executor.get("uses_beam") for n in self.nodes)
         return self.ir_version if dynamic or beam_functions else min(self.ir_version, _PLAIN_VERSION)
 
@@ -227,8 +229,7 @@ def _check_order(nodes: tuple[NodeIR, ...]) -> None:
         while stack:
             c = stack.pop()
             stack += c.get("operands", [])
-            if "future" in c:
-                named.add(c["future"]["producer"])
+            named |= {c[side]["producer"] for side in ("future", "right") if side in c}
         later = sorted(x for x in named if x in ids and x not in earlier)
         if later:
             raise IRError(f"Malformed IR: node '{n.id}' names {later}, which do not come before it.")
@@ -374,17 +375,25 @@ def _condition_from_dict(c: dict[str, Any]) -> dict[str, Any]:
     """A predicate read back, its shape checked: a runner must never misread a condition as true."""
     op = c["op"]
     if op in _COMPARISONS:
-        f = c["future"]
-        future = {
-            "producer": str(f["producer"]),
-            "output_key": str(f["output_key"]),
-            "index": int(f["index"]),
-            "attribute": [str(a) for a in f["attribute"]],
-        }
-        return {"op": op, "future": future, "constant": c["constant"]}
+        if "right" in c:  # two futures compared (version 4)
+            return {"op": op, "future": _future_from_dict(c["future"]), "right": _future_from_dict(c["right"])}
+        return {"op": op, "future": _future_from_dict(c["future"]), "constant": c["constant"]}
     if op in ("and", "or", "not"):
         return {"op": op, "operands": [_condition_from_dict(o) for o in c["operands"]]}
     raise KeyError(f"condition operator {op!r}")
+
+
+def _future_from_dict(f: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "producer": str(f["producer"]),
+        "output_key": str(f["output_key"]),
+        "index": int(f["index"]),
+        "attribute": [str(a) for a in f["attribute"]],
+    }
+
+
+def _compares_futures(condition: dict[str, Any]) -> bool:
+    return "right" in condition or any(_compares_futures(o) for o in condition.get("operands", ()))
 
 
 def dump(ir: PipelineIR) -> str:

@@ -38,7 +38,7 @@ class ConditionError(HeadraceError):
 
 def _futures(predicate: dict[str, Any]) -> list[dict[str, Any]]:
     if "future" in predicate:
-        return [predicate["future"]]
+        return [predicate[side] for side in ("future", "right") if side in predicate]
     return [f for p in predicate["operands"] for f in _futures(p)]
 
 
@@ -82,9 +82,15 @@ def _holds(md: Metadata, predicate: dict[str, Any], outputs: dict[str, Any], see
         return any(_holds(md, p, outputs, seen) for p in predicate["operands"])
     if op == "not":
         return not _holds(md, predicate["operands"][0], outputs, seen)
-    future, constant = predicate["future"], predicate["constant"]
+    future = predicate["future"]
     value = _read(md, future, outputs[future["producer"]])
     seen[future_text(future)] = value
+    if "right" in predicate:  # another future's reading
+        right = predicate["right"]
+        constant = _read(md, right, outputs[right["producer"]])
+        seen[future_text(right)] = constant
+    else:
+        constant = predicate["constant"]
     try:
         return bool(_COMPARE[op](value, constant))
     except TypeError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from headrace.dsl.placeholders import ChannelFuture, Placeholder
 from headrace.errors import DefinitionError
 from headrace.types import Artifact, Channel
 
@@ -44,6 +45,22 @@ def get_individual_channels(input_channel: Channel) -> list[Channel]:
     return [input_channel]
 
 
+def get_dependent_channels(placeholder: Placeholder) -> list[Channel]:
+    """The channels a placeholder (a predicate, a future, text built from futures) reads, each once."""
+    return list(dict.fromkeys(f.channel for f in placeholder.futures()))
+
+
+def unwrap_simple_channel_placeholder(placeholder: Placeholder) -> Channel:
+    """The channel of `channel.future()[0].value`.
+
+    Raises:
+        DefinitionError: (a ValueError, as TFX raises) for any other placeholder.
+    """
+    if isinstance(placeholder, ChannelFuture) and placeholder.attribute == ("value",) and placeholder.index == 0:
+        return placeholder.channel
+    raise DefinitionError(f"Expected a placeholder of shape somechannel.future()[0].value, got {placeholder!r}.")
+
+
 class ChannelForTesting(Channel):
     """TFX's `tfx.v1.testing.Channel`: a channel of artifacts with the given ids, for unit tests."""
 
@@ -61,4 +78,12 @@ class ChannelForTesting(Channel):
         return f"ChannelForTesting(type={self.type_name}, artifact_ids={self.artifact_ids})"
 
 
-__all__ = ["ChannelForTesting", "as_channel", "get_individual_channels", "union", "unwrap_channel_dict"]
+__all__ = [
+    "ChannelForTesting",
+    "as_channel",
+    "get_dependent_channels",
+    "get_individual_channels",
+    "union",
+    "unwrap_channel_dict",
+    "unwrap_simple_channel_placeholder",
+]

@@ -161,10 +161,13 @@ class ChannelFuture(Placeholder):
                 f"{other!r}. Use .value (value artifacts), .custom_property('name') or .property('name'), "
                 "e.g. channel.future()[0].custom_property('blessed') == 1."
             )
-        if isinstance(other, (ChannelFuture, Predicate)) or not isinstance(other, (bool, int, float, str)):
+        if isinstance(other, ChannelFuture) and other.attribute:
+            return Predicate(op, future=self, right=other)  # both read when the condition is evaluated
+        if isinstance(other, Placeholder) or not isinstance(other, (bool, int, float, str)):
             raise DefinitionError(
-                f"A channel future is compared with a constant (int, float, str or bool), got {other!r} "
-                f"({type(other).__name__}) in {future_text(self.to_ir())} {op} ..."
+                f"A channel future is compared with a constant (int, float, str or bool) or with what another "
+                f"future reads (.value, .uri, a property), got {other!r} ({type(other).__name__}) in "
+                f"{future_text(self.to_ir())} {op} ..."
             )
         return Predicate(op, future=self, constant=other)
 
@@ -208,7 +211,8 @@ _LOGICAL = ("and", "or", "not")
 
 class Predicate(Placeholder):
     """A condition on artifacts produced in the same run: a comparison of a channel future with a
-    constant (`future == 1`), or predicates combined with `&`, `|` and `~` (or `logical_and`,
+    constant (`future == 1`) or with another future (`a.future()[0].value < b.future()[0].value`), or
+    predicates combined with `&`, `|` and `~` (or `logical_and`,
     `logical_or`, `logical_not`). TFX's `Predicate`.
 
     Built by comparing a :class:`ChannelFuture`; used by `headrace.dsl.Cond`. Plain data until a
@@ -221,6 +225,7 @@ class Predicate(Placeholder):
         future: ChannelFuture | None = None,
         constant: Any = None,
         operands: tuple[Predicate, ...] = (),
+        right: ChannelFuture | None = None,
     ):
         if op not in COMPARISONS + _LOGICAL:
             raise DefinitionError(f"Unknown predicate operator {op!r}.")
@@ -228,6 +233,7 @@ class Predicate(Placeholder):
         self.future = future
         self.constant = constant
         self.operands = operands
+        self.right = right  # the future compared with, instead of a constant
 
     def __and__(self, other: Predicate) -> Predicate:
         return Predicate("and", operands=(self, _predicate(other, "&")))
@@ -247,12 +253,15 @@ class Predicate(Placeholder):
     def futures(self) -> list[ChannelFuture]:
         """The channel futures the predicate reads."""
         if self.future is not None:
-            return [self.future]
+            return [self.future] + ([self.right] if self.right is not None else [])
         return [f for p in self.operands for f in p.futures()]
 
     def to_ir(self) -> dict[str, Any]:
-        """The predicate as IR: `{"op": "==", "future": {...}, "constant": 1}` for a comparison,
-        `{"op": "and" | "or" | "not", "operands": [...]}` for a combination."""
+        """The predicate as IR: `{"op": "==", "future": {...}, "constant": 1}` for a comparison with a
+        constant, `{"op": "==", "future": {...}, "right": {...}}` of two futures, `{"op": "and" | "or" |
+        "not", "operands": [...]}` for a combination."""
+        if self.right is not None and self.future is not None:
+            return {"op": self.op, "future": self.future.to_ir(), "right": self.right.to_ir()}
         if self.future is not None:
             return {"op": self.op, "future": self.future.to_ir(), "constant": self.constant}
         return {"op": self.op, "operands": [p.to_ir() for p in self.operands]}
@@ -290,7 +299,8 @@ def predicate_text(predicate: dict[str, Any]) -> str:
     """A predicate's IR as readable text, for summaries and the store."""
     op = predicate["op"]
     if op in COMPARISONS:
-        return f"{future_text(predicate['future'])} {op} {predicate['constant']!r}"
+        right = future_text(predicate["right"]) if "right" in predicate else repr(predicate["constant"])
+        return f"{future_text(predicate['future'])} {op} {right}"
     parts = [predicate_text(p) for p in predicate["operands"]]
     if op == "not":
         return f"~({parts[0]})"

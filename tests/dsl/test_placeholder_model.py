@@ -142,11 +142,22 @@ def test_bad_dynamic_parameters_are_definition_errors_naming_component_and_param
 
 
 def test_a_future_compared_with_an_unsupported_type_is_refused():
-    value = Make().outputs["n"].future()[0].value
-    with pytest.raises(DefinitionError, match="compared with a constant"):
-        _ = value == [1]
-    with pytest.raises(DefinitionError, match="compared with a constant"):
-        _ = value > Make().with_id("other").outputs["n"].future()[0].value
+    make = Make()
+    value = make.outputs["n"].future()[0].value
+    for other in ([1], make.outputs["model"].future()[0], ph.exec_property("x"), value + "x"):
+        with pytest.raises(DefinitionError, match=r"compared with a constant .* or with what another future reads"):
+            _ = value == other
+
+
+def test_two_futures_compare_in_a_condition_written_as_ir_version_4():
+    make, other = Make(), Make().with_id("Other")
+    with Cond(make.outputs["n"].future()[0].value < other.outputs["n"].future()[0].value):
+        take = Take(count=1)
+    ir = compile_pipeline(Pipeline("p", "/tmp/root", [take]))
+    [condition] = ir.node("Take").conditions
+    assert condition["right"] == {"producer": "Other", "output_key": "n", "index": 0, "attribute": ["value"]}
+    assert set(ir.node("Take").upstream) == {"Make", "Other"}
+    assert json.loads(dump(ir))["ir_version"] == 4 and load(dump(ir)) == ir
 
 
 def test_a_future_in_a_container_command_says_to_use_a_parameter():

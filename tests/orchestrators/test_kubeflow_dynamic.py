@@ -147,3 +147,19 @@ def test_the_producer_writes_its_value_parameters_and_the_consumer_takes_them(tm
 
     missing = _executor_input(tmp_path / "use2", ["out"], {})
     assert entrypoint(["kfp", "--executor-input", json.dumps(missing), *args]) == 1  # no value: fails, says so
+
+
+def test_a_condition_comparing_two_futures_is_cel_over_both_producers_artifacts(tmp_path):
+    from headrace import Cond
+
+    first, second = Count(start=1), Count(start=2).with_id("Second")
+    with Cond(first.outputs["num"].future()[0].value < second.outputs["num"].future()[0].value):
+        use = Use(count=1)
+    data = _compiled(tmp_path, first, second, use)
+    task = data["root"]["dag"]["tasks"]["use"]
+    assert task["triggerPolicy"]["condition"] == (
+        "inputs.artifacts['condition__Count__num'].artifacts[0].metadata['value'] < "
+        "inputs.artifacts['condition__Second__num'].artifacts[0].metadata['value']"
+    )
+    assert set(task["inputs"]["artifacts"]) == {"condition__Count__num", "condition__Second__num"}
+    assert sorted(task["dependentTasks"]) == ["count", "second"]

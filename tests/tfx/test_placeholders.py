@@ -239,3 +239,45 @@ def test_a_standard_components_config_proto_refuses_an_upstream_value_saying_wha
             examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
             train_args=input_config_generator.outputs["range_config"].future()[0].value,
         )
+
+
+# -- tfx/types/channel_utils_test.py: testPredicateDependentChannels ---------------------------------------------
+# TFX's channels come from test_node.TestNode producers; two function components stand in.
+@component
+def A(foo: OutputArtifact[standard_artifacts.Integer], n: Parameter[int] = 1):
+    foo.value = n
+
+
+@component
+def B(bar: OutputArtifact[standard_artifacts.Integer], n: Parameter[int] = 1):
+    bar.value = n
+
+
+def test_predicate_dependent_channels_and_two_futures_compared_at_run_time(tmp_path):
+    from headrace.tfx.types import channel_utils
+
+    a, b = A(n=1), B(n=2)
+    int1, int2 = a.outputs["foo"], b.outputs["bar"]
+    pred1 = int1.future().value == 1
+    pred2 = int1.future().value == int2.future().value
+    pred3 = ph.logical_not(pred1)
+    pred4 = ph.logical_and(pred1, pred2)
+
+    assert set(channel_utils.get_dependent_channels(pred1)) == {int1}
+    assert set(channel_utils.get_dependent_channels(pred2)) == {int1, int2}
+    assert set(channel_utils.get_dependent_channels(pred3)) == {int1}
+    assert set(channel_utils.get_dependent_channels(pred4)) == {int1, int2}
+    assert channel_utils.unwrap_simple_channel_placeholder(int1.future()[0].value) is int1
+
+    with conditional.Cond(int1.future().value < int2.future().value):
+        runs = Pusher()
+    with conditional.Cond(pred2):
+        skipped = Pusher().with_id("Skipped")
+    result = LocalDagRunner().run(
+        pipeline.Pipeline(pipeline_name="two", pipeline_root=str(tmp_path), components=[runs, skipped])
+    )
+    assert result.nodes["Pusher"].state == "COMPLETE"
+    assert result.nodes["Skipped"].reason == (
+        "condition false: A.outputs['foo'][0].value == B.outputs['bar'][0].value "
+        "(A.outputs['foo'][0].value is 1, B.outputs['bar'][0].value is 2)"
+    )
