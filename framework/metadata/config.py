@@ -33,13 +33,15 @@ def sqlite_metadata_connection_config(path: str | os.PathLike[str]) -> Any:
 def read_only_connection_config(config: Any) -> Any:
     """A copy of `config` for a reader that must never write: a SQLite store is opened read-only (no
     schema creation or migration, no journal-mode change, no write lock), so it never blocks a writer.
-    A MySQL config is returned as it is (its server isolates readers)."""
+    A MySQL/MariaDB store's database is never created (the server isolates readers from writers)."""
     from ml_metadata.proto import metadata_store_pb2
 
     copy = metadata_store_pb2.ConnectionConfig()
     copy.CopyFrom(config)
     if copy.WhichOneof("config") == "sqlite":
         copy.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    elif copy.WhichOneof("config") == "mysql":
+        copy.mysql.skip_db_creation = True
     return copy
 
 

@@ -106,7 +106,7 @@ def ui_store(tmp_path_factory: pytest.TempPathFactory) -> UIStore:
 class UIServer:
     """`headrace ui` in its own process; `url` is the address it printed."""
 
-    def __init__(self, db: Path, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, db: Path | str, *args: str, env: dict[str, str] | None = None):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "headrace.cli.main", "ui", "--metadata", str(db), "--port", "0", *args],
             stdout=subprocess.PIPE,
