@@ -10,12 +10,20 @@ from headrace.metadata.config import (
     sqlite_metadata_connection_config,
 )
 from headrace.metadata.connection import open_store
-from headrace.metadata.reader import ArtifactInfo, ExecutionInfo, LineageNode, MetadataReader, RunInfo
+from headrace.metadata.reader import (
+    ArtifactInfo,
+    ExecutionInfo,
+    LineageGraph,
+    LineageNode,
+    MetadataReader,
+    RunInfo,
+)
 from headrace.metadata.store import Metadata
 
 __all__ = [
     "ArtifactInfo",
     "ExecutionInfo",
+    "LineageGraph",
     "LineageNode",
     "Metadata",
     "MetadataReader",

@@ -81,6 +81,19 @@ class LineageNode:
     inputs: list[LineageNode]
 
 
+@dataclasses.dataclass
+class LineageGraph:
+    """An artifact's neighbourhood across runs: the executions that produced (upstream) and consumed
+    (downstream) artifacts, level by level, as a graph. Cache hits (CACHED executions, which made
+    nothing new) are left out."""
+
+    root: int  # the artifact asked about
+    artifacts: dict[int, ArtifactInfo]
+    executions: dict[int, ExecutionInfo]
+    edges: set[tuple[str, str]]  # ("a12", "e7"): artifact 12 is an input of execution 7; ("e7", "a13"): an output
+    truncated: bool = False  # more lay beyond the node limit
+
+
 class MetadataReader:
     """Reads what headrace recorded."""
 
@@ -178,7 +191,47 @@ class MetadataReader:
         root = self.artifact(artifact_id)
         return self._lineage(root, max_depth, set())
 
+    def lineage_graph(self, artifact_id: int, depth: int = 3, max_nodes: int = 200) -> LineageGraph:
+        """The artifact's upstream and downstream `depth` executions deep, across runs (see LineageGraph)."""
+        graph = LineageGraph(artifact_id, {artifact_id: self.artifact(artifact_id)}, {}, set())
+        up, down = {artifact_id}, {artifact_id}
+        for _ in range(depth):
+            up = self._lineage_step(graph, up, upstream=True, max_nodes=max_nodes)
+            down = self._lineage_step(graph, down, upstream=False, max_nodes=max_nodes)
+            if not up and not down:
+                break
+        return graph
+
     # -- internals ----------------------------------------------------------------------
+    def _lineage_step(self, graph: LineageGraph, frontier: set[int], upstream: bool, max_nodes: int) -> set[int]:
+        """Adds the producers (upstream) or consumers (downstream) of the `frontier` artifacts and their
+        inputs (or outputs); returns the artifacts added, the next frontier."""
+        if not frontier:
+            return set()
+        kind = self.md.pb.Event.OUTPUT if upstream else self.md.pb.Event.INPUT
+        events = self.md.call(self.md.store.get_events_by_artifact_ids, sorted(frontier))
+        wanted = sorted({e.execution_id for e in events if e.type == kind} - set(graph.executions))
+        found = self._execution_infos(self.md.call(self.md.store.get_executions_by_id, wanted)) if wanted else []
+        added: set[int] = set()
+        for execution in found:
+            if execution.state == "CACHED":
+                continue
+            if len(graph.artifacts) + len(graph.executions) >= max_nodes:
+                graph.truncated = True
+                break
+            graph.executions[execution.id] = execution
+            node = f"e{execution.id}"
+            for side, arts in ((True, execution.inputs), (False, execution.outputs)):
+                for a in (a for group in arts.values() for a in group):
+                    edge = (f"a{a.id}", node) if side else (node, f"a{a.id}")
+                    if a.id in graph.artifacts:
+                        graph.edges.add(edge)
+                    elif side == upstream:  # the inputs of a producer, the outputs of a consumer
+                        graph.artifacts[a.id] = a
+                        graph.edges.add(edge)
+                        added.add(a.id)
+        return added
+
     def _lineage(self, art: ArtifactInfo, depth: int, seen: set[int]) -> LineageNode:
         if depth <= 0 or art.id in seen:
             return LineageNode(art, None, [])

@@ -8,6 +8,7 @@ Jinja2); `import headrace` and the other commands never load it. Its parts, one 
 - ``security``: the token check, response headers, and which files may be served;
 - ``store``: read-only ML Metadata handles (a small pool) and what the pages read through them;
 - ``render``: the one page layout, escaping and formatting helpers (every page goes through it);
-- ``graph``: a pipeline's DAG drawn as SVG by Graphviz's ``dot``;
-- ``pages``: one module per page (runs, run, execution, artifact), each with its ``ROUTES``.
+- ``graph``: graphs (a pipeline's DAG, a lineage) drawn as SVG by Graphviz's ``dot``;
+- ``files``: reading logs and listing folders, inside a pipeline root only;
+- ``pages``: one module per page (runs, run, execution, artifact, lineage), each with its ``ROUTES``.
 """

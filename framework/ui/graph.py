@@ -9,6 +9,7 @@ backslashes and quotes escaped, and `dot` escapes them again as XML text in the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import re
@@ -33,25 +34,52 @@ def _dot_string(text: str) -> str:
     return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dot_source(ir: PipelineIR) -> str:
-    """The DOT description of the pipeline's graph."""
-    index = {n.id: i for i, n in enumerate(ir.nodes)}
+@dataclasses.dataclass(frozen=True)
+class GraphNode:
+    """A node to draw: its DOT name (letters, digits, '_'; also its SVG group's id), its text lines, its
+    shape, CSS classes on its SVG group, and the page it links to."""
+
+    key: str
+    lines: tuple[str, ...]
+    shape: str = "box"
+    css: str = ""
+    link: str | None = None
+
+
+def dot_graph(nodes: list[GraphNode], edges: list[tuple[str, str]]) -> str:
+    """The DOT description of a graph of `nodes` and `edges` (pairs of keys), left to right."""
     lines = [
-        "digraph pipeline {",
+        "digraph g {",
         '  graph [rankdir=LR, bgcolor="transparent", nodesep=0.3, ranksep=0.5, fontname="DejaVu Sans"];',
         '  node [shape=box, style="rounded,filled", fillcolor="#f4f4f4", color="#888888", '
         'fontname="DejaVu Sans", fontsize=11, margin="0.15,0.06"];',
         '  edge [color="#888888", arrowsize=0.7];',
     ]
-    for i, node in enumerate(ir.nodes):
-        label = "\\n".join(_dot_string(part)[1:-1] for part in (node.id, node.component_type, _SLOT.format(i)))
-        lines.append(f'  n{i} [id="node_{i}", label="{label}"];')
-    for i, node in enumerate(ir.nodes):
-        for upstream in node.upstream:
-            if upstream in index:
-                lines.append(f"  n{index[upstream]} -> n{i};")
+    for node in nodes:
+        label = "\\n".join(_dot_string(part)[1:-1] for part in node.lines)
+        extra = f", URL={_dot_string(node.link)}, tooltip={_dot_string(node.lines[0])}" if node.link else ""
+        css = "".join(c for c in node.css if c.isalnum() or c in " -_")
+        lines.append(f'  {node.key} [id="{node.key}", label="{label}", shape={node.shape}, class="{css}"{extra}];')
+    lines += [f"  {a} -> {b};" for a, b in edges]
     lines.append("}")
     return "\n".join(lines)
+
+
+def draw(nodes: list[GraphNode], edges: list[tuple[str, str]]) -> str:
+    """The SVG of a graph (see GraphNode).
+
+    Raises:
+        GraphUnavailableError: no `dot` here, or it failed.
+    """
+    return _layout(dot_graph(nodes, edges))
+
+
+def dot_source(ir: PipelineIR) -> str:
+    """The DOT description of the pipeline's graph; node i's third line is its state slot."""
+    index = {n.id: i for i, n in enumerate(ir.nodes)}
+    nodes = [GraphNode(f"node_{i}", (n.id, n.component_type, _SLOT.format(i))) for i, n in enumerate(ir.nodes)]
+    edges = [(f"node_{index[u]}", f"node_{i}") for i, n in enumerate(ir.nodes) for u in n.upstream if u in index]
+    return dot_graph(nodes, edges)
 
 
 def dag_svg(ir: PipelineIR, states: dict[str, tuple[str, str]]) -> str:
@@ -73,7 +101,7 @@ def dag_svg(ir: PipelineIR, states: dict[str, tuple[str, str]]) -> str:
         cls = "".join(c for c in state if c.isalpha()).upper() or "NOTRUN"
         return f'<g id="node_{i}" class="node state-{cls}"'
 
-    svg = re.sub(r'<g id="node_(\d+)" class="node"', group, svg)
+    svg = re.sub(r'<g id="node_(\d+)" class="node ?"', group, svg)
     return _SLOT_RE.sub(slot, svg)
 
 

@@ -187,3 +187,26 @@ def test_run_page_follows_a_run_in_progress_to_its_end(browser, ui_server, ui_st
 @pytest.fixture(autouse=True)
 def _screenshots_folder() -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+def test_lineage_page(browser, ui_server, ui_store):
+    open_page(browser, ui_server, f"/runs/{ui_store.complete_run}")
+    browser.open(
+        browser.eval("[...document.querySelectorAll('table.nodes a')].find(a => a.textContent == 'Train').href")
+    )
+    model = browser.eval(
+        "[...document.querySelectorAll('table.artifacts tbody tr')].find(r => r.cells[2].innerText == 'Model')"
+        ".cells[1].querySelector('a').href"
+    )
+    browser.open(model)
+    browser.open(browser.eval("[...document.querySelectorAll('a')].find(a => a.textContent == 'lineage graph').href"))
+    assert browser.console_errors() == []
+    # Upstream Make -> Examples -> Train -> Model (the focus), downstream Check: three executions, linked.
+    labels = browser.eval("[...document.querySelectorAll('svg.dag g.node')].map(g => g.textContent.trim())")
+    assert len(labels) == 5, labels
+    assert any("Make" in t for t in labels) and any("Check" in t for t in labels)
+    assert browser.eval("document.querySelectorAll('svg.dag g.node.focus').length") == 1
+    links = browser.eval("[...document.querySelectorAll('svg.dag a')].map(a => a.href.baseVal)")
+    assert sum(1 for h in links if h.startswith("/executions/")) == 3
+    assert sum(1 for h in links if h.startswith("/artifacts/")) == 2
+    check_screenshot(browser, "lineage")

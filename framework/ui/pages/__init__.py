@@ -6,8 +6,8 @@ entry in PAGES.
 
 from __future__ import annotations
 
-from headrace.ui.pages import artifact, execution, run, runs
+from headrace.ui.pages import artifact, execution, lineage, run, runs
 
-PAGES = (runs, run, execution, artifact)
+PAGES = (runs, run, execution, artifact, lineage)
 
 __all__ = ["PAGES"]
