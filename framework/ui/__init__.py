@@ -10,5 +10,5 @@ Jinja2); `import headrace` and the other commands never load it. Its parts, one 
 - ``render``: the one page layout, escaping and formatting helpers (every page goes through it);
 - ``graph``: graphs (a pipeline's DAG, a lineage) drawn as SVG by Graphviz's ``dot``;
 - ``files``: reading logs and listing folders, inside a pipeline root only;
-- ``pages``: one module per page (runs, run, execution, artifact, lineage), each with its ``ROUTES``.
+- ``pages``: one module per page (runs, run, execution, artifact, lineage, models), each with its ``ROUTES``.
 """

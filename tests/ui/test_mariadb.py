@@ -45,10 +45,10 @@ def test_runs_and_run_pages_over_mariadb(database, tmp_path):
         assert f"store: mysql://headrace@127.0.0.1:3306/{database} (read-only)" in server.proc.stdout.readline()
         with urllib.request.urlopen(server.base + "/runs", timeout=30) as r:
             body = r.read().decode()
-        assert run_id.group(1) in body and "3 / 0 / 0 / 0" in body
+        assert run_id.group(1) in body and "5 / 0 / 0 / 0" in body
         with urllib.request.urlopen(f"{server.base}/runs/{run_id.group(1)}", timeout=30) as r:
             body = r.read().decode()
-        assert body.count('class="node state-COMPLETE"') == 3
+        assert body.count('class="node state-COMPLETE"') == 5
     finally:
         server.stop()
 

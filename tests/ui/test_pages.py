@@ -57,9 +57,9 @@ def test_runs_page(browser, ui_server, ui_store):
         assert run_id in text
     rows = browser.eval("[...document.querySelectorAll('table.runs tbody tr')].map(r => r.innerText)")
     failed = next(r for r in rows if ui_store.failed_run in r)
-    assert "FAILED" in failed and "2 / 0 / 1 / 0 of 3" in failed, failed
+    assert "FAILED" in failed and "4 / 0 / 1 / 0 of 5" in failed, failed
     complete = next(r for r in rows if ui_store.complete_run in r)
-    assert "COMPLETE" in complete and "3 / 0 / 0 / 0 of 3" in complete, complete
+    assert "COMPLETE" in complete and "5 / 0 / 0 / 0 of 5" in complete, complete
     assert rows.index(complete) < rows.index(failed), "newest first"
     check_screenshot(browser, "runs")
     # Filters, and pages of one run each: older, then newer again.
@@ -74,8 +74,9 @@ def test_runs_page(browser, ui_server, ui_store):
 
 def test_failed_run_page(browser, ui_server, ui_store):
     open_page(browser, ui_server, f"/runs/{ui_store.failed_run}")
-    assert browser.eval("document.querySelectorAll('svg.dag g.node').length") == 3
+    assert browser.eval("document.querySelectorAll('svg.dag g.node').length") == 5
     assert browser.eval("document.getElementById('node_2').classList.contains('state-FAILED')")
+    assert browser.eval("document.getElementById('node_4').classList.contains('state-COMPLETE')")  # the Pusher
     assert browser.eval("document.getElementById('node_0').classList.contains('state-COMPLETE')")
     text = browser.eval("document.body.innerText")
     assert f"ValueError: check failed: {PAYLOAD}" in text  # the error, as text
@@ -125,6 +126,20 @@ def test_artifact_pages(browser, ui_server, ui_store):
     check_screenshot(browser, "artifact-examples")
 
 
+def test_models_page(browser, ui_server, ui_store):
+    open_page(browser, ui_server, "/models")
+    rows = browser.eval("[...document.querySelectorAll('table.versions tbody tr')].map(r => r.innerText)")
+    assert len(rows) >= 2, rows  # each run pushed a new model
+    assert browser.eval("document.querySelector('section.model h2').textContent") == "ui-model"
+    served = browser.eval(
+        "[...document.querySelectorAll('table.versions tbody tr')].map(r => !!r.querySelector('.badge.state-LIVE'))"
+    )
+    assert served == [True] + [False] * (len(rows) - 1)  # the highest version is the one served
+    assert "blessed" in rows[0]
+    assert ui_store.complete_run in "".join(rows) and ui_store.failed_run in "".join(rows)
+    check_screenshot(browser, "models")
+
+
 def test_names_that_are_script_payloads_show_as_text(browser, ui_server, ui_store):
     open_page(browser, ui_server, "/runs/" + quote(ui_store.payload_run, safe=""))
     assert browser.eval("document.querySelectorAll('img').length") == 0
@@ -172,9 +187,9 @@ def test_run_page_follows_a_run_in_progress_to_its_end(browser, ui_server, ui_st
             timeout_s=60,
         )
         browser.wait_for("document.readyState == 'complete'")
-        # Make was cached (the complete run made the same examples); Train and Check ran.
+        # Make was cached (the complete run made the same examples); the rest ran.
         assert browser.eval("document.getElementById('node_0').classList.contains('state-CACHED')")
-        assert browser.eval("document.querySelectorAll('svg.dag g.node.state-COMPLETE').length") == 2
+        assert browser.eval("document.querySelectorAll('svg.dag g.node.state-COMPLETE').length") == 4
         assert browser.console_errors() == []
         png = check_screenshot(browser, "run-complete")
         assert pixels_near(png, GREEN) > 3000
@@ -201,12 +216,14 @@ def test_lineage_page(browser, ui_server, ui_store):
     browser.open(model)
     browser.open(browser.eval("[...document.querySelectorAll('a')].find(a => a.textContent == 'lineage graph').href"))
     assert browser.console_errors() == []
-    # Upstream Make -> Examples -> Train -> Model (the focus), downstream Check: three executions, linked.
+    # Upstream Make -> Examples -> Train -> Model (the focus); downstream Check, Bless -> ModelBlessing and
+    # the Pusher -> PushedModel: five executions and four artifacts, each linked to its page.
     labels = browser.eval("[...document.querySelectorAll('svg.dag g.node')].map(g => g.textContent.trim())")
-    assert len(labels) == 5, labels
-    assert any("Make" in t for t in labels) and any("Check" in t for t in labels)
+    assert len(labels) == 9, labels
+    for name in ("Make", "Train", "Check", "Bless", "Pusher", "ModelBlessing", "PushedModel"):
+        assert any(name in t for t in labels), (name, labels)
     assert browser.eval("document.querySelectorAll('svg.dag g.node.focus').length") == 1
     links = browser.eval("[...document.querySelectorAll('svg.dag a')].map(a => a.href.baseVal)")
-    assert sum(1 for h in links if h.startswith("/executions/")) == 3
-    assert sum(1 for h in links if h.startswith("/artifacts/")) == 2
+    assert sum(1 for h in links if h.startswith("/executions/")) == 5
+    assert sum(1 for h in links if h.startswith("/artifacts/")) == 4
     check_screenshot(browser, "lineage")

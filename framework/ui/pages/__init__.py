@@ -6,8 +6,8 @@ entry in PAGES.
 
 from __future__ import annotations
 
-from headrace.ui.pages import artifact, execution, lineage, run, runs
+from headrace.ui.pages import artifact, execution, lineage, models, run, runs
 
-PAGES = (runs, run, execution, artifact, lineage)
+PAGES = (runs, run, execution, artifact, lineage, models)
 
 __all__ = ["PAGES"]
