@@ -5,6 +5,9 @@ A parameter given `upstream.outputs['num'].future()[0].value` (or `.uri`, a prop
 launcher reads what EXPR reads from the producer's outputs in this run, checks the value against the
 parameter's type, and puts it in place: the cache key, the execution record and the executor see the
 value, never the placeholder. So the same upstream value hits the cache, and another value runs the node.
+The artifacts read are recorded as INPUT events of the node's execution, keyed by the parameter (lineage,
+as TFX resolves them as inputs); the executor does not see them as inputs, and the cache key holds their
+values, not their ids.
 
 A producer skipped by a false Cond skips the node (as a node needing a skipped node's output is skipped);
 a value that cannot be read or does not fit the parameter fails the node, naming the parameter.
@@ -41,9 +44,9 @@ def dynamic_keys(node: NodeIR) -> list[str]:
     return [k for k, v in node.parameters.items() if is_placeholder_ir(v)]
 
 
-def resolve(md: Metadata, handle: RunHandle, node: NodeIR) -> NodeIR:
+def resolve(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[NodeIR, dict[str, list[Any]]]:
     """The node with each dynamic parameter replaced by its value in this run (the node itself if it
-    has none).
+    has none), and the artifacts (protos) each parameter read, by parameter name.
 
     Raises:
         driver.UpstreamSkippedError: a producer the parameters read was skipped by a false Cond.
@@ -51,7 +54,7 @@ def resolve(md: Metadata, handle: RunHandle, node: NodeIR) -> NodeIR:
     """
     keys = dynamic_keys(node)
     if not keys:
-        return node
+        return node, {}
     producers = {f["producer"] for k in keys for f in expression_futures(node.parameters[k][PLACEHOLDER_KEY])}
     outputs = driver.producer_outputs(md, handle, producers)
     for p in sorted(producers):
@@ -64,9 +67,14 @@ def resolve(md: Metadata, handle: RunHandle, node: NodeIR) -> NodeIR:
                 f"in run {handle.run_id}."
             )
     params = dict(node.parameters)
+    read: dict[str, list[Any]] = {}
     for key in keys:
         params[key] = _value(md, node, key, outputs, {"pipeline_run_id": handle.run_id})
-    return dataclasses.replace(node, parameters=params)
+        futures = expression_futures(node.parameters[key][PLACEHOLDER_KEY])
+        arts = [outputs[f["producer"]][f["output_key"]][f["index"]] for f in futures]  # read above: they exist
+        if arts:
+            read[key] = list({a.id: a for a in arts}.values())
+    return dataclasses.replace(node, parameters=params), read
 
 
 def _value(md: Metadata, node: NodeIR, key: str, outputs: dict[str, Any], run: dict[str, str]) -> Any:

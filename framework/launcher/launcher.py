@@ -106,7 +106,8 @@ class NodeLauncher:
                 ex_id, outs = system_nodes.run_resolver(md, handle, node)
                 return self._done(node, COMPLETE, ex_id, outs, started)
             inputs = driver.resolve_inputs(md, handle, node)
-            node = dynamic.resolve(md, handle, node)  # values in place: the cache key sees them
+            node, read = dynamic.resolve(md, handle, node)  # values in place: the cache key sees them
+            lineage = {**read, **inputs}  # INPUT events: the inputs, and what the parameters read
             key = None
             fingerprint = input_fingerprint(node)  # the declared files' content: keyed, and recorded
             if driver.cache_enabled(node, handle.ir.enable_cache, self.enable_cache):
@@ -117,13 +118,13 @@ class NodeLauncher:
                     # A crash before the write loses only the records; a resume hits the cache again.
                     handle.cached_outputs[node.id] = hit
                     outcome = self._done(node, CACHED, None, hit, started)
-                    self._pending_cached.append((node, inputs, hit, key, outcome))
+                    self._pending_cached.append((node, lineage, hit, key, outcome))
                     if len(self._pending_cached) >= _CACHED_BATCH:
                         self.flush()
                     return outcome
             self.flush()  # keep the store's order: cached records land before later registrations
             execution, outputs = driver.register_execution(
-                md, handle, node, inputs, key, launcher=self.owner, input_fingerprint=fingerprint
+                md, handle, node, lineage, key, launcher=self.owner, input_fingerprint=fingerprint
             )
         except driver.UpstreamSkippedError as e:
             return self.skip(node, str(e), started)

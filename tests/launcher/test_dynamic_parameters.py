@@ -204,3 +204,17 @@ def test_an_unreadable_upstream_value_fails_the_node_clearly_and_publishes_nothi
     reader = MetadataReader(md)
     assert [e.state for e in reader.executions("r1") if e.node_id == "Use"] == ["FAILED"]
     assert not (tmp_path / "root" / "Use").exists() or not any((tmp_path / "root" / "Use").rglob("out"))
+
+
+def test_what_the_parameters_read_is_recorded_as_the_executions_inputs_for_lineage(pipelines, tmp_path):
+    from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
+
+    first = _run(pipelines.create_pipeline(str(tmp_path), 11))
+    cached = _run(pipelines.create_pipeline(str(tmp_path), 12))  # Use: CACHED, its record has the events too
+    reader = MetadataReader(Metadata(sqlite_metadata_connection_config(str(tmp_path / "metadata.sqlite"))))
+    for result in (first, cached):
+        [use] = [e for e in reader.executions(result.run_id) if e.node_id == "Use"]
+        [count] = [e for e in reader.executions(result.run_id) if e.node_id == "Count"]
+        assert sorted(use.inputs) == ["label", "n", "rate"]  # keyed by parameter: 'n' and 'rate' read one artifact
+        assert [a.id for a in use.inputs["n"]] == [a.id for a in count.outputs["num"]]
+        assert [a.id for a in use.inputs["label"]] == [a.id for a in count.outputs["name"]]
