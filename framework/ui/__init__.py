@@ -8,7 +8,9 @@ Jinja2); `import headrace` and the other commands never load it. Its parts, one 
 - ``security``: the token check, response headers, and which files may be served;
 - ``store``: read-only ML Metadata handles (a small pool) and what the pages read through them;
 - ``render``: the one page layout, escaping and formatting helpers (every page goes through it);
+- ``charts``: line charts as geometry, drawn as SVG by the templates;
 - ``graph``: graphs (a pipeline's DAG, a lineage) drawn as SVG by Graphviz's ``dot``;
 - ``files``: reading logs and listing folders, inside a pipeline root only;
-- ``pages``: one module per page (runs, run, execution, artifact, lineage, models), each with its ``ROUTES``.
+- ``pages``: one module per page (runs, run, execution, artifact, lineage, models, compare, metrics),
+  each with its ``ROUTES``.
 """

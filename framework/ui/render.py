@@ -66,8 +66,8 @@ def url(request: Request, name: str, query: dict[str, Any] | None = None, **para
     and an optional query string (empty values left out)."""
     encoded = {k: quote(str(v), safe="") for k, v in params.items()}
     path = str(request.app.url_path_for(name, **encoded))
-    kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
-    return path + (f"?{urlencode(kept)}" if kept else "")
+    kept = {k: v for k, v in (query or {}).items() if v not in (None, "", [])}
+    return path + (f"?{urlencode(kept, doseq=True)}" if kept else "")
 
 
 def page(request: Request, template: str, title: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -140,6 +140,39 @@ def test_models_page(browser, ui_server, ui_store):
     check_screenshot(browser, "models")
 
 
+def test_compare_two_runs_ticked_on_the_runs_page(browser, ui_server, ui_store):
+    open_page(browser, ui_server, "/runs?pipeline=ui-test")
+    for run_id in (ui_store.failed_run, ui_store.complete_run):
+        browser.eval(f"document.querySelector('input[name=run][value=\"{run_id}\"]').click()")
+    browser.eval("document.querySelector('button[form=compare-form]').click()")
+    browser.wait_for("location.pathname == '/compare' && document.readyState == 'complete'")
+    browser._drain(0.3)
+    assert browser.console_errors() == []
+    rows = browser.eval(
+        "Object.fromEntries([...document.querySelectorAll('table.compare tbody tr:not(.section)')]"
+        ".map(r => [r.cells[0].innerText.replace('≠', '').trim(), r.classList.contains('differs')]))"
+    )
+    assert rows["Make.note"] is True and rows["Check.fail"] is True  # the payload run failed on purpose
+    assert rows["Train.sleep"] is False
+    assert rows["Check"] is True  # its state: FAILED in one, COMPLETE in the other
+    check_screenshot(browser, "compare")
+    browser.open(browser.eval("[...document.querySelectorAll('a')].find(a => a.textContent.includes('differ')).href"))
+    shown = browser.eval("[...document.querySelectorAll('table.compare tbody tr:not(.section)')].length")
+    assert 0 < shown < len(rows) and browser.eval("document.querySelectorAll('tr.differs').length") == shown
+
+
+def test_metrics_over_runs(browser, ui_server, ui_store):
+    open_page(browser, ui_server, "/metrics?pipeline=ui-test")
+    titles = browser.eval("[...document.querySelectorAll('figure.chart figcaption')].map(f => f.textContent)")
+    assert "Train.model.metric:accuracy" in titles and "Train.model.metric:loss" in titles
+    chart = browser.eval(
+        "[...document.querySelectorAll('figure.chart')].find(f => f.querySelector('figcaption').textContent == "
+        "'Train.model.metric:accuracy').querySelectorAll('circle').length"
+    )
+    assert chart >= 2  # one point a run
+    check_screenshot(browser, "metrics")
+
+
 def test_names_that_are_script_payloads_show_as_text(browser, ui_server, ui_store):
     open_page(browser, ui_server, "/runs/" + quote(ui_store.payload_run, safe=""))
     assert browser.eval("document.querySelectorAll('img').length") == 0

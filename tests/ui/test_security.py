@@ -144,3 +144,25 @@ def test_a_given_token_is_required_on_loopback_too(ui_store):
         assert get(server, "/runs", headers={"Authorization": "Bearer s3cret-token-for-this-test"})[0] == 200
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "path, status, says",
+    [
+        ("/runs?state=BOGUS", 400, "Unknown run state"),
+        ("/runs?before=1;DROP", 400, "whole number"),
+        ("/runs/no-such-run", 404, "No run"),
+        ("/executions/999999", 404, "No execution with id 999999"),
+        ("/artifacts/999999", 404, "No artifact with id 999999"),
+        ("/lineage/1?depth=0", 400, "must be a whole number from 1 to 10"),
+        ("/compare?run=only-one", 400, "Compare takes 2 to"),
+        ("/compare?run=a&run=no-such-run", 404, "No run"),
+        ("/metrics?pipeline=ui-test&limit=x", 400, "must be a whole number from 1 to 200"),
+        ("/metrics?pipeline=nope", 404, "No pipeline"),
+        ("/nowhere", 404, "start from the runs page"),
+    ],
+)
+def test_a_bad_address_is_a_page_that_says_what_is_wrong(ui_server, path, status, says):
+    got, headers, body = get(ui_server, path)
+    assert got == status and says in body, body[:3000]
+    assert headers["content-type"].startswith("text/html") and "Traceback" not in body

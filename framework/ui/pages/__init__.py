@@ -6,8 +6,8 @@ entry in PAGES.
 
 from __future__ import annotations
 
-from headrace.ui.pages import artifact, execution, lineage, models, run, runs
+from headrace.ui.pages import artifact, compare, execution, lineage, metrics, models, run, runs
 
-PAGES = (runs, run, execution, artifact, lineage, models)
+PAGES = (runs, run, execution, artifact, lineage, models, compare, metrics)
 
 __all__ = ["PAGES"]
