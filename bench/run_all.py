@@ -29,6 +29,7 @@ import bench_evaluator
 import bench_import
 import bench_penguin
 import bench_stats_beam
+import bench_ui
 import benchlib
 from benchlib import Figure
 
@@ -42,6 +43,7 @@ BENCHMARKS = (
     ("bench_penguin", bench_penguin.main),
     ("bench_airflow", bench_airflow.main),
     ("bench_evaluator", bench_evaluator.main),
+    ("bench_ui", bench_ui.main),
 )
 
 
