@@ -2,7 +2,7 @@
 
 The layout depends only on the pipeline's shape (its nodes, their types and edges), so it is drawn once
 per shape and cached; a page then marks each node's state in the cached drawing. Node `i` (in the
-IR's order) is the SVG group `id="node_i"`; its third text line is the state slot, which the page's
+IR's order) is the SVG group `id="node_i"`; its last text line is the state slot, which the page's
 script rewrites while a run is in progress. Names go into the DOT source as quoted strings with
 backslashes and quotes escaped, and `dot` escapes them again as XML text in the SVG.
 """
@@ -77,7 +77,12 @@ def draw(nodes: list[GraphNode], edges: list[tuple[str, str]]) -> str:
 def dot_source(ir: PipelineIR) -> str:
     """The DOT description of the pipeline's graph; node i's third line is its state slot."""
     index = {n.id: i for i, n in enumerate(ir.nodes)}
-    nodes = [GraphNode(f"node_{i}", (n.id, n.component_type, _SLOT.format(i))) for i, n in enumerate(ir.nodes)]
+    # The component's class name only, and only when the node's id does not say it (the module path is in
+    # the page's table): narrow boxes, a readable graph.
+    nodes = []
+    for i, n in enumerate(ir.nodes):
+        kind = n.component_type.rpartition(".")[2]
+        nodes.append(GraphNode(f"node_{i}", (n.id, _SLOT.format(i)) if kind == n.id else (n.id, kind, _SLOT.format(i))))
     edges = [(f"node_{index[u]}", f"node_{i}") for i, n in enumerate(ir.nodes) for u in n.upstream if u in index]
     return dot_graph(nodes, edges)
 

@@ -87,10 +87,11 @@ def test_the_graph_escapes_names_for_dot_and_for_svg():
 
     nodes = (
         NodeIR(id='a"b\\N<script>', component_type="x.A", executor={}),
-        NodeIR(id="b", component_type="x.B", executor={}, upstream=('a"b\\N<script>',)),
+        NodeIR(id="b", component_type="x.b", executor={}, upstream=('a"b\\N<script>',)),
     )
     ir = PipelineIR(pipeline_name="p", pipeline_root="/tmp/p", nodes=nodes)
-    assert 'label="a\\"b\\\\N<script>\\nx.A' in dot_source(ir)
+    assert 'label="a\\"b\\\\N<script>\\nA\\n' in dot_source(ir)  # the class name, not its module
+    assert 'label="b\\n~' in dot_source(ir)  # a node named as its class: the name once
     svg = dag_svg(ir, {"b": ("FAILED", "FAILED <1s>")})
     assert "<script>" not in svg and "a&quot;b\\N&lt;script&gt;" in svg
     assert "FAILED &lt;1s&gt;" in svg and 'id="node_1" class="node state-FAILED"' in svg
