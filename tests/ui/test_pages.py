@@ -85,6 +85,10 @@ def test_failed_run_page(browser, ui_server, ui_store):
     assert browser.eval("document.querySelectorAll('img[src=x]').length") == 0
     png = check_screenshot(browser, "run-failed")
     assert pixels_near(png, GREEN) > 2000 and pixels_near(png, RED) > 1000, "the DAG's nodes are not drawn"
+    # A node of the graph opens its execution.
+    browser.eval("document.getElementById('node_2').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    browser.wait_for("location.pathname.startsWith('/executions/') && document.readyState == 'complete'")
+    assert browser.eval("document.querySelector('h1').textContent").startswith("Check")
 
 
 def test_execution_page(browser, ui_server, ui_store):

@@ -4,8 +4,21 @@
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("run-data").textContent);
-  if (!data.in_progress) return;
   const POLL_MS = 1000;
+
+  // A node of the graph opens its execution's page (once it has one).
+  function link(node) {
+    const g = document.getElementById("node_" + node.index);
+    if (!g || !node.execution || g.dataset.href) return;
+    g.dataset.href = node.execution;
+    g.classList.add("linked");
+    g.setAttribute("role", "link");
+    g.setAttribute("tabindex", "0");
+    g.addEventListener("click", () => { window.location.href = g.dataset.href; });
+    g.addEventListener("keydown", (e) => { if (e.key === "Enter") window.location.href = g.dataset.href; });
+  }
+  data.nodes.forEach(link);
+  if (!data.in_progress) return;
 
   function setState(el, state) {
     if (!el) return;
@@ -19,6 +32,7 @@
     setState(badge, status.state);
     document.getElementById("run-duration").textContent = status.duration;
     for (const node of status.nodes) {
+      link(node);
       const g = document.getElementById("node_" + node.index);
       if (g) {
         setState(g, node.state);
