@@ -333,7 +333,8 @@ class BaseRunner(abc.ABC):
                 handle, done = resume_run(md, resume, bind_for_run(md, ir, resume, parameters))
             else:
                 bound, values = bind(ir, parameters)
-                handle, done = start_run(md, bound, run_id, started_ms, parameters=values), set()
+                started_by = type(self).__name__
+                handle, done = start_run(md, bound, run_id, started_ms, parameters=values, started_by=started_by), set()
             progress = Progress(self.quiet)
             session = RunSession(md, handle, done, cache, progress, executors, started_ms, self.retries_in_session)
             if resume and run_state(handle) == COMPLETE:

@@ -134,7 +134,14 @@ class InteractiveContext:
         )
         ir, values = bind(ir, None)  # a RuntimeParameter takes its default here
         md = self.metadata
-        handle = start_run(md, ir, f"{self.pipeline_name}-{started_ms}-{node.id}", started_ms, parameters=values)
+        handle = start_run(
+            md,
+            ir,
+            f"{self.pipeline_name}-{started_ms}-{node.id}",
+            started_ms,
+            parameters=values,
+            started_by="InteractiveContext",
+        )
         handle.published.update(upstream)
         launcher = NodeLauncher(md, handle, enable_cache=None if enable_cache else False)
         outcome = launcher.launch(node.id, execute=self._execute)

@@ -20,6 +20,7 @@ from headrace.orchestrators.base_runner import open_store
 
 log = logging.getLogger(__name__)
 _UNSAFE_RUN_ID = re.compile(r"[^A-Za-z0-9_.:+-]")
+STARTED_BY = "a scheduler's tasks (headrace task)"  # recorded on a run a node's task started
 
 
 def headrace_run_id(scheduler_run_id: str) -> str:
@@ -54,7 +55,7 @@ def run_node(
 
     ir.node(node_id)
     md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters)
+    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters, started_by=STARTED_BY)
     _record_labels(md, handle, labels or {})
     stale_after_s = 0.0 if try_number > 1 else None
     outcome = launch_node(md, handle, node_id, execute=_execute, stale_after_s=stale_after_s)
@@ -85,7 +86,7 @@ def finish_run(
     from headrace.launcher.single import ensure_run
 
     md = open_store(ir)
-    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters)  # started here if no node's task ran
+    handle = ensure_run(md, ir, headrace_run_id(run_id), parameters, started_by=STARTED_BY)  # if no task ran
     _record_labels(md, handle, labels or {})
     outcomes = node_outcomes(md, handle)
     states = {n: o.state if o is not None else "NOT_RUN" for n, o in outcomes.items()}

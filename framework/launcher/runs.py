@@ -57,6 +57,7 @@ def start_run(
     run_id: str | None = None,
     started_ms: int | None = None,
     parameters: dict[str, Any] | None = None,
+    started_by: str = "",
 ) -> RunHandle:
     """Registers a new run (and, first time, the pipeline and node contexts).
 
@@ -67,6 +68,8 @@ def start_run(
         started_ms: When the run started (epoch ms; default now), so the recorded duration
             is the one the runner reports.
         parameters: The runtime parameter values bound into `ir`, recorded on the run.
+        started_by: What started the run (the orchestrator: LocalDagRunner, a scheduler's tasks...),
+            recorded on the run as `started_by` for those who ask why it ran.
     """
     run_id = run_id or new_run_id()
     started_ms = started_ms or int(time.time() * 1000)
@@ -82,6 +85,7 @@ def start_run(
         "runner": runner_id(),
         "ir_zlib": _pack_ir(ir),
         **({"runtime_parameters": json.dumps(parameters, sort_keys=True)} if parameters else {}),
+        **({"started_by": started_by} if started_by else {}),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
     [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])

@@ -56,6 +56,8 @@ class RunInfo:
     context_id: int = 0  # the run context's id in the store: runs are created in id order
     attempt_started_ms: int = 0  # when the latest attempt started (later than started_ms after a resume)
     runner: str = ""  # host:pid of the process that drives (or drove) its latest attempt
+    started_by: str = ""  # what started it: LocalDagRunner, BeamDagRunner, a scheduler's tasks...
+    scheduler_run: str = ""  # the scheduler's run it maps to (an Airflow run id: manual__..., scheduled__...)
 
     @property
     def resumed(self) -> bool:
@@ -258,6 +260,8 @@ class MetadataReader:
             ctx.id,
             int(p.get("attempt_started_ms", 0)),
             str(p.get("runner", "")),
+            str(p.get("started_by", "")),
+            str(p.get("airflow_run_id", "")),
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

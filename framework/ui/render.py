@@ -61,6 +61,17 @@ def state_class(state: str | None) -> str:
     return f"state-{text or 'NOTRUN'}"
 
 
+def why(run: Any) -> str:
+    """Why a run ran, as recorded: what started it (a runner, a scheduler's run), whether it was
+    resumed, and the process driving its latest attempt."""
+    text = run.started_by or "started"
+    if run.scheduler_run:
+        text += f" for Airflow run {run.scheduler_run}"
+    if run.runner:
+        text += f" on {run.runner}"
+    return text + ("; resumed" if run.resumed else "")
+
+
 def url(request: Request, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
     """The path of route `name` with its parameters percent-encoded (ids may hold any character),
     and an optional query string (empty values left out)."""
@@ -82,6 +93,7 @@ def page(request: Request, template: str, title: str, status_code: int = 200, **
         duration=duration,
         shown=shown,
         state_class=state_class,
+        why=why,
         **context,
     )
     return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-store"})

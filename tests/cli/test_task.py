@@ -79,6 +79,7 @@ def test_nodes_run_one_per_process_a_retry_is_a_new_attempt_and_finish_records_t
     ]
     props = reader.md.get_context("pipeline_run", "r_1").custom_properties
     assert props["scheduler_run"].string_value == "r/1"
+    assert reader.run("r_1").started_by == "a scheduler's tasks (headrace task)"  # why it ran
 
 
 def test_mistakes_are_messages_not_tracebacks(write_module, tmp_path):

@@ -60,6 +60,7 @@ def test_runs_page(browser, ui_server, ui_store):
     assert "FAILED" in failed and "4 / 0 / 1 / 0 of 5" in failed, failed
     complete = next(r for r in rows if ui_store.complete_run in r)
     assert "COMPLETE" in complete and "5 / 0 / 0 / 0 of 5" in complete, complete
+    assert "LocalDagRunner on " in complete  # why it ran: `headrace run` drove it with LocalDagRunner
     assert rows.index(complete) < rows.index(failed), "newest first"
     check_screenshot(browser, "runs")
     # Filters, and pages of one run each: older, then newer again.
