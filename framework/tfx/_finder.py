@@ -16,7 +16,8 @@ import types
 from typing import Any
 
 from headrace.errors import HeadraceError, did_you_mean
-from headrace.tfx._table import EXAMPLES, MISSING, MODULES, STAR, Const
+from headrace.tfx._missing import EXAMPLES, MISSING
+from headrace.tfx._table import MODULES, STAR, Const
 
 PREFIX = "headrace.tfx"
 

@@ -4,9 +4,7 @@
 to its names. A provider is a string: 'module:attr' (an attribute of a headrace module, imported
 on first use), 'module' (a whole headrace module), or a :class:`Const`. `STAR` names a headrace
 module whose `__all__` a TFX module serves whole. Submodules listed in `MODULES` are attributes of
-their parent automatically. `MISSING` maps TFX paths headrace does not have yet (a name, or a module
-prefix) to the capability that will bring them; it also answers for a `MODULES` entry whose headrace
-name is not there yet.
+their parent automatically. What headrace does not have is in `headrace.tfx._missing`.
 """
 
 from __future__ import annotations
@@ -31,14 +29,6 @@ _PROTO = "headrace.components.proto"
 _EXIT_HANDLER = {"exit_handler": "headrace.tfx._decorators:component", "FinalStatusStr": "headrace.dsl:FinalStatusStr"}
 _TFX_GENS = "headrace.tfx._components"  # ExampleGens writing TFX's tf.Example by default
 
-DATA = "headrace's data components"
-MODEL = "headrace's model components"
-ORCH = "headrace's orchestrator adapters (Beam, Kubeflow, Airflow)"
-CONTAINERS = "headrace's container runtime"
-CLOUD = "headrace's Google Cloud extensions"
-PLACEHOLDERS = "headrace's run-information, list and proto placeholders (runtime_info, make_proto, make_list ...)"
-STRATEGIES = "headrace's pluggable resolver strategies"
-EXAMPLES = "EXAMPLES"  # TFX's example code: never part of headrace (the error says so)
 
 _ANNOTATIONS = {
     "InputArtifact": f"{_DSL}:InputArtifact",
@@ -402,47 +392,4 @@ STAR: dict[str, str] = {
     "utils.proto_utils": "headrace.tfx._proto_utils",
     "orchestration.experimental.interactive.visualizations": "headrace.tfx._visualizations",
     "orchestration.portable.mlmd.execution_lib": "headrace.tfx._execution_lib",
-}
-
-# TFX's names served above are not listed here: MODULES wins, MISSING answers for the rest.
-_DATA_COMPONENTS = "ExampleDiff Transform".split()
-_MODEL_COMPONENTS = "ModelValidator Tuner".split()
-_V1_MODEL_COMPONENTS = "Tuner TunerFnResult"
-_DATA_PROTOS = "transform_pb2 distribution_validator_pb2 example_diff_pb2".split()
-_MODEL_PROTOS = ["tuner_pb2"]
-_DATA_MESSAGES = "SplitsConfig DistributionValidatorConfig FeatureComparator ExampleDiffConfig".split()
-_DATA_MESSAGES += ["PairedExampleSkew"]
-_MODEL_MESSAGES = ["TuneArgs"]  # Tuner is not here yet
-
-MISSING: dict[str, str] = {
-    **{f"components.{n}": DATA for n in _DATA_COMPONENTS},
-    **{f"components.{n}": MODEL for n in _MODEL_COMPONENTS},
-    **{f"v1.components.{n}": DATA for n in _DATA_COMPONENTS},
-    **{f"v1.components.{n}": MODEL for n in _V1_MODEL_COMPONENTS.split()},
-    # Module prefixes: served submodules are in MODULES; the rest (executors, drivers) come with the data components.
-    **{f"components.{m}": DATA for m in "example_gen statistics_gen schema_gen example_validator transform".split()},
-    **{f"components.{m}": DATA for m in "distribution_validator example_diff".split()},
-    # Served from MODULES once headrace has them; until then these say what brings them.
-    **{f"components.{m}": MODEL for m in "trainer tuner".split()},
-    "components.model_validator": MODEL,
-    **{f"proto.{m}": DATA for m in _DATA_PROTOS},
-    **{f"proto.{m}": MODEL for m in _MODEL_PROTOS},
-    "proto.orchestration": ORCH,
-    **{f"v1.proto.{n}": DATA for n in _DATA_MESSAGES},
-    **{f"v1.proto.{n}": MODEL for n in _MODEL_MESSAGES},
-    "v1.proto.orchestration": ORCH,
-    "v1.dsl.components.AsyncOutputArtifact": ORCH,
-    "dsl.component.experimental.annotations.AsyncOutputArtifact": ORCH,
-    "v1.dsl.experimental.ResolverStrategy": STRATEGIES,
-    "dsl.components.common.resolver.ResolverStrategy": STRATEGIES,
-    "dsl.experimental.spans_resolver": DATA,
-    "dsl.placeholder.placeholder": PLACEHOLDERS,
-    "dsl.placeholder.proto_placeholder": PLACEHOLDERS,
-    "orchestration.kubeflow.kubeflow_dag_runner": ORCH,  # TFX's Kubeflow v1 runner: headrace compiles for KFP v2 only
-    "v1.extensions.google_cloud_ai_platform": CLOUD,
-    "v1.extensions.google_cloud_big_query": CLOUD,
-    "extensions": CLOUD,
-    "examples": EXAMPLES,
-    "types.channel.UnionChannel": ORCH,
-    "types.channel.union": ORCH,
 }
