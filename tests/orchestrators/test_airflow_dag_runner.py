@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from airflow_env import airflow_home, airflow_venv, dags_test, only_run, reader
+from output_files import output_files
 from pipelines_src import HEADER
 
 from headrace.compiler.ir import NodeIR, PipelineIR
@@ -107,19 +107,10 @@ def airflow3(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     return venv, airflow_home(tmp_path_factory.mktemp("airflow3_home"), venv)
 
 
-def _contents(uri: str) -> dict[str, str]:
-    files = {}
-    for folder, _, names in os.walk(uri):
-        for name in names:
-            path = os.path.join(folder, name)
-            files[os.path.relpath(path, uri)] = Path(path).read_text()
-    return files
-
-
 def outputs_of(store: MetadataReader, run_id: str) -> dict[str, dict[str, list[dict[str, str]]]]:
     """node -> output key -> the contents of each output artifact, from the run's COMPLETE executions."""
     return {
-        e.node_id: {k: [_contents(a.uri) for a in arts] for k, arts in e.outputs.items()}
+        e.node_id: {k: [output_files(a.uri) for a in arts] for k, arts in e.outputs.items()}
         for e in store.executions(run_id)
         if e.state == "COMPLETE"
     }

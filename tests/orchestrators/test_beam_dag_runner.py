@@ -3,11 +3,11 @@ ML Metadata on SQLite: same outputs as LocalDagRunner, failures, repeated bundle
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from conftest import sql
+from output_files import output_files
 from pipelines_src import HEADER
 
 from headrace.errors import PipelineRunError
@@ -107,11 +107,7 @@ def _contents(result) -> dict[str, dict[str, str]]:
     for node_id, outcome in result.nodes.items():
         for key, uris in outcome.outputs.items():
             for uri in uris:
-                files = found.setdefault(f"{node_id}/{key}", {})
-                for dirpath, _, names in os.walk(uri):
-                    for name in names:
-                        path = os.path.join(dirpath, name)
-                        files[os.path.relpath(path, uri)] = Path(path).read_text()
+                found.setdefault(f"{node_id}/{key}", {}).update(output_files(uri))
     return found
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from output_files import output_files
 
 from headrace.cli.loader import load_file_as_module
 from headrace.cli.main import main
@@ -21,14 +22,14 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "pipelines" / "hello_pipeline.py"
 
 
-def _files(folder: str) -> dict[str, bytes]:
-    path = Path(folder)
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-
-
 def _outputs(result) -> dict[tuple[str, str], dict[str, bytes]]:
     assert result.succeeded, result.errors
-    return {(n, k): _files(uri) for n, o in result.nodes.items() for k, uris in o.outputs.items() for uri in uris}
+    return {
+        (n, k): output_files(uri, binary=True)
+        for n, o in result.nodes.items()
+        for k, uris in o.outputs.items()
+        for uri in uris
+    }
 
 
 def _worker_pids(address: str) -> set[int]:

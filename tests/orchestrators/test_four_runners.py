@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from airflow_env import airflow_home, airflow_venv, dags_test, only_run
 from click.testing import CliRunner
+from output_files import output_files
 
 from headrace.cli.loader import load_file_as_module
 from headrace.cli.main import main
@@ -31,21 +32,16 @@ EXPECTED = {
 }
 
 
-def _files(folder: str | Path) -> dict[str, str]:
-    folder = Path(folder)
-    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def _from_result(result) -> dict[tuple[str, str], dict[str, str]]:
     assert result.succeeded, result.node_states
-    return {(n, k): _files(uri) for n, o in result.nodes.items() for k, uris in o.outputs.items() for uri in uris}
+    return {(n, k): output_files(uri) for n, o in result.nodes.items() for k, uris in o.outputs.items() for uri in uris}
 
 
 def _from_store(root: Path, run_id: str) -> dict[tuple[str, str], dict[str, str]]:
     reader = MetadataReader(Metadata(sqlite_metadata_connection_config(str(root / "metadata.sqlite"))))
     executions = [e for e in reader.executions(run_id) if e.state == "COMPLETE"]
     assert sorted(e.node_id for e in executions) == ["Count", "MakeRows", "Tag"]  # once each
-    return {(e.node_id, k): _files(a.uri) for e in executions for k, arts in e.outputs.items() for a in arts}
+    return {(e.node_id, k): output_files(a.uri) for e in executions for k, arts in e.outputs.items() for a in arts}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +76,7 @@ def test_the_compiled_kubeflow_file_runs_on_kfp_local_with_the_same_outputs(exam
     assert set(loaded.pipeline_spec.root.dag.tasks) == {"makerows", "tag", "count"}
     ir = compile_pipeline(example.create_pipeline(str(tmp_path / "unused")))
     run_dir = Path(run_package_locally(str(package), str(tmp_path / "kfp")))
-    kfp_outputs = {(n.id, k): _files(run_dir / task_name(n.id) / k) for n in ir.nodes for k in n.outputs}
+    kfp_outputs = {(n.id, k): output_files(run_dir / task_name(n.id) / k) for n in ir.nodes for k in n.outputs}
     assert kfp_outputs == EXPECTED
 
 

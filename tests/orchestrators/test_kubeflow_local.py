@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from output_files import output_files
 
 from headrace.cli.loader import load_file_as_module
 from headrace.compiler import compile_pipeline
@@ -33,15 +34,11 @@ def example():
     return load_file_as_module(str(REPO / "pipelines" / "three_styles_pipeline.py"))
 
 
-def _files(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def _local_outputs(ir, root: Path) -> dict[tuple[str, str], dict[str, str]]:
     result = LocalDagRunner(quiet=True).run(ir)
     assert result.succeeded, result.node_states
     return {
-        (node_id, key): _files(Path(uri))
+        (node_id, key): output_files(Path(uri))
         for node_id, node in result.nodes.items()
         for key, uris in node.outputs.items()
         for uri in uris
@@ -49,7 +46,9 @@ def _local_outputs(ir, root: Path) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def _kfp_outputs(ir, run_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
-    return {(node.id, key): _files(run_dir / task_name(node.id) / key) for node in ir.nodes for key in node.outputs}
+    return {
+        (node.id, key): output_files(run_dir / task_name(node.id) / key) for node in ir.nodes for key in node.outputs
+    }
 
 
 def _compare(ir, local, kfp_run):
@@ -72,7 +71,8 @@ def test_function_and_custom_nodes_run_on_plain_kfp_local_docker_runner(example,
     written = json.loads((run_dir / "tag" / "executor_output.json").read_text())
     [art] = written["artifacts"]["output_data"]["artifacts"]
     assert art["metadata"]["tagged"] == 1 and art["metadata"]["split_names"] == '["train"]'
-    assert json.loads(art["metadata"]["headrace"])["custom_properties"] == {"tagged": 1}
+    custom = {"tagged": 1, "producer_component": "Tag", "pipeline_name": "three-styles"}  # TFX's producer properties
+    assert json.loads(art["metadata"]["headrace"])["custom_properties"] == custom
 
 
 def test_three_styles_run_on_kfp_local_with_the_launcher_stand_in_as_under_local_dag_runner(

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from output_files import output_files
+
 # ML Metadata's enum values, as stored in SQLite.
 RUNNING, COMPLETE, FAILED, CACHED, CANCELED = 2, 3, 4, 5, 6
 PENDING, LIVE, ABANDONED = 1, 2, 5
@@ -56,11 +58,8 @@ def outputs_by_state(db: Path, state: int) -> list[tuple[str, str]]:
 
 
 def listing(uri: str) -> dict[str, bytes]:
-    """Every file under an artifact's URI (or the URI itself if it is a file), with its bytes."""
-    path = Path(uri)
-    if path.is_file():
-        return {"": path.read_bytes()}
-    return {str(f.relative_to(path)): f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file()}
+    """Every file under an artifact's URI, with its bytes (a value artifact's: `{'value': bytes}`)."""
+    return output_files(uri, binary=True)
 
 
 def output_key(uri: str) -> str:

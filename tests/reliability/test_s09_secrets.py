@@ -41,7 +41,7 @@ from headrace.types import standard_artifacts
 def call_api(token: Parameter[str], digest: OutputArtifact[standard_artifacts.String]):
     # the step uses the secret; it writes only its hash (what the test checks it received)
     print("calling the API with a token of", len(token), "characters")
-    with open(digest.uri + "/digest", "w") as f:
+    with open(digest.uri, "w") as f:  # a value artifact's URI is its value's file, as in TFX
         f.write(hashlib.sha256(token.encode()).hexdigest())
 
 
@@ -53,7 +53,7 @@ class _Spec(ComponentSpec):
 class _Executor(BaseExecutor):
     def Do(self, input_dict, output_dict, exec_properties):
         out = output_dict["digest"][0]
-        with open(out.uri + "/digest", "w") as f:
+        with open(out.uri, "w") as f:
             f.write(hashlib.sha256(exec_properties["password"].encode()).hexdigest())
 
 
@@ -80,8 +80,8 @@ def create_pipeline(root, config, env, image=None):
             image=image,
             command=[
                 "python3", "-c",
-                "import hashlib, os, sys; os.makedirs(sys.argv[1]); h = hashlib.sha256(sys.argv[2].encode()); "
-                "open(os.path.join(sys.argv[1], 'digest'), 'w').write(h.hexdigest())",
+                "import hashlib, sys; h = hashlib.sha256(sys.argv[2].encode()); "
+                "open(sys.argv[1], 'w').write(h.hexdigest())",
                 placeholders.OutputUriPlaceholder("digest"),
                 placeholders.InputValuePlaceholder("token"),
             ],
@@ -179,7 +179,7 @@ def test_secrets_never_land_in_ir_kubeflow_airflow_metadata_logs_or_artifacts(
         run_ids.append(result.run_id)
         for node in ("call_api", "login", "call_api_in_image", "container"):
             [uri] = result.nodes[node].outputs["digest"]
-            not_delivered += Path(uri, "digest").read_text() != digest
+            not_delivered += Path(uri).read_text() != digest
 
     # a missing variable fails the step with a message naming it, and nothing LIVE
     monkeypatch.delenv(SECRET_ENV)
