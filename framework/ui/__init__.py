@@ -11,6 +11,7 @@ Jinja2); `import headrace` and the other commands never load it. Its parts, one 
 - ``charts``: line charts as geometry, drawn as SVG by the templates;
 - ``graph``: graphs (a pipeline's DAG, a lineage) drawn as SVG by Graphviz's ``dot``;
 - ``files``: reading logs and listing folders, inside a pipeline root only;
+- ``signature``: a SavedModel's serving signatures, read from its wire format (no TensorFlow);
 - ``pages``: one module per page (runs, run, execution, artifact, lineage, models, compare, metrics),
   each with its ``ROUTES``.
 """

@@ -68,6 +68,13 @@ def test_the_main_jobs_run_and_its_artifacts(browser, penguin_ui):
     open_page(browser, server, model.split(server.base, 1)[1])
     text = browser.eval("document.body.innerText")
     assert "Training metrics" in text and "sparse_categorical_accuracy" in text
+    # Its serving signature, read from the SavedModel without TensorFlow: the trainer's four features in.
+    rows = browser.eval("[...document.querySelectorAll('table.signature tbody tr')].map(r => r.innerText)")
+    assert browser.eval("document.querySelector('h3.mono').textContent").startswith("serving_default")
+    for feature in ("body_mass_g", "culmen_depth_mm", "culmen_length_mm", "flipper_length_mm"):
+        assert f"input\t{feature}\tfloat32\t(-1, 1)" in rows, rows
+    assert "output\toutput_0\tfloat32\t(-1, 3)" in rows, rows
+    check_screenshot(browser, "main-job-model")
 
 
 def test_the_main_jobs_model_in_the_registry(browser, penguin_ui):

@@ -116,6 +116,7 @@ def test_artifact_pages(browser, ui_server, ui_store):
     assert browser.console_errors() == []
     text = browser.eval("document.body.innerText")
     assert "Training metrics" in text and "0.875" in text and "model.txt" in text
+    assert "The SavedModel's signatures cannot be read: saved_model.pb" in text  # a stand-in, not a SavedModel
     # The value artifact: its value, read through the ValueArtifact API.
     browser.open(links["accuracy:Float"])
     assert browser.eval("document.querySelector('pre.value').innerText") == "0.875"

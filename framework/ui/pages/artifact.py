@@ -1,6 +1,6 @@
 """An artifact: type, URI, state, properties, its producer and consumers, and what a person looks at:
 the HTML report a headrace component wrote (inline, in a sandboxed frame), a value artifact's value, a
-Model's training metrics, and the files in its folder.
+Model's training metrics and serving signatures, and the files in its folder.
 
 Files are served only from inside the artifact's URI and inside the pipeline root of the run that
 produced it (`security.resolve_inside`), always with a sandboxing Content-Security-Policy: even opened
@@ -23,6 +23,7 @@ from headrace.types.artifact import ValueArtifact
 from headrace.ui.files import listing
 from headrace.ui.render import error_page, found, page, url
 from headrace.ui.security import FILE_POLICY, resolve_inside
+from headrace.ui.signature import SignatureError, find_saved_model, signatures
 from headrace.ui.store import Store
 
 REPORT = "report.html"  # where headrace's components write an artifact's report (headrace.components.reports)
@@ -73,6 +74,11 @@ def artifact_page(request: Request) -> Response:
     files, more = listing(folder) if folder else ([], False)
     report = folder is not None and os.path.isfile(os.path.join(folder, REPORT))
     metrics = {k[len(METRIC_PREFIX) :]: v for k, v in a.custom_properties.items() if k.startswith(METRIC_PREFIX)}
+    saved_model = find_saved_model(folder) if folder and a.type_name == "Model" else None
+    try:
+        model_signatures, signature_error = (signatures(saved_model) if saved_model else []), None
+    except (SignatureError, OSError) as e:
+        model_signatures, signature_error = [], f"{os.path.relpath(saved_model or '', folder or '')}: {e}"
     return page(
         request,
         "artifact.html",
@@ -83,6 +89,8 @@ def artifact_page(request: Request) -> Response:
         has_value=has_value,
         value=value,
         metrics=metrics,
+        signatures=model_signatures,
+        signature_error=signature_error,
         report_url=url(request, "artifact_report", artifact_id=a.id) if report else None,
         files=[(name, size, _file_url(request, a.id, name)) for name, size in files],
         more_files=more,
