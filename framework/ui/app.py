@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from headrace.errors import MetadataError
 from headrace.ui.pages import PAGES
 from headrace.ui.render import error_page
 from headrace.ui.security import Guard
@@ -29,6 +30,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, detail)
 
 
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """The store cannot be read (a MySQL server down, a store replaced): a page that says so, not a 500."""
+    return error_page(request, 503, f"The ML Metadata store cannot be read now: {exc}")
+
+
 def create_app(config: Any, token: str | None = None, loopback: bool = True, port: int = 0) -> Any:
     """The UI over the ML Metadata store `config` (opened read-only), wrapped in its security layer.
 
@@ -40,6 +46,7 @@ def create_app(config: Any, token: str | None = None, loopback: bool = True, por
     """
     routes = [route for module in PAGES for route in module.ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    handlers = {HTTPException: _http_error, MetadataError: _store_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.store = Store(config)
     return Guard(app, token=token, loopback=loopback, port=port)

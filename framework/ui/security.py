@@ -142,7 +142,9 @@ class Guard:
     async def _redirect_with_cookie(self, scope: Scope, send: Send) -> None:
         """A first visit with ?token=: the cookie, and the same address without the token."""
         rest = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k != "token"]
-        location = scope.get("root_path", "") + scope["path"] + (f"?{urlencode(rest)}" if rest else "")
+        path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        path = "/" + path.lstrip("/")  # never '//host': a redirect stays on this server
+        location = path + (f"?{urlencode(rest)}" if rest else "")
         cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
         await _plain(send, 303, "", [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode())])
 

@@ -127,6 +127,8 @@ def test_a_non_loopback_bind_needs_the_token(ui_store):
         # A first visit with the token: a cookie, and the address without it.
         status, headers, _body = get(server, f"/runs?state=COMPLETE&token={token}")
         assert status == 303 and headers["location"] == "/runs?state=COMPLETE"
+        status, headers, _body = get(server, f"//evil.example/x?token={token}")
+        assert status == 303 and headers["location"] == "/evil.example/x"  # never a redirect off this server
         cookie = headers["set-cookie"].split(";")[0]
         assert "HttpOnly" in headers["set-cookie"] and "SameSite=Strict" in headers["set-cookie"]
         status, _h, body = get(server, "/runs", headers={"Cookie": cookie})

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from headrace.errors import MetadataError
 from headrace.metadata import ArtifactInfo, MetadataReader
-from headrace.types.artifact import ValueArtifact
+from headrace.types.artifact import ValueArtifact, value_file
 from headrace.ui.files import listing
 from headrace.ui.render import error_page, found, page, url
 from headrace.ui.security import FILE_POLICY, resolve_inside
@@ -54,6 +54,9 @@ def _value(reader: MetadataReader, a: ArtifactInfo, root: str | None) -> tuple[b
         inside = root is not None and resolve_inside(root, os.path.relpath(a.uri, root)) is not None
         if not inside or not os.path.exists(a.uri):
             return False, None
+        size = os.path.getsize(value_file(a.uri)) if os.path.exists(value_file(a.uri)) else 0
+        if size > ValueArtifact.ADOPTED_MAX_BYTES:
+            return True, f"({size} bytes: too big to show; see its file)"
     try:
         return True, art.value
     except (OSError, ValueError) as e:
