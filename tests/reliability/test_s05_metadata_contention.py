@@ -18,7 +18,7 @@ import os
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import _mariadb
 from _reliability import FULL, record, trials
@@ -119,6 +119,46 @@ def _opener(paths: list[str], barrier: Any, results: Any) -> None:
             results.put(f"{path}: {type(e).__name__}: {e}")
 
 
+class Publishes(NamedTuple):
+    """What `publish_concurrently` saw: every publish's latency, the writers' errors, the store audit's
+    torn records, the runs whose publish was lost, the audit's facts, and the wall time of the writes."""
+
+    latencies: list[float]
+    errors: list[str]
+    torn: list[str]
+    lost: list[str]
+    facts: dict[str, Any]
+    wall: float
+
+
+def publish_concurrently(db: str, ir_json: str, writers: int, count: int) -> Publishes:
+    """`writers` processes, started together, each publishing `count` executions (run `w{writer}-{j}`)
+    into the store `db`; then the store's audit."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(writers), ctx.Queue()
+    procs = [ctx.Process(target=_publisher, args=(db, ir_json, w, count, barrier, results)) for w in range(writers)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=_TIMEOUT_S) for _ in procs]
+    for p in procs:
+        p.join(60)
+    torn, facts = _mariadb.audit(Metadata(sqlite_metadata_connection_config(db)))
+    lost = [
+        f"w{w}-{j}"
+        for w in range(writers)
+        for j in range(count)
+        if "Make" not in facts["complete_nodes"].get(f"w{w}-{j}", set())
+    ]
+    return Publishes(
+        latencies=[x for _, lat, _, _, _ in got for x in lat],
+        errors=[e for _, _, errs, _, _ in got for e in errs],
+        torn=torn,
+        lost=lost,
+        facts=facts,
+        wall=max(g[4] for g in got) - min(g[3] for g in got),
+    )
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -135,35 +175,19 @@ def test_metadata_contention(write_module, tmp_path):
         root = tmp_path / f"sqlite-{n}"
         db = str(root / "metadata.sqlite")
         ir_json = _one_node_ir(write_module, root)
-        barrier, results = ctx.Barrier(n), ctx.Queue()
-        args = [(db, ir_json, w, PUBLISHES, barrier, results) for w in range(n)]
-        procs = [ctx.Process(target=_publisher, args=a) for a in args]
-        for p in procs:
-            p.start()
-        got = [results.get(timeout=_TIMEOUT_S) for _ in procs]
-        for p in procs:
-            p.join(60)
-        latencies = [x for _, lat, _, _, _ in got for x in lat]
-        errors = [e for _, _, errs, _, _ in got for e in errs]
-        wall = max(g[4] for g in got) - min(g[3] for g in got)
-        found, facts = _mariadb.audit(Metadata(sqlite_metadata_connection_config(db)))
-        missing = [
-            f"w{w}-{j}"
-            for w in range(n)
-            for j in range(PUBLISHES)
-            if "Make" not in facts["complete_nodes"].get(f"w{w}-{j}", set())
-        ]
-        violations += errors + found + [f"publish of run {r} lost" for r in missing]
+        pub = publish_concurrently(db, ir_json, n, PUBLISHES)
+        lat = pub.latencies
+        violations += pub.errors + pub.torn + [f"publish of run {r} lost" for r in pub.lost]
         figures["sqlite"][n] = {
-            "executions": len(latencies),
-            "per_s": round(len(latencies) / wall, 1) if wall > 0 else 0.0,
-            "p50_ms": round(1000 * _pct(latencies, 0.5), 1),
-            "p99_ms": round(1000 * _pct(latencies, 0.99), 1),
-            "max_ms": round(1000 * max(latencies, default=0.0), 1),
-            "errors": len(errors),
-            "lost": len(missing),
-            "torn": len(found),
-            "states": facts["states"],
+            "executions": len(lat),
+            "per_s": round(len(lat) / pub.wall, 1) if pub.wall > 0 else 0.0,
+            "p50_ms": round(1000 * _pct(lat, 0.5), 1),
+            "p99_ms": round(1000 * _pct(lat, 0.99), 1),
+            "max_ms": round(1000 * max(lat, default=0.0), 1),
+            "errors": len(pub.errors),
+            "lost": len(pub.lost),
+            "torn": len(pub.torn),
+            "states": pub.facts["states"],
         }
 
     # (b) MariaDB: RUNS concurrent pipeline runs, a fresh database per trial.

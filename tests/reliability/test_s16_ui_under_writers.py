@@ -14,7 +14,6 @@ p99 + 2 s: on this 2-core machine the UI's CPU alone slows writers down, a lock 
 from __future__ import annotations
 
 import http.client
-import multiprocessing
 import os
 import re
 import subprocess
@@ -23,9 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-import _mariadb
 from _reliability import FULL, record, trials
-from test_s05_metadata_contention import _one_node_ir, _pct, _publisher
+from test_s05_metadata_contention import _one_node_ir, _pct, publish_concurrently
 
 from headrace.metadata import Metadata, sqlite_metadata_connection_config
 
@@ -38,24 +36,9 @@ _TIMEOUT_S = 900
 
 def _writers(db: str, ir_json: str) -> tuple[list[float], list[str]]:
     """WRITERS processes publishing PUBLISHES executions each; (latencies, errors incl. lost/torn)."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
-    procs = [ctx.Process(target=_publisher, args=(db, ir_json, w, PUBLISHES, barrier, results)) for w in range(WRITERS)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=_TIMEOUT_S) for _ in procs]
-    for p in procs:
-        p.join(60)
-    latencies = [x for _, lat, _, _, _ in got for x in lat]
-    errors = [e for _, _, errs, _, _ in got for e in errs]
-    torn, facts = _mariadb.audit(Metadata(sqlite_metadata_connection_config(db)))
-    lost = [
-        f"publish of run w{w}-{j} lost"
-        for w in range(WRITERS)
-        for j in range(PUBLISHES)
-        if "Make" not in facts["complete_nodes"].get(f"w{w}-{j}", set())
-    ]
-    return latencies, errors + torn + lost
+    pub = publish_concurrently(db, ir_json, WRITERS, PUBLISHES)
+    lost = [f"publish of run {r} lost" for r in pub.lost]
+    return pub.latencies, pub.errors + pub.torn + lost
 
 
 class _Reader(threading.Thread):
