@@ -24,7 +24,6 @@ import functools
 import importlib.util
 import os
 import pickle
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from system_tools import installed_tool
 
 from headrace.cli.loader import load_file_as_module
 
@@ -246,19 +246,7 @@ def runtime_image() -> str:
 def chromium() -> str:
     """Chromium's path. If it is missing it is installed by scripts/services.sh (which needs root);
     without it the test fails: the full suite never skips a service."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        result = subprocess.run(
-            ["bash", str(REPO / "scripts" / "services.sh"), "chromium"], capture_output=True, text=True, timeout=900
-        )
-        found = shutil.which("chromium")
-        if found is None:
-            pytest.fail(
-                f"Chromium is not installed and `bash scripts/services.sh chromium` did not install it "
-                f"(exit {result.returncode}): {result.stderr[-2000:]}",
-                pytrace=False,
-            )
-    return found
+    return installed_tool(("chromium", "chromium-browser"), "chromium", "Chromium", timeout=900)
 
 
 # -- the Dask cluster (BeamDagRunner and the components' Beam paths on DaskRunner) -------------------

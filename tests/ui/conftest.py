@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from system_tools import installed_tool
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = Path(__file__).resolve().parent / "ui_pipeline.py"
@@ -68,19 +68,7 @@ def record_payload_run(db: Path, root: Path) -> str:
 def graphviz() -> str:
     """Graphviz's dot, which draws the run pages' graphs: installed by scripts/services.sh if missing
     (that needs root); without it the tests fail, naming the command."""
-    found = shutil.which("dot")
-    if found is None:
-        result = subprocess.run(
-            ["bash", str(REPO / "scripts" / "services.sh"), "graphviz"], capture_output=True, text=True, timeout=600
-        )
-        found = shutil.which("dot")
-        if found is None:
-            pytest.fail(
-                f"Graphviz's dot is not installed and `bash scripts/services.sh graphviz` did not install it "
-                f"(exit {result.returncode}): {result.stderr[-2000:]}",
-                pytrace=False,
-            )
-    return found
+    return installed_tool(("dot",), "graphviz", "Graphviz's dot", timeout=600)
 
 
 @dataclasses.dataclass
