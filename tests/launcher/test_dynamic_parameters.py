@@ -146,12 +146,15 @@ def test_a_producer_skipped_by_its_cond_skips_the_node_that_reads_its_value(pipe
     assert ran.nodes["Use"].state == "COMPLETE" and _out(ran).startswith("3|x|")
 
 
-def test_each_node_in_its_own_process_as_airflow_tasks_run_them(pipelines, tmp_path):
+def _task_runner(pipelines, tmp_path):
+    """Runs one node of the dynamic-parameter pipeline at a time as `headrace task run` (as an Airflow task
+    does), all in run 'r1'."""
     ir_file = tmp_path / "dyn.ir.json"
     ir_file.write_text(compile_pipeline(pipelines.create_pipeline(str(tmp_path / "root"), 11)).dump())
     env = {k: v for k, v in os.environ.items() if k != "HEADRACE_VERBOSE"}
-    for node in ("Count", "Use"):
-        done = subprocess.run(
+
+    def task(node: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "headrace", "task", "run", str(ir_file), node, "--run-id", "r1"],
             env=env,
             capture_output=True,
@@ -159,6 +162,14 @@ def test_each_node_in_its_own_process_as_airflow_tasks_run_them(pipelines, tmp_p
             timeout=120,
             cwd=str(Path(pipelines.__file__).parent),
         )
+
+    return task
+
+
+def test_each_node_in_its_own_process_as_airflow_tasks_run_them(pipelines, tmp_path):
+    task = _task_runner(pipelines, tmp_path)
+    for node in ("Count", "Use"):
+        done = task(node)
         assert done.returncode == 0, done.stderr
     from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 
@@ -174,19 +185,7 @@ def test_an_unreadable_upstream_value_fails_the_node_clearly_and_publishes_nothi
 
     from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 
-    ir_file = tmp_path / "dyn.ir.json"
-    ir_file.write_text(compile_pipeline(pipelines.create_pipeline(str(tmp_path / "root"), 11)).dump())
-    env = {k: v for k, v in os.environ.items() if k != "HEADRACE_VERBOSE"}
-
-    def task(node: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "headrace", "task", "run", str(ir_file), node, "--run-id", "r1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=str(Path(pipelines.__file__).parent),
-        )
+    task = _task_runner(pipelines, tmp_path)
 
     assert task("Count").returncode == 0
     md = Metadata(sqlite_metadata_connection_config(str(tmp_path / "root" / "metadata.sqlite")))
