@@ -144,13 +144,12 @@ def _parameters(ir: Any, node: Any, given: dict[str, Any], run_id: str) -> dict[
         name = runtime_parameter_name(original)
         if name is not None:
             ptype = ptype_named(ir.runtime_parameters[name]["ptype"])
-            whole = ptype is int and isinstance(value, float) and value.is_integer()
-            exec_properties[key] = coerce(name, ptype, int(value) if whole else value)
+            exec_properties[key] = coerce(name, ptype, _whole_as_int(value, ptype is int))
         elif is_final_status(original):
             exec_properties[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         elif is_placeholder_ir(original):
-            whole = original["ptype"] == "int" and isinstance(value, float) and value.is_integer()
-            exec_properties[key] = coerce_resolved(node.id, key, int(value) if whole else value, original["ptype"])
+            ptype_name = original["ptype"]
+            exec_properties[key] = coerce_resolved(node.id, key, _whole_as_int(value, ptype_name == "int"), ptype_name)
         else:
             is_int = isinstance(original, int) and not isinstance(original, bool)
             exec_properties[key] = int(value) if is_int and isinstance(value, float) else value
@@ -160,6 +159,11 @@ def _parameters(ir: Any, node: Any, given: dict[str, Any], run_id: str) -> dict[
                 value[PLACEHOLDER_KEY], _not_given(node.id, key), {"pipeline_run_id": run_id}
             )
     return exec_properties
+
+
+def _whole_as_int(value: Any, int_wanted: bool) -> Any:
+    """KFP passes numbers as doubles: where an int is wanted, a whole double is that int."""
+    return int(value) if int_wanted and isinstance(value, float) and value.is_integer() else value
 
 
 def _not_given(node_id: str, key: str) -> Any:
