@@ -18,7 +18,8 @@ from headrace.components import CsvExampleGen, ExampleValidator, SchemaGen, Stat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "penguin", "data")
-ROOT = os.environ.get("HEADRACE_ROOT", "headrace_runs/penguin_data")
+# $HEADRACE_ROOT, else penguin_data/ under $HEADRACE_HOME (headrace_runs by default), as the other examples.
+ROOT = os.environ.get("HEADRACE_ROOT") or os.path.join(os.environ.get("HEADRACE_HOME", "headrace_runs"), "penguin_data")
 
 
 def create_pipeline(data: str = DATA, root: str = ROOT) -> Pipeline:

@@ -28,7 +28,8 @@ from headrace.types import Channel, standard_artifacts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "processed")
-ROOT = os.environ.get("HEADRACE_ROOT", "headrace_runs/penguin")
+# $HEADRACE_ROOT, else penguin/ under $HEADRACE_HOME (headrace_runs by default), as the other examples.
+ROOT = os.environ.get("HEADRACE_ROOT") or os.path.join(os.environ.get("HEADRACE_HOME", "headrace_runs"), "penguin")
 
 EVAL_CONFIG = {
     "model_specs": [{"label_key": "species"}],
