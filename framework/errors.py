@@ -38,6 +38,10 @@ class MetadataError(HeadraceError):
     """The ML Metadata store could not be opened or used."""
 
 
+class NotInStoreError(MetadataError):
+    """The store was read, and holds no run, execution or artifact of the id asked for."""
+
+
 class MissingDependencyError(HeadraceError, ImportError):
     """An optional integration was used without its extra installed."""
 

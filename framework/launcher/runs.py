@@ -14,7 +14,7 @@ import zlib
 from typing import Any
 
 from headrace.compiler.ir import PipelineIR, load
-from headrace.errors import MetadataError
+from headrace.errors import MetadataError, NotInStoreError
 from headrace.launcher.layout import remove_output
 from headrace.launcher.outcomes import CACHED, COMPLETE, RUNNING, node_outcomes
 from headrace.metadata.store import NODE, PIPELINE, PIPELINE_RUN, Metadata
@@ -122,7 +122,7 @@ def load_run_ir(md: Metadata, run_id: str) -> PipelineIR:
     """The IR a run was started with."""
     ctx = md.get_context(PIPELINE_RUN, run_id)
     if ctx is None:
-        raise MetadataError(
+        raise NotInStoreError(
             f"No run '{run_id}' in {md.describe()}. List runs with: headrace runs list --metadata {md.describe()}"
         )
     return _unpack_ir(get_value(ctx.custom_properties["ir_zlib"]))

@@ -9,7 +9,7 @@ import dataclasses
 import json
 from typing import Any
 
-from headrace.errors import MetadataError
+from headrace.errors import NotInStoreError
 from headrace.metadata.store import PIPELINE, PIPELINE_RUN, Metadata
 from headrace.metadata.values import event_keys, filter_string, get_value
 
@@ -148,10 +148,10 @@ class MetadataReader:
         return sorted(page, key=lambda r: r.context_id, reverse=True), more
 
     def run(self, run_id: str) -> RunInfo:
-        """One run; raises MetadataError naming the store if there is none."""
+        """One run; raises NotInStoreError naming the store if there is none."""
         ctx = self.md.call(self.md.store.get_context_by_type_and_name, PIPELINE_RUN, run_id)
         if ctx is None:
-            raise MetadataError(
+            raise NotInStoreError(
                 f"No run '{run_id}' in {self.md.describe()}. List runs with: "
                 f"headrace runs list --metadata {self.md.describe()}"
             )
@@ -165,10 +165,10 @@ class MetadataReader:
         return self._execution_infos(execs)
 
     def execution(self, execution_id: int) -> ExecutionInfo:
-        """One execution with its inputs and outputs; raises MetadataError if there is none."""
+        """One execution with its inputs and outputs; raises NotInStoreError if there is none."""
         found = self.md.call(self.md.store.get_executions_by_id, [execution_id])
         if not found:
-            raise MetadataError(f"No execution with id {execution_id} in {self.md.describe()}.")
+            raise NotInStoreError(f"No execution with id {execution_id} in {self.md.describe()}.")
         return self._execution_infos(found)[0]
 
     def producers_and_consumers(self, artifact_id: int) -> tuple[list[ExecutionInfo], list[ExecutionInfo]]:
@@ -182,10 +182,10 @@ class MetadataReader:
         return [infos[i] for i in out_ids if i in infos], [infos[i] for i in in_ids if i in infos]
 
     def artifact(self, artifact_id: int) -> ArtifactInfo:
-        """One artifact; raises MetadataError if there is none."""
+        """One artifact; raises NotInStoreError if there is none."""
         found = self.md.call(self.md.store.get_artifacts_by_id, [artifact_id])
         if not found:
-            raise MetadataError(f"No artifact with id {artifact_id} in {self.md.describe()}.")
+            raise NotInStoreError(f"No artifact with id {artifact_id} in {self.md.describe()}.")
         return self._artifact_info(found[0])
 
     def lineage(self, artifact_id: int, max_depth: int = 20) -> LineageNode:

@@ -105,11 +105,12 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 
 
 def found(read: Callable[..., T], *args: Any) -> T:
-    """`read(*args)` (a reader's lookup of a run, execution or artifact); a MetadataError (there is no
-    such thing in the store) becomes a 404 page saying so."""
-    from headrace.errors import MetadataError
+    """`read(*args)` (a reader's lookup of a run, execution or artifact); NotInStoreError (there is no
+    such thing in the store) becomes a 404 page saying so. Any other MetadataError (the store cannot be
+    read) goes on to the 503 page."""
+    from headrace.errors import NotInStoreError
 
     try:
         return read(*args)
-    except MetadataError as e:
+    except NotInStoreError as e:
         raise HTTPException(404, detail=str(e)) from None

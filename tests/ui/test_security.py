@@ -168,3 +168,22 @@ def test_a_bad_address_is_a_page_that_says_what_is_wrong(ui_server, path, status
     got, headers, body = get(ui_server, path)
     assert got == status and says in body, body[:3000]
     assert headers["content-type"].startswith("text/html") and "Traceback" not in body
+
+
+def test_a_store_that_cannot_be_read_is_a_503_page_and_the_server_stays_up(ui_store, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "copy.sqlite"
+    with sqlite3.connect(ui_store.db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    server = UIServer(db)
+    try:
+        assert get(server, "/runs")[0] == 200
+        db.write_bytes(b"this is no longer a SQLite database\n" * 4096)  # the same file, overwritten
+        status, headers, body = get(server, "/runs")
+        assert status == 503 and "The ML Metadata store cannot be read now" in body, body[:3000]
+        assert headers["content-type"].startswith("text/html") and "Traceback" not in body
+        assert get(server, f"/runs/{ui_store.complete_run}")[0] == 503
+        assert server.proc.poll() is None, server.stderr()
+    finally:
+        server.stop()

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from headrace.errors import MetadataError
+from headrace.errors import NotInStoreError
 from headrace.metadata import ArtifactInfo, MetadataReader
 from headrace.types.artifact import ValueArtifact, value_file
 from headrace.ui.files import listing
@@ -39,7 +39,7 @@ def _served_root(store: Store, reader: MetadataReader, artifact_id: int) -> str 
         return None
     try:
         return store.pipeline_root(reader, run_id)
-    except MetadataError:
+    except NotInStoreError:
         return None
 
 

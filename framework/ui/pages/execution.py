@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from headrace.errors import MetadataError
+from headrace.errors import NotInStoreError
 from headrace.launcher.cache import cache_key_parts
 from headrace.types.canonical_json import dumps_canonical
 from headrace.ui.files import read_tail
@@ -33,7 +33,7 @@ def execution_page(request: Request) -> Response:
                 ir = store.run_ir(reader, run_id)
                 root = store.pipeline_root(reader, run_id)
                 attempts = [x for x in reader.executions(run_id) if x.node_id == e.node_id]
-            except MetadataError:
+            except NotInStoreError:
                 ir = None  # the run context is gone: the execution is shown on its own
         node = next((n for n in ir.nodes if n.id == e.node_id), None) if ir is not None else None
     parts = key_matches = None

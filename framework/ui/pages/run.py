@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from headrace.compiler.ir import PipelineIR
-from headrace.errors import MetadataError
+from headrace.errors import MetadataError, NotInStoreError
 from headrace.launcher.outcomes import CANCELED, FAILED, RUNNING, NodeOutcome, outcomes_by_run
 from headrace.metadata import MetadataReader, RunInfo
 from headrace.ui.files import read_tail
@@ -33,7 +33,7 @@ def node_text(outcome: NodeOutcome | None) -> tuple[str, str]:
 
 
 def _read(store: Store, reader: MetadataReader, run_id: str) -> tuple[RunInfo, PipelineIR, dict[str, NodeOutcome]]:
-    """The run, its IR and its nodes' outcomes; MetadataError if there is no such run."""
+    """The run, its IR and its nodes' outcomes; NotInStoreError if there is no such run."""
     info = reader.run(run_id)
     return info, store.run_ir(reader, run_id), outcomes_by_run(reader.md, [run_id])[run_id]
 
@@ -125,8 +125,8 @@ def run_status(request: Request) -> Response:
     with store.reader() as reader:
         try:
             status = _status(request, *_read(store, reader, request.path_params["run_id"]))
-        except MetadataError as e:
-            return JSONResponse({"error": str(e)}, status_code=404)
+        except MetadataError as e:  # no such run (404), or the store cannot be read now (503)
+            return JSONResponse({"error": str(e)}, status_code=404 if isinstance(e, NotInStoreError) else 503)
     return JSONResponse(status, headers={"cache-control": "no-store"})
 
 
