@@ -18,7 +18,12 @@ def runs() -> None:
 @runs.command(name="list")
 @store_options
 @click.option("--name", help="Only runs of this pipeline name.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Machine-readable output: a list of runs, each with the fields of headrace.metadata.RunInfo.",
+)
 def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None, as_json: bool) -> None:
     """List runs, newest first."""
     from headrace.metadata import MetadataReader

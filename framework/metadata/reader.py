@@ -44,7 +44,8 @@ class ExecutionInfo:
 
 @dataclasses.dataclass
 class RunInfo:
-    """A pipeline run."""
+    """A pipeline run, as `headrace runs list --json` prints it (one object of these fields per run;
+    times are milliseconds since the epoch, 0 when not known)."""
 
     run_id: str
     pipeline_name: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from headrace.compiler import PipelineIR, load
-from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
+from headrace.metadata import Metadata, MetadataReader, RunInfo, sqlite_metadata_connection_config
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "pipelines" / "hello_pipeline.py"
@@ -160,6 +161,11 @@ def test_runs_list_json(hello):
     assert [r["run_id"] for r in runs] == _ids(hello)
     assert {(r["pipeline_name"], r["state"]) for r in runs} == {("hello", "COMPLETE")}
     assert all(0 < r["started_ms"] <= r["finished_ms"] for r in runs)
+    # Each object has RunInfo's fields, the help says: who started the run, where, and in which order.
+    assert {r["started_by"] for r in runs} == {"LocalDagRunner"}
+    assert all(re.fullmatch(r".+:\d+", r["runner"]) for r in runs), runs
+    assert [r["context_id"] for r in runs] == sorted((r["context_id"] for r in runs), reverse=True)
+    assert set(runs[0]) == {f.name for f in dataclasses.fields(RunInfo)}
     assert json.loads(headrace("runs", "list", "--metadata", hello["db"], "--name", "other", "--json").stdout) == []
 
 
