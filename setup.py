@@ -1,14 +1,23 @@
 """headrace packaging: framework/ is `headrace`; components/ and orchestrators/ are its subpackages."""
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 PACKAGE_DIR = {
     "headrace": "framework",
     "headrace.components": "components",
     "headrace.orchestrators": "orchestrators",
 }
-SUBPACKAGES = ["types", "dsl", "compiler", "metadata", "launcher", "cli", "tfx", "ui"]
-COMPONENT_PACKAGES = ["example_gen", "statistics", "validation", "training", "evaluation", "serving", "io", "reports", "proto"]
+
+
+def packages() -> list[str]:
+    """Every package under each mapped folder (a folder with an __init__.py), so a new subpackage such as
+    headrace.ui.pages ships without being listed here."""
+    found = []
+    for name, folder in PACKAGE_DIR.items():
+        found.append(name)
+        found += [f"{name}.{sub}" for sub in find_packages(folder) if f"{name}.{sub}" not in PACKAGE_DIR]
+    return found
+
 
 EXTRAS = {
     "data": [
@@ -60,9 +69,7 @@ setup(
     description="ML pipelines with TFX's mental model, a fraction of the weight.",
     python_requires=">=3.11,<3.12",
     package_dir=PACKAGE_DIR,
-    packages=list(PACKAGE_DIR)
-    + [f"headrace.{p}" for p in SUBPACKAGES]
-    + [f"headrace.components.{p}" for p in COMPONENT_PACKAGES],
+    packages=packages(),
     install_requires=["ml-metadata>=1.16,<1.18", "protobuf>=4.25,<5", "pyyaml>=6", "click>=8.1", "cloudpickle>=3"],
     package_data={"headrace.ui": ["templates/*.html", "static/*"]},
     extras_require=EXTRAS,

@@ -23,6 +23,8 @@ def ui(metadata: str | None, pipeline_file: str | None, host: str, port: int, to
     try:
         from headrace.ui.server import serve
     except ImportError as e:
+        if (e.name or "").partition(".")[0] == "headrace":
+            raise  # headrace's own module is missing: a broken installation, not a missing extra
         raise UserError(f"headrace ui needs the [ui] extra ({e}): pip install 'headrace[ui]'") from None
     serve(config, host=host, port=port, token=token or os.environ.get(TOKEN_ENV) or None)
 

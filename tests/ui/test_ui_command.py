@@ -106,3 +106,56 @@ def test_no_dot_says_how_to_install_it(monkeypatch, tmp_path):
     ir = PipelineIR("q", "/tmp/q", (NodeIR(id="only", component_type="x.A", executor={}),))
     with pytest.raises(GraphUnavailableError, match="apt-get install graphviz"):
         dag_svg(ir, {})
+
+
+@pytest.mark.slow("installs headrace into a new virtual environment")
+def test_pip_install_of_the_ui_extra_serves_its_pages(ui_store, tmp_path):
+    """`pip install 'headrace[ui]'` (not editable: what a user gets) ships every module, template and
+    static file the UI serves. The source is copied first, so the build leaves nothing in the checkout."""
+    import shutil
+    import urllib.request
+
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(REPO / "setup.py", source / "setup.py")
+    for folder in ("framework", "components", "orchestrators"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    uv = [sys.executable, "-m", "uv"]
+    done = subprocess.run([*uv, "venv", "-q", "--python", sys.executable, str(venv)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lock = REPO / "requirements" / "lock.txt"
+    done = subprocess.run(
+        [*uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-c", str(lock), f"{source}[ui]"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [str(venv / "bin" / "headrace"), "ui", "--metadata", str(ui_store.db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=headrace_env(),
+        cwd=tmp_path,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().startswith("headrace ui: http://"), server
+        for path, expected in (
+            ("/runs", ui_store.complete_run),
+            (f"/runs/{ui_store.complete_run}", "<svg"),
+            ("/models", "Models"),
+            ("/static/ui.css", "{"),
+        ):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+                assert response.status == 200 and expected in response.read().decode(), path
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
