@@ -161,6 +161,15 @@ def test_compare_two_runs_ticked_on_the_runs_page(browser, ui_server, ui_store):
     assert rows["Make.note"] is True and rows["Check.fail"] is True  # the payload run failed on purpose
     assert rows["Train.sleep"] is False
     assert rows["Check"] is True  # its state: FAILED in one, COMPLETE in the other
+    # Each output number both runs recorded, plotted over them, each point linked to its run.
+    points = browser.eval(
+        "[...[...document.querySelectorAll('figure.chart')].find(f => f.querySelector('figcaption').textContent == "
+        "'Train.model.metric:accuracy').querySelectorAll('a')].map(a => a.getAttribute('href'))"
+    )
+    assert points == [f"/runs/{ui_store.failed_run}", f"/runs/{ui_store.complete_run}"]  # oldest first
+    assert browser.eval(
+        "[...document.querySelectorAll('a')].some(a => a.getAttribute('href') == '/metrics?pipeline=ui-test')"
+    )
     check_screenshot(browser, "compare")
     browser.open(browser.eval("[...document.querySelectorAll('a')].find(a => a.textContent.includes('differ')).href"))
     shown = browser.eval("[...document.querySelectorAll('table.compare tbody tr:not(.section)')].length")

@@ -8,7 +8,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from headrace.cli.compare import compare
-from headrace.ui.render import error_page, found, page
+from headrace.ui.charts import line_chart
+from headrace.ui.pages.metrics import numeric
+from headrace.ui.render import error_page, found, page, url
 from headrace.ui.store import Store
 
 MAX_RUNS = 12
@@ -27,8 +29,7 @@ def compare_page(request: Request) -> Response:
     only_differences = request.query_params.get("diff") == "1"
     store: Store = request.app.state.store
     with store.reader() as reader:
-        for run_id in run_ids:
-            found(reader.run, run_id)  # an unknown run is a 404 naming it
+        runs = [found(reader.run, run_id) for run_id in run_ids]  # an unknown run is a 404 naming it
         table = compare(reader.md, run_ids)
     rows = [r for r in table["rows"] if r["differs"] or not only_differences]
     sections: dict[str, list] = {}
@@ -43,7 +44,26 @@ def compare_page(request: Request) -> Response:
         differing=sum(r["differs"] for r in table["rows"]),
         total=len(table["rows"]),
         only_differences=only_differences,
+        charts=_charts(request, runs, table["rows"]),
+        pipelines=sorted({r.pipeline_name for r in runs}),
     )
+
+
+def _charts(request: Request, runs: list, rows: list[dict]) -> list:
+    """A chart of each output number that at least two of the runs recorded, the runs oldest first."""
+    order = sorted(range(len(runs)), key=lambda i: (runs[i].started_ms, runs[i].context_id))
+    charts = []
+    for row in rows:
+        if row["section"] != "outputs":
+            continue
+        values = [
+            (runs[i].run_id, float(row["values"][i]), url(request, "run", run_id=runs[i].run_id))
+            for i in order
+            if numeric(row["values"][i])
+        ]
+        if len(values) >= 2:
+            charts.append(line_chart(row["name"], values))
+    return charts
 
 
 ROUTES = [Route("/compare", compare_page, name="compare")]

@@ -31,13 +31,13 @@ def metrics_page(request: Request) -> Response:
             return error_page(request, 404, f"No pipeline {pipeline!r} in {store.describe()}.")
         runs, _more = reader.runs_page(pipeline, None, limit=int(text))
         facts = [(r, run_facts(reader.md, r.run_id)["outputs"]) for r in reversed(runs)]  # oldest first
-    names = sorted({name for _r, outputs in facts for name, v in outputs.items() if _numeric(v)})
+    names = sorted({name for _r, outputs in facts for name, v in outputs.items() if numeric(v)})
     charts = []
     for name in names:
         values = [
             (r.run_id, float(outputs[name]), url(request, "run", run_id=r.run_id))
             for r, outputs in facts
-            if _numeric(outputs.get(name))
+            if numeric(outputs.get(name))
         ]
         charts.append(line_chart(name, values))
     return page(
@@ -45,7 +45,8 @@ def metrics_page(request: Request) -> Response:
     )
 
 
-def _numeric(value: object) -> bool:
+def numeric(value: object) -> bool:
+    """A number to plot (a bool is not one)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
