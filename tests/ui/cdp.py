@@ -150,7 +150,9 @@ class Browser:
         """A PNG of the whole page, saved at `path`."""
         width, height = self.eval("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
         clip = {"x": 0, "y": 0, "width": max(width, 1), "height": min(max(height, 1), 4000), "scale": 1}
-        data = base64.b64decode(self.call("Page.captureScreenshot", format="png", clip=clip)["data"])
+        data = base64.b64decode(
+            self.call("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)["data"]
+        )
         with open(path, "wb") as f:
             f.write(data)
         return data
