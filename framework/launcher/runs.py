@@ -71,10 +71,13 @@ def start_run(
         started_by: What started the run (the orchestrator: LocalDagRunner, a scheduler's tasks...),
             recorded on the run as `started_by` for those who ask why it ran.
     """
-    run_id = run_id or new_run_id()
-    started_ms = started_ms or int(time.time() * 1000)
-    if md.get_context(PIPELINE_RUN, run_id) is not None:
+    if not run_id:
+        run_id = new_run_id()
+        while md.get_context(PIPELINE_RUN, run_id) is not None:  # another run drew the same second and suffix
+            run_id = new_run_id()
+    elif md.get_context(PIPELINE_RUN, run_id) is not None:
         raise MetadataError(f"A run with id '{run_id}' already exists in {md.describe()}.")
+    started_ms = started_ms or int(time.time() * 1000)
     # The run context carries its IR, so a run can be resumed (or inspected) from the store alone.
     run_ctx = md.pb.Context(type_id=md.context_type_id(PIPELINE_RUN), name=run_id)
     for key, value in {

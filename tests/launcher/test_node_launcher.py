@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
+import pytest
+
 from headrace import Channel, Importer, LatestArtifactStrategy, LatestBlessedModelStrategy, Pipeline, Resolver
 from headrace.compiler import compile_pipeline
+from headrace.errors import MetadataError
 from headrace.launcher import NodeLauncher, attach_run, start_run
 from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 from headrace.orchestrators import LocalDagRunner
@@ -60,6 +64,36 @@ def test_each_node_launched_from_a_fresh_handle_resolves_inputs_from_the_store(w
     [consume_exec] = [e for e in reader.executions(handle.run_id) if e.node_id == "Consume"]
     assert consume_exec.outputs["ok"][0].custom_properties["value"] is True
     assert consume_exec.inputs["examples"][0].uri == outcomes["Produce"].outputs["examples"][0]
+
+
+def test_a_generated_run_id_never_collides_with_a_run_in_the_store(tmp_path, monkeypatch):
+    """Two runs started in the same second can draw the same 4-hex suffix (1 in 65,536): the second
+    draws again rather than failing with "a run with id ... already exists"."""
+    import secrets
+
+    from headrace.launcher import runs
+
+    ir = compile_pipeline(
+        Pipeline(
+            "ids",
+            str(tmp_path / "root"),
+            [Importer(source_uri=str(tmp_path), artifact_type=standard_artifacts.ExternalArtifact)],
+        )
+    )
+    md = _md(tmp_path)
+    drawn = iter(["beef", "beef", "beef", "cafe"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(drawn))
+    monkeypatch.setattr(runs.datetime, "datetime", _FrozenNow)
+    first, second = start_run(md, ir), start_run(md, ir)
+    assert first.run_id == "20261205-120000-beef" and second.run_id == "20261205-120000-cafe"
+    with pytest.raises(MetadataError, match="A run with id '20261205-120000-beef' already exists"):
+        start_run(md, ir, run_id=first.run_id)  # an id the caller gave is never replaced
+
+
+class _FrozenNow(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime(2026, 12, 5, 12, 0, 0)
 
 
 def test_importer_reuses_an_identical_artifact_unless_reimport(tmp_path):
