@@ -28,8 +28,9 @@ EXTRAS = {
         "dill",
         "scipy",
     ],
-    # tf-keras and tensorflow-transform: what TFX's tutorial module files import (Keras 2, schema_utils).
-    "tf": ["tensorflow==2.16.2", "tf-keras==2.16.0", "tensorflow-transform==1.16.0"],
+    # tf-keras and tensorflow-transform: what TFX's tutorial module files import (Keras 2, schema_utils);
+    # tensorflow-serving-api: the protos of the TF Serving model config the model registry writes.
+    "tf": ["tensorflow==2.16.2", "tf-keras==2.16.0", "tensorflow-transform==1.16.0", "tensorflow-serving-api==2.16.1"],
     "beam": ["apache-beam[gcp]>=2.59", "dill"],
     "dask": ["apache-beam[dask]>=2.59"],
     "kfp": ["kfp==2.13.0"],

@@ -376,7 +376,10 @@ def rollback(
     new_version, dest = push_version(os.path.join(model_dir, str(version)), model_dir)
     result = Rollback(model_name, new_version, int(version), current, dest)
     if md is not None:
+        from headrace.components.serving.aliases import after_rollback
+
         result.artifact_id, result.execution_id = _record_rollback(md, result, model_dir, reason)
+        after_rollback(md, model_name, model_dir, result)  # the champion alias follows; serving configs
     return result
 
 

@@ -71,10 +71,17 @@ def models_show(name: str, metadata: str | None, pipeline_file: str | None, as_j
     reader = MetadataReader(md)
     trees = [reader.lineage(p.artifact_id, max_depth=4) for p in found]
     if as_json:
+        from headrace.metadata.model_aliases import current_aliases
+
+        now = current_aliases(md, name)
         click.echo(
             json.dumps(
                 [
-                    {**dataclasses.asdict(p), "lineage": dataclasses.asdict(t)}
+                    {
+                        **dataclasses.asdict(p),
+                        "aliases": sorted(a for a, c in now.items() if c.version == p.version and p.on_disk),
+                        "lineage": dataclasses.asdict(t),
+                    }
                     for p, t in zip(found, trees, strict=True)
                 ],
                 indent=2,
@@ -85,6 +92,7 @@ def models_show(name: str, metadata: str | None, pipeline_file: str | None, as_j
         served = serving_version(model_dir)
         serves = f"version {served} (the highest there)" if served is not None else "nothing (no version on disk)"
         click.echo(f"model '{name}' in {model_dir}: TensorFlow Serving serves {serves}")
+    _show_aliases(md, name)
     for p, tree in zip(found, trees, strict=True):
         mark = "*" if p.serving else " "
         gone = "" if p.on_disk else " (removed from disk)"
@@ -125,6 +133,23 @@ def _show_input(node: Any, indent: int, consumer: Any) -> None:
         _show_input(child, indent + 4, p)
 
 
+def _show_aliases(md: Any, name: str) -> None:
+    """The aliases set now, and every alias change (who, when, why)."""
+    from headrace.metadata.model_aliases import alias_history, current_aliases
+
+    now = current_aliases(md, name)
+    if not now:
+        return
+    click.echo("aliases: " + ", ".join(f"{alias} = version {c.version}" for alias, c in now.items()))
+    click.echo("alias history:")
+    for c in alias_history(md, name):
+        moved = f"-> version {c.version}" if c.version is not None else "removed"
+        was = f" (was {c.previous})" if c.previous is not None else ""
+        by = f" by {c.user}" if c.user else ""
+        why = f": {c.reason}" if c.reason else ""
+        click.echo(f"  {when(c.at_ms)} {c.alias} {moved}{was}{by}{why}")
+
+
 def _verdict(blessed: bool | None) -> str:
     return "no blessing" if blessed is None else "blessed" if blessed else "NOT blessed"
 
@@ -155,6 +180,99 @@ def models_rollback(
         f"model '{done.model_name}': version {done.version} is a copy of version {done.rollback_of} and is now served "
         f"(was version {done.previous_version}): {done.destination}"
     )
+
+
+def _registry_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """A registry operation; its refusals (no such version, a gate that says no) are user errors."""
+    from headrace.components.serving.model_registry import ModelRegistryError
+
+    try:
+        return fn(*args, **kwargs)
+    except ModelRegistryError as e:
+        raise UserError(str(e)) from None
+
+
+@models.command(name="alias")
+@click.argument("name")
+@click.argument("alias")
+@click.argument("version", type=click.IntRange(min=0), required=False)
+@click.option("--remove", is_flag=True, help="Unset ALIAS instead (no VERSION).")
+@click.option("--base-directory", help="The Pusher's push destination (default: where the latest push went).")
+@click.option("--reason", default="", help="Why (kept in ML Metadata with the change).")
+@store_options
+def models_alias(
+    name: str,
+    alias: str,
+    version: int | None,
+    remove: bool,
+    base_directory: str | None,
+    reason: str,
+    metadata: str | None,
+    pipeline_file: str | None,
+) -> None:
+    """Point ALIAS (champion, challenger, or any name) of model NAME at VERSION, or --remove it; the
+    TF Serving config and KServe manifest in the model directory follow."""
+    from headrace.components.serving import aliases
+
+    md = metadata_store(metadata, pipeline_file)
+    if remove == (version is not None):
+        raise UserError("Give VERSION, or --remove without a VERSION.")
+    if remove:
+        _registry_call(aliases.remove_alias, md, name, alias, base_directory, reason)
+        click.echo(f"model '{name}': alias '{alias}' removed")
+    else:
+        change = _registry_call(aliases.set_alias, md, name, alias, version, base_directory, reason)
+        was = f" (was version {change.previous})" if change.previous is not None else ""
+        click.echo(f"model '{name}': {alias} -> version {version}{was}")
+
+
+@models.command(name="promote")
+@click.argument("name")
+@click.argument("version", type=click.IntRange(min=0))
+@click.option("--soak", default="0", help="Gate: VERSION must have been the challenger this long (3600, 30m, 2h, 1d).")
+@click.option("--no-require-blessing", is_flag=True, help="Gate: promote a push that was not blessed too.")
+@click.option("--base-directory", help="The Pusher's push destination (default: where the latest push went).")
+@click.option("--reason", default="", help="Why (kept in ML Metadata with the change).")
+@store_options
+def models_promote(
+    name: str,
+    version: int,
+    soak: str,
+    no_require_blessing: bool,
+    base_directory: str | None,
+    reason: str,
+    metadata: str | None,
+    pipeline_file: str | None,
+) -> None:
+    """Make VERSION of model NAME the champion, through the gate: the push was blessed and, with
+    --soak, it has been the challenger that long. The change (who, when, why) is recorded."""
+    from headrace.components.serving import aliases
+
+    change = _registry_call(
+        aliases.promote,
+        metadata_store(metadata, pipeline_file),
+        name,
+        version,
+        base_directory,
+        reason,
+        require_blessing=not no_require_blessing,
+        soak_seconds=_seconds(soak),
+    )
+    was = f" (was version {change.previous})" if change.previous is not None else ""
+    click.echo(f"model '{name}': champion -> version {version}{was}; {change.reason}")
+
+
+def _seconds(text: str) -> float:
+    """'3600', '30m', '2h', '1d' as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(value) * units[unit]
+    except ValueError:
+        seconds = -1
+    if not seconds >= 0:
+        raise UserError(f"--soak {text!r} is not a duration: give seconds or a number with s, m, h or d (30m, 2h).")
+    return seconds
 
 
 COMMANDS = [models]

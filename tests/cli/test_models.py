@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from headrace import Importer, InputArtifact, LocalDagRunner, OutputArtifact, Parameter, Pipeline, component
+from headrace.components.serving.model_registry import versions
 from headrace.components.serving.pusher import Pusher
 from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connection_config
 from headrace.types.standard_artifacts import Examples, Model, ModelBlessing
@@ -41,19 +42,23 @@ def _model(path: Path, tag: str) -> Path:
     return path
 
 
-def _push(tmp: Path, tag: str, blessed: int) -> str:
+def _push(tmp: Path, tag: str, blessed: int | None) -> str:
+    """A run that pushes model `tag` of 'penguin', with a ModelBlessing saying `blessed` (None: no blessing)."""
     model = Importer(source_uri=str(_model(tmp / f"model-{tag}", tag)), artifact_type=Model).with_id("model")
     (tmp / f"blessing-{blessed}").mkdir(exist_ok=True)
     blessing = Importer(
-        source_uri=str(tmp / f"blessing-{blessed}"), artifact_type=ModelBlessing, custom_properties={"blessed": blessed}
+        source_uri=str(tmp / f"blessing-{blessed}"),
+        artifact_type=ModelBlessing,
+        custom_properties={"blessed": blessed or 0},
     ).with_id("blessing")
     pusher = Pusher(
         model=model.outputs["result"],
-        model_blessing=blessing.outputs["result"],
+        model_blessing=blessing.outputs["result"] if blessed is not None else None,
         push_destination={"filesystem": {"base_directory": str(tmp / "serving")}},
         custom_config={"model_name": "penguin"},
     )
-    pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp / "root"), components=[model, blessing, pusher])
+    nodes = [model, blessing, pusher] if blessed is not None else [model, pusher]
+    pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp / "root"), components=nodes)
     result = LocalDagRunner(quiet=True, raise_on_failure=False).run(pipeline)
     assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items()}
     return result.run_id
@@ -97,7 +102,7 @@ def test_models_rollback_re_points_serving_and_is_recorded(pushed: dict[str, Any
     assert proc.returncode == 0, proc.stderr
     assert "version 3 is a copy of version 1" in proc.stdout
     model_dir = serving / "penguin"
-    assert sorted(os.listdir(model_dir)) == ["1", "2", "3"]
+    assert versions(model_dir) == [1, 2, 3]
     assert (model_dir / "3" / "saved_model.pb").read_text() == "graph one"
     assert (model_dir / "3" / "variables" / "variables.index").read_text() == "weights one"
 

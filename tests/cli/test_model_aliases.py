@@ -1,0 +1,180 @@
+"""Model aliases through `headrace models alias|promote|rollback|show`, each in a fresh process, on a
+store a real Pusher filled; and what model servers read after each change: the TF Serving config,
+parsed by tensorflow-serving-api's own protos, and the KServe InferenceService, checked against the
+fields of KServe's CRD. No model server or Kubernetes cluster runs here: the tests say so by name."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from test_models import _push, headrace
+
+from headrace.errors import DefinitionError
+from headrace.metadata.model_aliases import check_alias
+
+# The InferenceService fields headrace writes, as KServe's CRD (serving.kserve.io_inferenceservices.yaml,
+# v1beta1) declares them; any other field, or a wrong type, fails the check.
+INFERENCE_SERVICE = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "serving.kserve.io/v1beta1"},
+        "kind": {"const": "InferenceService"},
+        "metadata": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+                "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        "spec": {
+            "type": "object",
+            "required": ["predictor"],
+            "additionalProperties": False,
+            "properties": {
+                "predictor": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "canaryTrafficPercent": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "model": {
+                            "type": "object",
+                            "required": ["modelFormat"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "modelFormat": {
+                                    "type": "object",
+                                    "required": ["name"],
+                                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                                },
+                                "storageUri": {"type": "string"},
+                            },
+                        },
+                    },
+                }
+            },
+        },
+    },
+}
+
+
+@pytest.fixture
+def pushed(tmp_path: Path) -> dict[str, Any]:
+    """'penguin' versions 1 and 2 (blessed) and 3 (pushed without a blessing)."""
+    runs = [_push(tmp_path, "one", 1), _push(tmp_path, "two", 1), _push(tmp_path, "three", None)]
+    model_dir = tmp_path / "serving" / "penguin"
+    return {"db": str(tmp_path / "root" / "metadata.sqlite"), "runs": runs, "model_dir": model_dir}
+
+
+def served(model_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """The TF Serving config (parsed by its protos) and the KServe manifest (checked) in `model_dir`."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = text_format.Parse(
+        (model_dir / "model_server.config").read_text(), model_server_config_pb2.ModelServerConfig()
+    )
+    [model] = config.model_config_list.config
+    assert (model.name, model.base_path, model.model_platform) == ("penguin", str(model_dir), "tensorflow")
+    manifest = yaml.safe_load((model_dir / "inferenceservice.yaml").read_text())
+    jsonschema.validate(manifest, INFERENCE_SERVICE)
+    return model, manifest
+
+
+def ok(*args: Any) -> str:
+    proc = headrace(*args)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_aliases_promotion_and_rollback_drive_the_serving_configs_no_model_server_here(pushed):
+    db, model_dir = pushed["db"], pushed["model_dir"]
+    assert "champion -> version 1" in ok("models", "alias", "penguin", "champion", "1", "--metadata", db)
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 1} and list(model.model_version_policy.specific.versions) == [1]
+    assert manifest["spec"]["predictor"] == {
+        "model": {"modelFormat": {"name": "tensorflow"}, "storageUri": f"{model_dir}/1"}
+    }
+
+    ok("models", "alias", "penguin", "challenger", "2", "--reason", "retrained on span 4", "--metadata", db)
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 1, "canary": 2}
+    assert list(model.model_version_policy.specific.versions) == [1, 2]
+    # KServe's canary: the new revision (the challenger) takes canaryTrafficPercent, the champion the rest.
+    assert manifest["spec"]["predictor"]["model"]["storageUri"] == f"{model_dir}/2"
+    assert manifest["spec"]["predictor"]["canaryTrafficPercent"] == 10
+    assert manifest["metadata"]["annotations"] == {
+        "headrace.dev/champion-version": "1",
+        "headrace.dev/challenger-version": "2",
+    }
+
+    # The gate: a soak time the challenger has not served yet is refused, saying how long is left.
+    soak = headrace("models", "promote", "penguin", "2", "--soak", "1h", "--metadata", db)
+    assert soak.returncode != 0 and "the gate asks for 3600 s" in soak.stderr and "Traceback" not in soak.stderr
+    promoted = ok("models", "promote", "penguin", "2", "--reason", "beats 1 on accuracy", "--metadata", db)
+    assert "champion -> version 2 (was version 1)" in promoted and "gate: blessed" in promoted
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 2}  # the challenger became the champion
+    assert manifest["spec"]["predictor"] == {
+        "model": {"modelFormat": {"name": "tensorflow"}, "storageUri": f"{model_dir}/2"}
+    }
+
+    # A rollback copies version 1 to version 4 and moves the champion there.
+    ok("models", "rollback", "penguin", "1", "--reason", "2 misbehaves", "--metadata", db)
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 4}
+    assert manifest["spec"]["predictor"]["model"]["storageUri"] == f"{model_dir}/4"
+
+    text = ok("models", "show", "penguin", "--metadata", db)
+    assert "aliases: champion = version 4" in text
+    history = re.findall(r"^  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (.*)$", text[text.index("alias history:") :], re.M)
+    changes = history
+    assert [c.split(" by ")[0] for c in changes[:5]] == [
+        "champion -> version 1",
+        "challenger -> version 2",
+        "champion -> version 2 (was 1)",
+        "challenger removed (was 2)",
+        "champion -> version 4 (was 2)",
+    ], history
+    assert "beats 1 on accuracy; gate: blessed" in changes[2] and "rollback to version 1" in changes[4]
+    shown = json.loads(ok("models", "show", "penguin", "--json", "--metadata", db))
+    assert [(v["version"], v["aliases"]) for v in shown] == [(1, []), (2, []), (3, []), (4, ["champion"])]
+
+
+def test_the_gate_refuses_an_unblessed_push_unless_told(pushed):
+    db = pushed["db"]
+    refused = headrace("models", "promote", "penguin", "3", "--metadata", db)
+    assert (
+        refused.returncode != 0 and "it had no blessing" in refused.stderr and "--no-require-blessing" in refused.stderr
+    )
+    assert not (pushed["model_dir"] / "model_server.config").exists()  # nothing changed
+    out = ok("models", "promote", "penguin", "3", "--no-require-blessing", "--metadata", db)
+    assert "champion -> version 3" in out and "no gate" in out
+
+
+@pytest.mark.parametrize("alias", ["../x", "Champion", "<img src=x onerror=alert(1)>", "", "a" * 64, "x/y", "_x"])
+def test_hostile_alias_names_are_refused_before_anything_is_recorded(pushed, alias):
+    with pytest.raises(DefinitionError, match="is not a usable name"):
+        check_alias(alias)
+    proc = headrace("models", "alias", "penguin", alias, "1", "--metadata", pushed["db"])
+    assert proc.returncode != 0 and "is not a usable name" in proc.stderr and "Traceback" not in proc.stderr
+    assert "alias history" not in ok("models", "show", "penguin", "--metadata", pushed["db"])
+
+
+def test_alias_errors_name_the_versions_there_are(pushed):
+    db = pushed["db"]
+    missing = headrace("models", "alias", "penguin", "champion", "9", "--metadata", db)
+    assert missing.returncode != 0 and "no pushed version 9" in missing.stderr and "1, 2, 3" in missing.stderr
+    unset = headrace("models", "alias", "penguin", "shadow", "--remove", "--metadata", db)
+    assert unset.returncode != 0 and "has no alias 'shadow' set" in unset.stderr
+    both = headrace("models", "alias", "penguin", "shadow", "1", "--remove", "--metadata", db)
+    assert both.returncode != 0 and "Give VERSION, or --remove" in both.stderr
