@@ -13,7 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from test_models import _push, headrace
+from pushes import push_model
+from test_models import headrace
 
 from headrace.errors import DefinitionError
 from headrace.metadata.model_aliases import check_alias
@@ -70,7 +71,7 @@ INFERENCE_SERVICE = {
 @pytest.fixture
 def pushed(tmp_path: Path) -> dict[str, Any]:
     """'penguin' versions 1 and 2 (blessed) and 3 (pushed without a blessing)."""
-    runs = [_push(tmp_path, "one", 1), _push(tmp_path, "two", 1), _push(tmp_path, "three", None)]
+    runs = [push_model(tmp_path, "one", 1), push_model(tmp_path, "two", 1), push_model(tmp_path, "three", None)]
     model_dir = tmp_path / "serving" / "penguin"
     return {"db": str(tmp_path / "root" / "metadata.sqlite"), "runs": runs, "model_dir": model_dir}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pushes import push_model
 
 from headrace import Importer, InputArtifact, LocalDagRunner, OutputArtifact, Parameter, Pipeline, component
 from headrace.components.serving.model_registry import versions
@@ -35,39 +36,10 @@ def headrace(*args: Any, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def _model(path: Path, tag: str) -> Path:
-    (path / "variables").mkdir(parents=True)
-    (path / "saved_model.pb").write_text(f"graph {tag}")
-    (path / "variables" / "variables.index").write_text(f"weights {tag}")
-    return path
-
-
-def _push(tmp: Path, tag: str, blessed: int | None) -> str:
-    """A run that pushes model `tag` of 'penguin', with a ModelBlessing saying `blessed` (None: no blessing)."""
-    model = Importer(source_uri=str(_model(tmp / f"model-{tag}", tag)), artifact_type=Model).with_id("model")
-    (tmp / f"blessing-{blessed}").mkdir(exist_ok=True)
-    blessing = Importer(
-        source_uri=str(tmp / f"blessing-{blessed}"),
-        artifact_type=ModelBlessing,
-        custom_properties={"blessed": blessed or 0},
-    ).with_id("blessing")
-    pusher = Pusher(
-        model=model.outputs["result"],
-        model_blessing=blessing.outputs["result"] if blessed is not None else None,
-        push_destination={"filesystem": {"base_directory": str(tmp / "serving")}},
-        custom_config={"model_name": "penguin"},
-    )
-    nodes = [model, blessing, pusher] if blessed is not None else [model, pusher]
-    pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp / "root"), components=nodes)
-    result = LocalDagRunner(quiet=True, raise_on_failure=False).run(pipeline)
-    assert result.state == "COMPLETE", {n: o.error for n, o in result.nodes.items()}
-    return result.run_id
-
-
 @pytest.fixture
 def pushed(tmp_path: Path) -> dict[str, Any]:
     """Two pushed versions of 'penguin' (1 and 2), and one unblessed run that pushed nothing."""
-    runs = [_push(tmp_path, "one", 1), _push(tmp_path, "two", 1), _push(tmp_path, "three", 0)]
+    runs = [push_model(tmp_path, "one", 1), push_model(tmp_path, "two", 1), push_model(tmp_path, "three", 0)]
     return {"tmp": tmp_path, "db": str(tmp_path / "root" / "metadata.sqlite"), "runs": runs}
 
 
