@@ -24,7 +24,13 @@ from typing import Any
 
 from headrace.components.serving import model_registry
 from headrace.components.serving.model_registry import ModelRegistryError, PushedVersion
-from headrace.components.serving.serving_config import DEFAULT_CANARY_PERCENT, check_canary_percent
+from headrace.components.serving.serving_config import (
+    DEFAULT_CANARY_PERCENT,
+    KSERVE_MANIFEST,
+    LABELS,
+    TF_SERVING_CONFIG,
+    check_canary_percent,
+)
 from headrace.components.serving.serving_config import write_serving_configs as _write_files
 from headrace.metadata.model_aliases import CHALLENGER, CHAMPION, AliasChange, check_alias, current_aliases
 from headrace.metadata.model_aliases import record_alias as _record
@@ -32,6 +38,9 @@ from headrace.metadata.store import Metadata
 
 LOCK_FILE = ".headrace-aliases.lock"
 SETTINGS_FILE = ".headrace-serving.json"  # storage_uri and canary share for the KServe manifest
+# What the registry keeps in a model directory beside the versions (TF Serving ignores names that are
+# not version numbers).
+OWN_FILES = frozenset({TF_SERVING_CONFIG, KSERVE_MANIFEST, LOCK_FILE, SETTINGS_FILE})
 
 
 def set_alias(
@@ -140,8 +149,48 @@ def after_rollback(md: Metadata, model_name: str, model_dir: str, done: Any) -> 
 def write_serving_configs(md: Metadata, model_name: str, model_dir: str) -> tuple[str, str]:
     """Rewrites the model directory's TF Serving config and KServe manifest from the aliases set now
     (the caller holds the lock)."""
-    settings = serving_settings(model_dir)
     versions = {alias: int(c.version) for alias, c in current_aliases(md, model_name).items() if c.version is not None}
+    return _write(model_name, model_dir, versions)
+
+
+def after_push(model_name: str, model_dir: str, version: int, alias: str | None = None) -> dict[str, int]:
+    """What the Pusher does after it pushed `version`: under the model directory's lock, rewrites its
+    serving configuration with the aliases it serves now (read back from its TF Serving config, which
+    follows the store) and, with `alias`, that alias pointing at the new version. The Pusher has no
+    store: its alias change is recorded on its PushedModel (custom property ``alias``) when its
+    execution is published, where :func:`headrace.metadata.model_aliases.alias_history` reads it.
+
+    Returns:
+        The aliases the configuration now serves.
+    """
+    with _locked(model_dir):
+        served = aliases_in_config(model_dir)
+        if alias is not None:
+            served[check_alias(alias)] = int(version)
+        _write(model_name, model_dir, served)
+    return served
+
+
+def aliases_in_config(model_dir: str) -> dict[str, int]:
+    """The aliases the model directory's TF Serving config serves ({} if it has none or no config)."""
+    path = os.path.join(model_dir, TF_SERVING_CONFIG)
+    if not os.path.exists(path):
+        return {}
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    with open(path) as f:
+        config = text_format.Parse(f.read(), model_server_config_pb2.ModelServerConfig())
+    names = {label: alias for alias, label in LABELS.items()}
+    return {
+        names.get(label, label): int(version)
+        for model in config.model_config_list.config
+        for label, version in model.version_labels.items()
+    }
+
+
+def _write(model_name: str, model_dir: str, versions: dict[str, int]) -> tuple[str, str]:
+    settings = serving_settings(model_dir)
     return _write_files(
         model_name,
         model_dir,

@@ -22,12 +22,14 @@ import time
 from typing import Any
 
 from headrace.components.io.artifact_files import ArtifactFileError
-from headrace.components.serving import model_registry
+from headrace.components.serving import aliases, model_registry, serving_config
 from headrace.components.serving.infra_validator import STAMPED_MODEL_DIR  # its warmed-up model (make_warmup)
 from headrace.components.serving.model_registry import Rollback
+from headrace.components.serving.serving_config import check_canary_percent
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec, ExecutorSpec
-from headrace.errors import DefinitionError
+from headrace.errors import DefinitionError, MissingDependencyError
+from headrace.metadata.model_aliases import check_alias
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
@@ -97,6 +99,10 @@ def check_custom_config(owner: str, config: Any) -> dict[str, Any] | None:
         raise DefinitionError(f"{owner}: custom_config must be a dict, got {type(config).__name__}.")
     if "model_name" in config:
         model_registry.check_model_name(config["model_name"])
+    if config.get("alias") is not None:
+        check_alias(config["alias"])
+    if config.get("canary_traffic_percent") is not None:
+        check_canary_percent(config["canary_traffic_percent"])
     return dict(config)
 
 
@@ -161,6 +167,9 @@ class Executor(BaseExecutor):
             return
         if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
             print("Pusher: pushing without validation (no model_blessing, no infra_blessing wired).")
+        alias, writes_config = config.get("alias"), serving_config.protos_available()
+        if alias is not None and not writes_config:  # refused before anything is pushed
+            raise MissingDependencyError("tensorflow-serving-api", "tf", f"pushing as alias '{alias}'")
         source = self.GetModelPath(input_dict)
         if not os.path.isfile(os.path.join(source, "saved_model.pb")):
             print(f"Pusher: warning: {source} has no saved_model.pb; TF Serving may not load it.")
@@ -168,6 +177,19 @@ class Executor(BaseExecutor):
         version, dest = model_registry.push_version(source, model_dir, min_version=floor)
         self._MarkPushed(out, pushed_destination=dest, pushed_version=str(version))
         out.set_custom_property(model_registry.MODEL_DIR, model_dir)
+        if config.get("kserve_storage_uri") is not None or config.get("canary_traffic_percent") is not None:
+            aliases.save_serving_settings(
+                model_dir, config.get("kserve_storage_uri"), config.get("canary_traffic_percent")
+            )
+        if writes_config:
+            aliases.after_push(name, model_dir, version, alias)  # TF Serving's config and KServe's manifest
+        else:
+            print(
+                "Pusher: tensorflow-serving-api is not installed here, so no TF Serving config or KServe manifest "
+                "was written (pip install 'headrace[tf]')."
+            )
+        if alias is not None:
+            out.set_custom_property("alias", alias)  # the alias change, recorded when this push is published
         record = {"pushed": 1, "model_name": name, "version": version, "destination": dest, "source": source}
         _write_record(out.uri, record)
         print(f"Pusher: pushed model '{name}' version {version} to {dest}")
@@ -204,13 +226,19 @@ class Pusher(BaseComponent):
         push_destination: ``proto.PushDestination(filesystem=proto.PushDestination.Filesystem(
             base_directory=...))``, TFX's message, or its dict form.
         custom_config: A dict; ``model_name`` pushes to ``<base_directory>/<model_name>/<version>``
-            instead of ``<base_directory>/<version>``.
+            instead of ``<base_directory>/<version>``. ``alias`` ('challenger', 'champion' or any
+            alias name) points that alias at the new version: 'challenger' serves it as the canary
+            beside the champion until ``headrace models promote`` passes its gate; 'champion' serves it
+            at once (the blessings wired are the gate). ``kserve_storage_uri`` (where the cluster sees
+            the model directory) and ``canary_traffic_percent`` (1-99, default 10) shape the KServe
+            manifest. After every push the model directory's ``model_server.config`` (TF Serving)
+            and ``inferenceservice.yaml`` (KServe) are rewritten; see docs/MODEL_REGISTRY.md.
         custom_executor_spec: An executor spec replacing the default one (TFX's form, deprecated
             there too); push_destination may then be left out.
 
     Output `pushed_model` (PushedModel) has the custom properties ``pushed`` (0/1),
     ``pushed_destination`` (the version's directory), ``pushed_version``, ``model_name`` and
-    ``model_base_path``, or ``pushed_reason`` when not pushed.
+    ``model_base_path`` (and ``alias`` when pushed as one), or ``pushed_reason`` when not pushed.
     """
 
     SPEC_CLASS = PusherSpec

@@ -37,6 +37,13 @@ LABELS = {CHAMPION: "stable", CHALLENGER: "canary"}
 DEFAULT_CANARY_PERCENT = 10
 
 
+def protos_available() -> bool:
+    """Whether tensorflow-serving-api (the `[tf]` extra) is installed here."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow_serving") is not None
+
+
 def tf_serving_config(model_name: str, model_dir: str, aliases: dict[str, int]) -> str:
     """The ModelServerConfig text proto serving `model_name` from `model_dir`: the aliased versions,
     labelled, or the latest version when there is no alias."""

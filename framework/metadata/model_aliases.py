@@ -25,6 +25,7 @@ from headrace.metadata.store import Metadata
 from headrace.metadata.values import event, get_value, set_value
 
 ALIAS_EXECUTION = "headrace.ModelAlias"
+PUSHED_MODEL = "PushedModel"
 CHAMPION, CHALLENGER = "champion", "challenger"
 _ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
@@ -71,7 +72,45 @@ class AliasChange:
 
 
 def alias_history(md: Metadata, model_name: str | None = None) -> list[AliasChange]:
-    """Every alias change (of one model, or of all), oldest first."""
+    """Every alias change (of one model, or of all), oldest first: the ``headrace.ModelAlias``
+    executions, and the pushes a Pusher made as an alias (``custom_config={'alias': ...}``: a LIVE
+    PushedModel with the custom property ``alias``, recorded when the Pusher's execution was
+    published, so a Pusher that failed changed no alias). Each change's `previous` is the version
+    the alias had just before it in this order."""
+    changes = _recorded_changes(md, model_name) + _pushes_as_alias(md, model_name)
+    changes.sort(key=lambda c: (c.at_ms, c.execution_id == 0, c.execution_id, c.pushed_artifact_id or 0))
+    state: dict[tuple[str, str], int | None] = {}
+    for c in changes:
+        c.previous = state.get((c.model_name, c.alias))
+        state[(c.model_name, c.alias)] = c.version
+    return changes
+
+
+def _pushes_as_alias(md: Metadata, model_name: str | None) -> list[AliasChange]:
+    found = []
+    for a in md.call(md.store.get_artifacts_by_type, PUSHED_MODEL):
+        props = {k: get_value(v) for k, v in a.custom_properties.items()}
+        if a.state != md.pb.Artifact.LIVE or props.get("pushed") != 1 or not props.get("alias"):
+            continue
+        if model_name is not None and props.get("model_name") != model_name:
+            continue
+        found.append(
+            AliasChange(
+                model_name=str(props.get("model_name", "")),
+                alias=str(props["alias"]),
+                version=_int_or_none(props.get("pushed_version")),
+                previous=None,
+                at_ms=int(a.last_update_time_since_epoch),
+                user="",
+                reason=f"pushed as {props['alias']} (PushedModel #{a.id})",
+                execution_id=0,
+                pushed_artifact_id=a.id,
+            )
+        )
+    return found
+
+
+def _recorded_changes(md: Metadata, model_name: str | None) -> list[AliasChange]:
     executions = md.call(md.store.get_executions_by_type, ALIAS_EXECUTION)  # [] while the type is unknown
     changes = []
     for ex in sorted(executions, key=lambda e: e.id):

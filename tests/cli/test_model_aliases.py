@@ -151,13 +151,37 @@ def test_aliases_promotion_and_rollback_drive_the_serving_configs_no_model_serve
     assert [(v["version"], v["aliases"]) for v in shown] == [(1, []), (2, []), (3, []), (4, ["champion"])]
 
 
+def test_the_pusher_pushes_as_an_alias_and_its_publish_records_it_no_model_server_here(tmp_path):
+    push_model(tmp_path, "one", 1, alias="champion")
+    model_dir = tmp_path / "serving" / "penguin"
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 1}
+    push_model(tmp_path, "two", 1, alias="challenger")
+    push_model(tmp_path, "three", 1)  # no alias: pushed, but not served while aliases say what is
+    model, manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 1, "canary": 2}
+    assert list(model.model_version_policy.specific.versions) == [1, 2]
+    assert manifest["spec"]["predictor"]["model"]["storageUri"] == f"{model_dir}/2"
+    assert manifest["spec"]["predictor"]["canaryTrafficPercent"] == 10
+    db = str(tmp_path / "root" / "metadata.sqlite")
+    text = ok("models", "show", "penguin", "--metadata", db)
+    assert "aliases: challenger = version 2, champion = version 1" in text
+    assert "challenger -> version 2: pushed as challenger (PushedModel #" in text
+    ok("models", "promote", "penguin", "2", "--metadata", db)
+    model, _manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 2}
+    with pytest.raises(DefinitionError, match="is not a usable name"):
+        push_model(tmp_path, "four", 1, alias="../champion")
+
+
 def test_the_gate_refuses_an_unblessed_push_unless_told(pushed):
     db = pushed["db"]
+    config = (pushed["model_dir"] / "model_server.config").read_text()  # each push wrote it: the latest version
     refused = headrace("models", "promote", "penguin", "3", "--metadata", db)
     assert (
         refused.returncode != 0 and "it had no blessing" in refused.stderr and "--no-require-blessing" in refused.stderr
     )
-    assert not (pushed["model_dir"] / "model_server.config").exists()  # nothing changed
+    assert (pushed["model_dir"] / "model_server.config").read_text() == config  # nothing changed
     out = ok("models", "promote", "penguin", "3", "--no-require-blessing", "--metadata", db)
     assert "champion -> version 3" in out and "no gate" in out
 

@@ -15,6 +15,7 @@ import pytest
 from headrace import Importer, LocalDagRunner, Pipeline
 from headrace.components import proto
 from headrace.components.serving import model_registry
+from headrace.components.serving.aliases import OWN_FILES
 from headrace.components.serving.pusher import Executor as PusherExecutor
 from headrace.components.serving.pusher import Pusher, rollback
 from headrace.dsl.executor import ExecutorClassSpec
@@ -111,7 +112,7 @@ def test_blessed_model_is_pushed_as_version_1_then_2(tmp_path: Path) -> None:
 
     second = pushed_model(tmp_path, push(tmp_path, fake_model(tmp_path / "m2", "two"), BLESSED))
     assert second.custom_properties["pushed_version"] == "2"
-    assert sorted(os.listdir(model_dir)) == ["1", "2"]  # no temporary directory left beside them
+    assert sorted(set(os.listdir(model_dir)) - OWN_FILES) == ["1", "2"]  # no temporary directory left beside them
     assert tree(model_dir / "2") == tree(tmp_path / "m2")
     assert tree(model_dir / "1") == tree(tmp_path / "m1")  # an earlier version is never touched
 
@@ -129,7 +130,7 @@ def test_a_cached_rerun_pushes_nothing_new(tmp_path: Path) -> None:
     runner = LocalDagRunner(raise_on_failure=False, quiet=True)
     assert runner.run(pipeline).node_states["Pusher"] == "COMPLETE"
     assert runner.run(pipeline).node_states["Pusher"] == "CACHED"  # same model, same blessing: already pushed
-    assert os.listdir(tmp_path / "serving" / "penguin") == ["1"]
+    assert sorted(set(os.listdir(tmp_path / "serving" / "penguin")) - OWN_FILES) == ["1"]
 
 
 def test_a_relative_base_directory_is_taken_from_where_the_pipeline_is_defined(
@@ -284,7 +285,7 @@ def test_a_crash_mid_copy_leaves_no_partial_version(tmp_path: Path, monkeypatch:
     assert result.state == "FAILED"
     assert "No space left on device" in str(result.nodes["Pusher"].error)
     model_dir = tmp_path / "serving" / "penguin"
-    assert os.listdir(model_dir) == ["1"]  # no half-written version 2, no temporary directory
+    assert sorted(set(os.listdir(model_dir)) - OWN_FILES) == ["1"]  # no half-written version 2, no temporary directory
     assert tree(model_dir / "1") == tree(tmp_path / "m1")
 
 
