@@ -53,6 +53,12 @@ def resolver_tasks(node: NodeIR, name: str) -> dict[str, str]:
                 "Resolver's consumers directly."
             )
     strategy = node.parameters.get("strategy")
+    if strategy == "model_alias":
+        raise DefinitionError(
+            f"Resolver '{node.id}' uses ModelAliasStrategy, which reads the alias records headrace writes in its "
+            "own ML Metadata store; KFP's store does not hold them. On Kubeflow use LatestBlessedModelStrategy for "
+            "a baseline; ModelAliasStrategy runs under LocalDagRunner, Beam and Airflow."
+        )
     if strategy == "latest_blessed_model":
         model_key, blessing_key = _blessed_keys(node)
         return {model_key: name + MODEL_SUFFIX, blessing_key: name + BLESSING_SUFFIX}

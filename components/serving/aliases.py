@@ -32,7 +32,8 @@ from headrace.components.serving.serving_config import (
     check_canary_percent,
 )
 from headrace.components.serving.serving_config import write_serving_configs as _write_files
-from headrace.metadata.model_aliases import CHALLENGER, CHAMPION, AliasChange, check_alias, current_aliases
+from headrace.dsl.system_nodes import check_alias
+from headrace.metadata.model_aliases import CHALLENGER, CHAMPION, AliasChange, current_aliases
 from headrace.metadata.model_aliases import record_alias as _record
 from headrace.metadata.store import Metadata
 

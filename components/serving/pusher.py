@@ -28,8 +28,8 @@ from headrace.components.serving.model_registry import Rollback
 from headrace.components.serving.serving_config import check_canary_percent
 from headrace.dsl.base_component import BaseComponent
 from headrace.dsl.executor import BaseExecutor, ExecutorClassSpec, ExecutorSpec
+from headrace.dsl.system_nodes import check_alias
 from headrace.errors import DefinitionError, MissingDependencyError
-from headrace.metadata.model_aliases import check_alias
 from headrace.types.artifact import Artifact
 from headrace.types.channel import Channel
 from headrace.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter

@@ -12,6 +12,7 @@ from headrace.dsl.system_nodes import (
     Importer,
     LatestArtifactStrategy,
     LatestBlessedModelStrategy,
+    ModelAliasStrategy,
     Resolver,
     SpanRangeStrategy,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "InputArtifact",
     "LatestArtifactStrategy",
     "LatestBlessedModelStrategy",
+    "ModelAliasStrategy",
     "OutputArtifact",
     "OutputDict",
     "Parameter",

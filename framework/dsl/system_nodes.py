@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from headrace.dsl.base_component import BaseComponent
@@ -102,7 +103,50 @@ class SpanRangeStrategy:
     NAME = "span_range"
 
 
-_STRATEGIES = {s.NAME: s for s in (LatestArtifactStrategy, LatestBlessedModelStrategy, SpanRangeStrategy)}
+class ModelAliasStrategy:
+    """Resolves the Model behind an alias of a pushed model (``headrace models alias``, or a Pusher's
+    ``custom_config={'alias': ...}``): the model the aliased version was pushed from (through a
+    rollback, the model of the version it copied). Configure it with ``config={'model_name':
+    'penguin', 'alias': 'champion'}``; the Resolver takes one Model channel. Nothing resolves while
+    the alias is unset (an Evaluator then has no baseline). The champion as the Evaluator's
+    baseline::
+
+        Resolver(strategy_class=ModelAliasStrategy, config={'model_name': 'penguin', 'alias': 'champion'},
+                 model=Channel(type=Model)).with_id('champion')
+    """
+
+    NAME = "model_alias"
+
+
+_STRATEGIES = {
+    s.NAME: s for s in (LatestArtifactStrategy, LatestBlessedModelStrategy, SpanRangeStrategy, ModelAliasStrategy)
+}
+_ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+def check_alias(alias: object) -> str:
+    """An alias name: lowercase letters, digits, '-' and '_', starting with a letter, at most 63.
+
+    Raises:
+        DefinitionError: naming the bad value and the rule.
+    """
+    if not isinstance(alias, str) or not _ALIAS_RE.match(alias):
+        raise DefinitionError(
+            f"Alias {alias!r} is not a usable name: use lowercase letters, digits, '-' or '_', starting with a "
+            "letter, at most 63 characters (e.g. 'champion', 'challenger', 'shadow')."
+        )
+    return alias
+
+
+def _alias_config(config: Any) -> dict[str, str]:
+    """ModelAliasStrategy's config, checked."""
+    example = "config={'model_name': 'penguin', 'alias': 'champion'}"
+    if not isinstance(config, dict) or set(config) != {"model_name", "alias"}:
+        raise DefinitionError(f"ModelAliasStrategy takes {example}, got {config!r}.")
+    name = config["model_name"]
+    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+        raise DefinitionError(f"ModelAliasStrategy: model_name must be the pushed model's name, got {name!r}.")
+    return {"model_name": name, "alias": check_alias(config["alias"])}
 
 
 def _range_config(config: Any) -> dict[str, Any]:
@@ -159,9 +203,16 @@ class Resolver(BaseComponent):
                     "LatestBlessedModelStrategy needs exactly one Model channel and one ModelBlessing channel, "
                     f"got {names}."
                 )
+        if strategy_class is ModelAliasStrategy and [ch.type_name for ch in channels.values()] != ["Model"]:
+            raise DefinitionError(
+                "ModelAliasStrategy needs exactly one Model channel (model=Channel(type=Model)), got "
+                f"{sorted(ch.type_name for ch in channels.values())}."
+            )
         params: dict[str, Any] = {"strategy": strategy_class.NAME}
         if strategy_class is SpanRangeStrategy:
             params["config"] = _range_config(config)
+        elif strategy_class is ModelAliasStrategy:
+            params["config"] = _alias_config(config)
         elif config is not None:
             raise DefinitionError(f"Resolver: {strategy_class.__name__} takes no config.")
         spec_class = type(

@@ -10,8 +10,9 @@ from headrace.errors import HeadraceError
 from headrace.fingerprint import content_fingerprint
 from headrace.launcher.driver import new_execution, producer_outputs
 from headrace.launcher.runs import RunHandle
+from headrace.metadata.model_aliases import current_aliases
 from headrace.metadata.store import Metadata
-from headrace.metadata.values import event, get_value, set_value
+from headrace.metadata.values import event, event_keys, get_value, set_value
 
 SOURCE_FINGERPRINT = "source_fingerprint"  # custom property: the imported files' fingerprint
 
@@ -99,6 +100,27 @@ def _span_range(arts: list[Any], config: dict[str, Any]) -> list[Any]:
     return [by_span[s][1] for s in chosen]
 
 
+def aliased_model(md: Metadata, model_name: str, alias: str) -> Any | None:
+    """The LIVE Model the version `alias` points at was pushed from, or None: the alias is unset, or
+    the push had no Model input (a warmed-up model from an InfraBlessing). A rollback's version is
+    followed back to the push it copied."""
+    change = current_aliases(md, model_name).get(alias)
+    artifact_id = change.pushed_artifact_id if change is not None else None
+    for _ in range(100):  # a rollback of a rollback ...: never a cycle, but bounded all the same
+        if artifact_id is None:
+            return None
+        made = [e for e in md.call(md.store.get_events_by_artifact_ids, [artifact_id]) if e.type == md.pb.Event.OUTPUT]
+        if not made:
+            return None
+        inputs = md.call(md.store.get_events_by_execution_ids, [min(e.execution_id for e in made)])
+        keyed = {event_keys(e)[0][0]: e.artifact_id for e in inputs if e.type == md.pb.Event.INPUT and event_keys(e)}
+        if "model" in keyed:
+            [model] = md.call(md.store.get_artifacts_by_id, [keyed["model"]])
+            return model if model.state == md.pb.Artifact.LIVE else None
+        artifact_id = keyed.get("pushed_model")  # a rollback: the push it copied
+    return None
+
+
 def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
     """Picks artifacts by the node's strategy and records them as the node's outputs."""
     strategy = node.parameters["strategy"]
@@ -124,6 +146,11 @@ def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
         models = [m for m in found[model_key] if m.id in blessings]
         best = max(models, key=lambda m: m.id) if models else None
         resolved = {model_key: [best] if best else [], blessing_key: [blessings[best.id]] if best else []}
+    elif strategy == "model_alias":
+        [model_key] = node.inputs
+        config = node.parameters["config"]
+        found_model = aliased_model(md, config["model_name"], config["alias"])
+        resolved = {model_key: [found_model] if found_model is not None else []}
     elif strategy == "span_range":
         resolved = {k: _span_range(arts, node.parameters.get("config") or {}) for k, arts in found.items()}
     else:

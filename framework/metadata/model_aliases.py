@@ -17,31 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import re
 import socket
 
-from headrace.errors import DefinitionError
+from headrace.dsl.system_nodes import check_alias
 from headrace.metadata.store import Metadata
 from headrace.metadata.values import event, get_value, set_value
 
 ALIAS_EXECUTION = "headrace.ModelAlias"
 PUSHED_MODEL = "PushedModel"
 CHAMPION, CHALLENGER = "champion", "challenger"
-_ALIAS_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-
-
-def check_alias(alias: object) -> str:
-    """An alias name: lowercase letters, digits, '-' and '_', starting with a letter, at most 63.
-
-    Raises:
-        DefinitionError: naming the bad value and the rule.
-    """
-    if not isinstance(alias, str) or not _ALIAS_RE.match(alias):
-        raise DefinitionError(
-            f"Alias {alias!r} is not a usable name: use lowercase letters, digits, '-' or '_', starting with a "
-            "letter, at most 63 characters (e.g. 'champion', 'challenger', 'shadow')."
-        )
-    return alias
 
 
 @dataclasses.dataclass

@@ -16,8 +16,8 @@ import yaml
 from pushes import push_model
 from test_models import headrace
 
+from headrace.dsl.system_nodes import check_alias
 from headrace.errors import DefinitionError
-from headrace.metadata.model_aliases import check_alias
 
 # The InferenceService fields headrace writes, as KServe's CRD (serving.kserve.io_inferenceservices.yaml,
 # v1beta1) declares them; any other field, or a wrong type, fails the check.
@@ -203,3 +203,64 @@ def test_alias_errors_name_the_versions_there_are(pushed):
     assert unset.returncode != 0 and "has no alias 'shadow' set" in unset.stderr
     both = headrace("models", "alias", "penguin", "shadow", "1", "--remove", "--metadata", db)
     assert both.returncode != 0 and "Give VERSION, or --remove" in both.stderr
+
+
+def _champion_resolver(tmp_path: Path) -> Any:
+    """A pipeline whose one node resolves the champion's Model, run once; the URIs it resolved."""
+    from headrace import LocalDagRunner, ModelAliasStrategy, Pipeline, Resolver
+    from headrace.types import Channel
+    from headrace.types.standard_artifacts import Model
+
+    resolver = Resolver(
+        strategy_class=ModelAliasStrategy,
+        config={"model_name": "penguin", "alias": "champion"},
+        model=Channel(type=Model),
+    ).with_id("champion")
+    pipeline = Pipeline("penguin", str(tmp_path / "root"), [resolver])
+    result = LocalDagRunner(quiet=True).run(pipeline)
+    return result.nodes["champion"].outputs["model"]
+
+
+def test_model_alias_strategy_resolves_the_champions_model(pushed):
+    tmp_path = pushed["model_dir"].parents[1]
+    assert _champion_resolver(tmp_path) == []  # no champion yet: nothing resolves
+    ok("models", "alias", "penguin", "champion", "2", "--metadata", pushed["db"])
+    assert _champion_resolver(tmp_path) == [str(tmp_path / "model-two")]  # the Model version 2 was pushed from
+    ok("models", "rollback", "penguin", "1", "--metadata", pushed["db"])  # version 4: a copy of 1, now champion
+    assert _champion_resolver(tmp_path) == [str(tmp_path / "model-one")]
+
+
+@pytest.mark.parametrize(
+    "config, channels, says",
+    [
+        ({"model_name": "penguin"}, {"model": "Model"}, "ModelAliasStrategy takes config="),
+        ({"model_name": "penguin", "alias": "../x"}, {"model": "Model"}, "is not a usable name"),
+        ({"model_name": "a/b", "alias": "champion"}, {"model": "Model"}, "model_name must be"),
+        ({"model_name": "penguin", "alias": "champion"}, {"blessing": "ModelBlessing"}, "exactly one Model"),
+    ],
+)
+def test_model_alias_strategy_is_checked_when_defined(config, channels, says):
+    from headrace import ModelAliasStrategy, Resolver
+    from headrace.types import Channel, standard_artifacts
+
+    with pytest.raises(DefinitionError, match=says):
+        Resolver(
+            strategy_class=ModelAliasStrategy,
+            config=config,
+            **{k: Channel(type=getattr(standard_artifacts, t)) for k, t in channels.items()},
+        )
+
+
+def test_model_alias_strategy_is_refused_for_kubeflow_naming_what_works(tmp_path):
+    from headrace import ModelAliasStrategy, Pipeline, Resolver
+    from headrace.compiler import compile_pipeline
+    from headrace.orchestrators._kfp_resolver import resolver_tasks
+    from headrace.types import Channel
+    from headrace.types.standard_artifacts import Model
+
+    resolver = Resolver(
+        strategy_class=ModelAliasStrategy, config={"model_name": "p", "alias": "champion"}, model=Channel(type=Model)
+    )
+    [node] = compile_pipeline(Pipeline("p", str(tmp_path), [resolver])).nodes
+    with pytest.raises(DefinitionError, match=r"KFP's store does not hold them.*LatestBlessedModelStrategy"):
+        resolver_tasks(node, "resolver")
