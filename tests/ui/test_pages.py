@@ -146,6 +146,37 @@ def test_models_page(browser, ui_server, ui_store):
     check_screenshot(browser, "models")
 
 
+def test_models_page_shows_aliases_and_their_history(browser, ui_store, tmp_path):
+    """On a copy of the store: the champion and challenger set (a reason that is a script payload), then
+    the models page marks their versions and lists each change."""
+    import sqlite3
+
+    from conftest import UIServer
+
+    from headrace.components.serving import aliases
+
+    db = tmp_path / "copy.sqlite"
+    with sqlite3.connect(ui_store.db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    aliases.set_alias(str(db), "ui-model", "champion", 1, reason="first")
+    aliases.set_alias(str(db), "ui-model", "challenger", 2, reason=PAYLOAD)
+    server = UIServer(db)
+    try:
+        open_page(browser, server, "/models")
+        badges = browser.eval(
+            "[...document.querySelectorAll('table.versions tbody tr')].map(r => "
+            "[r.cells[0].innerText.split(' ')[0], [...r.querySelectorAll('.badge.alias')].map(b => b.textContent)])"
+        )
+        assert ["1", ["champion"]] in badges and ["2", ["challenger"]] in badges, badges
+        changes = browser.eval("[...document.querySelectorAll('table.aliases tbody tr')].map(r => r.innerText)")
+        assert changes[0].split("\t")[1:3] == ["challenger", "→ version 2"] and PAYLOAD in changes[0], changes
+        assert changes[1].split("\t")[1:3] == ["champion", "→ version 1"], changes
+        assert browser.eval("document.querySelectorAll('img').length") == 0  # the payload stayed text
+        check_screenshot(browser, "models-aliases")
+    finally:
+        server.stop()
+
+
 def test_compare_two_runs_ticked_on_the_runs_page(browser, ui_server, ui_store):
     open_page(browser, ui_server, "/runs?pipeline=ui-test")
     for run_id in (ui_store.failed_run, ui_store.complete_run):
