@@ -17,7 +17,9 @@ import, so the TFDV steps that ran before in the same worker do not fix the choi
 Recorded on the Model (custom properties): `train_steps`, `eval_steps`, `module_file_sha256`,
 `keras_version`, and the final training metrics as `metric:<name>` (also in
 `<model_run>/metrics.json`). Final metrics are what `run_fn` returns (a dict of numbers, or a Keras
-`History`), else the last epoch of the last `Model.fit` that `run_fn` called.
+`History`), else the last epoch of the last `Model.fit` that `run_fn` called. TensorBoard logs of
+the run (its hyperparameters on the HParams dashboard, each epoch's metrics, the final ones) go into
+`<model_run>/tensorboard/`: `tensorboard --logdir <pipeline root>` compares the runs.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from headrace.components import common as _common
 from headrace.components.io.examples import payload_format, split_names, split_uri
 from headrace.components.proto import as_dict
 from headrace.components.training._keras import caller_keras_setting, choose_keras, final_metrics, watch_fit
+from headrace.components.training._tensorboard import hparams_of, write_logs
 from headrace.components.training.data_accessor import FnArgs, data_accessor
 from headrace.components.training.errors import TrainerError
 from headrace.dsl.base_component import BaseComponent
@@ -247,6 +250,9 @@ class Executor(BaseExecutor):
                 artifact.set_custom_property(f"metric:{name}", value)
         with open(os.path.join(model_run.uri, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2, sort_keys=True)
+        steps = {"train_steps": fn_args.train_steps or 0, "eval_steps": fn_args.eval_steps or 0}
+        hparams = hparams_of(fn_args.hyperparameters, fn_args.custom_config, steps)
+        write_logs(model_run.uri, self.context.pipeline_run_id, hparams, histories, metrics)  # for TensorBoard
         shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         print(f"trained (Keras {keras}): model in {serving}" + (f"; {shown}" if shown else ""))
         output_dict["model"][0].set_custom_property(

@@ -94,5 +94,30 @@ def render(table: dict[str, Any], only_differences: bool) -> str:
     return "\n".join(lines)
 
 
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def plot(table: dict[str, Any]) -> str:
+    """Each output number over the compared runs (in the table's order: pass them oldest first) as a
+    terminal sparkline, with its first, lowest, highest and last value."""
+    rows = [r for r in table["rows"] if r["section"] == "outputs"]
+    numeric = [
+        (r["name"], [v for v in r["values"] if isinstance(v, (int, float)) and not isinstance(v, bool)]) for r in rows
+    ]
+    numeric = [(name, values) for name, values in numeric if len(values) >= 2]
+    if not numeric:
+        return "no output number was recorded by two or more of these runs"
+    width = max(len(name) for name, _ in numeric)
+    lines = [f"{len(table['runs'])} runs, oldest on the left:"]
+    for name, values in numeric:
+        low, high = min(values), max(values)
+        span = (high - low) or 1.0
+        bars = "".join(_BARS[min(len(_BARS) - 1, int((v - low) / span * len(_BARS)))] for v in values)
+        lines.append(
+            f"  {name:<{width}}  {bars}  first {values[0]:.4g}  min {low:.4g}  max {high:.4g}  last {values[-1]:.4g}"
+        )
+    return "\n".join(lines)
+
+
 def _cell(value: Any) -> str:
     return "-" if value is None else str(value)

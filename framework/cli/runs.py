@@ -44,20 +44,51 @@ def runs_list(metadata: str | None, pipeline_file: str | None, name: str | None,
 
 
 @runs.command(name="compare")
-@click.argument("run_ids", nargs=-1, required=True)
+@click.argument("run_ids", nargs=-1)
 @store_options
+@click.option("--name", "pipeline_name", help="Compare the latest runs of this pipeline (with --last) instead.")
+@click.option("--last", type=click.IntRange(2, 500), default=10, show_default=True, help="With --name: how many.")
+@click.option("--plot", is_flag=True, help="Also plot each output number over the runs, oldest first.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="json: for scripts.")
 @click.option("--diff", "only_differences", is_flag=True, help="Only the rows that differ.")
 def runs_compare(
-    run_ids: tuple[str, ...], metadata: str | None, pipeline_file: str | None, fmt: str, only_differences: bool
+    run_ids: tuple[str, ...],
+    metadata: str | None,
+    pipeline_file: str | None,
+    pipeline_name: str | None,
+    last: int,
+    plot: bool,
+    fmt: str,
+    only_differences: bool,
 ) -> None:
-    """Compare runs side by side: parameters, code, states, metrics (differences marked)."""
+    """Compare runs side by side: parameters, code, states, metrics (differences marked); --plot draws
+    each metric over the runs (with --name P: the experiment-tracking view of P's latest runs)."""
     from headrace.cli.compare import compare, render
+    from headrace.cli.compare import plot as plot_table
+    from headrace.metadata import MetadataReader
 
+    md = metadata_store(metadata, pipeline_file)
+    reader = MetadataReader(md)
+    if pipeline_name is not None:
+        if run_ids:
+            raise UserError("Give run ids, or --name PIPELINE for its latest runs, not both.")
+        found, _more = reader.runs_page(pipeline_name, None, limit=last)
+        if len(found) < 2:
+            raise UserError(
+                f"Pipeline '{pipeline_name}' has {len(found)} run(s) in {md.describe()}: nothing to compare."
+            )
+        run_ids = tuple(r.run_id for r in reversed(found))  # oldest first
     if len(run_ids) < 2:
-        raise UserError("Give at least two run ids to compare (headrace runs list shows them).")
-    table = compare(metadata_store(metadata, pipeline_file), list(run_ids))
-    click.echo(json.dumps(table, indent=2, default=str) if fmt == "json" else render(table, only_differences))
+        raise UserError("Give at least two run ids to compare (headrace runs list shows them), or --name PIPELINE.")
+    if plot:  # oldest first, so the plot reads left to right
+        run_ids = tuple(sorted(run_ids, key=lambda r: (reader.run(r).started_ms, reader.run(r).context_id)))
+    table = compare(md, list(run_ids))
+    if fmt == "json":
+        click.echo(json.dumps(table, indent=2, default=str))
+        return
+    click.echo(render(table, only_differences))
+    if plot:
+        click.echo(plot_table(table))
 
 
 @runs.command(name="show")

@@ -50,3 +50,21 @@ def test_two_runs_side_by_side_with_the_differences_marked(write_module, tmp_pat
     assert rows[("code", "Train")]["differs"] is False
     one = _cli("runs", "compare", a.run_id, "--metadata", store)
     assert one.returncode == 1 and "at least two run ids" in one.stderr + one.stdout
+
+
+def test_a_pipelines_latest_runs_plotted_in_the_terminal(write_module, tmp_path):
+    mod = write_module(SOURCE, name="cmp_plot_pipeline")
+    root = str(tmp_path / "root")
+    ids = [LocalDagRunner(quiet=True).run(mod.create_pipeline(root, steps)).run_id for steps in (100, 400, 200, 300)]
+    store = f"{root}/metadata.sqlite"
+    text = _cli("runs", "compare", "--name", "cmp", "--last", "3", "--plot", "--metadata", store)
+    assert text.returncode == 0, text.stderr
+    assert ids[0] not in text.stdout and all(i in text.stdout for i in ids[1:])  # the latest three
+    plot = text.stdout[text.stdout.index("3 runs, oldest on the left:") :]
+    [line] = [x for x in plot.splitlines() if "Train.model.metric:accuracy" in x]
+    assert "█▁▅" in line and "first 0.9  min 0.7  max 0.9  last 0.8" in line, line  # 0.9, 0.7, 0.8
+    # Run ids in any order are plotted oldest first.
+    shuffled = _cli("runs", "compare", ids[3], ids[1], "--plot", "--metadata", store)
+    assert "first 0.9  min 0.8  max 0.9  last 0.8" in shuffled.stdout, shuffled.stdout
+    few = _cli("runs", "compare", "--name", "nope", "--metadata", store)
+    assert few.returncode == 1 and "has 0 run(s)" in few.stderr + few.stdout

@@ -99,6 +99,35 @@ def test_the_tutorial_module_file_trains_a_servable_accurate_model(penguin: dict
     assert os.path.isfile(os.path.join(run_uri, "metrics.json"))
 
 
+def test_tensorboards_own_reader_finds_each_runs_scalars_and_hparams(penguin: dict[str, Any]) -> None:
+    """The Trainer's logs in model_run, read by TensorBoard's EventAccumulator: per-epoch and final
+    scalars, and the HParams session (trial id: the run id) with the run's hyperparameters."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    from tensorboard.util import tensor_util
+
+    result = penguin["result"]
+    logs = os.path.join(output_uri(result, "Trainer", "model_run"), "tensorboard")
+    events = EventAccumulator(logs, size_guidance={"tensors": 0})
+    events.Reload()
+    tags = set(events.Tags()["tensors"])
+    assert {"epoch_loss", "epoch_sparse_categorical_accuracy", "final/sparse_categorical_accuracy"} <= tags, tags
+    [final] = events.Tensors("final/sparse_categorical_accuracy")
+    metrics = json.loads(Path(output_uri(result, "Trainer", "model_run"), "metrics.json").read_text())
+    assert abs(float(tensor_util.make_ndarray(final.tensor_proto)) - metrics["sparse_categorical_accuracy"]) < 1e-6
+    assert len(events.Tensors("epoch_loss")) >= 1  # one per epoch
+    content = events.PluginTagToContent("hparams")
+    session = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    hparams = {k: v.number_value or v.string_value for k, v in session.session_start_info.hparams.items()}
+    assert hparams == {"train_steps": 100, "eval_steps": 5, "custom_config.seed": 1}
+    assert session.session_start_info.group_name == result.run_id
+    # `tensorboard --logdir <pipeline root>` finds the run's logs among everything else in the root.
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+    found = EventMultiplexer().AddRunsFromDirectory(str(penguin["tmp"] / "root")).Runs()
+    assert any(run.endswith("tensorboard") for run in found), found
+
+
 def test_a_rerun_is_cached_and_editing_the_module_file_retrains_only_the_trainer(penguin: dict[str, Any]) -> None:
     example_gen, trainer = penguin["components"]
     root, module = penguin["tmp"] / "root", penguin["module"]
