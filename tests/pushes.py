@@ -17,7 +17,7 @@ def fake_saved_model(path: Path, tag: str) -> Path:
     return path
 
 
-def push_model(tmp: Path, tag: str, blessed: int | None, alias: str | None = None) -> str:
+def push_model(tmp: Path, tag: str, blessed: int | None, alias: str | None = None, promote: bool = False) -> str:
     """A run that pushes model `tag` of 'penguin', with a ModelBlessing saying `blessed` (None: no blessing),
     as `alias` when given."""
     model = Importer(source_uri=str(fake_saved_model(tmp / f"model-{tag}", tag)), artifact_type=Model).with_id("model")
@@ -31,7 +31,11 @@ def push_model(tmp: Path, tag: str, blessed: int | None, alias: str | None = Non
         model=model.outputs["result"],
         model_blessing=blessing.outputs["result"] if blessed is not None else None,
         push_destination={"filesystem": {"base_directory": str(tmp / "serving")}},
-        custom_config={"model_name": "penguin", **({"alias": alias} if alias else {})},
+        custom_config={
+            "model_name": "penguin",
+            **({"alias": alias} if alias else {}),
+            **({"promote": True} if promote else {}),
+        },
     )
     nodes = [model, blessing, pusher] if blessed is not None else [model, pusher]
     pipeline = Pipeline(pipeline_name="penguin", pipeline_root=str(tmp / "root"), components=nodes)

@@ -154,10 +154,13 @@ def write_serving_configs(md: Metadata, model_name: str, model_dir: str) -> tupl
     return _write(model_name, model_dir, versions)
 
 
-def after_push(model_name: str, model_dir: str, version: int, alias: str | None = None) -> dict[str, int]:
+def after_push(
+    model_name: str, model_dir: str, version: int, alias: str | None = None, promote: bool = False
+) -> dict[str, int]:
     """What the Pusher does after it pushed `version`: under the model directory's lock, rewrites its
     serving configuration with the aliases it serves now (read back from its TF Serving config, which
-    follows the store) and, with `alias`, that alias pointing at the new version. The Pusher has no
+    follows the store) and, with `alias`, that alias pointing at the new version (with `promote`, the
+    challenger it pushed then becomes the champion). The Pusher has no
     store: its alias change is recorded on its PushedModel (custom property ``alias``) when its
     execution is published, where :func:`headrace.metadata.model_aliases.alias_history` reads it.
 
@@ -168,6 +171,8 @@ def after_push(model_name: str, model_dir: str, version: int, alias: str | None 
         served = aliases_in_config(model_dir)
         if alias is not None:
             served[check_alias(alias)] = int(version)
+        if promote:  # the challenger becomes the champion
+            served[CHAMPION] = served.pop(CHALLENGER)
         _write(model_name, model_dir, served)
     return served
 

@@ -101,6 +101,12 @@ def check_custom_config(owner: str, config: Any) -> dict[str, Any] | None:
         model_registry.check_model_name(config["model_name"])
     if config.get("alias") is not None:
         check_alias(config["alias"])
+    if config.get("promote") and (config.get("alias") != "challenger" or config["promote"] is not True):
+        raise DefinitionError(
+            f"{owner}: custom_config 'promote': True promotes the pushed challenger to champion (its blessings are "
+            "the gate): give it with 'alias': 'challenger'. For a soak time, promote later with "
+            "`headrace models promote NAME VERSION --soak 1h`."
+        )
     if config.get("canary_traffic_percent") is not None:
         check_canary_percent(config["canary_traffic_percent"])
     return dict(config)
@@ -181,8 +187,9 @@ class Executor(BaseExecutor):
             aliases.save_serving_settings(
                 model_dir, config.get("kserve_storage_uri"), config.get("canary_traffic_percent")
             )
+        promote = bool(config.get("promote"))
         if writes_config:
-            aliases.after_push(name, model_dir, version, alias)  # TF Serving's config and KServe's manifest
+            aliases.after_push(name, model_dir, version, alias, promote)  # TF Serving's config, KServe's manifest
         else:
             print(
                 "Pusher: tensorflow-serving-api is not installed here, so no TF Serving config or KServe manifest "
@@ -190,6 +197,8 @@ class Executor(BaseExecutor):
             )
         if alias is not None:
             out.set_custom_property("alias", alias)  # the alias change, recorded when this push is published
+        if promote:
+            out.set_custom_property("promoted", 1)  # ... and its promotion to champion
         record = {"pushed": 1, "model_name": name, "version": version, "destination": dest, "source": source}
         _write_record(out.uri, record)
         print(f"Pusher: pushed model '{name}' version {version} to {dest}")
@@ -228,11 +237,12 @@ class Pusher(BaseComponent):
         custom_config: A dict; ``model_name`` pushes to ``<base_directory>/<model_name>/<version>``
             instead of ``<base_directory>/<version>``. ``alias`` ('challenger', 'champion' or any
             alias name) points that alias at the new version: 'challenger' serves it as the canary
-            beside the champion until ``headrace models promote`` passes its gate; 'champion' serves it
-            at once (the blessings wired are the gate). ``kserve_storage_uri`` (where the cluster sees
-            the model directory) and ``canary_traffic_percent`` (1-99, default 10) shape the KServe
-            manifest. After every push the model directory's ``model_server.config`` (TF Serving)
-            and ``inferenceservice.yaml`` (KServe) are rewritten; see docs/MODEL_REGISTRY.md.
+            beside the champion until ``headrace models promote`` passes its gate (``'promote': True``
+            promotes it at once, the blessings wired being the gate); 'champion' serves it at once.
+            ``kserve_storage_uri`` (where the cluster sees the model directory) and
+            ``canary_traffic_percent`` (1-99, default 10) shape the KServe manifest. After every
+            push the model directory's ``model_server.config`` (TF Serving) and
+            ``inferenceservice.yaml`` (KServe) are rewritten; see docs/MODEL_REGISTRY.md.
         custom_executor_spec: An executor spec replacing the default one (TFX's form, deprecated
             there too); push_destination may then be left out.
 

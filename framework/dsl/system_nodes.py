@@ -107,9 +107,10 @@ class ModelAliasStrategy:
     """Resolves the Model behind an alias of a pushed model (``headrace models alias``, or a Pusher's
     ``custom_config={'alias': ...}``): the model the aliased version was pushed from (through a
     rollback, the model of the version it copied). Configure it with ``config={'model_name':
-    'penguin', 'alias': 'champion'}``; the Resolver takes one Model channel. Nothing resolves while
-    the alias is unset (an Evaluator then has no baseline). The champion as the Evaluator's
-    baseline::
+    'penguin', 'alias': 'champion'}``; the Resolver takes one Model channel and, optionally, one
+    Examples channel, which resolves to the examples that model was trained on (the Trainer's input:
+    a drift baseline, "the data the model in service learnt from"). Nothing resolves while the alias
+    is unset (an Evaluator then has no baseline). The champion as the Evaluator's baseline::
 
         Resolver(strategy_class=ModelAliasStrategy, config={'model_name': 'penguin', 'alias': 'champion'},
                  model=Channel(type=Model)).with_id('champion')
@@ -203,10 +204,13 @@ class Resolver(BaseComponent):
                     "LatestBlessedModelStrategy needs exactly one Model channel and one ModelBlessing channel, "
                     f"got {names}."
                 )
-        if strategy_class is ModelAliasStrategy and [ch.type_name for ch in channels.values()] != ["Model"]:
+        if strategy_class is ModelAliasStrategy and sorted(ch.type_name for ch in channels.values()) not in (
+            ["Model"],
+            ["Examples", "Model"],
+        ):
             raise DefinitionError(
-                "ModelAliasStrategy needs exactly one Model channel (model=Channel(type=Model)), got "
-                f"{sorted(ch.type_name for ch in channels.values())}."
+                "ModelAliasStrategy needs one Model channel (model=Channel(type=Model)) and optionally one Examples "
+                f"channel (examples=Channel(type=Examples)), got {sorted(ch.type_name for ch in channels.values())}."
             )
         params: dict[str, Any] = {"strategy": strategy_class.NAME}
         if strategy_class is SpanRangeStrategy:

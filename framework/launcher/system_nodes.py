@@ -121,6 +121,18 @@ def aliased_model(md: Metadata, model_name: str, alias: str) -> Any | None:
     return None
 
 
+def trained_on(md: Metadata, model: Any) -> list[Any]:
+    """The LIVE Examples the execution that made `model` read as its `examples` input."""
+    made = [e for e in md.call(md.store.get_events_by_artifact_ids, [model.id]) if e.type == md.pb.Event.OUTPUT]
+    if not made:
+        return []
+    inputs = md.call(md.store.get_events_by_execution_ids, [min(e.execution_id for e in made)])
+    ids = [
+        e.artifact_id for e in inputs if e.type == md.pb.Event.INPUT and any(k == "examples" for k, _ in event_keys(e))
+    ]
+    return [a for a in md.call(md.store.get_artifacts_by_id, ids) if a.state == md.pb.Artifact.LIVE] if ids else []
+
+
 def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, dict[str, list[Any]]]:
     """Picks artifacts by the node's strategy and records them as the node's outputs."""
     strategy = node.parameters["strategy"]
@@ -147,10 +159,12 @@ def run_resolver(md: Metadata, handle: RunHandle, node: NodeIR) -> tuple[int, di
         best = max(models, key=lambda m: m.id) if models else None
         resolved = {model_key: [best] if best else [], blessing_key: [blessings[best.id]] if best else []}
     elif strategy == "model_alias":
-        [model_key] = node.inputs
+        keys = {s.artifact_type.name: k for k, s in node.inputs.items()}
         config = node.parameters["config"]
         found_model = aliased_model(md, config["model_name"], config["alias"])
-        resolved = {model_key: [found_model] if found_model is not None else []}
+        resolved = {keys["Model"]: [found_model] if found_model is not None else []}
+        if "Examples" in keys:
+            resolved[keys["Examples"]] = trained_on(md, found_model) if found_model is not None else []
     elif strategy == "span_range":
         resolved = {k: _span_range(arts, node.parameters.get("config") or {}) for k, arts in found.items()}
     else:

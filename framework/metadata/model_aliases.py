@@ -78,19 +78,17 @@ def _pushes_as_alias(md: Metadata, model_name: str | None) -> list[AliasChange]:
             continue
         if model_name is not None and props.get("model_name") != model_name:
             continue
-        found.append(
-            AliasChange(
-                model_name=str(props.get("model_name", "")),
-                alias=str(props["alias"]),
-                version=_int_or_none(props.get("pushed_version")),
-                previous=None,
-                at_ms=int(a.last_update_time_since_epoch),
-                user="",
-                reason=f"pushed as {props['alias']} (PushedModel #{a.id})",
-                execution_id=0,
-                pushed_artifact_id=a.id,
-            )
+        name, version, at = (
+            str(props.get("model_name", "")),
+            _int_or_none(props.get("pushed_version")),
+            a.last_update_time_since_epoch,
         )
+        pushed = f"pushed as {props['alias']} (PushedModel #{a.id})"
+        found.append(AliasChange(name, str(props["alias"]), version, None, int(at), "", pushed, 0, a.id))
+        if props.get("promoted") == 1:  # the Pusher's gate (its blessings) promoted the challenger at once
+            why = f"promoted by the Pusher, its blessings the gate (PushedModel #{a.id})"
+            found.append(AliasChange(name, CHAMPION, version, None, int(at), "", why, 0, a.id))
+            found.append(AliasChange(name, CHALLENGER, None, None, int(at), "", why, 0, a.id))
     return found
 
 

@@ -172,6 +172,15 @@ def test_the_pusher_pushes_as_an_alias_and_its_publish_records_it_no_model_serve
     assert dict(model.version_labels) == {"stable": 2}
     with pytest.raises(DefinitionError, match="is not a usable name"):
         push_model(tmp_path, "four", 1, alias="../champion")
+    # A challenger the Pusher promotes at once (its blessing the gate): three changes in the history.
+    push_model(tmp_path, "five", 1, alias="challenger", promote=True)
+    model, _manifest = served(model_dir)
+    assert dict(model.version_labels) == {"stable": 4}
+    text = ok("models", "show", "penguin", "--metadata", db)
+    assert "aliases: champion = version 4" in text
+    assert "champion -> version 4 (was 2): promoted by the Pusher" in text and "challenger removed (was 4)" in text
+    with pytest.raises(DefinitionError, match="'promote': True promotes the pushed challenger"):
+        push_model(tmp_path, "six", 1, alias="champion", promote=True)
 
 
 def test_the_gate_refuses_an_unblessed_push_unless_told(pushed):
@@ -230,13 +239,41 @@ def test_model_alias_strategy_resolves_the_champions_model(pushed):
     assert _champion_resolver(tmp_path) == [str(tmp_path / "model-one")]
 
 
+def test_model_alias_strategy_resolves_the_data_the_champion_was_trained_on(tmp_path):
+    from test_models import FakeTrainer
+
+    from headrace import Importer, LocalDagRunner, ModelAliasStrategy, Pipeline, Resolver
+    from headrace.components.serving.pusher import Pusher
+    from headrace.types import Channel
+    from headrace.types.standard_artifacts import Examples, Model
+
+    (tmp_path / "data").mkdir()
+    examples = Importer(source_uri=str(tmp_path / "data"), artifact_type=Examples).with_id("examples")
+    trainer = FakeTrainer(examples=examples.outputs["result"])
+    pusher = Pusher(
+        model=trainer.outputs["model"],
+        push_destination={"filesystem": {"base_directory": str(tmp_path / "serving")}},
+        custom_config={"model_name": "penguin", "alias": "champion"},
+    )
+    LocalDagRunner(quiet=True).run(Pipeline("penguin", str(tmp_path / "root"), [examples, trainer, pusher]))
+    champion = Resolver(
+        strategy_class=ModelAliasStrategy,
+        config={"model_name": "penguin", "alias": "champion"},
+        model=Channel(type=Model),
+        examples=Channel(type=Examples),
+    ).with_id("champion")
+    result = LocalDagRunner(quiet=True).run(Pipeline("penguin", str(tmp_path / "root"), [champion]))
+    outputs = result.nodes["champion"].outputs
+    assert outputs["examples"] == [str(tmp_path / "data")] and "/FakeTrainer/model/" in outputs["model"][0]
+
+
 @pytest.mark.parametrize(
     "config, channels, says",
     [
         ({"model_name": "penguin"}, {"model": "Model"}, "ModelAliasStrategy takes config="),
         ({"model_name": "penguin", "alias": "../x"}, {"model": "Model"}, "is not a usable name"),
         ({"model_name": "a/b", "alias": "champion"}, {"model": "Model"}, "model_name must be"),
-        ({"model_name": "penguin", "alias": "champion"}, {"blessing": "ModelBlessing"}, "exactly one Model"),
+        ({"model_name": "penguin", "alias": "champion"}, {"blessing": "ModelBlessing"}, "needs one Model channel"),
     ],
 )
 def test_model_alias_strategy_is_checked_when_defined(config, channels, says):
