@@ -3,13 +3,16 @@
 PY := .venv/bin/python
 HEADRACE := .venv/bin/headrace
 
-.PHONY: setup demo test lint unit services bench clean reliability image airflow
+.PHONY: setup demo ct-demo test lint unit services bench clean reliability image airflow
 
 setup:
 	@bash scripts/setup.sh
 
 demo: setup
 	$(HEADRACE) run pipelines/penguin/pipeline.py
+
+ct-demo: setup  # continuous training: three spans arrive, drift-gated retraining and promotion (docs/MODEL_REGISTRY.md)
+	$(PY) pipelines/penguin/ct_demo.py
 
 services:
 	@bash scripts/services.sh mariadb chromium graphviz docker postgresql

@@ -144,7 +144,8 @@ def after_rollback(md: Metadata, model_name: str, model_dir: str, done: Any) -> 
             pushed = _pushed(md, model_name, model_dir, done.version)
             why = f"rollback to version {done.rollback_of} (copied as version {done.version})"
             _record(md, model_name, CHAMPION, done.version, _artifact(md, pushed), why)
-        write_serving_configs(md, model_name, model_dir)
+        if current_aliases(md, model_name) or has_serving_config(model_dir):
+            write_serving_configs(md, model_name, model_dir)
 
 
 def write_serving_configs(md: Metadata, model_name: str, model_dir: str) -> tuple[str, str]:
@@ -175,6 +176,11 @@ def after_push(
             served[CHAMPION] = served.pop(CHALLENGER)
         _write(model_name, model_dir, served)
     return served
+
+
+def has_serving_config(model_dir: str) -> bool:
+    """Whether the model directory has a serving configuration to keep up to date."""
+    return os.path.exists(os.path.join(model_dir, TF_SERVING_CONFIG))
 
 
 def aliases_in_config(model_dir: str) -> dict[str, int]:

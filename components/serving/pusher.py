@@ -173,9 +173,12 @@ class Executor(BaseExecutor):
             return
         if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
             print("Pusher: pushing without validation (no model_blessing, no infra_blessing wired).")
-        alias, writes_config = config.get("alias"), serving_config.protos_available()
-        if alias is not None and not writes_config:  # refused before anything is pushed
-            raise MissingDependencyError("tensorflow-serving-api", "tf", f"pushing as alias '{alias}'")
+        # The serving configuration is written once the model has aliases (or when asked): a plain push
+        # leaves the model directory as TFX's Pusher does, versions only.
+        alias = config.get("alias")
+        writes_config = alias is not None or bool(config.get("serving_config")) or aliases.has_serving_config(model_dir)
+        if writes_config and not serving_config.protos_available():  # refused before anything is pushed
+            raise MissingDependencyError("tensorflow-serving-api", "tf", "the TF Serving model config of this push")
         source = self.GetModelPath(input_dict)
         if not os.path.isfile(os.path.join(source, "saved_model.pb")):
             print(f"Pusher: warning: {source} has no saved_model.pb; TF Serving may not load it.")
@@ -190,19 +193,15 @@ class Executor(BaseExecutor):
         promote = bool(config.get("promote"))
         if writes_config:
             aliases.after_push(name, model_dir, version, alias, promote)  # TF Serving's config, KServe's manifest
-        else:
-            print(
-                "Pusher: tensorflow-serving-api is not installed here, so no TF Serving config or KServe manifest "
-                "was written (pip install 'headrace[tf]')."
-            )
         if alias is not None:
             out.set_custom_property("alias", alias)  # the alias change, recorded when this push is published
         if promote:
             out.set_custom_property("promoted", 1)  # ... and its promotion to champion
         record = {"pushed": 1, "model_name": name, "version": version, "destination": dest, "source": source}
         _write_record(out.uri, record)
-        print(f"Pusher: pushed model '{name}' version {version} to {dest}")
-        out.set_custom_property("summary", f"pushed model '{name}' version {version} to {dest}")
+        how = (f" as {alias}" if alias else "") + (", promoted to champion (blessed)" if promote else "")
+        print(f"Pusher: pushed model '{name}' version {version}{how} to {dest}")
+        out.set_custom_property("summary", f"pushed model '{name}' version {version}{how} to {dest}")
 
     def _MarkPushed(self, model_push: Artifact, pushed_destination: str, pushed_version: str | None = None) -> None:
         """Records a push on the PushedModel (TFX's method and properties; the version as a string)."""
@@ -240,9 +239,10 @@ class Pusher(BaseComponent):
             beside the champion until ``headrace models promote`` passes its gate (``'promote': True``
             promotes it at once, the blessings wired being the gate); 'champion' serves it at once.
             ``kserve_storage_uri`` (where the cluster sees the model directory) and
-            ``canary_traffic_percent`` (1-99, default 10) shape the KServe manifest. After every
-            push the model directory's ``model_server.config`` (TF Serving) and
-            ``inferenceservice.yaml`` (KServe) are rewritten; see docs/MODEL_REGISTRY.md.
+            ``canary_traffic_percent`` (1-99, default 10) shape the KServe manifest. Once the model has
+            aliases (or with ``serving_config``: True) every push rewrites the model directory's
+            ``model_server.config`` (TF Serving) and ``inferenceservice.yaml`` (KServe); see
+            docs/MODEL_REGISTRY.md.
         custom_executor_spec: An executor spec replacing the default one (TFX's form, deprecated
             there too); push_destination may then be left out.
 
