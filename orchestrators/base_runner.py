@@ -296,6 +296,7 @@ class BaseRunner(abc.ABC):
         enable_cache: bool | None = None,
         raise_on_failure: bool | None = None,
         parameters: Mapping[str, Any] | None = None,
+        trigger: str = "",
     ) -> RunResult:
         """Runs a pipeline, or resumes the run `resume`.
 
@@ -310,6 +311,8 @@ class BaseRunner(abc.ABC):
             parameters: Values of the pipeline's runtime parameters, by name (text is parsed, as from
                 `--param name=value`); the others take their defaults. Recorded on the run, and part of
                 the cache key. A resumed run keeps the values it was started with.
+            trigger: Why the run starts, recorded on it as `trigger` (`headrace schedule` records the
+                schedule time or the new files); `runs show` and `headrace ui` show it.
 
         Returns:
             The RunResult (per-node states, outputs, errors).
@@ -334,7 +337,10 @@ class BaseRunner(abc.ABC):
             else:
                 bound, values = bind(ir, parameters)
                 started_by = type(self).__name__
-                handle, done = start_run(md, bound, run_id, started_ms, parameters=values, started_by=started_by), set()
+                handle = start_run(
+                    md, bound, run_id, started_ms, parameters=values, started_by=started_by, trigger=trigger
+                )
+                done = set()
             progress = Progress(self.quiet)
             session = RunSession(md, handle, done, cache, progress, executors, started_ms, self.retries_in_session)
             if resume and run_state(handle) == COMPLETE:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from headrace.cli import artifacts, models, run, runs, task, ui
+from headrace.cli import artifacts, models, run, runs, schedule, task, ui
 from headrace.errors import HeadraceError
 
 
@@ -26,7 +26,7 @@ def main() -> None:
     """headrace: author, compile, run and inspect ML pipelines."""
 
 
-for _module in (run, runs, artifacts, models, task, ui):
+for _module in (run, runs, artifacts, models, schedule, task, ui):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

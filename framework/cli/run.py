@@ -32,6 +32,7 @@ def _choices(table: dict[str, tuple[str, str, str]]) -> str:
 @click.option("--in-process", is_flag=True, help="local: run executors in this process (for debugging).")
 @click.option("--runner", type=click.Choice(list(RUNNERS)), default="local", show_default=True, help=_choices(RUNNERS))
 @click.option("--beam-arg", "beam_args", multiple=True, metavar="ARG", help="beam: a Beam pipeline argument.")
+@click.option("--trigger", default="", help="Why this run starts, recorded on the run (headrace schedule sets it).")
 @click.option(
     "--param",
     "params",
@@ -52,6 +53,7 @@ def run(
     runner: str,
     beam_args: tuple[str, ...],
     params: tuple[str, ...],
+    trigger: str,
 ) -> None:
     """Run PIPELINE_FILE (a .py pipeline file, or the .json IR `headrace compile` wrote) on this
     machine, or resume a run."""
@@ -79,6 +81,7 @@ def run(
         resume=resume,
         enable_cache=False if no_cache else None,
         parameters=parse_params(params),
+        trigger=trigger,
     )
     if quiet:
         click.echo(result.run_id)

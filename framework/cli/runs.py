@@ -112,6 +112,8 @@ def runs_show(run_id: str, metadata: str | None, pipeline_file: str | None, as_j
         f"run {info.run_id} of '{info.pipeline_name}': {info.state}, started {when(info.started_ms)}, "
         f"took {f'{info.seconds:.2f}s' if info.seconds is not None else '-'}"
     )
+    if info.trigger:
+        click.echo(f"  why: {info.trigger_text}")
     if info.parameters:
         click.echo("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in sorted(info.parameters.items())))
     for e in execs:

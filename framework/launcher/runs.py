@@ -58,6 +58,7 @@ def start_run(
     started_ms: int | None = None,
     parameters: dict[str, Any] | None = None,
     started_by: str = "",
+    trigger: str = "",
 ) -> RunHandle:
     """Registers a new run (and, first time, the pipeline and node contexts).
 
@@ -70,6 +71,8 @@ def start_run(
         parameters: The runtime parameter values bound into `ir`, recorded on the run.
         started_by: What started the run (the orchestrator: LocalDagRunner, a scheduler's tasks...),
             recorded on the run as `started_by` for those who ask why it ran.
+        trigger: Why it was started, as its starter says it (`headrace schedule`: a JSON object with the
+            schedule time or the new files), recorded on the run as `trigger`.
     """
     if not run_id:
         run_id = new_run_id()
@@ -89,6 +92,7 @@ def start_run(
         "ir_zlib": _pack_ir(ir),
         **({"runtime_parameters": json.dumps(parameters, sort_keys=True)} if parameters else {}),
         **({"started_by": started_by} if started_by else {}),
+        **({"trigger": trigger} if trigger else {}),
     }.items():
         set_value(run_ctx.custom_properties[key], value)
     [run_ctx.id] = md.call(md.store.put_contexts, [run_ctx])

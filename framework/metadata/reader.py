@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import time
 from typing import Any
 
 from headrace.errors import NotInStoreError
@@ -59,6 +61,29 @@ class RunInfo:
     runner: str = ""  # host:pid of the process that drives (or drove) its latest attempt
     started_by: str = ""  # what started it: LocalDagRunner, BeamDagRunner, a scheduler's tasks...
     scheduler_run: str = ""  # the scheduler's run it maps to (an Airflow run id: manual__..., scheduled__...)
+    trigger: str = (
+        ""  # why it was started, as its starter said (headrace schedule: JSON, see headrace.orchestrators.scheduler)
+    )
+
+    @property
+    def trigger_text(self) -> str:
+        """`trigger` for a person: what `headrace schedule` recorded (the new files, the schedule time),
+        or the text as its starter gave it ('' if none)."""
+        try:
+            found = json.loads(self.trigger) if self.trigger else None
+        except ValueError:
+            found = None
+        if not isinstance(found, dict) or found.get("by") != "headrace schedule":
+            return self.trigger
+        if found.get("kind") == "on-new-data":
+            files = [
+                os.path.basename(os.path.dirname(f)) + "/" + os.path.basename(f) for f in found.get("new_files", [])
+            ]
+            more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+            return f"headrace schedule: new data ({', '.join(files[:3]) or 'changed files'}{more})"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(found.get("scheduled_for", 0))))
+        what = f"cron '{found.get('expr')}'" if found.get("kind") == "cron" else f"every {found.get('every_s')} s"
+        return f"headrace schedule: {what}, due {when}"
 
     @property
     def resumed(self) -> bool:
@@ -263,6 +288,7 @@ class MetadataReader:
             str(p.get("runner", "")),
             str(p.get("started_by", "")),
             str(p.get("airflow_run_id", "")),
+            str(p.get("trigger", "")),
         )
 
     def _artifact_info(self, a: Any) -> ArtifactInfo:

@@ -69,6 +69,8 @@ def why(run: Any) -> str:
         text += f" for Airflow run {run.scheduler_run}"
     if run.runner:
         text += f" on {run.runner}"
+    if run.trigger:
+        text += f" ({run.trigger_text})"
     return text + ("; resumed" if run.resumed else "")
 
 
