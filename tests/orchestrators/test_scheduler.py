@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from scheduling import Scheduling, land_span, runs_in, setup_pipeline, wait_for_runs
 
 from headrace.cli.loader import load_file_as_module
 from headrace.compiler import compile_pipeline
@@ -23,27 +23,6 @@ from headrace.metadata import Metadata, MetadataReader, sqlite_metadata_connecti
 from headrace.orchestrators.scheduler import Cron, Scheduler, Trigger, parse_every, watched_files
 
 REPO = Path(__file__).resolve().parents[2]
-
-PIPELINE = """
-import os, time
-from headrace import InputArtifact, Parameter, Pipeline, component
-from headrace.components import CsvExampleGen
-from headrace.types import standard_artifacts
-
-LANDING = os.environ["SCHED_TEST_LANDING"]
-
-
-@component
-def Consume(examples: InputArtifact[standard_artifacts.Examples], pause: Parameter[float] = 0.0):
-    time.sleep(pause)
-
-
-def create_pipeline():
-    gen = CsvExampleGen(input_base=LANDING, input_config={"splits": [{"name": "all", "pattern": "span-{SPAN}/*.csv"}]})
-    pause = float(os.environ.get("SCHED_TEST_PAUSE", "0"))
-    consume = Consume(examples=gen.outputs["examples"], pause=pause)
-    return Pipeline("sched", os.environ["SCHED_TEST_ROOT"], [gen, consume])
-"""
 
 
 def local(*args: int) -> float:
@@ -65,35 +44,9 @@ def test_cron_expressions():
         parse_every("0s")
 
 
-def _setup(tmp_path: Path, pause: float = 0.0) -> tuple[Path, Path, dict[str, str]]:
-    landing, root = tmp_path / "landing", tmp_path / "root"
-    landing.mkdir()
-    pipeline = tmp_path / "sched_pipeline.py"
-    pipeline.write_text(PIPELINE)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HEADRACE_")},
-        "SCHED_TEST_LANDING": str(landing),
-        "SCHED_TEST_ROOT": str(root),
-        "SCHED_TEST_PAUSE": str(pause),
-    }
-    return pipeline, landing, env
-
-
-def _span(landing: Path, n: int, rows: int = 5) -> Path:
-    folder = landing / f"span-{n}"
-    folder.mkdir()
-    (folder / "data.csv").write_text("x,y\n" + "".join(f"{i},{i * n}\n" for i in range(rows)))
-    return folder / "data.csv"
-
-
-def _runs(root: Path) -> list:
-    db = root / "metadata.sqlite"
-    return MetadataReader(Metadata(sqlite_metadata_connection_config(str(db)))).runs() if db.exists() else []
-
-
 def test_a_cron_schedule_fires_on_time_under_a_test_clock(tmp_path, monkeypatch):
-    pipeline, landing, env = _setup(tmp_path)
-    _span(landing, 1)
+    pipeline, landing, env = setup_pipeline(tmp_path)
+    land_span(landing, 1)
     for key in ("SCHED_TEST_LANDING", "SCHED_TEST_ROOT", "SCHED_TEST_PAUSE"):
         monkeypatch.setenv(key, env[key])
     ir = compile_pipeline(load_file_as_module(str(pipeline)).create_pipeline())
@@ -110,71 +63,30 @@ def test_a_cron_schedule_fires_on_time_under_a_test_clock(tmp_path, monkeypatch)
     assert scheduler.proc is not None and scheduler.proc.wait(timeout=120) == 0
     assert scheduler.step() == "idle"  # the run ended; the next time is tomorrow
     assert scheduler.next_due == local(2026, 12, 6, 3, 0)
-    [run] = _runs(tmp_path / "root")
+    [run] = runs_in(tmp_path / "root")
     trigger = json.loads(run.trigger)
     assert run.state == "COMPLETE" and trigger["kind"] == "cron" and trigger["expr"] == "0 3 * * *"
     assert trigger["scheduled_for"] == local(2026, 12, 5, 3, 0)
 
 
-class Scheduling:
-    """`headrace schedule FILE --on-new-data` as a process."""
-
-    def __init__(self, pipeline: Path, env: dict[str, str]):
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "headrace.cli.main",
-                "schedule",
-                str(pipeline),
-                "--on-new-data",
-                "--debounce",
-                "0.5",
-            ],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its runs are in its process group: killpg kills them with it
-        )
-
-    def stop(self, sig: int = signal.SIGTERM, group: bool = False) -> str:
-        if group:
-            os.killpg(self.proc.pid, sig)
-        else:
-            self.proc.send_signal(sig)
-        return self.proc.communicate(timeout=60)[1]
-
-
-def _wait_runs(root: Path, count: int, timeout: float = 60) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = _runs(root)
-        if len(runs) >= count and all(r.state != "RUNNING" for r in runs):
-            return runs
-        time.sleep(0.2)
-    raise AssertionError(f"{len(_runs(root))} runs after {timeout} s, waited for {count}: {_runs(root)}")
-
-
 @pytest.mark.slow("runs headrace schedule over seven spans, killing and restarting it (about 35 s)")
 def test_new_data_starts_runs_one_at_a_time_and_a_restart_starts_no_duplicate(tmp_path):
-    pipeline, landing, env = _setup(tmp_path, pause=2.0)
+    pipeline, landing, env = setup_pipeline(tmp_path, pause=2.0)
     root = tmp_path / "root"
-    _span(landing, 1)
+    land_span(landing, 1)
     scheduling = Scheduling(pipeline, env)
     try:
-        [first] = _wait_runs(root, 1)
+        [first] = wait_for_runs(root, 1)
         assert json.loads(first.trigger)["kind"] == "on-new-data" and first.state == "COMPLETE"
         time.sleep(2)
-        assert len(_runs(root)) == 1  # the same data starts nothing more
+        assert len(runs_in(root)) == 1  # the same data starts nothing more
 
         # A new span starts a second run within 5 s, whose trigger names the file.
         added = time.time()
-        new_file = _span(landing, 2)
-        while len(_runs(root)) < 2 and time.time() - added < 10:
+        new_file = land_span(landing, 2)
+        while len(runs_in(root)) < 2 and time.time() - added < 10:
             time.sleep(0.1)
-        started = _runs(root)[0]
+        started = runs_in(root)[0]
         assert started.started_ms / 1000 - added < 5, started.started_ms / 1000 - added
         assert json.loads(started.trigger)["new_files"] == [str(new_file)]
         assert started.trigger_text == "headrace schedule: new data (span-2/data.csv)"
@@ -194,44 +106,44 @@ def test_new_data_starts_runs_one_at_a_time_and_a_restart_starts_no_duplicate(tm
             env=env,
         )
         assert "  why: headrace schedule: new data (span-2/data.csv)" in shown.stdout, shown.stdout + shown.stderr
-        _wait_runs(root, 2)
+        wait_for_runs(root, 2)
 
         # A burst of three files starts one run.
         for n in (3, 4, 5):
-            _span(landing, n)
+            land_span(landing, n)
             time.sleep(0.1)
-        runs = _wait_runs(root, 3)
+        runs = wait_for_runs(root, 3)
         time.sleep(3)
-        runs = _runs(root)
+        runs = runs_in(root)
         assert len(runs) == 3, runs
         assert len(json.loads(runs[0].trigger)["new_files"]) == 3
 
         # SIGKILLed during a run, started again: the run completes once, no duplicate run.
-        _span(landing, 6)
-        while not any(r.state == "RUNNING" for r in _runs(root)):
+        land_span(landing, 6)
+        while not any(r.state == "RUNNING" for r in runs_in(root)):
             time.sleep(0.1)
         scheduling.stop(signal.SIGKILL)
         scheduling = Scheduling(pipeline, env)
         time.sleep(1)
-        runs = _wait_runs(root, 4)
+        runs = wait_for_runs(root, 4)
         time.sleep(3)
-        runs = _runs(root)
+        runs = runs_in(root)
         assert len(runs) == 4 and all(r.state == "COMPLETE" for r in runs), runs
         db = Metadata(sqlite_metadata_connection_config(str(root / "metadata.sqlite")))
         consumed = [e for e in MetadataReader(db).executions(runs[0].run_id) if e.node_id == "Consume"]
         assert [e.state for e in consumed] == ["COMPLETE"], consumed  # ran once in that run (it was waited for)
 
         # SIGKILLed with its run: started again, it resumes that run (the same id), no duplicate.
-        _span(landing, 7)
-        while not any(r.state == "RUNNING" for r in _runs(root)):
+        land_span(landing, 7)
+        while not any(r.state == "RUNNING" for r in runs_in(root)):
             time.sleep(0.1)
         time.sleep(1)  # into Consume's pause
         scheduling.stop(signal.SIGKILL, group=True)
-        killed = next(r for r in _runs(root) if r.state == "RUNNING")
+        killed = next(r for r in runs_in(root) if r.state == "RUNNING")
         scheduling = Scheduling(pipeline, env)
-        runs = _wait_runs(root, 5)
+        runs = wait_for_runs(root, 5)
         time.sleep(3)
-        runs = _runs(root)
+        runs = runs_in(root)
         assert len(runs) == 5 and runs[0].run_id == killed.run_id and runs[0].state == "COMPLETE", runs
         assert runs[0].resumed
         consumed = [e for e in MetadataReader(db).executions(killed.run_id) if e.node_id == "Consume"]
@@ -242,8 +154,8 @@ def test_new_data_starts_runs_one_at_a_time_and_a_restart_starts_no_duplicate(tm
 
 
 def test_watched_files_are_the_pipelines_file_inputs(tmp_path, monkeypatch):
-    pipeline, landing, env = _setup(tmp_path)
-    data = _span(landing, 1)
+    pipeline, landing, env = setup_pipeline(tmp_path)
+    data = land_span(landing, 1)
     (landing / ".partial").write_text("copy in progress")
     for key in ("SCHED_TEST_LANDING", "SCHED_TEST_ROOT"):
         monkeypatch.setenv(key, env[key])
