@@ -224,14 +224,22 @@ def submit(
     experiment: str | None = None,
     run_name: str | None = None,
     params: dict[str, Any] | None = None,
+    cron: str | None = None,
 ) -> str:
     """Creates a run of a compiled package on the KFP backend at `endpoint` (kfp.Client's
-    `create_run_from_pipeline_package`); returns the run id.
+    `create_run_from_pipeline_package`); returns the run id. With `cron` (five fields, as
+    `headrace schedule --cron` takes), creates a recurring run instead (`create_recurring_run`: KFP's
+    six-field cron with seconds 0, at most one run at a time, no catch-up of missed times) and
+    returns its id.
 
     Raises:
         KubeflowError: the file is missing, or the backend refused or did not answer.
     """
     kfp = _kfp()
+    if cron is not None:
+        from headrace.orchestrators.scheduler import Cron
+
+        kfp_cron = "0 " + Cron(cron).expr  # checked as headrace schedule checks it; KFP's first field is seconds
     if not os.path.isfile(package_path):
         raise KubeflowError(
             f"No pipeline package at {package_path}: compile one with `headrace compile --target kubeflow`."
@@ -242,6 +250,17 @@ def submit(
         with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
             warnings.simplefilter("ignore", FutureWarning)
             client = kfp.Client(host=endpoint)
+            if cron is not None:
+                recurring = client.create_recurring_run(
+                    experiment_id=client.create_experiment(experiment or "Default").experiment_id,
+                    job_name=run_name or os.path.splitext(os.path.basename(package_path))[0],
+                    cron_expression=kfp_cron,
+                    max_concurrency=1,
+                    no_catchup=True,
+                    params=params or {},
+                    pipeline_package_path=package_path,
+                )
+                return str(recurring.recurring_run_id)
             result = client.create_run_from_pipeline_package(
                 package_path,
                 arguments=params or {},

@@ -11,6 +11,7 @@ import click
 
 from headrace.cli.common import METADATA_HELP, metadata_config
 from headrace.cli.loader import UserError, load_pipeline
+from headrace.errors import DefinitionError
 from headrace.orchestrators import RUNNERS, TARGETS
 
 
@@ -154,10 +155,17 @@ def compile_command(pipeline_file: str, output: str, target: str, image: str | N
 @click.option("--experiment", default=None, help="The experiment to create the run in (created if missing).")
 @click.option("--run-name", default=None, help="The run's name (default: the pipeline name and a timestamp).")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A pipeline parameter (JSON value).")
+@click.option("--cron", default=None, help="A recurring run on this five-field cron schedule (e.g. '0 3 * * *').")
 def submit_command(
-    package_file: str, endpoint: str, experiment: str | None, run_name: str | None, params: tuple[str, ...]
+    package_file: str,
+    endpoint: str,
+    experiment: str | None,
+    run_name: str | None,
+    params: tuple[str, ...],
+    cron: str | None,
 ) -> None:
-    """Create a run of PACKAGE_FILE (from `headrace compile --target kubeflow`) on Kubeflow Pipelines."""
+    """Create a run of PACKAGE_FILE (from `headrace compile --target kubeflow`) on Kubeflow Pipelines, or
+    with --cron a recurring run (one at a time, no catch-up); prints its id."""
     from headrace.orchestrators.kubeflow_v2_dag_runner import submit
 
     values: dict[str, Any] = {}
@@ -169,7 +177,10 @@ def submit_command(
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
-    click.echo(submit(package_file, endpoint, experiment=experiment, run_name=run_name, params=values))
+    try:
+        click.echo(submit(package_file, endpoint, experiment=experiment, run_name=run_name, params=values, cron=cron))
+    except DefinitionError as e:  # a bad cron expression
+        raise UserError(str(e)) from None
 
 
 COMMANDS = [run, compile_command, submit_command]

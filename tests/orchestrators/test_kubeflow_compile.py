@@ -242,6 +242,8 @@ class _StubKfp(http.server.BaseHTTPRequestHandler):
         self.requests.append(("POST", self.path, body))
         if self.path.startswith("/apis/v2beta1/experiments"):
             self._reply({"experiment_id": "exp-1", "display_name": body.get("display_name")})
+        elif self.path.startswith("/apis/v2beta1/recurringruns"):
+            self._reply({"recurring_run_id": "rr-7", "display_name": body.get("display_name")})
         elif self.path.startswith("/apis/v2beta1/runs"):
             self._reply({"run_id": "run-42", "display_name": body.get("display_name"), "experiment_id": "exp-1"})
         else:
@@ -274,6 +276,19 @@ def test_submit_creates_a_run_from_the_package_on_a_stub_kfp_api(stub_kfp, tmp_p
     assert sent["pipelineInfo"]["name"] == "containers"
     assert set(sent["root"]["dag"]["tasks"]) == {"download", "count"}
     assert sent == yaml.safe_load(Path(path).read_text())
+
+
+def test_submit_cron_creates_a_recurring_run_on_a_stub_kfp_api(stub_kfp, tmp_path):
+    endpoint, requests = stub_kfp
+    path = compile_kubeflow(_example_ir("container_pipeline"), str(tmp_path / "pipeline.yaml"))
+    assert submit(path, endpoint, experiment="nightly", cron="0 3 * * *", params={"rows": 5}) == "rr-7"
+    [job] = [b for m, p, b in requests if m == "POST" and p.startswith("/apis/v2beta1/recurringruns")]
+    assert job["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * *"  # KFP's cron starts with seconds
+    assert int(job["max_concurrency"]) == 1 and job["no_catchup"] is True and job["experiment_id"] == "exp-1"
+    assert job["pipeline_spec"] == yaml.safe_load(Path(path).read_text())
+    assert job["runtime_config"]["parameters"] == {"rows": 5}
+    with pytest.raises(DefinitionError, match="five fields"):
+        submit(path, endpoint, cron="0 3 * *")
 
 
 def test_submit_says_which_endpoint_failed(tmp_path):
