@@ -96,7 +96,7 @@ def create_pipeline(root):
 """
 )
 NODES = ["MakeExamples", "Upper", "Count", "Merge", "Report"]
-RETRY_CONFIG = {"retries": 1, "retry_delay": datetime.timedelta(0)}
+RETRY_CONFIG = {"retries": 1, "retry_delay": datetime.timedelta(0), "schedule": "0 3 * * *"}
 
 
 @pytest.fixture(scope="session")
@@ -202,6 +202,7 @@ print(json.dumps({
     "dags": {d: {t.task_id: sorted(t.upstream_task_ids) for t in bag.dags[d].tasks} for d in bag.dags},
     "retries": {d: {t.task_id: t.retries for t in bag.dags[d].tasks} for d in bag.dags},
     "commands": {d: {t.task_id: t.bash_command for t in bag.dags[d].tasks} for d in bag.dags},
+    "schedules": {d: str(getattr(bag.dags[d], "schedule", None)) for d in bag.dags},
     "modules": sorted({m.split(".")[0] for m in sys.modules}),
 }))
 """
@@ -238,6 +239,7 @@ def test_dag_file_imports_only_airflow_and_parses_without_running_pipeline_code(
         "headrace_finish_run": sorted(NODES),
     }
     assert found["retries"]["airflow_diamond"] == {**{n: 1 for n in NODES}, "headrace_finish_run": 0}
+    assert found["schedules"]["airflow_diamond"] == "0 3 * * *"  # the DAG carries the schedule it was given
     command = found["commands"]["airflow_diamond"]["Merge"]
     assert command == f"exec {sys.executable} -m headrace task run {dags / 'airflow_diamond.ir.json'} Merge "
 
