@@ -28,6 +28,7 @@ import bench_data
 import bench_evaluator
 import bench_import
 import bench_penguin
+import bench_schedule
 import bench_stats_beam
 import bench_ui
 import benchlib
@@ -44,6 +45,7 @@ BENCHMARKS = (
     ("bench_airflow", bench_airflow.main),
     ("bench_evaluator", bench_evaluator.main),
     ("bench_ui", bench_ui.main),
+    ("bench_schedule", bench_schedule.main),
 )
 
 

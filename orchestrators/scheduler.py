@@ -173,16 +173,20 @@ class Scheduler:
         self.current: dict[str, Any] | None = None  # the trigger of the run in progress
         self._seen: tuple[str, float] | None = None  # (digest, since when) of the files while they settle
         self.next_due: float | None = None
+        self._reader: MetadataReader | None = None
 
     # -- the store: the scheduler's latest run ------------------------------------------------------
     def last_run(self) -> tuple[RunInfo, dict[str, Any]] | None:
+        """The newest run this scheduler (or one before it) started, among the pipeline's latest 100
+        (runs started by hand in between are passed over), with its trigger."""
         from headrace.metadata.config import connection_config_from_uri
         from headrace.orchestrators.base_runner import open_store
 
-        reader = MetadataReader(
-            open_store(self.ir, connection_config_from_uri(self.metadata) if self.metadata else None)
-        )
-        for run in reader.runs(self.ir.pipeline_name):  # newest first
+        if self._reader is None:  # one store handle for the scheduler's life
+            override = connection_config_from_uri(self.metadata) if self.metadata else None
+            self._reader = MetadataReader(open_store(self.ir, override))
+        runs, _more = self._reader.runs_page(self.ir.pipeline_name, None, limit=100)  # newest first
+        for run in runs:
             try:
                 trigger = json.loads(run.trigger) if run.trigger else None
             except ValueError:
