@@ -103,8 +103,9 @@ def RetrainDecision(
         elif age_days > max_age_days:
             reason = f"retrain: the champion is {age_days:.1f} days old (> {max_age_days:g})"
         else:
-            lowest = min((r["p_value"] for r in rows if r["p_value"] is not None), default=None)
-            p = f" (lowest p={lowest:.2g})" if lowest is not None else ""
+            tested = [r for r in rows if r["p_value"] is not None]
+            low = min(tested, key=lambda r: r["p_value"], default=None)
+            p = f" (lowest p={low['p_value']:.2g}: {low['feature']})" if low is not None else ""
             decision = False
             reason = f"no retrain: no feature drifted{p}, the champion is {age_days:.1f} days old (<= {max_age_days:g})"
     retrain.value, why.value = decision, reason

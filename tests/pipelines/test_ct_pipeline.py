@@ -6,6 +6,7 @@ follow, the alias history recorded); a rollback restores both. No model server r
 
 from __future__ import annotations
 
+import re
 import runpy
 import shutil
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_drift_gated_retraining_over_three_spans_no_model_server_here(tmp_path: 
         ("Trainer", "Evaluator", "Pusher"), "SKIPPED"
     )
     assert why.startswith("no retrain: no feature drifted (lowest p=") and "days old (<= 30)" in why
+    assert re.search(r"\(lowest p=[0-9.e-]+: \w+\)", why), why  # the feature nearest to drifting is named
     assert quiet.nodes["RetrainDecision"].summary == why  # the run summary says it too
     assert _served(model_dir) == ({"stable": 1}, f"{model_dir}/1")
 
