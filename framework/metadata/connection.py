@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -156,6 +157,7 @@ def open_store(config: Any) -> Any:
 
 
 _WAL_CHECKED: set[str] = set()
+_WAL_LOCK = threading.Lock()
 
 
 def _use_wal(path: str) -> None:
@@ -168,11 +170,25 @@ def _use_wal(path: str) -> None:
 
     This touches the file only before ML Metadata first opens it in this process, and once:
     closing any descriptor of a SQLite file drops every POSIX lock the process holds on it,
-    so doing this beside an open ML Metadata connection would corrupt its locking.
+    so doing this beside an open ML Metadata connection would corrupt its locking ("disk I/O
+    error", "no such table", a commit lost). Threads of one process opening the same store
+    therefore wait here until the check is over, and the check is keyed by the file's real path.
     """
-    if os.environ.get("HEADRACE_SQLITE_WAL", "1") == "0" or path in _WAL_CHECKED:
+    if os.environ.get("HEADRACE_SQLITE_WAL", "1") == "0":
         return
-    _WAL_CHECKED.add(path)
+    key = os.path.realpath(path)
+    if key in _WAL_CHECKED:
+        return
+    with _WAL_LOCK:
+        if key in _WAL_CHECKED:
+            return
+        try:
+            _set_wal(path)
+        finally:
+            _WAL_CHECKED.add(key)
+
+
+def _set_wal(path: str) -> None:
     if os.path.exists(path):
         with open(path, "rb") as f:
             header = f.read(20)

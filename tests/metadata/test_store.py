@@ -301,6 +301,30 @@ def test_eight_processes_opening_one_new_sqlite_store_at_once(tmp_path):
         assert store.get_artifact_types() == []
 
 
+def test_eight_threads_opening_and_writing_one_new_sqlite_store_at_once(tmp_path):
+    """Threads of one process (runs on a thread pool, a notebook) opening one new store: the WAL
+    check closes a descriptor of the file, which drops every POSIX lock the process holds on it.
+    It used to run beside another thread's first ML Metadata open, which then failed ("disk I/O
+    error", "no such table: Type") or hung."""
+    import concurrent.futures as cf
+
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    def open_and_write(path, i):
+        md = Metadata(sqlite_metadata_connection_config(path))
+        for k in range(3):
+            md.call(md.store.put_execution_type, pb.ExecutionType(name=f"Step{k}"))
+        return md.call(md.store.put_execution_type, pb.ExecutionType(name=f"Own{i}"))
+
+    for k in range(25):
+        path = tmp_path / f"store-{k}.sqlite"
+        with cf.ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(functools.partial(open_and_write, path), range(8)))
+        assert len(set(ids)) == 8
+        names = {t.name for t in open_store(sqlite_metadata_connection_config(path)).get_execution_types()}
+        assert names == {"Step0", "Step1", "Step2"} | {f"Own{i}" for i in range(8)}
+
+
 def test_open_store_waits_out_a_schema_another_process_is_still_creating(tmp_path):
     """ML Metadata raises RuntimeError ("a subset of tables") when it sees a half-created schema;
     open_store must treat that as the transient race it is and retry until the schema is complete."""
