@@ -1,7 +1,8 @@
 """Model aliases through `headrace models alias|promote|rollback|show`, each in a fresh process, on a
 store a real Pusher filled; and what model servers read after each change: the TF Serving config,
-parsed by tensorflow-serving-api's own protos, and the KServe InferenceService, checked against the
-fields of KServe's CRD. No model server or Kubernetes cluster runs here: the tests say so by name."""
+parsed by tensorflow-serving-api's own protos, and the KServe InferenceService, validated against the
+OpenAPI schema of KServe's own CRD (tests/kserve_crd.py). No model server or Kubernetes cluster runs
+here: the tests say so by name."""
 
 from __future__ import annotations
 
@@ -13,59 +14,12 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from kserve_crd import validate_inference_service
 from pushes import push_model
 from test_models import headrace
 
 from headrace.dsl.system_nodes import check_alias
 from headrace.errors import DefinitionError
-
-# The InferenceService fields headrace writes, as KServe's CRD (serving.kserve.io_inferenceservices.yaml,
-# v1beta1) declares them; any other field, or a wrong type, fails the check.
-INFERENCE_SERVICE = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "additionalProperties": False,
-    "properties": {
-        "apiVersion": {"const": "serving.kserve.io/v1beta1"},
-        "kind": {"const": "InferenceService"},
-        "metadata": {
-            "type": "object",
-            "required": ["name"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string", "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
-                "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-            },
-        },
-        "spec": {
-            "type": "object",
-            "required": ["predictor"],
-            "additionalProperties": False,
-            "properties": {
-                "predictor": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "canaryTrafficPercent": {"type": "integer", "minimum": 0, "maximum": 100},
-                        "model": {
-                            "type": "object",
-                            "required": ["modelFormat"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "modelFormat": {
-                                    "type": "object",
-                                    "required": ["name"],
-                                    "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-                                },
-                                "storageUri": {"type": "string"},
-                            },
-                        },
-                    },
-                }
-            },
-        },
-    },
-}
 
 
 @pytest.fixture
@@ -87,7 +41,7 @@ def served(model_dir: Path) -> tuple[Any, dict[str, Any]]:
     [model] = config.model_config_list.config
     assert (model.name, model.base_path, model.model_platform) == ("penguin", str(model_dir), "tensorflow")
     manifest = yaml.safe_load((model_dir / "inferenceservice.yaml").read_text())
-    jsonschema.validate(manifest, INFERENCE_SERVICE)
+    validate_inference_service(manifest)
     return model, manifest
 
 
@@ -95,6 +49,35 @@ def ok(*args: Any) -> str:
     proc = headrace(*args)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
+
+
+@pytest.mark.parametrize(
+    "aliases, canary", [({}, None), ({"champion": 2}, None), ({"champion": 2, "challenger": 3}, 25)]
+)
+def test_the_kserve_manifest_passes_kserves_own_crd_schema_and_a_broken_one_fails_no_cluster_here(aliases, canary):
+    from headrace.components.serving.serving_config import kserve_manifest
+
+    manifest = kserve_manifest("Penguin Model", "/srv/models/penguin", aliases, 3, "gs://bucket/penguin/", 25)
+    validate_inference_service(manifest)
+    predictor = manifest["spec"]["predictor"]
+    assert predictor.get("canaryTrafficPercent") == canary
+    assert predictor["model"]["storageUri"].startswith("gs://bucket/penguin/")
+    # The check is the CRD's, made strict as the API server is: a misspelt field, a wrong type, a
+    # name that is not a DNS-1035 label and a field at the wrong level are all refused.
+    for path, value in (
+        (("spec", "predictor", "canaryTrafficPercentage"), 10),
+        (("spec", "predictor", "canaryTrafficPercent"), "10"),
+        (("spec", "predictor", "model", "storageUri"), 3),
+        (("metadata", "name"), "Penguin_Model"),
+        (("spec", "storageUri"), "gs://x"),
+    ):
+        broken = json.loads(json.dumps(manifest))
+        where = broken
+        for key in path[:-1]:
+            where = where[key]
+        where[path[-1]] = value
+        with pytest.raises(jsonschema.ValidationError):
+            validate_inference_service(broken)
 
 
 def test_aliases_promotion_and_rollback_drive_the_serving_configs_no_model_server_here(pushed):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kserve_crd import validate_inference_service
 
 from headrace import LocalDagRunner
 from headrace.components.serving.model_registry import rollback
@@ -33,6 +34,7 @@ def _served(model_dir: Path) -> tuple[dict[str, int], str]:
         (model_dir / "model_server.config").read_text(), model_server_config_pb2.ModelServerConfig()
     )
     manifest = yaml.safe_load((model_dir / "inferenceservice.yaml").read_text())
+    validate_inference_service(manifest)
     return dict(config.model_config_list.config[0].version_labels), manifest["spec"]["predictor"]["model"]["storageUri"]
 
 
