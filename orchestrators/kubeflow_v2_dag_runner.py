@@ -237,9 +237,11 @@ def submit(
     """
     kfp = _kfp()
     if cron is not None:
-        from headrace.orchestrators.scheduler import Cron
+        from headrace.orchestrators.cron import Cron
 
-        kfp_cron = "0 " + Cron(cron).expr  # checked as headrace schedule checks it; KFP's first field is seconds
+        # Checked as headrace schedule checks it; KFP's cron has a seconds field first, and takes
+        # neither shortcuts (@daily) nor Sunday as 7: the numeric form has neither.
+        kfp_cron = "0 " + Cron(cron).numeric()
     if not os.path.isfile(package_path):
         raise KubeflowError(
             f"No pipeline package at {package_path}: compile one with `headrace compile --target kubeflow`."

@@ -25,7 +25,6 @@ Rules:
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
 import os
@@ -39,65 +38,10 @@ from headrace.compiler.ir import PipelineIR
 from headrace.errors import DefinitionError
 from headrace.launcher.runs import local_process_alive, new_run_id
 from headrace.metadata.reader import MetadataReader, RunInfo
+from headrace.orchestrators.cron import Cron
 
 BY = "headrace schedule"
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
-
-
-class Cron:
-    """A five-field cron expression (minute hour day-of-month month day-of-week; `*`, lists, ranges,
-    steps; day-of-week 0 or 7 is Sunday), in the machine's local time, as cron reads it."""
-
-    def __init__(self, expr: str):
-        parts = expr.split()
-        if len(parts) != 5:
-            raise DefinitionError(
-                f"Cron expression {expr!r} needs five fields (minute hour day month weekday), e.g. '0 3 * * *'."
-            )
-        self.expr = expr
-        self.sets = [_field(p, name, lo, hi) for p, (name, lo, hi) in zip(parts, _FIELDS, strict=True)]
-        self.any_day, self.any_weekday = parts[2] == "*", parts[4] == "*"
-
-    def next_after(self, t: float) -> float:
-        """The first time strictly after `t` (epoch seconds) that the expression matches."""
-        at = datetime.datetime.fromtimestamp(t).replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
-        for _ in range(366 * 24 * 60):  # at most a year of minutes
-            if self._matches(at):
-                return at.timestamp()
-            at += datetime.timedelta(minutes=1)
-        raise DefinitionError(f"Cron expression {self.expr!r} matches no time within a year.")
-
-    def _matches(self, at: datetime.datetime) -> bool:
-        minute, hour, day, month, weekday = self.sets
-        if at.minute not in minute or at.hour not in hour or at.month not in month:
-            return False
-        day_ok, weekday_ok = at.day in day, (at.isoweekday() % 7) in weekday
-        if self.any_day or self.any_weekday:  # cron: both restricted -> either matches
-            return day_ok and weekday_ok
-        return day_ok or weekday_ok
-
-
-def _field(text: str, name: str, lo: int, hi: int) -> set[int]:
-    found: set[int] = set()
-    for item in text.split(","):
-        base, _, step_text = item.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-            if base == "*":
-                start, end = lo, hi
-            elif "-" in base:
-                a, b = base.split("-", 1)
-                start, end = int(a), int(b)
-            else:
-                start = int(base)
-                end = hi if step_text else start
-        except ValueError:
-            raise DefinitionError(f"Cron field {name} {text!r} is not a number, range, list or step.") from None
-        top = 7 if name == "weekday" else hi
-        if step < 1 or not lo <= start <= end <= top:
-            raise DefinitionError(f"Cron field {name} {text!r} is outside {lo}-{hi}.")
-        found.update(v % 7 if name == "weekday" else v for v in range(start, end + 1, step))
-    return found
+__all__ = ["BY", "Cron", "Scheduler", "Trigger", "digest", "parse_every", "watched_files"]
 
 
 def parse_every(text: str) -> float:

@@ -155,7 +155,7 @@ def compile_command(pipeline_file: str, output: str, target: str, image: str | N
 @click.option("--experiment", default=None, help="The experiment to create the run in (created if missing).")
 @click.option("--run-name", default=None, help="The run's name (default: the pipeline name and a timestamp).")
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A pipeline parameter (JSON value).")
-@click.option("--cron", default=None, help="A recurring run on this five-field cron schedule (e.g. '0 3 * * *').")
+@click.option("--cron", default=None, help="A recurring run on this cron schedule ('0 3 * * *', '@daily').")
 def submit_command(
     package_file: str,
     endpoint: str,

@@ -15,7 +15,9 @@ from headrace.errors import DefinitionError
 
 @click.command(name="schedule")
 @click.argument("pipeline_file")
-@click.option("--cron", help="A five-field cron expression, in local time (e.g. '0 3 * * *').")
+@click.option(
+    "--cron", help="A cron expression in local time: five fields ('0 3 * * *', '0 9 * * MON-FRI') or @daily, @hourly."
+)
 @click.option("--every", help="An interval: 90, 30s, 5m, 2h, 1d.")
 @click.option("--on-new-data", is_flag=True, help="Start a run when the files the pipeline reads change.")
 @click.option("--metadata", help=METADATA_HELP)

@@ -289,6 +289,11 @@ def test_submit_cron_creates_a_recurring_run_on_a_stub_kfp_api(stub_kfp, tmp_pat
     assert job["runtime_config"]["parameters"] == {"rows": 5}
     with pytest.raises(DefinitionError, match="five fields"):
         submit(path, endpoint, cron="0 3 * *")
+    # Names and shortcuts reach KFP (which takes neither) as numbers.
+    submit(path, endpoint, cron="30 6 * * MON-FRI")
+    submit(path, endpoint, cron="@weekly")
+    jobs = [b for m, p, b in requests if m == "POST" and p.startswith("/apis/v2beta1/recurringruns")]
+    assert [j["trigger"]["cron_schedule"]["cron"] for j in jobs[1:]] == ["0 30 6 * * 1,2,3,4,5", "0 0 0 * * 0"]
 
 
 def test_submit_says_which_endpoint_failed(tmp_path):
