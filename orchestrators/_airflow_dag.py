@@ -87,7 +87,57 @@ def build_dag(spec: dict[str, Any], config: dict[str, Any] | None = None, dag_fi
             doc_md="Records the headrace run's final state in ML Metadata; fails if a node did not succeed.",
         )
         list(tasks.values()) >> finish
+        if spec.get("new_data"):
+            gate = _short_circuit(major)(
+                task_id=spec["new_data"]["task_id"],
+                python_callable=_check_new_data,
+                op_kwargs={
+                    "python": spec["python"],
+                    "ir_file": ir_file,
+                    "debounce_s": spec["new_data"]["debounce_s"],
+                    "param_names": list(params),
+                },
+                ignore_downstream_trigger_rules=True,  # no new data: every task is skipped, exit handlers too
+                doc_md="Runs `headrace task new-data`: starts the headrace run if the pipeline's input files "
+                "changed since its last run started by new data; otherwise skips the whole DAG run.",
+            )
+            for t in spec["tasks"]:
+                if not t["upstream"]:
+                    gate >> tasks[t["task_id"]]
+            gate >> finish
     return dag
+
+
+def _check_new_data(python: str, ir_file: str, debounce_s: float, param_names: list[str], **context: Any) -> bool:
+    """The new-data gate (a ShortCircuitOperator's callable, in Airflow's process): runs `headrace task
+    new-data` in headrace's environment; True (go on) on exit 0, False (skip the run) on exit 99."""
+    import subprocess
+
+    run_id = str(context["run_id"])
+    params = context.get("params") or {}
+    env = {
+        **os.environ,
+        "HEADRACE_RUN_ID": run_id,
+        "HEADRACE_LABELS": json.dumps({"airflow_run_id": run_id, "airflow_dag_id": context["dag"].dag_id}),
+        "HEADRACE_PARAMETERS": json.dumps({n: params[n] for n in param_names if n in params}),
+    }
+    command = [python, "-m", "headrace", "task", "new-data", ir_file, "--debounce", str(debounce_s)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    print(done.stdout + done.stderr, end="")
+    if done.returncode == 99:
+        return False
+    if done.returncode != 0:
+        raise RuntimeError(f"headrace task new-data failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    return True
+
+
+def _short_circuit(major: int) -> Any:
+    """Airflow's ShortCircuitOperator (3.x: the standard provider's)."""
+    if major >= 3:
+        from airflow.providers.standard.operators.python import ShortCircuitOperator
+    else:
+        from airflow.operators.python import ShortCircuitOperator
+    return ShortCircuitOperator
 
 
 def _airflow() -> tuple[Any, Any, Any, int]:
@@ -151,8 +201,10 @@ def _dag_kwargs(spec: dict[str, Any], config: dict[str, Any], dag_class: type) -
     default_args = dict(config.pop("default_args", None) or {})
     kwargs: dict[str, Any] = dict(spec["dag"])
     kwargs["start_date"] = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)  # noqa: UP017 (2.x too)
-    if "schedule_interval" not in config and "timetable" not in config:
-        kwargs["schedule"] = None  # runs are triggered
+    if "schedule_interval" in config or "timetable" in config:
+        kwargs.pop("schedule", None)
+    else:
+        kwargs.setdefault("schedule", None)  # runs are triggered (a new-data DAG polls: its spec says how often)
     for key, value in config.items():
         if key in TASK_KEYS:
             default_args[key] = value

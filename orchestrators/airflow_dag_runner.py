@@ -50,6 +50,8 @@ from headrace.orchestrators.base_target import CompileTarget
 from headrace.orchestrators.node_task import headrace_run_id
 
 FINISH_TASK_ID = "headrace_finish_run"
+NEW_DATA_TASK_ID = "new_data"  # the new-data check of a DAG compiled on_new_data
+NEW_DATA_POLL = "*/5 * * * *"  # how often it looks, unless airflow_dag_config gives a schedule
 _UNSAFE_DAG_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _INSTALL_HINT = (
     "Package 'apache-airflow' must be installed in this environment to build an Airflow DAG here "
@@ -71,10 +73,18 @@ class AirflowPipelineConfig:
         python: The Python interpreter of headrace's environment on Airflow's workers, which each task
             runs (`python -m headrace task run ...`). Default: the interpreter compiling the pipeline
             (`sys.executable`), right when Airflow's workers run on this machine.
+        on_new_data: Run when the pipeline's input files change (what `headrace schedule --on-new-data`
+            watches): the DAG's first task, `new_data`, checks at each scheduled DAG run whether the
+            files changed since the last run started by new data, and skips the whole DAG run if not.
+            The DAG's schedule is then how often it looks (default every 5 minutes), one DAG run at a
+            time (`max_active_runs` 1).
+        new_data_debounce_s: How long the files must have been still before a run starts on them.
     """
 
     airflow_dag_config: dict[str, Any] | None = None
     python: str | None = None
+    on_new_data: bool = False
+    new_data_debounce_s: float = 1.0
 
 
 class AirflowDagRunner(CompileTarget):
@@ -101,7 +111,17 @@ class AirflowDagRunner(CompileTarget):
                 f"AirflowPipelineConfig(python=...) takes the absolute path of headrace's Python interpreter on "
                 f"Airflow's workers, e.g. /opt/headrace/.venv/bin/python; got {config.python!r}."
             )
+        if not isinstance(config.new_data_debounce_s, (int, float)) or config.new_data_debounce_s < 0:
+            raise DefinitionError(
+                "AirflowPipelineConfig(new_data_debounce_s=...) takes seconds >= 0, "
+                f"got {config.new_data_debounce_s!r}."
+            )
         self.config = config
+
+    @classmethod
+    def from_options(cls, image: str | None = None, on_new_data: bool = False) -> AirflowDagRunner:
+        """The target of `headrace compile --target airflow [--on-new-data]`."""
+        return cls(AirflowPipelineConfig(on_new_data=on_new_data))
 
     @property
     def python(self) -> str:
@@ -126,7 +146,7 @@ class AirflowDagRunner(CompileTarget):
         ir = self.to_ir(pipeline)
         path = os.path.join(ir.pipeline_root, ".system", "airflow", _ir_file(ir))
         _write_if_changed(path, ir.dump())
-        return _airflow_dag.build_dag(dag_spec(ir, self.python, path), self.config.airflow_dag_config)
+        return _airflow_dag.build_dag(self._spec(ir, path), self.config.airflow_dag_config)
 
     def render(self, ir: PipelineIR, output: str | None = None) -> str:
         """The DAG file's source: Airflow and the standard library only; its tasks read
@@ -134,9 +154,17 @@ class AirflowDagRunner(CompileTarget):
         from headrace.version import __version__
 
         config = _py_literal(self.config.airflow_dag_config or {}, "airflow_dag_config")
-        spec = pprint.pformat(dag_spec(ir, self.python, _ir_file(ir)), width=110, sort_dicts=False)  # plain values
+        spec = pprint.pformat(self._spec(ir, _ir_file(ir)), width=110, sort_dicts=False)  # plain values
         header = DAG_FILE_HEADER.format(name=ir.pipeline_name, version=__version__, ir_file=_ir_file(ir))
         return f"{header}\n{_builder_code()}\n\n{DAG_FILE_TAIL.format(spec=spec, config=config)}"
+
+    def _spec(self, ir: PipelineIR, ir_file: str) -> dict[str, Any]:
+        return dag_spec(
+            ir,
+            self.python,
+            ir_file,
+            new_data_debounce_s=self.config.new_data_debounce_s if self.config.on_new_data else None,
+        )
 
     def write(self, ir: PipelineIR, output: str) -> list[str]:
         """Writes `<output>/<pipeline_name>.ir.json` and `<output>/<pipeline_name>_dag.py`; returns both paths."""
@@ -171,12 +199,13 @@ def safe_id(text: str) -> str:
     return _UNSAFE_DAG_ID.sub("_", text) or "_"
 
 
-def dag_spec(ir: PipelineIR, python: str, ir_file: str) -> dict[str, Any]:
-    """What `_airflow_dag.build_dag` builds the DAG from: plain values only (it is written into the DAG file)."""
+def dag_spec(ir: PipelineIR, python: str, ir_file: str, new_data_debounce_s: float | None = None) -> dict[str, Any]:
+    """What `_airflow_dag.build_dag` builds the DAG from: plain values only (it is written into the DAG file).
+    With `new_data_debounce_s`, the DAG runs on new data (see `AirflowPipelineConfig.on_new_data`)."""
     task_ids = task_ids_of(ir)
     kept = ("ptype", "default")
     params = {name: {k: v for k, v in d.items() if k in kept} for name, d in ir.runtime_parameters.items()}
-    return {
+    spec: dict[str, Any] = {
         "python": python,
         "ir_file": ir_file,
         "finish_task_id": FINISH_TASK_ID,
@@ -189,6 +218,19 @@ def dag_spec(ir: PipelineIR, python: str, ir_file: str) -> dict[str, Any]:
         "params": params,
         "tasks": [_task_spec(n, task_ids) for n in ir.nodes],
     }
+    if new_data_debounce_s is not None:
+        if not any(n.file_inputs for n in ir.nodes):
+            raise DefinitionError(
+                f"Pipeline '{ir.pipeline_name}' reads no input files (no ExampleGen input_base): on_new_data has "
+                "nothing to watch. Give the DAG a schedule instead (airflow_dag_config={'schedule': ...})."
+            )
+        if NEW_DATA_TASK_ID in task_ids.values():
+            raise DefinitionError(
+                f"A node would be Airflow task '{NEW_DATA_TASK_ID}', the new-data check's: give it another id."
+            )
+        spec["dag"].update(schedule=NEW_DATA_POLL, max_active_runs=1)
+        spec["new_data"] = {"task_id": NEW_DATA_TASK_ID, "debounce_s": float(new_data_debounce_s)}
+    return spec
 
 
 def _task_spec(node: Any, task_ids: dict[str, str]) -> dict[str, Any]:

@@ -63,6 +63,60 @@ def run_node(
     return outcome
 
 
+NEW_DATA_BY = "Airflow (headrace task new-data)"  # who a run started by the DAG's new-data check says started it
+
+
+def check_new_data(
+    ir: PipelineIR,
+    run_id: str,
+    labels: dict[str, str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    debounce_s: float = 1.0,
+) -> tuple[bool, str]:
+    """The new-data check of a DAG compiled `on_new_data`: whether the files the pipeline reads (the IR's
+    `file_inputs`) changed since the last run started by new data, and have been still for `debounce_s`.
+    If so, the run `run_id` is started here, recording the new files as its trigger; the same check
+    retried in the same run says yes again. Returns (run or not, why)."""
+    import json
+    import os
+    import time
+
+    from headrace.launcher.single import ensure_run
+    from headrace.metadata.reader import MetadataReader
+    from headrace.orchestrators.scheduler import new_data_trigger, watched_files
+
+    files = watched_files(ir)
+    if not files:
+        inputs = sorted({str(n.parameters.get(k, "")) for n in ir.nodes for k in n.file_inputs})
+        return False, f"no files yet under {', '.join(inputs) or 'the pipeline inputs'}"
+    newest_s = max(m for _size, m in files.values()) / 1e9
+    if time.time() - newest_s < debounce_s:
+        return False, f"files changed {time.time() - newest_s:.1f} s ago: waiting for them to settle"
+    md = open_store(ir)
+    own_id = headrace_run_id(run_id)
+    last = None
+    runs, _more = MetadataReader(md).runs_page(ir.pipeline_name, None, limit=100)  # newest first
+    for run in runs:
+        try:
+            trigger = json.loads(run.trigger) if run.trigger else None
+        except ValueError:
+            continue
+        if isinstance(trigger, dict) and trigger.get("kind") == "on-new-data":
+            if run.run_id == own_id:
+                return True, f"run {own_id} was started by new data (this check, tried again)"
+            last = (run.run_id, trigger)
+            break
+    trigger = new_data_trigger(files, last[1] if last else None, NEW_DATA_BY)
+    if last is not None and last[1].get("data") == trigger["data"]:
+        return False, f"no new data since run {last[0]}"
+    handle = ensure_run(
+        md, ir, own_id, parameters, started_by=STARTED_BY, trigger=json.dumps({**trigger, "run_id": own_id})
+    )
+    _record_labels(md, handle, labels or {})
+    named = ", ".join(os.path.basename(f) for f in trigger["new_files"][:5]) or "changed files"
+    return True, f"new data ({named}): run {own_id} started"
+
+
 def _execute(task: Any) -> Any:
     """This process runs this one step: its fds 1 and 2 are the step's (its log, and the task's log under
     HEADRACE_VERBOSE=1, which `headrace task run` sets). A step with a timeout runs in a worker process

@@ -41,7 +41,7 @@ from headrace.metadata.reader import MetadataReader, RunInfo
 from headrace.orchestrators.cron import Cron
 
 BY = "headrace schedule"
-__all__ = ["BY", "Cron", "Scheduler", "Trigger", "digest", "parse_every", "watched_files"]
+__all__ = ["BY", "Cron", "Scheduler", "Trigger", "digest", "new_data_trigger", "parse_every", "watched_files"]
 
 
 def parse_every(text: str) -> float:
@@ -82,6 +82,16 @@ def watched_files(ir: PipelineIR) -> dict[str, tuple[int, int]]:
 
 def digest(files: dict[str, tuple[int, int]]) -> str:
     return hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
+
+
+def new_data_trigger(files: dict[str, tuple[int, int]], last: dict[str, Any] | None, by: str) -> dict[str, Any]:
+    """The trigger of a run started by new data: the files added or changed since the run whose trigger
+    is `last` (at most 100 named), the data's digest, and every file's stamp (what the next run is
+    compared with)."""
+    before = set(last.get("files", [])) if last else set()
+    stamp = [f"{p}:{s}:{m}" for p, (s, m) in sorted(files.items())]
+    new = [p for p, (s, m) in sorted(files.items()) if f"{p}:{s}:{m}" not in before]
+    return {"by": by, "kind": "on-new-data", "new_files": new[:100], "data": digest(files), "files": stamp}
 
 
 @dataclasses.dataclass
@@ -173,12 +183,8 @@ class Scheduler:
             return "settling"
         if now - self._seen[1] < self.debounce_s:
             return "settling"
-        before = set(last.get("files", [])) if last else set()
-        stamp = [f"{p}:{s}:{m}" for p, (s, m) in sorted(files.items())]
-        new = [p for p, (s, m) in sorted(files.items()) if f"{p}:{s}:{m}" not in before]
-        trigger = {"by": BY, "kind": "on-new-data", "new_files": new[:100], "data": current, "files": stamp}
         self._seen = None
-        self._start([], trigger)
+        self._start([], new_data_trigger(files, last, BY))
         return "started"
 
     def _on_time(self, last: dict[str, Any] | None, now: float) -> str:

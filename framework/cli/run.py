@@ -133,11 +133,21 @@ def _load_target(path: str) -> Any:
 @click.option(
     "--image", default=None, help="kubeflow: the image of nodes that name none (default headrace-runtime:latest)."
 )
-def compile_command(pipeline_file: str, output: str, target: str, image: str | None) -> None:
+@click.option(
+    "--on-new-data",
+    is_flag=True,
+    help="airflow: the DAG runs when the pipeline's input files change (checked every 5 minutes).",
+)
+def compile_command(pipeline_file: str, output: str, target: str, image: str | None, on_new_data: bool) -> None:
     """Compile PIPELINE_FILE to the IR (JSON), or for another orchestrator (--target)."""
     from headrace.orchestrators import target_class
 
-    chosen = target_class(target).from_options(image=image)
+    if on_new_data and target != "airflow":
+        raise UserError(
+            f"--on-new-data compiles only for --target airflow; for {target}, run "
+            "`headrace schedule FILE --on-new-data`."
+        )
+    chosen = target_class(target).from_options(image=image, **({"on_new_data": True} if on_new_data else {}))
     ir = chosen.to_ir(load_pipeline(pipeline_file))
     if chosen.writes_folder:
         if output == "-":

@@ -1,6 +1,7 @@
-"""`headrace task run` and `headrace task finish`: one node of a compiled IR, run as a task of an outside
-scheduler (each task of the Airflow DAG file `headrace compile --target airflow` writes runs these, in
-headrace's own environment). The options can also come from environment variables, which is how the DAG
+"""`headrace task run`, `headrace task new-data` and `headrace task finish`: one node of a compiled IR,
+run as a task of an outside scheduler (each task of the Airflow DAG file `headrace compile --target
+airflow` writes runs these, in headrace's own environment), the check for new data of a DAG compiled
+with `--on-new-data`, and the run's end. The options can also come from environment variables, which is how the DAG
 file passes what Airflow renders per task instance."""
 
 from __future__ import annotations
@@ -102,6 +103,30 @@ def run_command(
         error = outcome.error
         click.echo(f"Error: {error}" if error is not None else f"Error: node '{node_id}' {outcome.state}", err=True)
         sys.exit(1)
+
+
+NO_NEW_DATA_EXIT = 99  # the DAG's check task skips the run on this exit code
+
+
+@task.command(name="new-data")
+@click.argument("ir_file")
+@_RUN_ID
+@_LABELS
+@_PARAMS
+@click.option("--debounce", type=click.FloatRange(0), default=1.0, show_default=True, help="Seconds files stay still.")
+def new_data_command(ir_file: str, run_id: str, labels: str | None, params: str | None, debounce: float) -> None:
+    """Whether the files IR_FILE's pipeline reads changed since its last run started by new data: if so,
+    start the run RUN_ID with the new files as its trigger (exit 0); if not, exit 99 (the DAG then skips
+    the run)."""
+    from headrace.orchestrators.node_task import check_new_data
+
+    ir = _ir(ir_file)
+    start, why = check_new_data(
+        ir, run_id, _json_object(labels, "--labels"), _json_object(params, "--params"), debounce_s=debounce
+    )
+    click.echo(f"headrace: {why}")
+    if not start:
+        sys.exit(NO_NEW_DATA_EXIT)
 
 
 @task.command(name="finish")

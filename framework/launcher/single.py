@@ -46,11 +46,16 @@ class DuplicateLaunchError(HeadraceError):
 
 
 def ensure_run(
-    md: Metadata, ir: PipelineIR, run_id: str, parameters: Mapping[str, Any] | None = None, started_by: str = ""
+    md: Metadata,
+    ir: PipelineIR,
+    run_id: str,
+    parameters: Mapping[str, Any] | None = None,
+    started_by: str = "",
+    trigger: str = "",
 ) -> RunHandle:
     """The run `run_id`, started now if no launcher started it yet (several may try at once), with its
     runtime parameters bound: `parameters` (checked; text is parsed) for a new run, else the run's own.
-    `started_by` is recorded on a run started here (see `start_run`).
+    `started_by` and `trigger` are recorded on a run started here (see `start_run`).
 
     Raises:
         DefinitionError: `parameters` do not fit the pipeline's runtime parameters, or differ from the
@@ -60,7 +65,7 @@ def ensure_run(
         return attach_run(md, run_id, bind_for_run(md, ir, run_id, parameters))
     bound, values = bind(ir, parameters)
     try:
-        return start_run(md, bound, run_id, parameters=values, started_by=started_by)
+        return start_run(md, bound, run_id, parameters=values, started_by=started_by, trigger=trigger)
     except MetadataError:
         return attach_run(md, run_id, bind_for_run(md, ir, run_id, parameters))  # another launcher started it first
 

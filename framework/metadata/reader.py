@@ -73,17 +73,18 @@ class RunInfo:
             found = json.loads(self.trigger) if self.trigger else None
         except ValueError:
             found = None
-        if not isinstance(found, dict) or found.get("by") != "headrace schedule":
+        if not isinstance(found, dict) or found.get("kind") not in ("on-new-data", "cron", "every"):
             return self.trigger
+        by = str(found.get("by") or "a schedule")
         if found.get("kind") == "on-new-data":
             files = [
                 os.path.basename(os.path.dirname(f)) + "/" + os.path.basename(f) for f in found.get("new_files", [])
             ]
             more = f" and {len(files) - 3} more" if len(files) > 3 else ""
-            return f"headrace schedule: new data ({', '.join(files[:3]) or 'changed files'}{more})"
+            return f"{by}: new data ({', '.join(files[:3]) or 'changed files'}{more})"
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(found.get("scheduled_for", 0))))
         what = f"cron '{found.get('expr')}'" if found.get("kind") == "cron" else f"every {found.get('every_s')} s"
-        return f"headrace schedule: {what}, due {when}"
+        return f"{by}: {what}, due {when}"
 
     @property
     def resumed(self) -> bool:
