@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from airflow_env import airflow_home, airflow_venv, dags_test, reader
