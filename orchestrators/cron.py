@@ -34,6 +34,7 @@ SHORTCUTS = {
     "@hourly": "0 * * * *",
 }
 _SEARCH_YEARS = 28  # the calendar repeats: any day that exists comes round within this
+_MAX_CHARS = 1000
 
 
 class Cron:
@@ -43,6 +44,13 @@ class Cron:
         if not isinstance(expr, str) or not expr.strip():
             raise DefinitionError("A cron expression is needed, e.g. '0 3 * * *' (03:00 every day) or '@daily'.")
         self.expr = expr.strip()
+        if len(self.expr) > _MAX_CHARS:
+            raise DefinitionError(f"Cron expression of {len(self.expr)} characters: at most {_MAX_CHARS}.")
+        if not self.expr.isascii() or any(not (c.isprintable() or c == "\t") for c in self.expr):
+            raise DefinitionError(
+                f"Cron expression {self.expr[:60]!r} has a character cron does not read (a line break, a "
+                "control character, or a letter or digit outside ASCII)."
+            )
         text = SHORTCUTS.get(self.expr.lower())
         if text is None and self.expr.startswith("@"):
             raise DefinitionError(
@@ -142,12 +150,18 @@ def _field(text: str, name: str, lo: int, hi: int) -> set[int]:
     names = _NAMES.get(name, {})
 
     def number(word: str) -> int:
-        return names[word.lower()] if word.lower() in names else int(word)
+        if word.lower() in names:
+            return names[word.lower()]
+        if not word.isdigit():
+            raise ValueError(word)
+        return int(word)
 
     found: set[int] = set()
     for item in text.split(","):
         base, slash, step_text = item.partition("/")
         try:
+            if slash and not step_text.isdigit():
+                raise ValueError(step_text)
             step = int(step_text) if slash else 1
             if base == "*":
                 start, end = lo, (6 if name == "day-of-week" else hi)
@@ -164,5 +178,7 @@ def _field(text: str, name: str, lo: int, hi: int) -> set[int]:
             ) from None
         if step < 1 or not lo <= start <= end <= hi:
             raise DefinitionError(f"Cron field {name} {text!r} is outside {lo}-{hi} (or a range runs backwards).")
+        if step > hi - lo + 1:
+            raise DefinitionError(f"Cron field {name} {text!r} steps by more than its {hi - lo + 1} values.")
         found.update(v % 7 if name == "day-of-week" else v for v in range(start, end + 1, step))
     return found

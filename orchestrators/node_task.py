@@ -76,7 +76,26 @@ def check_new_data(
     """The new-data check of a DAG compiled `on_new_data`: whether the files the pipeline reads (the IR's
     `file_inputs`) changed since the last run started by new data, and have been still for `debounce_s`.
     If so, the run `run_id` is started here, recording the new files as its trigger; the same check
-    retried in the same run says yes again. Returns (run or not, why)."""
+    retried in the same run says yes again. Checks of one pipeline root take turns (a lock file under
+    `<pipeline root>/.system/`), so two at once never start two runs for the same data. Returns (run
+    or not, why)."""
+    import fcntl
+    import os
+
+    lock_dir = os.path.join(ir.pipeline_root, ".system")
+    os.makedirs(lock_dir, exist_ok=True)
+    with open(os.path.join(lock_dir, "new-data.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        return _check_new_data(ir, run_id, labels, parameters, debounce_s)
+
+
+def _check_new_data(
+    ir: PipelineIR,
+    run_id: str,
+    labels: dict[str, str] | None,
+    parameters: dict[str, Any] | None,
+    debounce_s: float,
+) -> tuple[bool, str]:
     import json
     import os
     import time

@@ -85,6 +85,11 @@ def test_both_days_restricted_means_either_and_a_star_step_is_unrestricted():
         ("0 24 * * *", "outside 0-23"),
         ("0 0 0 * *", "outside 1-31"),
         ("1 2 3 4", "five fields"),
+        ("\u0663 * * * *", "outside ASCII"),  # an Arabic-Indic 3: Python's int() reads it, cron does not
+        ("*\n* * * *", "line break"),
+        ("*/61 * * * *", "steps by more than its 60 values"),
+        ("1-2/x * * * *", "not a number"),
+        (",".join(["1"] * 600) + " * * * *", "at most 1000"),
     ],
 )
 def test_bad_expressions_name_the_field_and_the_fix(bad, says):

@@ -118,7 +118,11 @@ def test_retries_timeouts_and_parameters_under_faults(write_module, tmp_path):
         uri = (result.nodes["Write"].outputs.get("data") or [""])[0]
         body = open(os.path.join(uri, "data.bin"), "rb").read() if uri else b""
         if not result.succeeded or body != mod.content(seed):
-            violations.append(f"contention: the run with seed={seed} ended {result.state} with other bytes")
+            error = result.nodes["Write"].error
+            violations.append(
+                f"contention: the run with seed={seed} ended {result.state} with other bytes"
+                + (f" ({error.error_type}: {error.message[:300]})" if error is not None else "")
+            )
         if reader.run(result.run_id).parameters != {"seed": seed}:
             violations.append(f"contention: run {result.run_id} recorded {reader.run(result.run_id).parameters}")
 
