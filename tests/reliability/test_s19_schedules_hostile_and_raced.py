@@ -139,9 +139,7 @@ def _cron_part(tmp_path: Path, rng: random.Random) -> tuple[list[str], dict[str,
         cases = []
         for _ in range(EXPRESSIONS):
             expr = _expression(rng)
-            start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc).timestamp() + rng.randint(
-                0, 4 * 365 * 86400
-            )
+            start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp() + rng.randint(0, 4 * 365 * 86400)
             cases.append((expr, float(start)))
         ours: list = []
         slowest = 0.0
