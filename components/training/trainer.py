@@ -30,6 +30,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -248,6 +249,7 @@ class Executor(BaseExecutor):
             artifact.set_custom_property("keras_version", keras)
             for name, value in metrics.items():
                 artifact.set_custom_property(f"metric:{name}", value)
+        model.set_custom_property("trained_at_ms", int(time.time() * 1000))  # a model's age (retrain by age)
         with open(os.path.join(model_run.uri, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2, sort_keys=True)
         steps = {"train_steps": fn_args.train_steps or 0, "eval_steps": fn_args.eval_steps or 0}

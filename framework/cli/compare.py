@@ -97,24 +97,48 @@ def render(table: dict[str, Any], only_differences: bool) -> str:
 _BARS = "▁▂▃▄▅▆▇█"
 
 
+# Numbers an output records that are settings or bookkeeping, not results: left out of the plot.
+_NOT_RESULTS = {"train_steps", "eval_steps", "keras_version", "trained_at_ms", "pushed", "pushed_version", "span"}
+
+
+def results(rows: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    """The output rows (name, a value per run) worth plotting: results, not settings (`_NOT_RESULTS`),
+    recorded by two runs or more; a number two outputs of one node both carry (a Model and its ModelRun)
+    once. Values that are not numbers become None (a gap)."""
+    out = []
+    seen: set[tuple[str, str, str]] = set()
+    for name, raw in rows:
+        node, _, rest = name.partition(".")
+        prop = rest.partition(".")[2]
+        if prop in _NOT_RESULTS:
+            continue
+        values = [v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in raw]
+        key = (node, prop, repr(values))
+        if key in seen or sum(v is not None for v in values) < 2:
+            continue
+        seen.add(key)
+        out.append((name, values))
+    return out
+
+
 def plot(table: dict[str, Any]) -> str:
-    """Each output number over the compared runs (in the table's order: pass them oldest first) as a
-    terminal sparkline, with its first, lowest, highest and last value."""
-    rows = [r for r in table["rows"] if r["section"] == "outputs"]
-    numeric = [
-        (r["name"], [v for v in r["values"] if isinstance(v, (int, float)) and not isinstance(v, bool)]) for r in rows
-    ]
-    numeric = [(name, values) for name, values in numeric if len(values) >= 2]
-    if not numeric:
-        return "no output number was recorded by two or more of these runs"
-    width = max(len(name) for name, _ in numeric)
-    lines = [f"{len(table['runs'])} runs, oldest on the left:"]
-    for name, values in numeric:
-        low, high = min(values), max(values)
+    """Each result an output recorded, over the compared runs (in the table's order: pass them oldest
+    first), as a terminal sparkline with its first, lowest, highest and last value. A run without it (a
+    skipped Trainer) is a gap (see `results`)."""
+    series = results([(r["name"], r["values"]) for r in table["rows"] if r["section"] == "outputs"])
+    if not series:
+        return "no result was recorded by two or more of these runs"
+    width = max(len(name) for name, _ in series)
+    lines = [f"{len(table['runs'])} runs, oldest on the left (a gap: a run that did not record it):"]
+    for name, values in series:
+        present = [v for v in values if v is not None]
+        low, high = min(present), max(present)
         span = (high - low) or 1.0
-        bars = "".join(_BARS[min(len(_BARS) - 1, int((v - low) / span * len(_BARS)))] for v in values)
+        bars = "".join(
+            " " if v is None else _BARS[min(len(_BARS) - 1, int((v - low) / span * len(_BARS)))] for v in values
+        )
         lines.append(
-            f"  {name:<{width}}  {bars}  first {values[0]:.4g}  min {low:.4g}  max {high:.4g}  last {values[-1]:.4g}"
+            f"  {name:<{width}}  {bars}  first {present[0]:.4g}  min {low:.4g}  max {high:.4g}  last {present[-1]:.4g}"
         )
     return "\n".join(lines)
 

@@ -96,7 +96,10 @@ def RetrainDecision(
         for r in rows:
             if r["drifted"] and (r["feature"] not in worst or r["p_value"] < worst[r["feature"]]):
                 worst[r["feature"]] = r["p_value"]
-        age_days = (time.time() - os.path.getmtime(champion.uri)) / 86400
+        # Trained when the Trainer said so (a copy, a restore or a rollback keeps it); a model from
+        # elsewhere (an Importer) has only its folder's time.
+        trained_s = champion.get_custom_property("trained_at_ms", 0) / 1000 or os.path.getmtime(champion.uri)
+        age_days = (time.time() - trained_s) / 86400
         if worst:
             named = ", ".join(f"{k} (p={v:.2g})" for k, v in sorted(worst.items(), key=lambda kv: kv[1]))
             reason = f"retrain: the data drifted from the champion's training data: {named}"

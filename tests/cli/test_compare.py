@@ -14,9 +14,12 @@ from headrace.types import standard_artifacts as sa
 
 
 @component
-def Train(model: OutputArtifact[sa.Model], steps: Parameter[int] = 10):
-    model.set_custom_property('metric:accuracy', 0.5 + steps / 1000)
-    model.set_custom_property('train_steps', steps)
+def Train(model: OutputArtifact[sa.Model], model_run: OutputArtifact[sa.ModelRun], steps: Parameter[int] = 10):
+    for artifact in (model, model_run):  # as headrace's Trainer does: the same numbers on both
+        artifact.set_custom_property('metric:accuracy', 0.5 + steps / 1000)
+        artifact.set_custom_property('train_steps', steps)
+    if steps != 200:
+        model.set_custom_property('metric:loss', 1 - steps / 1000)
 
 
 def create_pipeline(root, steps):
@@ -60,9 +63,13 @@ def test_a_pipelines_latest_runs_plotted_in_the_terminal(write_module, tmp_path)
     text = _cli("runs", "compare", "--name", "cmp", "--last", "3", "--plot", "--metadata", store)
     assert text.returncode == 0, text.stderr
     assert ids[0] not in text.stdout and all(i in text.stdout for i in ids[1:])  # the latest three
-    plot = text.stdout[text.stdout.index("3 runs, oldest on the left:") :]
-    [line] = [x for x in plot.splitlines() if "Train.model.metric:accuracy" in x]
+    plot = text.stdout[text.stdout.index("3 runs, oldest on the left") :]
+    [line] = [x for x in plot.splitlines() if "metric:accuracy" in x]  # once: model_run's copy is not repeated
+    assert "Train.model.metric:accuracy" in line
     assert "█▁▅" in line and "first 0.9  min 0.7  max 0.9  last 0.8" in line, line  # 0.9, 0.7, 0.8
+    [loss] = [x for x in plot.splitlines() if "metric:loss" in x]
+    assert "▁ █" in loss and "first 0.6  min 0.6  max 0.7  last 0.7" in loss, loss  # the run of 200 steps: a gap
+    assert "train_steps" not in plot  # a setting, not a result
     # Run ids in any order are plotted oldest first.
     shuffled = _cli("runs", "compare", ids[3], ids[1], "--plot", "--metadata", store)
     assert "first 0.9  min 0.8  max 0.9  last 0.8" in shuffled.stdout, shuffled.stdout

@@ -7,9 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from headrace.cli.compare import compare
+from headrace.cli.compare import compare, results
 from headrace.ui.charts import line_chart
-from headrace.ui.pages.metrics import numeric
 from headrace.ui.render import error_page, found, page, url
 from headrace.ui.store import Store
 
@@ -53,16 +52,13 @@ def _charts(request: Request, runs: list, rows: list[dict]) -> list:
     """A chart of each output number that at least two of the runs recorded, the runs oldest first."""
     order = sorted(range(len(runs)), key=lambda i: (runs[i].started_ms, runs[i].context_id))
     charts = []
-    for row in rows:
-        if row["section"] != "outputs":
-            continue
-        values = [
-            (runs[i].run_id, float(row["values"][i]), url(request, "run", run_id=runs[i].run_id))
+    for name, values in results([(r["name"], r["values"]) for r in rows if r["section"] == "outputs"]):
+        points = [
+            (runs[i].run_id, float(values[i]), url(request, "run", run_id=runs[i].run_id))
             for i in order
-            if numeric(row["values"][i])
+            if values[i] is not None
         ]
-        if len(values) >= 2:
-            charts.append(line_chart(row["name"], values))
+        charts.append(line_chart(name, points))
     return charts
 
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from headrace.cli.compare import run_facts
+from headrace.cli.compare import results, run_facts
 from headrace.ui.charts import line_chart
 from headrace.ui.render import error_page, page, url
 from headrace.ui.store import Store
@@ -33,13 +33,13 @@ def metrics_page(request: Request) -> Response:
         facts = [(r, run_facts(reader.md, r.run_id)["outputs"]) for r in reversed(runs)]  # oldest first
     names = sorted({name for _r, outputs in facts for name, v in outputs.items() if numeric(v)})
     charts = []
-    for name in names:
-        values = [
-            (r.run_id, float(outputs[name]), url(request, "run", run_id=r.run_id))
-            for r, outputs in facts
-            if numeric(outputs.get(name))
+    for name, values in results([(n, [outputs.get(n) for _r, outputs in facts]) for n in names]):
+        points = [
+            (r.run_id, float(v), url(request, "run", run_id=r.run_id))
+            for (r, _outputs), v in zip(facts, values, strict=True)
+            if v is not None
         ]
-        charts.append(line_chart(name, values))
+        charts.append(line_chart(name, points))
     return page(
         request, "metrics.html", f"Metrics of {pipeline}", pipelines=pipelines, pipeline=pipeline, charts=charts
     )
