@@ -77,6 +77,21 @@ def remove_alias(
     return change
 
 
+def aliased_version(metadata: Any, model_name: str, alias: str) -> int:
+    """The version `alias` of the model points at now.
+
+    Raises:
+        ModelRegistryError: the alias is not set, naming the aliases that are.
+    """
+    md = model_registry._open(metadata)
+    if md is None:
+        raise ModelRegistryError("Aliases are recorded in ML Metadata: give the store (a SQLite path or mysql:// URI).")
+    change = current_aliases(md, model_name).get(check_alias(alias))
+    if change is None or change.version is None:
+        raise ModelRegistryError(f"Model '{model_name}' has no alias '{alias}': {_aliases_text(md, model_name)}.")
+    return int(change.version)
+
+
 def promote(
     metadata: Any,
     model_name: str,

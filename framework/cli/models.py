@@ -228,7 +228,7 @@ def models_alias(
 
 @models.command(name="promote")
 @click.argument("name")
-@click.argument("version", type=click.IntRange(min=0))
+@click.argument("version")
 @click.option("--soak", default="0", help="Gate: VERSION must have been the challenger this long (3600, 30m, 2h, 1d).")
 @click.option("--no-require-blessing", is_flag=True, help="Gate: promote a push that was not blessed too.")
 @click.option("--base-directory", help="The Pusher's push destination (default: where the latest push went).")
@@ -236,7 +236,7 @@ def models_alias(
 @store_options
 def models_promote(
     name: str,
-    version: int,
+    version: str,
     soak: str,
     no_require_blessing: bool,
     base_directory: str | None,
@@ -245,21 +245,25 @@ def models_promote(
     pipeline_file: str | None,
 ) -> None:
     """Make VERSION of model NAME the champion, through the gate: the push was blessed and, with
-    --soak, it has been the challenger that long. The change (who, when, why) is recorded."""
+    --soak, it has been the challenger that long. VERSION is a number or an alias ('challenger': from
+    cron, `headrace models promote NAME challenger --soak 1d` promotes the challenger once it has
+    soaked). The change (who, when, why) is recorded."""
     from headrace.components.serving import aliases
 
+    store = metadata_store(metadata, pipeline_file)
+    number = int(version) if version.isdigit() else _registry_call(aliases.aliased_version, store, name, version)
     change = _registry_call(
         aliases.promote,
-        metadata_store(metadata, pipeline_file),
+        store,
         name,
-        version,
+        number,
         base_directory,
         reason,
         require_blessing=not no_require_blessing,
         soak_seconds=_seconds(soak),
     )
     was = f" (was version {change.previous})" if change.previous is not None else ""
-    click.echo(f"model '{name}': champion -> version {version}{was}; {change.reason}")
+    click.echo(f"model '{name}': champion -> version {number}{was}; {change.reason}")
 
 
 def _seconds(text: str) -> float:

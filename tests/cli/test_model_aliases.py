@@ -178,6 +178,19 @@ def test_the_gate_refuses_an_unblessed_push_unless_told(pushed):
     assert "champion -> version 3" in out and "no gate" in out
 
 
+def test_promote_the_challenger_by_its_alias_once_it_has_soaked(pushed):
+    """What a cron job runs: `headrace models promote NAME challenger --soak 1d`."""
+    db = pushed["db"]
+    ok("models", "alias", "penguin", "challenger", "2", "--metadata", db)
+    early = headrace("models", "promote", "penguin", "challenger", "--soak", "1h", "--metadata", db)
+    assert early.returncode == 1 and "the gate asks for 3600 s; promote it again in" in early.stderr, early.stderr
+    out = ok("models", "promote", "penguin", "challenger", "--soak", "0", "--metadata", db)
+    assert "champion -> version 2" in out and "gate: blessed" in out
+    gone = headrace("models", "promote", "penguin", "challenger", "--metadata", db)  # promoted: no challenger now
+    assert gone.returncode == 1 and "has no alias 'challenger': its aliases: champion = 2" in gone.stderr, gone.stderr
+    assert "Traceback" not in gone.stderr
+
+
 @pytest.mark.parametrize("alias", ["../x", "Champion", "<img src=x onerror=alert(1)>", "", "a" * 64, "x/y", "_x"])
 def test_hostile_alias_names_are_refused_before_anything_is_recorded(pushed, alias):
     with pytest.raises(DefinitionError, match="is not a usable name"):
