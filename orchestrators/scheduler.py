@@ -94,6 +94,12 @@ def new_data_trigger(files: dict[str, tuple[int, int]], last: dict[str, Any] | N
     return {"by": by, "kind": "on-new-data", "new_files": new[:100], "data": digest(files), "files": stamp}
 
 
+def pause_after(spent_s: float, poll_s: float, busy_share: float) -> float:
+    """The pause after a round that took `spent_s`: at least `poll_s`, and long enough that rounds
+    take at most `busy_share` of the time."""
+    return max(poll_s, spent_s * (1 - busy_share) / busy_share)
+
+
 @dataclasses.dataclass
 class Trigger:
     """What starts runs: `kind` is 'every', 'cron' or 'on-new-data'."""
@@ -216,9 +222,11 @@ class Scheduler:
         self.proc = subprocess.Popen(command)
         self.current = trigger
 
-    def serve(self, stop: Callable[[], bool], poll_s: float = 0.5) -> None:
+    def serve(self, stop: Callable[[], bool], poll_s: float = 0.5, busy_share: float = 0.1) -> None:
         """Rounds until `stop()` says so; a run in progress is left to finish (and a next scheduler
-        waits for it)."""
+        waits for it). Rounds are `poll_s` apart, or further when a round takes long (a landing folder
+        of very many files to walk): the scheduler keeps to about `busy_share` of a core."""
         while not stop():
+            began = time.monotonic()
             self.step()
-            time.sleep(poll_s)
+            time.sleep(pause_after(time.monotonic() - began, poll_s, busy_share))

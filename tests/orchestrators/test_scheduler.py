@@ -161,3 +161,21 @@ def test_watched_files_are_the_pipelines_file_inputs(tmp_path, monkeypatch):
         monkeypatch.setenv(key, env[key])
     ir = compile_pipeline(load_file_as_module(str(pipeline)).create_pipeline())
     assert list(watched_files(ir)) == [str(data)]
+
+
+def test_a_slow_round_spaces_the_next_ones_so_the_scheduler_keeps_to_a_tenth_of_a_core():
+    """A landing folder of very many files makes each round's walk long: rounds then come further
+    apart than poll_s, so walking takes about busy_share of the time, not all of it."""
+
+    class Walking:
+        rounds = 0
+
+        def step(self) -> str:
+            Walking.rounds += 1
+            time.sleep(0.05)  # a long walk
+            return "idle"
+
+    deadline = time.monotonic() + 1.2
+    Scheduler.serve(Walking(), lambda: time.monotonic() > deadline, poll_s=0.01, busy_share=0.1)  # type: ignore[arg-type]
+    # 0.05 s walking, then 0.45 s pause: 3 rounds in 1.2 s (without the spacing, about 20)
+    assert 1 <= Walking.rounds <= 4, Walking.rounds
