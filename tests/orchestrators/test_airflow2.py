@@ -6,15 +6,19 @@ headrace inside Airflow's environment (so it needs Airflow 2.10: Airflow 3 canno
 
 from __future__ import annotations
 
+import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from airflow_env import airflow_home, airflow_venv, dags_test, only_run, reader
+from scheduling import land_span
 from test_airflow_dag_runner import DIAMOND, NODES, outputs_of
+from test_airflow_new_data import PIPELINE as NEW_DATA_PIPELINE
 
 from headrace.orchestrators import LocalDagRunner
-from headrace.orchestrators.airflow_dag_runner import write_dag
+from headrace.orchestrators.airflow_dag_runner import AirflowPipelineConfig, write_dag
 
 pytestmark = pytest.mark.slow("runs Airflow 2.10's `dags test` in subprocesses")
 
@@ -57,3 +61,22 @@ def test_the_compiled_dag_file_and_the_tfx_style_file_run_on_airflow_2_10(airflo
     # The TFX-style file's tasks read the IR it wrote under the pipeline root, and run Airflow's own
     # interpreter, which has headrace.
     assert (tmp_path / "tfx_root" / ".system" / "airflow" / "airflow_diamond.ir.json").exists()
+
+
+def test_a_dag_compiled_on_new_data_skips_without_new_files_on_airflow_2_10(airflow2, write_module, tmp_path):
+    venv, env = airflow2
+    mod = write_module(NEW_DATA_PIPELINE, "landing2_pipeline")
+    landing, root, dags = tmp_path / "landing", tmp_path / "root", tmp_path / "dags"
+    landing.mkdir()
+    write_dag(mod.create_pipeline(str(landing), str(root)), str(dags), AirflowPipelineConfig(on_new_data=True))
+    done = dags_test(env, venv, dags, "landing", "2026-01-01")  # no files yet: the DAG run skips everything
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    assert "no files yet under" in done.stdout + done.stderr
+    assert not (root / "metadata.sqlite").exists() or reader(root).runs() == []
+    first = land_span(landing, 1)
+    time.sleep(1.2)  # the debounce
+    done = dags_test(env, venv, dags, "landing", "2026-01-02")
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    run = only_run(root)
+    assert (run.run_id, run.state) == ("manual__2026-01-02T00:00:00+00:00", "COMPLETE")
+    assert json.loads(run.trigger)["new_files"] == [str(first)]
