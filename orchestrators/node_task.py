@@ -79,13 +79,20 @@ def check_new_data(
     retried in the same run says yes again. Checks of one pipeline root take turns (a lock file under
     `<pipeline root>/.system/`), so two at once never start two runs for the same data. Returns (run
     or not, why)."""
+    import contextlib
     import fcntl
     import os
 
-    lock_dir = os.path.join(ir.pipeline_root, ".system")
-    os.makedirs(lock_dir, exist_ok=True)
-    with open(os.path.join(lock_dir, "new-data.lock"), "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes, or the process dies
+    with contextlib.ExitStack() as held:
+        try:
+            if "://" in ir.pipeline_root:
+                raise OSError("not a local folder")
+            lock_dir = os.path.join(ir.pipeline_root, ".system")
+            os.makedirs(lock_dir, exist_ok=True)
+            lock = held.enter_context(open(os.path.join(lock_dir, "new-data.lock"), "a"))
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        except OSError:
+            pass  # a pipeline root that is not a local folder (gs://...): Airflow's max_active_runs alone
         return _check_new_data(ir, run_id, labels, parameters, debounce_s)
 
 
