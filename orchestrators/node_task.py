@@ -109,7 +109,7 @@ def _check_new_data(
 
     from headrace.launcher.single import ensure_run
     from headrace.metadata.reader import MetadataReader
-    from headrace.orchestrators.scheduler import new_data_trigger, watched_files
+    from headrace.orchestrators.scheduler import latest_triggered, new_data_trigger, watched_files
 
     files = watched_files(ir)
     if not files:
@@ -120,21 +120,12 @@ def _check_new_data(
         return False, f"files changed {time.time() - newest_s:.1f} s ago: waiting for them to settle"
     md = open_store(ir)
     own_id = headrace_run_id(run_id)
-    last = None
-    runs, _more = MetadataReader(md).runs_page(ir.pipeline_name, None, limit=100)  # newest first
-    for run in runs:
-        try:
-            trigger = json.loads(run.trigger) if run.trigger else None
-        except ValueError:
-            continue
-        if isinstance(trigger, dict) and trigger.get("kind") == "on-new-data":
-            if run.run_id == own_id:
-                return True, f"run {own_id} was started by new data (this check, tried again)"
-            last = (run.run_id, trigger)
-            break
+    last = latest_triggered(MetadataReader(md), ir.pipeline_name, lambda t: t.get("kind") == "on-new-data")
+    if last is not None and last[0].run_id == own_id:
+        return True, f"run {own_id} was started by new data (this check, tried again)"
     trigger = new_data_trigger(files, last[1] if last else None, NEW_DATA_BY)
     if last is not None and last[1].get("data") == trigger["data"]:
-        return False, f"no new data since run {last[0]}"
+        return False, f"no new data since run {last[0].run_id}"
     handle = ensure_run(
         md, ir, own_id, parameters, started_by=STARTED_BY, trigger=json.dumps({**trigger, "run_id": own_id})
     )

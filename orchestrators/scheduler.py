@@ -41,7 +41,17 @@ from headrace.metadata.reader import MetadataReader, RunInfo
 from headrace.orchestrators.cron import Cron
 
 BY = "headrace schedule"
-__all__ = ["BY", "Cron", "Scheduler", "Trigger", "digest", "new_data_trigger", "parse_every", "watched_files"]
+__all__ = [
+    "BY",
+    "Cron",
+    "Scheduler",
+    "Trigger",
+    "digest",
+    "latest_triggered",
+    "new_data_trigger",
+    "parse_every",
+    "watched_files",
+]
 
 
 def parse_every(text: str) -> float:
@@ -92,6 +102,22 @@ def new_data_trigger(files: dict[str, tuple[int, int]], last: dict[str, Any] | N
     stamp = [f"{p}:{s}:{m}" for p, (s, m) in sorted(files.items())]
     new = [p for p, (s, m) in sorted(files.items()) if f"{p}:{s}:{m}" not in before]
     return {"by": by, "kind": "on-new-data", "new_files": new[:100], "data": digest(files), "files": stamp}
+
+
+def latest_triggered(
+    reader: MetadataReader, pipeline_name: str, match: Callable[[dict[str, Any]], bool]
+) -> tuple[RunInfo, dict[str, Any]] | None:
+    """The newest of the pipeline's latest 100 runs whose recorded trigger (a JSON object) `match`es,
+    with that trigger."""
+    runs, _more = reader.runs_page(pipeline_name, None, limit=100)  # newest first
+    for run in runs:
+        try:
+            trigger = json.loads(run.trigger) if run.trigger else None
+        except ValueError:
+            continue
+        if isinstance(trigger, dict) and match(trigger):
+            return run, trigger
+    return None
 
 
 def pause_after(spent_s: float, poll_s: float, busy_share: float) -> float:
@@ -145,15 +171,7 @@ class Scheduler:
         if self._reader is None:  # one store handle for the scheduler's life
             override = connection_config_from_uri(self.metadata) if self.metadata else None
             self._reader = MetadataReader(open_store(self.ir, override))
-        runs, _more = self._reader.runs_page(self.ir.pipeline_name, None, limit=100)  # newest first
-        for run in runs:
-            try:
-                trigger = json.loads(run.trigger) if run.trigger else None
-            except ValueError:
-                trigger = None
-            if isinstance(trigger, dict) and trigger.get("by") == BY:
-                return run, trigger
-        return None
+        return latest_triggered(self._reader, self.ir.pipeline_name, lambda trigger: trigger.get("by") == BY)
 
     # -- one round ------------------------------------------------------------------------------------
     def step(self) -> str:
